@@ -1,0 +1,2 @@
+export { AdmitOneError, isAdmitOneError, type AdmitOneErrorOptions } from './base.js';
+export * from './classes.js';
