@@ -26,6 +26,19 @@ export default defineConfig({
       },
       {
         resolve: { conditions },
+        // Pre-bundle noble's subpath modules so Vite does not reload the page mid-run.
+        optimizeDeps: {
+          include: [
+            '@noble/ciphers/chacha.js',
+            '@noble/curves/ed25519.js',
+            '@noble/curves/utils.js',
+            '@noble/hashes/sha2.js',
+            '@noble/hashes/utils.js',
+            'cborg',
+            'cborg/taglib',
+            'fast-check',
+          ],
+        },
         test: {
           name: 'browser',
           include: ['packages/*/test/**/*.shared.test.ts', 'packages/*/test/**/*.browser.test.ts'],

@@ -1,0 +1,9 @@
+/** `npm run bench -w @admitone/core`: crypto provider, codec and ledger benchmarks. */
+import { benchCrypto } from './crypto.js';
+import { benchCodec, benchLedger } from './codec.js';
+
+console.log(`@admitone/core benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
+console.log('Figures are medians over rounds; compare ratios measured in the same run.');
+await benchCrypto();
+await benchCodec();
+await benchLedger();

@@ -1,0 +1,93 @@
+/**
+ * Signed client requests: the unit that consensus orders and apps execute.
+ * @module
+ */
+import type { CryptoProvider } from '../crypto/types.js';
+import { decode, encode } from '../codec/cbor.js';
+import { readBytes, readInt, readRecord, readString } from '../codec/schema.js';
+import { clientIdOf, hash, publicKeyOf, type ClientId, type Digest } from '../codec/hash.js';
+import { CodecError } from '../errors/index.js';
+
+/** Largest operation payload a request may carry (bytes). */
+export const MAX_OP_BYTES = 64 * 1024;
+
+/** An unsigned request: which client, which of its requests, and the app operation. */
+export interface ClientRequest {
+  /** The client's id: hex of the Ed25519 key that signs its requests. */
+  readonly clientId: ClientId;
+  /**
+   * The client's request number. Each `(clientId, requestSeq)` executes at most
+   * once; clients number their requests 1, 2, 3, … (gaps and bounded
+   * reordering are allowed, see the app's replay window).
+   */
+  readonly requestSeq: number;
+  /** The app-specific operation bytes (canonical CBOR for built-in apps). */
+  readonly op: Uint8Array;
+}
+
+/** A request with its client's Ed25519 signature over {@link requestSigningBytes}. */
+export interface SignedRequest extends ClientRequest {
+  readonly signature: Uint8Array;
+}
+
+const REQUEST_DOMAIN = 'admitone/request/v1';
+
+/** The exact bytes a client signs for a request (domain-separated canonical CBOR). */
+export function requestSigningBytes(req: ClientRequest): Uint8Array {
+  return encode([REQUEST_DOMAIN, req.clientId, req.requestSeq, req.op]);
+}
+
+/**
+ * Signs a request with the client's 32-byte secret key. The client id is
+ * derived from the key, so a request cannot claim another client's id.
+ */
+export async function signRequest(
+  crypto: CryptoProvider,
+  secretKey: Uint8Array,
+  request: { readonly requestSeq: number; readonly op: Uint8Array },
+): Promise<SignedRequest> {
+  checkRequestFields(request.requestSeq, request.op);
+  const clientId = clientIdOf(await crypto.getPublicKey(secretKey));
+  const unsigned: ClientRequest = { clientId, requestSeq: request.requestSeq, op: request.op };
+  const signature = await crypto.sign(requestSigningBytes(unsigned), secretKey);
+  return { ...unsigned, signature };
+}
+
+/** Verifies a request's signature against the key in its client id. Never throws for bad signatures. */
+export async function verifyRequest(crypto: CryptoProvider, req: SignedRequest): Promise<boolean> {
+  let pk: Uint8Array;
+  try {
+    pk = publicKeyOf(req.clientId);
+  } catch {
+    return false;
+  }
+  return crypto.verify(req.signature, requestSigningBytes(req), pk);
+}
+
+/** Canonical wire encoding of a signed request. */
+export function encodeRequest(req: SignedRequest): Uint8Array {
+  return encode({ c: req.clientId, s: req.requestSeq, o: req.op, g: req.signature });
+}
+
+/** Decodes a signed request; throws {@link CodecError} on malformed input. */
+export function decodeRequest(bytes: Uint8Array): SignedRequest {
+  const r = readRecord(decode(bytes, { maxBytes: MAX_OP_BYTES + 512 }), 'request', ['c', 's', 'o', 'g']);
+  const clientId = readString(r['c'], 'request.c', 64);
+  if (!/^[0-9a-f]{64}$/.test(clientId)) throw new CodecError('CODEC_SCHEMA', 'Field request.c must be a 64-hex client id.');
+  const requestSeq = readInt(r['s'], 'request.s', 1);
+  const op = readBytes(r['o'], 'request.o');
+  if (op.length > MAX_OP_BYTES) throw new CodecError('CODEC_SCHEMA', `Field request.o exceeds ${MAX_OP_BYTES} bytes.`);
+  const signature = readBytes(r['g'], 'request.g', 64);
+  return { clientId: clientId as ClientId, requestSeq, op, signature };
+}
+
+/** A stable digest of a signed request (its canonical encoding). */
+export function requestDigest(req: SignedRequest): Digest {
+  return hash(encodeRequest(req));
+}
+
+function checkRequestFields(requestSeq: number, op: Uint8Array): void {
+  if (!Number.isSafeInteger(requestSeq) || requestSeq < 1) throw new RangeError('requestSeq must be a positive safe integer');
+  if (!(op instanceof Uint8Array)) throw new TypeError('op must be a Uint8Array');
+  if (op.length > MAX_OP_BYTES) throw new RangeError(`op must be at most ${MAX_OP_BYTES} bytes`);
+}

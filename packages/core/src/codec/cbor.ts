@@ -1,0 +1,212 @@
+/**
+ * Canonical, deterministic CBOR (RFC 8949 §4.2 "core deterministic encoding")
+ * on top of cborg.
+ *
+ * The data model is deliberately small so that the same value gives the same
+ * bytes on every platform:
+ * - `null`, `boolean`, `string` (well-formed Unicode), `Uint8Array`;
+ * - integers: safe-integer `number`s and `bigint`s of any size (beyond 64 bits
+ *   as RFC 8949 bignums, tags 2/3). After decoding, an integer is a `number`
+ *   when it is a safe integer and a `bigint` otherwise — use {@link readBigInt}
+ *   when a field is money or a field element;
+ * - arrays, and plain objects with string keys (maps sorted bytewise); the
+ *   key `__proto__` is refused.
+ *
+ * Floats, `undefined`, `Map`, `Set`, `Date`, class instances and typed arrays
+ * other than `Uint8Array` are rejected: they have no single canonical form or
+ * do not round-trip.
+ *
+ * Decoding is strict: the input must be exactly the canonical encoding of the
+ * value it decodes to (checked by re-encoding), with no trailing bytes, no
+ * indefinite lengths, no duplicate keys and no more than `maxBytes`.
+ * @module
+ */
+import { decodeFirst, encode as cborgEncode, rfc8949EncodeOptions } from 'cborg';
+import { bigIntDecoder, bigIntEncoder, bigNegIntDecoder } from 'cborg/taglib';
+import { CodecError } from '../errors/index.js';
+import { equalBytes, isBytes } from '../bytes/index.js';
+
+/** A value in AdmitOne's canonical data model. */
+export type CborValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | readonly CborValue[]
+  | { readonly [key: string]: CborValue };
+
+/** Options for {@link decode}. */
+export interface DecodeOptions {
+  /** Reject inputs longer than this many bytes. Default {@link DEFAULT_MAX_DECODE_BYTES}. */
+  readonly maxBytes?: number;
+  /** Reject values nested deeper than this. Default {@link DEFAULT_MAX_DEPTH}. */
+  readonly maxDepth?: number;
+}
+
+/** Options for {@link encode}. */
+export interface EncodeOptions {
+  /** Reject values whose encoding would exceed this many bytes. Default: no limit. */
+  readonly maxBytes?: number;
+  /** Reject values nested deeper than this. Default {@link DEFAULT_MAX_DEPTH}. */
+  readonly maxDepth?: number;
+}
+
+/** Default decode size limit: 8 MiB. */
+export const DEFAULT_MAX_DECODE_BYTES = 8 * 1024 * 1024;
+/** Default nesting limit for encode and decode. */
+export const DEFAULT_MAX_DEPTH = 64;
+
+const ENCODE_OPTIONS = { ...rfc8949EncodeOptions, typeEncoders: { bigint: bigIntEncoder } };
+const DECODE_OPTIONS = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowNaN: false,
+  allowInfinity: false,
+  rejectDuplicateMapKeys: true,
+  useMaps: false,
+  tags: [] as unknown[],
+};
+DECODE_OPTIONS.tags[2] = bigIntDecoder;
+DECODE_OPTIONS.tags[3] = bigNegIntDecoder;
+
+/**
+ * Encodes `value` canonically. Throws {@link CodecError} with code
+ * `CODEC_UNSUPPORTED_TYPE` for values outside the data model, and
+ * `CODEC_TOO_LARGE` when the result exceeds `options.maxBytes`.
+ *
+ * @example
+ * ```ts
+ * const bytes = encode({ b: 1n, a: [true, new Uint8Array([1])] });
+ * decode(bytes); // { a: [true, Uint8Array[1]], b: 1 }
+ * ```
+ */
+export function encode(value: CborValue, options: EncodeOptions = {}): Uint8Array {
+  validate(value, options.maxDepth ?? DEFAULT_MAX_DEPTH, 'CODEC_UNSUPPORTED_TYPE');
+  let bytes: Uint8Array;
+  try {
+    bytes = cborgEncode(value, ENCODE_OPTIONS);
+  } catch (cause) {
+    throw new CodecError('CODEC_UNSUPPORTED_TYPE', 'Value cannot be encoded.', { cause });
+  }
+  if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
+    throw new CodecError('CODEC_TOO_LARGE', `Encoding of ${bytes.length} bytes exceeds the limit of ${options.maxBytes} bytes.`, {
+      meta: { size: bytes.length, limit: options.maxBytes },
+    });
+  }
+  return bytes;
+}
+
+/**
+ * Decodes canonical bytes. Throws {@link CodecError}:
+ * - `CODEC_TOO_LARGE` when `bytes` is longer than `maxBytes` (checked first);
+ * - `CODEC_MALFORMED` for invalid CBOR, unsupported tags, floats, non-string map keys;
+ * - `CODEC_TRAILING_BYTES` when bytes follow the first item;
+ * - `CODEC_NON_CANONICAL` when the bytes are valid CBOR but not the canonical
+ *   encoding of the value they hold (wrong map order, bignum that fits 64 bits,
+ *   invalid UTF-8, non-minimal lengths).
+ */
+export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CborValue {
+  if (!isBytes(bytes)) throw new TypeError('bytes must be a Uint8Array');
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_DECODE_BYTES;
+  if (bytes.length > maxBytes) {
+    throw new CodecError('CODEC_TOO_LARGE', `Input of ${bytes.length} bytes exceeds the limit of ${maxBytes} bytes.`, {
+      meta: { size: bytes.length, limit: maxBytes },
+    });
+  }
+  if (bytes.length === 0) throw new CodecError('CODEC_MALFORMED', 'Input is empty.');
+  let value: unknown;
+  let rest: Uint8Array;
+  try {
+    [value, rest] = decodeFirst(bytes, DECODE_OPTIONS as Parameters<typeof decodeFirst>[1]);
+  } catch (cause) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    const code = /minimal|canonical|strict/i.test(msg) ? 'CODEC_NON_CANONICAL' : 'CODEC_MALFORMED';
+    throw new CodecError(code, code === 'CODEC_NON_CANONICAL' ? 'Input is not canonically encoded.' : 'Input is not valid CBOR.', {
+      cause,
+      details: msg,
+    });
+  }
+  if (rest.length > 0) {
+    throw new CodecError('CODEC_TRAILING_BYTES', `Input has ${rest.length} trailing bytes after the first item.`, {
+      meta: { trailing: rest.length },
+    });
+  }
+  validate(value, options.maxDepth ?? DEFAULT_MAX_DEPTH, 'CODEC_MALFORMED');
+  const again = cborgEncode(value, ENCODE_OPTIONS);
+  if (!equalBytes(again, bytes)) {
+    throw new CodecError('CODEC_NON_CANONICAL', 'Input is not canonically encoded.', {
+      details: 'Re-encoding the decoded value gives different bytes (map order, integer or bignum width, or invalid UTF-8).',
+    });
+  }
+  return value as CborValue;
+}
+
+/** True when `value` is in the canonical data model (see {@link CborValue}). */
+export function isCborValue(value: unknown): value is CborValue {
+  try {
+    validate(value, DEFAULT_MAX_DEPTH, 'CODEC_UNSUPPORTED_TYPE');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+type ValidateCode = 'CODEC_UNSUPPORTED_TYPE' | 'CODEC_MALFORMED';
+
+function validate(root: unknown, maxDepth: number, code: ValidateCode): void {
+  // Recursion is bounded by maxDepth; `ancestors` detects cycles (a value
+  // shared between siblings is fine, it simply encodes twice).
+  const ancestors = new Set<object>();
+  const visit = (value: unknown, depth: number, path: string): void => {
+    if (depth > maxDepth) throw new CodecError(code, `Value nested deeper than ${maxDepth} at ${path}.`);
+    switch (typeof value) {
+      case 'boolean':
+      case 'bigint':
+        return;
+      case 'string':
+        if (!isWellFormed(value)) throw new CodecError(code, `String at ${path} is not well-formed Unicode (lone surrogate).`);
+        return;
+      case 'number':
+        if (!Number.isSafeInteger(value)) {
+          throw new CodecError(code, `Number at ${path} is not a safe integer (floats are not canonical; use bigint for large integers).`);
+        }
+        return;
+      case 'object': {
+        if (value === null || isBytes(value)) return;
+        if (ancestors.has(value)) throw new CodecError(code, `Value at ${path} is cyclic.`);
+        ancestors.add(value);
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) visit(value[i], depth + 1, `${path}[${i}]`);
+        } else {
+          const proto = Object.getPrototypeOf(value);
+          if (proto !== Object.prototype && proto !== null) {
+            throw new CodecError(code, `Value at ${path} is a ${(value as object).constructor?.name ?? 'non-plain object'}; only plain objects, arrays and Uint8Array are supported.`);
+          }
+          if (Object.getOwnPropertySymbols(value).length > 0) throw new CodecError(code, `Object at ${path} has symbol keys.`);
+          for (const key of Object.keys(value)) {
+            if (!isWellFormed(key)) throw new CodecError(code, `Key at ${path} is not well-formed Unicode.`);
+            if (key === '__proto__') throw new CodecError(code, `Key "__proto__" at ${path} is refused (prototype pollution).`);
+            visit((value as Record<string, unknown>)[key], depth + 1, `${path}.${key}`);
+          }
+        }
+        ancestors.delete(value);
+        return;
+      }
+      default:
+        throw new CodecError(code, `Value at ${path} has unsupported type ${typeof value}.`);
+    }
+  };
+  visit(root, 0, '$');
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function isWellFormed(s: string): boolean {
+  const native = (s as { isWellFormed?: () => boolean }).isWellFormed;
+  return typeof native === 'function' ? native.call(s) : !LONE_SURROGATE.test(s);
+}

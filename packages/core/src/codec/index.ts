@@ -1,0 +1,3 @@
+export * from './cbor.js';
+export * from './schema.js';
+export * from './hash.js';

@@ -1,0 +1,336 @@
+/**
+ * The in-memory {@link Storage}: a sorted array of entries searched by binary
+ * search. It backs tests and the simulator, and passes `storageCompliance()`.
+ * @module
+ */
+import { assertBytes, compareBytes, describe, prefixUpperBound } from '../bytes/index.js';
+import { StorageError } from '../errors/index.js';
+import type { BatchOp, IterateOptions, Storage, StorageCapabilities } from './types.js';
+
+/** Options of {@link memoryStorage}. */
+export interface MemoryStorageInit {
+  /**
+   * The backing store to open, from {@link createMemoryStore}. Its data
+   * survives `close()`, so opening the same store again models a restart, and
+   * `capabilities.durable` is then `true`. Several open storages may share one
+   * store; they see each other's writes. Default: a private store that is
+   * dropped on `close()` (`capabilities.durable` is `false`).
+   */
+  readonly store?: MemoryStore;
+  /**
+   * Largest value accepted by `put` and `batch`, in bytes. Larger values are
+   * rejected with a `RangeError`. Default: no limit.
+   */
+  readonly maxValueBytes?: number;
+}
+
+/**
+ * An opaque in-memory backing store that outlives the storages opened on it:
+ * pass it to {@link memoryStorage} to reopen the same data after `close()`.
+ */
+export interface MemoryStore {
+  /** The number of entries the store holds. */
+  readonly size: number;
+}
+
+/**
+ * Creates an empty {@link MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * const store = createMemoryStore();
+ * const a = memoryStorage({ store });
+ * await a.put(key, value);
+ * await a.close();
+ * const b = memoryStorage({ store }); // same data, as after a restart
+ * ```
+ */
+export function createMemoryStore(): MemoryStore {
+  const table: Table = { entries: [] };
+  const store: MemoryStore = Object.freeze({
+    get size(): number {
+      return table.entries.length;
+    },
+  });
+  tables.set(store, table);
+  return store;
+}
+
+/**
+ * Creates an in-memory {@link Storage}.
+ *
+ * Lookups are O(log n) binary searches over a sorted array; inserts and
+ * deletes splice it (O(n)). Keys and values are copied on the way in and out.
+ * `batch` validates every operation before applying any, so it is atomic.
+ *
+ * Iteration is live: each step yields the smallest key (largest with
+ * `reverse`) beyond the previously yielded one that is in the current data,
+ * with its current value. Writes made during an iteration are therefore seen
+ * when they land ahead of the cursor and skipped when they land behind it.
+ * Invalid iterate options throw when `iterate()` is called; a closed storage
+ * rejects on the next step.
+ *
+ * @example
+ * ```ts
+ * const storage = memoryStorage();
+ * await storage.batch([
+ *   { type: 'put', key: utf8ToBytes('a'), value: new Uint8Array([1]) },
+ *   { type: 'put', key: utf8ToBytes('b'), value: new Uint8Array([2]) },
+ * ]);
+ * for await (const [key, value] of storage.iterate({ prefix: utf8ToBytes('a') })) console.log(key, value);
+ * await storage.close();
+ * ```
+ */
+export function memoryStorage(init: MemoryStorageInit = {}): Storage {
+  const { store, maxValueBytes } = readInit(init);
+  let table: Table | undefined = store === undefined ? { entries: [] } : tables.get(store);
+  const capabilities: StorageCapabilities = Object.freeze(
+    maxValueBytes === undefined ? { durable: store !== undefined } : { durable: store !== undefined, maxValueBytes },
+  );
+  const open = (): Table => {
+    if (table === undefined) throw new StorageError('STORAGE_CLOSED', 'The storage is closed.');
+    return table;
+  };
+
+  return {
+    capabilities,
+    async get(key) {
+      const { entries } = open();
+      const i = indexOf(entries, readKey(key, 'key'));
+      return i < 0 ? undefined : copy((entries[i] as Entry).value);
+    },
+    async put(key, value) {
+      const t = open();
+      apply(t, readKey(key, 'key'), readValue(value, 'value', maxValueBytes));
+    },
+    async del(key) {
+      const t = open();
+      apply(t, readKey(key, 'key'), undefined);
+    },
+    async batch(ops) {
+      const t = open();
+      const checked = readOps(ops, maxValueBytes);
+      for (const op of checked) apply(t, op.key, op.value);
+    },
+    iterate(options) {
+      const range = readIterateOptions(options);
+      return { [Symbol.asyncIterator]: () => scan(open, range) };
+    },
+    async close() {
+      table = undefined;
+    },
+  };
+}
+
+/** One stored entry. The key and value arrays are owned by the table and never mutated. */
+interface Entry {
+  readonly key: Uint8Array;
+  value: Uint8Array;
+}
+
+/** The data of one store: entries in strictly ascending key order. */
+interface Table {
+  readonly entries: Entry[];
+}
+
+/** A validated, copied write: `value` undefined means delete. */
+interface Write {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | undefined;
+}
+
+/** One end of a scan range. */
+interface Bound {
+  readonly key: Uint8Array;
+  readonly inclusive: boolean;
+}
+
+/** Validated iterate options, with prefix and bounds folded into two ends. */
+interface Range {
+  readonly lower: Bound | undefined;
+  readonly upper: Bound | undefined;
+  readonly reverse: boolean;
+  readonly limit: number;
+}
+
+/** The table behind each store; a WeakMap keeps stores opaque and unforgeable. */
+const tables = new WeakMap<MemoryStore, Table>();
+
+/** Iterates `range`, re-seeking from the last yielded key at every step. */
+async function* scan(open: () => Table, range: Range): AsyncGenerator<readonly [Uint8Array, Uint8Array]> {
+  let last: Uint8Array | undefined;
+  for (let yielded = 0; ; yielded++) {
+    const { entries } = open();
+    if (yielded >= range.limit) return;
+    const entry = range.reverse ? seekBackward(entries, range, last) : seekForward(entries, range, last);
+    if (entry === undefined) return;
+    last = entry.key;
+    yield [copy(entry.key), copy(entry.value)] as const;
+  }
+}
+
+function seekForward(entries: readonly Entry[], range: Range, last: Uint8Array | undefined): Entry | undefined {
+  const { lower, upper } = range;
+  let i = 0;
+  if (last !== undefined) i = upperBound(entries, last);
+  else if (lower !== undefined) i = lower.inclusive ? lowerBound(entries, lower.key) : upperBound(entries, lower.key);
+  const entry = entries[i];
+  if (entry === undefined || upper === undefined) return entry;
+  const c = compareBytes(entry.key, upper.key);
+  return c < 0 || (c === 0 && upper.inclusive) ? entry : undefined;
+}
+
+function seekBackward(entries: readonly Entry[], range: Range, last: Uint8Array | undefined): Entry | undefined {
+  const { lower, upper } = range;
+  let i = entries.length - 1;
+  if (last !== undefined) i = lowerBound(entries, last) - 1;
+  else if (upper !== undefined) i = (upper.inclusive ? upperBound(entries, upper.key) : lowerBound(entries, upper.key)) - 1;
+  const entry = entries[i];
+  if (entry === undefined || lower === undefined) return entry;
+  const c = compareBytes(entry.key, lower.key);
+  return c > 0 || (c === 0 && lower.inclusive) ? entry : undefined;
+}
+
+/** Puts (`value` defined) or deletes one already-copied key. */
+function apply({ entries }: Table, key: Uint8Array, value: Uint8Array | undefined): void {
+  const i = lowerBound(entries, key);
+  const entry = entries[i];
+  const found = entry !== undefined && compareBytes(entry.key, key) === 0;
+  if (value === undefined) {
+    if (found) entries.splice(i, 1);
+  } else if (found) {
+    entry.value = value;
+  } else {
+    entries.splice(i, 0, { key, value });
+  }
+}
+
+/** Index of `key`, or -1. */
+function indexOf(entries: readonly Entry[], key: Uint8Array): number {
+  const i = lowerBound(entries, key);
+  const entry = entries[i];
+  return entry !== undefined && compareBytes(entry.key, key) === 0 ? i : -1;
+}
+
+/** The first index whose key is `>= key`. */
+function lowerBound(entries: readonly Entry[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes((entries[mid] as Entry).key, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index whose key is `> key`. */
+function upperBound(entries: readonly Entry[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes((entries[mid] as Entry).key, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A fresh, plain `Uint8Array` with the same bytes (also for `Buffer` and views). */
+function copy(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+function readKey(key: unknown, name: string): Uint8Array {
+  const bytes = assertBytes(key, name);
+  if (bytes.length === 0) throw new RangeError(`${name} must not be empty`);
+  return copy(bytes);
+}
+
+function readValue(value: unknown, name: string, maxValueBytes: number | undefined): Uint8Array {
+  const bytes = assertBytes(value, name);
+  if (maxValueBytes !== undefined && bytes.length > maxValueBytes) {
+    throw new RangeError(`${name} is ${bytes.length} bytes, more than maxValueBytes (${maxValueBytes})`);
+  }
+  return copy(bytes);
+}
+
+/** Validates and copies every op before any is applied. */
+function readOps(ops: readonly BatchOp[], maxValueBytes: number | undefined): Write[] {
+  if (!Array.isArray(ops)) throw new TypeError(`ops must be an array, got ${describe(ops)}`);
+  const out: Write[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op: unknown = ops[i];
+    const name = `ops[${i}]`;
+    if (typeof op !== 'object' || op === null) throw new TypeError(`${name} must be an object, got ${describe(op)}`);
+    const { type, key, value } = op as { type?: unknown; key?: unknown; value?: unknown };
+    if (type === 'put') out.push({ key: readKey(key, `${name}.key`), value: readValue(value, `${name}.value`, maxValueBytes) });
+    else if (type === 'del') out.push({ key: readKey(key, `${name}.key`), value: undefined });
+    else throw new TypeError(`${name}.type must be 'put' or 'del', got ${describe(type)}`);
+  }
+  return out;
+}
+
+function readIterateOptions(options: IterateOptions | undefined): Range {
+  if (options === undefined) return { lower: undefined, upper: undefined, reverse: false, limit: Infinity };
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  }
+  const bound = (name: 'prefix' | 'gt' | 'gte' | 'lt' | 'lte'): Uint8Array | undefined => {
+    const value: unknown = options[name];
+    return value === undefined ? undefined : copy(assertBytes(value, `options.${name}`));
+  };
+  const prefix = bound('prefix');
+  const gt = bound('gt');
+  const gte = bound('gte');
+  const lt = bound('lt');
+  const lte = bound('lte');
+  const reverse: unknown = options.reverse ?? false;
+  if (typeof reverse !== 'boolean') throw new TypeError(`options.reverse must be a boolean, got ${describe(reverse)}`);
+  const limit: unknown = options.limit ?? Infinity;
+  if (typeof limit !== 'number') throw new TypeError(`options.limit must be a number, got ${describe(limit)}`);
+  if (limit !== Infinity && !(Number.isSafeInteger(limit) && limit >= 0)) {
+    throw new RangeError(`options.limit must be a non-negative integer, got ${limit}`);
+  }
+
+  let lower: Bound | undefined;
+  let upper: Bound | undefined;
+  const raise = (b: Bound) => {
+    const c = lower === undefined ? 1 : compareBytes(b.key, lower.key);
+    if (c > 0 || (c === 0 && !b.inclusive)) lower = b;
+  };
+  const drop = (b: Bound) => {
+    const c = upper === undefined ? -1 : compareBytes(b.key, upper.key);
+    if (c < 0 || (c === 0 && !b.inclusive)) upper = b;
+  };
+  if (gte !== undefined) raise({ key: gte, inclusive: true });
+  if (gt !== undefined) raise({ key: gt, inclusive: false });
+  if (lte !== undefined) drop({ key: lte, inclusive: true });
+  if (lt !== undefined) drop({ key: lt, inclusive: false });
+  if (prefix !== undefined) {
+    // Keys starting with `prefix` are exactly those in [prefix, prefixUpperBound(prefix)).
+    raise({ key: prefix, inclusive: true });
+    const end = prefixUpperBound(prefix);
+    if (end !== undefined) drop({ key: end, inclusive: false });
+  }
+  return { lower, upper, reverse, limit };
+}
+
+function readInit(init: MemoryStorageInit): { store: MemoryStore | undefined; maxValueBytes: number | undefined } {
+  if (typeof init !== 'object' || init === null) throw new TypeError(`init must be an object, got ${describe(init)}`);
+  const { store, maxValueBytes } = init as { store?: unknown; maxValueBytes?: unknown };
+  if (store !== undefined && !(typeof store === 'object' && store !== null && tables.has(store as MemoryStore))) {
+    throw new TypeError(`init.store must come from createMemoryStore(), got ${describe(store)}`);
+  }
+  if (maxValueBytes !== undefined) {
+    if (typeof maxValueBytes !== 'number') {
+      throw new TypeError(`init.maxValueBytes must be a number, got ${describe(maxValueBytes)}`);
+    }
+    if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 0) {
+      throw new RangeError(`init.maxValueBytes must be a non-negative integer, got ${maxValueBytes}`);
+    }
+  }
+  return { store: store as MemoryStore | undefined, maxValueBytes };
+}

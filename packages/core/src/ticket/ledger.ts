@@ -1,0 +1,359 @@
+/**
+ * The ticket ledger: the ticket lifecycle as a pure, deterministic
+ * {@link ReplicatedApp}.
+ * @module
+ */
+import type { CryptoProvider } from '../crypto/types.js';
+import type { ExecuteContext, PreparedRequest, ReplicatedApp } from '../app/types.js';
+import { verifyRequest, type SignedRequest } from '../app/request.js';
+import { createReplayGuard, type ReplayGuard } from '../app/replay.js';
+import { decode, encode, type CborValue } from '../codec/cbor.js';
+import { hash, publicKeyOf, type ClientId, type Digest, type EventId, type TicketId } from '../codec/hash.js';
+import { readArray, readInt, readRecord, readString } from '../codec/schema.js';
+import { CodecError, invariant } from '../errors/index.js';
+import { equalBytes } from '../bytes/index.js';
+import {
+  decodeTicketOp,
+  decodeTicketQuery,
+  encodeTicketQueryResult,
+  encodeTicketResult,
+  keyId,
+  readId,
+  readTicketView,
+} from './codec.js';
+import { rotatingCodeMessage, stepOf } from './code.js';
+import {
+  TicketState,
+  type EventView,
+  type RejectionReason,
+  type ScanRecord,
+  type TicketOp,
+  type TicketQueryResult,
+  type TicketResult,
+  type TicketView,
+} from './types.js';
+
+/** Options of {@link createTicketLedger}. */
+export interface TicketLedgerOptions {
+  /** Verifies request signatures and rotating codes. */
+  readonly crypto: CryptoProvider;
+  /** Require a holder's rotating code on `validate`. Default `true`. */
+  readonly requireHolderCode?: boolean;
+  /** Length of a rotating-code time step in ms. Default 30 000. */
+  readonly codeStepMs?: number;
+  /** How many steps a code may differ from the scan's step. Default 1. */
+  readonly codeSkewSteps?: number;
+}
+
+/** A request after the ledger's stateless checks. */
+export interface PreparedTicketRequest extends PreparedRequest {
+  /** The decoded operation, or `undefined` when the op bytes are malformed. */
+  readonly op: TicketOp | undefined;
+  /** For `validate` with a code: whether the holder's code signature verifies. */
+  readonly codeValid: boolean | undefined;
+}
+
+/** The ticket ledger app. */
+export interface TicketLedger extends ReplicatedApp<PreparedTicketRequest> {
+  /** Convenience: the current view of a ticket, or `undefined`. */
+  getTicket(id: TicketId): TicketView | undefined;
+  /** Convenience: the current view of an event, or `undefined`. */
+  getEvent(id: EventId): EventView | undefined;
+}
+
+/** Snapshot format tag. */
+export const TICKET_LEDGER_SNAPSHOT = 'admitone/tickets/v1';
+
+interface EventRow {
+  organizer: ClientId;
+  devices: Set<ClientId>;
+  tickets: number;
+}
+
+interface TicketRow {
+  eventId: EventId;
+  state: TicketState;
+  holder: ClientId;
+  version: number;
+  disputedFrom: TicketState | undefined;
+  scans: ScanRecord[];
+}
+
+/**
+ * Creates an empty ticket ledger.
+ *
+ * @example
+ * ```ts
+ * const ledger = createTicketLedger({ crypto: await defaultCrypto() });
+ * const req = await signRequest(crypto, organizerKey, { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('gig') }) });
+ * const result = decodeTicketResult(ledger.execute(await ledger.prepare(req), { seq: 1, timestamp: Date.now() }));
+ * ```
+ */
+export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
+  const crypto = options.crypto;
+  const requireCode = options.requireHolderCode ?? true;
+  const stepMs = options.codeStepMs ?? 30_000;
+  const skew = options.codeSkewSteps ?? 1;
+  if (!Number.isSafeInteger(stepMs) || stepMs <= 0) throw new RangeError('codeStepMs must be a positive integer');
+  if (!Number.isSafeInteger(skew) || skew < 0) throw new RangeError('codeSkewSteps must be a non-negative integer');
+
+  let events = new Map<EventId, EventRow>();
+  let tickets = new Map<TicketId, TicketRow>();
+  let replay: ReplayGuard = createReplayGuard();
+
+  const view = (id: TicketId, t: TicketRow): TicketView => ({
+    ticketId: id,
+    eventId: t.eventId,
+    state: t.state,
+    holder: t.holder,
+    version: t.version,
+    ...(t.disputedFrom === undefined ? {} : { disputedFrom: t.disputedFrom }),
+    scans: t.scans.slice(),
+  });
+  const eventView = (id: EventId, e: EventRow): EventView => ({
+    eventId: id,
+    organizer: e.organizer,
+    devices: [...e.devices].sort(),
+    tickets: e.tickets,
+  });
+  const reject = (reason: RejectionReason): TicketResult => ({ status: 'rejected', reason });
+  const okTicket = (id: TicketId, t: TicketRow): TicketResult => ({ status: 'ok', ticket: view(id, t) });
+  const terminalReason = (s: TicketState): RejectionReason | undefined =>
+    s === 'CONSUMED' ? 'already_consumed' : s === 'REVOKED' ? 'revoked' : s === 'REFUNDED' ? 'refunded' : undefined;
+
+  function apply(op: TicketOp, actor: ClientId, codeValid: boolean | undefined, ctx: ExecuteContext): TicketResult {
+    switch (op.type) {
+      case 'createEvent': {
+        if (events.has(op.eventId)) return reject('already_exists');
+        const e: EventRow = { organizer: actor, devices: new Set(), tickets: 0 };
+        events.set(op.eventId, e);
+        return { status: 'ok', event: eventView(op.eventId, e) };
+      }
+      case 'authorizeGate':
+      case 'revokeGate': {
+        const e = events.get(op.eventId);
+        if (e === undefined) return reject('not_found');
+        if (e.organizer !== actor) return reject('not_organizer');
+        if (op.type === 'authorizeGate') e.devices.add(keyId(op.device));
+        else e.devices.delete(keyId(op.device));
+        return { status: 'ok', event: eventView(op.eventId, e) };
+      }
+      case 'issue': {
+        const e = events.get(op.eventId);
+        if (e === undefined) return reject('not_found');
+        if (e.organizer !== actor) return reject('not_organizer');
+        if (tickets.has(op.ticketId)) return reject('already_exists');
+        const t: TicketRow = { eventId: op.eventId, state: 'ISSUED', holder: keyId(op.holder), version: 1, disputedFrom: undefined, scans: [] };
+        tickets.set(op.ticketId, t);
+        e.tickets++;
+        return okTicket(op.ticketId, t);
+      }
+      default:
+        return applyToTicket(op, actor, codeValid, ctx);
+    }
+  }
+
+  function applyToTicket(
+    op: Exclude<TicketOp, { type: 'createEvent' | 'authorizeGate' | 'revokeGate' | 'issue' }>,
+    actor: ClientId,
+    codeValid: boolean | undefined,
+    ctx: ExecuteContext,
+  ): TicketResult {
+    const t = tickets.get(op.ticketId);
+    if (t === undefined) return reject('not_found');
+    const e = events.get(t.eventId);
+    invariant(e !== undefined, 'ticket refers to a missing event');
+    const terminal = terminalReason(t.state);
+    switch (op.type) {
+      case 'transfer': {
+        if (t.holder !== actor) return reject('not_holder');
+        if (keyId(op.to) === t.holder) return reject('same_holder');
+        if (t.state !== 'ISSUED') return reject(terminal ?? (t.state === 'VALIDATED' ? 'already_validated' : 'disputed'));
+        t.holder = keyId(op.to);
+        t.version++;
+        return okTicket(op.ticketId, t);
+      }
+      case 'validate':
+      case 'consume': {
+        // Validity first (event, device, code), duplication (state) last.
+        if (op.eventId !== t.eventId) return reject('wrong_event');
+        if (!e.devices.has(actor)) return reject('not_authorized');
+        if (op.type === 'validate') {
+          if (op.code === undefined) {
+            if (requireCode) return reject('stale_code');
+          } else {
+            if (codeValid !== true) return reject('invalid_signature');
+            const fresh =
+              keyId(op.code.holder) === t.holder &&
+              op.code.version === t.version &&
+              Math.abs(op.code.step - stepOf(op.scan.time, stepMs)) <= skew;
+            if (!fresh) return reject('stale_code');
+          }
+        }
+        if (terminal !== undefined) return reject(terminal);
+        if (t.state === 'DISPUTED') return reject('disputed');
+        if (op.type === 'validate') {
+          if (t.state === 'VALIDATED') return reject('already_validated');
+          t.state = 'VALIDATED';
+        } else {
+          if (t.state === 'ISSUED') return reject('not_validated');
+          t.state = 'CONSUMED';
+        }
+        t.scans.push({ kind: op.type, nonce: op.scan.nonce, gate: op.scan.gate, time: op.scan.time, device: actor, seq: ctx.seq });
+        return okTicket(op.ticketId, t);
+      }
+      case 'dispute': {
+        if (actor !== t.holder && actor !== e.organizer && !e.devices.has(actor)) return reject('not_authorized');
+        if (terminal !== undefined) return reject(terminal);
+        if (t.state === 'DISPUTED') return reject('disputed');
+        t.disputedFrom = t.state;
+        t.state = 'DISPUTED';
+        return okTicket(op.ticketId, t);
+      }
+      case 'resolve': {
+        if (actor !== e.organizer) return reject('not_organizer');
+        if (t.state !== 'DISPUTED') return reject(terminal ?? 'not_disputed');
+        const from = t.disputedFrom;
+        invariant(from === 'ISSUED' || from === 'VALIDATED', 'disputed ticket without a prior state');
+        t.state = op.outcome === 'reinstate' ? from : op.outcome === 'revoke' ? 'REVOKED' : 'REFUNDED';
+        t.disputedFrom = undefined;
+        return okTicket(op.ticketId, t);
+      }
+      case 'revoke':
+      case 'refund': {
+        if (actor !== e.organizer) return reject('not_organizer');
+        if (terminal !== undefined) return reject(terminal);
+        if (op.type === 'refund' && t.state === 'VALIDATED') return reject('already_validated');
+        t.state = op.type === 'revoke' ? 'REVOKED' : 'REFUNDED';
+        t.disputedFrom = undefined;
+        return okTicket(op.ticketId, t);
+      }
+    }
+  }
+
+  function snapshotValue(events: Map<EventId, EventRow>, tickets: Map<TicketId, TicketRow>, replay: ReplayGuard): CborValue {
+    const ev = [...events.keys()].sort().map((id) => {
+      const e = events.get(id) as EventRow;
+      return [id, e.organizer, [...e.devices].sort(), e.tickets];
+    });
+    const tk = [...tickets.keys()].sort().map((id) => view(id, tickets.get(id) as TicketRow) as unknown as CborValue);
+    return { app: TICKET_LEDGER_SNAPSHOT, events: ev, tickets: tk, replay: replay.toCbor() };
+  }
+
+  function query(bytes: Uint8Array): Uint8Array {
+    let q;
+    try {
+      q = decodeTicketQuery(bytes);
+    } catch (err) {
+      if (err instanceof CodecError) return encodeTicketQueryResult({ status: 'rejected', reason: 'malformed' });
+      throw err;
+    }
+    let out: TicketQueryResult;
+    switch (q.type) {
+      case 'ticket': {
+        const t = tickets.get(q.ticketId);
+        out = t === undefined ? { status: 'rejected', reason: 'not_found' } : { status: 'ok', ticket: view(q.ticketId, t) };
+        break;
+      }
+      case 'event': {
+        const e = events.get(q.eventId);
+        out = e === undefined ? { status: 'rejected', reason: 'not_found' } : { status: 'ok', event: eventView(q.eventId, e) };
+        break;
+      }
+      case 'tickets': {
+        const limit = q.limit ?? 100;
+        const ids = [...tickets.keys()].filter((id) => (q.after === undefined || id > q.after) && (q.eventId === undefined || tickets.get(id)?.eventId === q.eventId)).sort();
+        const page = ids.slice(0, limit);
+        const list = page.map((id) => view(id, tickets.get(id) as TicketRow));
+        out = ids.length > limit ? { status: 'ok', tickets: list, next: page[page.length - 1] as TicketId } : { status: 'ok', tickets: list };
+        break;
+      }
+      case 'stats': {
+        const byState = Object.fromEntries(Object.values(TicketState).map((s) => [s, 0])) as Record<TicketState, number>;
+        for (const t of tickets.values()) byState[t.state]++;
+        out = { status: 'ok', stats: { events: events.size, tickets: tickets.size, byState } };
+        break;
+      }
+    }
+    return encodeTicketQueryResult(out);
+  }
+
+  return {
+    name: 'tickets',
+
+    async prepare(request: SignedRequest): Promise<PreparedTicketRequest> {
+      const authentic = await verifyRequest(crypto, request);
+      let op: TicketOp | undefined;
+      try {
+        op = decodeTicketOp(request.op);
+      } catch (err) {
+        if (!(err instanceof CodecError)) throw err;
+        op = undefined;
+      }
+      let codeValid: boolean | undefined;
+      if (op?.type === 'validate' && op.code !== undefined) {
+        codeValid = await crypto.verify(op.code.signature, rotatingCodeMessage(op.ticketId, op.code.version, op.code.step), op.code.holder);
+      }
+      return { request, authentic, op, codeValid };
+    },
+
+    execute(prepared: PreparedTicketRequest, ctx: ExecuteContext): Uint8Array {
+      const { request } = prepared;
+      // 1. validity: a forged request never touches state, not even the replay window
+      if (!prepared.authentic) return encodeTicketResult(reject('invalid_signature'));
+      // 2. duplication
+      if (!replay.isFresh(request.clientId, request.requestSeq)) return encodeTicketResult(reject('replayed'));
+      replay.record(request.clientId, request.requestSeq);
+      // 3. the operation (malformed ops still consume their request number)
+      if (prepared.op === undefined) return encodeTicketResult(reject('malformed'));
+      return encodeTicketResult(apply(prepared.op, request.clientId, prepared.codeValid, ctx));
+    },
+
+    query,
+
+    snapshot(): Uint8Array {
+      return encode(snapshotValue(events, tickets, replay));
+    },
+
+    restore(snapshot: Uint8Array): void {
+      const r = readRecord(decode(snapshot, { maxBytes: 1 << 30 }), 'snapshot', ['app', 'events', 'tickets', 'replay']);
+      if (readString(r['app'], 'snapshot.app') !== TICKET_LEDGER_SNAPSHOT) throw new CodecError('CODEC_SCHEMA', 'Snapshot is not a ticket ledger snapshot.');
+      const nextEvents = new Map<EventId, EventRow>();
+      for (const [i, row] of readArray(r['events'], 'snapshot.events').entries()) {
+        const a = readArray(row, `snapshot.events[${i}]`, 4);
+        const organizer = readString(a[1], `snapshot.events[${i}].organizer`, 64) as ClientId;
+        publicKeyOf(organizer);
+        const devices = readArray(a[2], `snapshot.events[${i}].devices`).map((d, j) => readString(d, `snapshot.events[${i}].devices[${j}]`, 64) as ClientId);
+        nextEvents.set(readId<EventId>(a[0], `snapshot.events[${i}].id`), { organizer, devices: new Set(devices), tickets: readInt(a[3], `snapshot.events[${i}].tickets`) });
+      }
+      const nextTickets = new Map<TicketId, TicketRow>();
+      for (const [i, row] of readArray(r['tickets'], 'snapshot.tickets').entries()) {
+        const v = readTicketView(row, `snapshot.tickets[${i}]`);
+        if (!nextEvents.has(v.eventId)) throw new CodecError('CODEC_SCHEMA', `snapshot.tickets[${i}] refers to an unknown event.`);
+        nextTickets.set(v.ticketId, { eventId: v.eventId, state: v.state, holder: v.holder, version: v.version, disputedFrom: v.disputedFrom, scans: v.scans.slice() });
+      }
+      const nextReplay = createReplayGuard(r['replay']);
+      // The canonical form must reproduce the input exactly (sorted, no duplicates).
+      if (!equalBytes(encode(snapshotValue(nextEvents, nextTickets, nextReplay)), snapshot)) {
+        throw new CodecError('CODEC_NON_CANONICAL', 'Snapshot is not in canonical form.');
+      }
+      // Swap only after everything checked: a bad snapshot leaves state untouched.
+      events = nextEvents;
+      tickets = nextTickets;
+      replay = nextReplay;
+    },
+
+    digest(): Digest {
+      return hash(encode(snapshotValue(events, tickets, replay)));
+    },
+
+    getTicket(id) {
+      const t = tickets.get(id);
+      return t === undefined ? undefined : view(id, t);
+    },
+    getEvent(id) {
+      const e = events.get(id);
+      return e === undefined ? undefined : eventView(id, e);
+    },
+  };
+}
