@@ -23,6 +23,12 @@ export interface ClientRequest {
   readonly requestSeq: number;
   /** The app-specific operation bytes (canonical CBOR for built-in apps). */
   readonly op: Uint8Array;
+  /**
+   * True for a read-only query: engines answer it with `app.query(op)` and
+   * never with `execute`. Signed, so a relay or a faulty primary cannot turn a
+   * write into a read or back. Absent means `false`.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** A request with its client's Ed25519 signature over {@link requestSigningBytes}. */
@@ -34,7 +40,9 @@ const REQUEST_DOMAIN = 'admitone/request/v1';
 
 /** The exact bytes a client signs for a request (domain-separated canonical CBOR). */
 export function requestSigningBytes(req: ClientRequest): Uint8Array {
-  return encode([REQUEST_DOMAIN, req.clientId, req.requestSeq, req.op]);
+  return req.readOnly === true
+    ? encode([REQUEST_DOMAIN, req.clientId, req.requestSeq, req.op, 'read'])
+    : encode([REQUEST_DOMAIN, req.clientId, req.requestSeq, req.op]);
 }
 
 /**
@@ -44,11 +52,14 @@ export function requestSigningBytes(req: ClientRequest): Uint8Array {
 export async function signRequest(
   crypto: CryptoProvider,
   secretKey: Uint8Array,
-  request: { readonly requestSeq: number; readonly op: Uint8Array },
+  request: { readonly requestSeq: number; readonly op: Uint8Array; readonly readOnly?: boolean },
 ): Promise<SignedRequest> {
   checkRequestFields(request.requestSeq, request.op);
   const clientId = clientIdOf(await crypto.getPublicKey(secretKey));
-  const unsigned: ClientRequest = { clientId, requestSeq: request.requestSeq, op: request.op };
+  const unsigned: ClientRequest =
+    request.readOnly === true
+      ? { clientId, requestSeq: request.requestSeq, op: request.op, readOnly: true }
+      : { clientId, requestSeq: request.requestSeq, op: request.op };
   const signature = await crypto.sign(requestSigningBytes(unsigned), secretKey);
   return { ...unsigned, signature };
 }
@@ -66,18 +77,25 @@ export async function verifyRequest(crypto: CryptoProvider, req: SignedRequest):
 
 /** Canonical wire encoding of a signed request. */
 export function encodeRequest(req: SignedRequest): Uint8Array {
-  return encode({ c: req.clientId, s: req.requestSeq, o: req.op, g: req.signature });
+  return req.readOnly === true
+    ? encode({ c: req.clientId, s: req.requestSeq, o: req.op, g: req.signature, r: true })
+    : encode({ c: req.clientId, s: req.requestSeq, o: req.op, g: req.signature });
 }
 
 /** Decodes a signed request; throws {@link CodecError} on malformed input. */
 export function decodeRequest(bytes: Uint8Array): SignedRequest {
-  const r = readRecord(decode(bytes, { maxBytes: MAX_OP_BYTES + 512 }), 'request', ['c', 's', 'o', 'g']);
+  const r = readRecord(decode(bytes, { maxBytes: MAX_OP_BYTES + 512 }), 'request', ['c', 's', 'o', 'g', 'r']);
   const clientId = readString(r['c'], 'request.c', 64);
   if (!/^[0-9a-f]{64}$/.test(clientId)) throw new CodecError('CODEC_SCHEMA', 'Field request.c must be a 64-hex client id.');
   const requestSeq = readInt(r['s'], 'request.s', 1);
   const op = readBytes(r['o'], 'request.o');
   if (op.length > MAX_OP_BYTES) throw new CodecError('CODEC_SCHEMA', `Field request.o exceeds ${MAX_OP_BYTES} bytes.`);
   const signature = readBytes(r['g'], 'request.g', 64);
+  if (r['r'] !== undefined) {
+    // only `true` is canonical: a write omits the field
+    if (r['r'] !== true) throw new CodecError('CODEC_SCHEMA', 'Field request.r must be true when present.');
+    return { clientId: clientId as ClientId, requestSeq, op, signature, readOnly: true };
+  }
   return { clientId: clientId as ClientId, requestSeq, op, signature };
 }
 

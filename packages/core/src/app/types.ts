@@ -40,7 +40,8 @@ export interface PreparedRequest {
  * - `execute` is synchronous and applies one prepared request. Domain
  *   rejections are returned as results (bytes), never thrown. It must execute
  *   each `(clientId, requestSeq)` at most once.
- * - `query` answers read-only requests from current state without changing it.
+ * - `query` answers read-only requests (`request.readOnly`) from current state
+ *   without changing it; engines never pass a read-only request to `execute`.
  * - `restore` replaces the whole state with a snapshot, or throws a
  *   `CodecError` and leaves the state untouched.
  */

@@ -301,6 +301,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       const { request } = prepared;
       // 1. validity: a forged request never touches state, not even the replay window
       if (!prepared.authentic) return encodeTicketResult(reject('invalid_signature'));
+      // engines answer read-only requests with query(); refuse one passed here by mistake
+      if (request.readOnly === true) return encodeTicketResult(reject('malformed'));
       // 2. duplication
       if (!replay.isFresh(request.clientId, request.requestSeq)) return encodeTicketResult(reject('replayed'));
       replay.record(request.clientId, request.requestSeq);

@@ -1,0 +1,144 @@
+/**
+ * Replica configuration: membership, quorums and tunables, validated at
+ * construction so that an unsafe cluster cannot be started.
+ * @module
+ */
+import { bytesToHex, type Clock, type CryptoProvider, type Logger, type ReplicatedApp, type Storage, type Transport } from '@admitone/core';
+import { ConsensusError } from './errors.js';
+import type { ReplicaId } from './messages.js';
+
+/** One replica in the static membership. */
+export interface ReplicaMember {
+  readonly id: ReplicaId;
+  /** The replica's Ed25519 public key (32 bytes): it signs every protocol message. */
+  readonly publicKey: Uint8Array;
+}
+
+/** Protocol tunables (all optional). */
+export interface PbftTunables {
+  /** Checkpoint period K in sequence numbers. Default 64. */
+  readonly checkpointInterval?: number;
+  /** Log window L (high watermark = stable checkpoint + L). Default 4·K. */
+  readonly logWindow?: number;
+  /** Most requests in one batch. Default 256. */
+  readonly maxBatchRequests?: number;
+  /** Most bytes of requests in one batch. Default 1 MiB. */
+  readonly maxBatchBytes?: number;
+  /** Most batches in flight (pre-prepared, not executed) at the primary. Default 8. */
+  readonly maxInFlightBatches?: number;
+  /** Base view-change timeout in ms; doubles per consecutive view change. Default 1 000. */
+  readonly viewChangeTimeoutMs?: number;
+  /** Cap of the view-change timeout. Default 30 000. */
+  readonly maxViewChangeTimeoutMs?: number;
+  /** Retry period for state transfer requests. Default 500. */
+  readonly stateTransferRetryMs?: number;
+  /** How many recent replies per client are kept for retransmissions. Default 16. */
+  readonly replyCachePerClient?: number;
+}
+
+/** Options of `createReplica`. */
+export interface ReplicaOptions extends PbftTunables {
+  /** This replica's id (must be in `members`). */
+  readonly id: ReplicaId;
+  /** This replica's 32-byte Ed25519 secret key (must match its member public key). */
+  readonly secretKey: Uint8Array;
+  /** The static membership, in a fixed order: the primary of view v is `members[v mod n]`. */
+  readonly members: readonly ReplicaMember[];
+  /** Messages to replicas and clients. */
+  readonly transport: Transport;
+  /** Durable view, log and checkpoints. */
+  readonly storage: Storage;
+  /** The replicated application. */
+  readonly app: ReplicatedApp;
+  /** Signs and verifies protocol messages. */
+  readonly crypto: CryptoProvider;
+  /** Timers and batch timestamps. */
+  readonly clock: Clock;
+  /** Optional structured logger. */
+  readonly logger?: Logger;
+}
+
+/** Validated, defaulted configuration. */
+export interface ResolvedConfig {
+  readonly n: number;
+  readonly f: number;
+  /** 2f+1. */
+  readonly quorum: number;
+  readonly index: number;
+  readonly members: readonly ReplicaMember[];
+  readonly keyOf: ReadonlyMap<ReplicaId, Uint8Array>;
+  readonly K: number;
+  readonly L: number;
+  readonly maxBatchRequests: number;
+  readonly maxBatchBytes: number;
+  readonly maxInFlightBatches: number;
+  readonly viewChangeTimeoutMs: number;
+  readonly maxViewChangeTimeoutMs: number;
+  readonly stateTransferRetryMs: number;
+  readonly replyCachePerClient: number;
+}
+
+/** The largest f that n replicas tolerate: ⌊(n−1)/3⌋. */
+export function maxFaulty(n: number): number {
+  return Math.floor((n - 1) / 3);
+}
+
+/**
+ * Validates membership and tunables. Throws `ConsensusError`
+ * (`CONSENSUS_CONFIG`) for anything that cannot be safe: fewer than 4
+ * replicas, duplicate ids or keys, a missing or malformed key, or an id not in
+ * the membership.
+ */
+export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & PbftTunables): ResolvedConfig {
+  const fail = (msg: string): never => {
+    throw new ConsensusError('CONSENSUS_CONFIG', msg);
+  };
+  const members = opts.members;
+  if (!Array.isArray(members)) fail('members must be an array');
+  const n = members.length;
+  if (n < 4) fail(`PBFT needs n ≥ 3f+1 with f ≥ 1, i.e. at least 4 replicas; got ${n}`);
+  const keyOf = new Map<ReplicaId, Uint8Array>();
+  const keys = new Set<string>();
+  for (const [i, m] of members.entries()) {
+    if (typeof m?.id !== 'string' || m.id.length === 0) fail(`members[${i}].id must be a non-empty string`);
+    if (!(m.publicKey instanceof Uint8Array) || m.publicKey.length !== 32) fail(`members[${i}].publicKey must be 32 bytes`);
+    if (keyOf.has(m.id)) fail(`duplicate replica id ${m.id}`);
+    const hex = bytesToHex(m.publicKey);
+    if (keys.has(hex)) fail(`members[${i}] reuses another replica's public key`);
+    keys.add(hex);
+    keyOf.set(m.id, m.publicKey);
+  }
+  const index = members.findIndex((m) => m.id === opts.id);
+  if (index < 0) fail(`replica id ${String(opts.id)} is not in members`);
+  const f = maxFaulty(n);
+  const int = (v: number | undefined, def: number, name: string, min = 1): number => {
+    const x = v ?? def;
+    if (!Number.isSafeInteger(x) || x < min) fail(`${name} must be an integer ≥ ${min}, got ${String(v)}`);
+    return x;
+  };
+  const K = int(opts.checkpointInterval, 64, 'checkpointInterval');
+  const L = int(opts.logWindow, 4 * K, 'logWindow');
+  if (L < 2 * K) fail('logWindow must be at least 2·checkpointInterval');
+  return {
+    n,
+    f,
+    quorum: 2 * f + 1,
+    index,
+    members,
+    keyOf,
+    K,
+    L,
+    maxBatchRequests: int(opts.maxBatchRequests, 256, 'maxBatchRequests'),
+    maxBatchBytes: int(opts.maxBatchBytes, 1 << 20, 'maxBatchBytes', 1024),
+    maxInFlightBatches: int(opts.maxInFlightBatches, 8, 'maxInFlightBatches'),
+    viewChangeTimeoutMs: int(opts.viewChangeTimeoutMs, 1000, 'viewChangeTimeoutMs'),
+    maxViewChangeTimeoutMs: int(opts.maxViewChangeTimeoutMs, 30_000, 'maxViewChangeTimeoutMs'),
+    stateTransferRetryMs: int(opts.stateTransferRetryMs, 500, 'stateTransferRetryMs'),
+    replyCachePerClient: int(opts.replyCachePerClient, 16, 'replyCachePerClient'),
+  };
+}
+
+/** The primary of `view`. */
+export function primaryOf(cfg: ResolvedConfig, view: number): ReplicaId {
+  return (cfg.members[view % cfg.n] as ReplicaMember).id;
+}

@@ -1,0 +1,1001 @@
+/**
+ * The PBFT replica (Castro & Liskov, OSDI '99 / TOCS 2002): normal case with
+ * batching and a watermark window, checkpoints, view change with prepared
+ * certificates, state transfer, persistence and a reply cache. It replicates
+ * any {@link ReplicatedApp} and knows nothing about tickets.
+ * @module
+ */
+import EventEmitter from 'eventemitter3';
+import {
+  bytesToHex,
+  encode,
+  encodeRequest,
+  requestDigest,
+  equalBytes,
+  hash,
+  readArray,
+  readBytes,
+  readInt,
+  readRecord,
+  readString,
+  decode,
+  silentLogger,
+  type CborValue,
+  type InboundMessage,
+  type PreparedRequest,
+  type SignedRequest,
+  type TimerHandle,
+} from '@admitone/core';
+import { ConsensusError } from '../errors.js';
+import { primaryOf, resolveConfig, type ReplicaOptions } from '../config.js';
+import {
+  batchDigest,
+  decodeBatch,
+  decodeWire,
+  encodeWire,
+  signMessage,
+  signingBytes,
+  verifyMessage,
+  type Checkpoint,
+  type CommittedEntry,
+  type NewView,
+  type PrePrepare,
+  type PreparedProof,
+  type ReplicaId,
+  type ReplicaMessage,
+  type RequestMessage,
+  type Signed,
+  type StateRequest,
+  type StateResponse,
+  type ViewChange,
+  type Vote,
+} from '../messages.js';
+import { replicaStore } from './store.js';
+import { checkCheckpointProof, checkViewChange, planNewView, voteKey } from './view-change.js';
+
+/** A snapshot of a replica's protocol state, for monitoring and tests. */
+export interface ReplicaStatus {
+  readonly id: ReplicaId;
+  readonly view: number;
+  readonly viewChanging: boolean;
+  readonly primary: ReplicaId;
+  readonly lastExecuted: number;
+  readonly stableSeq: number;
+  readonly highWatermark: number;
+  readonly pendingRequests: number;
+}
+
+/** Events a replica emits (synchronously, so observers see the state right after the event). */
+export interface ReplicaEvents {
+  /** A batch was executed at `seq`. */
+  executed: { replica: ReplicaId; view: number; seq: number; digest: Uint8Array; timestamp: number; requests: readonly { clientId: string; requestSeq: number; readOnly: boolean }[] };
+  /** The replica started a view change to `view`. */
+  'view-change': { replica: ReplicaId; view: number };
+  /** The replica entered `view` through a NEW-VIEW. */
+  'new-view': { replica: ReplicaId; view: number };
+  /** A checkpoint became stable. */
+  checkpoint: { replica: ReplicaId; seq: number; digest: Uint8Array };
+  /** The replica installed a checkpoint snapshot fetched from peers. */
+  'state-transfer': { replica: ReplicaId; fromSeq: number; toSeq: number };
+  /** A message was dropped (bad input or out of place). Never thrown. */
+  dropped: { replica: ReplicaId; from: string; reason: DropReason };
+}
+
+/** Why a message was dropped. */
+export type DropReason =
+  | 'malformed'
+  | 'spoofed'
+  | 'bad_signature'
+  | 'unexpected'
+  | 'stale_view'
+  | 'future_view'
+  | 'not_primary'
+  | 'out_of_window'
+  | 'bad_digest'
+  | 'equivocation'
+  | 'unauthentic_request'
+  | 'oversized_batch'
+  | 'bad_view_change'
+  | 'bad_new_view'
+  | 'bad_state'
+  | 'internal';
+
+/** A running PBFT replica. */
+export interface Replica {
+  readonly id: ReplicaId;
+  /** Current protocol state. */
+  status(): ReplicaStatus;
+  /** Counters of dropped messages by reason. */
+  dropped(): Readonly<Record<string, number>>;
+  /** Subscribes to an event; returns an unsubscribe function. */
+  on<E extends keyof ReplicaEvents>(event: E, handler: (payload: ReplicaEvents[E]) => void): () => void;
+  /** Stops timers and message handling (does not close transport or storage). */
+  stop(): Promise<void>;
+}
+
+interface Slot {
+  pp: Signed<PrePrepare> | undefined;
+  requests: SignedRequest[] | undefined;
+  accepting: boolean;
+  /** votes by `type:view:seq:digest` then replica */
+  votes: Map<string, Map<ReplicaId, Signed<Vote>>>;
+  sentPrepare: Set<number>;
+  sentCommit: Set<number>;
+  preparedCert: PreparedProof | undefined;
+  commitCert: CommittedEntry | undefined;
+  executed: boolean;
+}
+
+const MAX_VOTE_VIEW_AHEAD = 2;
+const NULL_TIMESTAMP = 0;
+
+/**
+ * Creates and starts a PBFT replica. Loads persisted state from `storage`
+ * (restoring the app from the last stable checkpoint and replaying committed
+ * entries), then joins the protocol and asks peers for newer state.
+ *
+ * Throws `ConsensusError` (`CONSENSUS_CONFIG`) for unsafe configuration,
+ * including a secret key that does not match this replica's listed public key.
+ */
+export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
+  const cfg = resolveConfig(opts);
+  const { app, crypto, clock, transport } = opts;
+  const me = opts.id;
+  const log = (opts.logger ?? silentLogger()).child({ replica: me });
+  const myKey = await crypto.getPublicKey(opts.secretKey);
+  if (!equalBytes(myKey, cfg.keyOf.get(me) as Uint8Array)) {
+    throw new ConsensusError('CONSENSUS_CONFIG', `secretKey does not match the public key listed for ${me}`);
+  }
+  const store = replicaStore(opts.storage);
+  const events = new EventEmitter();
+  const drops: Record<string, number> = {};
+
+  // ---- protocol state ----------------------------------------------------------
+  let view = 0;
+  let viewChanging = false;
+  let lastExecuted = 0;
+  let stableSeq = 0;
+  let stableProof: Signed<Checkpoint>[] = [];
+  let stableSnapshot: Uint8Array | undefined;
+  let lastAssigned = 0;
+  let lastTimestamp = 0;
+  let stopped = false;
+  let consecutiveViewChanges = 0;
+  const slots = new Map<number, Slot>();
+  const checkpointVotes = new Map<number, Map<string, Map<ReplicaId, Signed<Checkpoint>>>>();
+  const ownCheckpoints = new Map<number, { digest: Uint8Array; snapshot: Uint8Array }>();
+  const replyCache = new Map<string, Map<number, Uint8Array>>();
+  const clientPeer = new Map<string, string>();
+  const pending = new Map<string, SignedRequest>();
+  const queue = new Map<string, SignedRequest>();
+  const ordered = new Set<string>();
+  const preparedCache = new Map<string, Promise<PreparedRequest>>();
+  const verifyCache = new Map<string, Promise<boolean>>();
+  const viewChanges = new Map<number, Map<ReplicaId, Signed<ViewChange>>>();
+  let lastNewView: Signed<NewView> | undefined;
+  let vcTimer: TimerHandle | undefined;
+  let nvTimer: TimerHandle | undefined;
+  let stTimer: TimerHandle | undefined;
+  let stateTarget = 0;
+  let stateTries = 0;
+  let cutting = false;
+  let execTail: Promise<void> = Promise.resolve();
+  let executing = false;
+
+  const isPrimary = (v = view) => primaryOf(cfg, v) === me;
+  const reqKey = (r: { clientId: string; requestSeq: number }) => `${r.clientId}:${r.requestSeq}`;
+  const emit = <E extends keyof ReplicaEvents>(e: E, payload: ReplicaEvents[E]) => {
+    try {
+      events.emit(e, payload);
+    } catch (err) {
+      log.error('event handler threw', { event: e, error: String(err) });
+    }
+  };
+  const drop = (from: string, reason: DropReason) => {
+    drops[reason] = (drops[reason] ?? 0) + 1;
+    emit('dropped', { replica: me, from, reason });
+  };
+  const slotOf = (seq: number): Slot => {
+    let s = slots.get(seq);
+    if (s === undefined) {
+      s = { pp: undefined, requests: undefined, accepting: false, votes: new Map(), sentPrepare: new Set(), sentCommit: new Set(), preparedCert: undefined, commitCert: undefined, executed: false };
+      slots.set(seq, s);
+    }
+    return s;
+  };
+  const inWindow = (seq: number) => seq > stableSeq && seq <= stableSeq + cfg.L;
+
+  // ---- crypto helpers ------------------------------------------------------------
+  const sign = <M extends ReplicaMessage>(body: M) => signMessage(crypto, opts.secretKey, body);
+  // Caches are keyed by the signed content, never by the signature alone: a
+  // valid signature replayed on another body must not hit the cache.
+  const verify = (s: Signed): Promise<boolean> => {
+    const key = cfg.keyOf.get(s.body.replica);
+    if (key === undefined) return Promise.resolve(false);
+    const id = bytesToHex(s.signature) + bytesToHex(hash(signingBytes(s.body)));
+    let p = verifyCache.get(id);
+    if (p === undefined) {
+      p = verifyMessage(crypto, s, key);
+      if (verifyCache.size > 50_000) verifyCache.clear();
+      verifyCache.set(id, p);
+    }
+    return p;
+  };
+  const prepareRequest = (r: SignedRequest): Promise<PreparedRequest> => {
+    const id = bytesToHex(requestDigest(r));
+    let p = preparedCache.get(id);
+    if (p === undefined) {
+      p = app.prepare(r);
+      if (preparedCache.size > 100_000) preparedCache.clear();
+      preparedCache.set(id, p);
+    }
+    return p;
+  };
+
+  // ---- sending -------------------------------------------------------------------
+  const sendTo = (to: string, bytes: Uint8Array) => {
+    transport.send(to, bytes).catch((err: unknown) => log.debug('send failed', { to, error: String(err) }));
+  };
+  const broadcast = (s: Signed) => {
+    const bytes = encodeWire({ kind: 'signed', signed: s });
+    for (const m of cfg.members) if (m.id !== me) sendTo(m.id, bytes);
+  };
+  const sendReply = (r: SignedRequest, result: Uint8Array, readOnly: boolean, error?: 'invalid_signature', to?: string) => {
+    const peer = to ?? clientPeer.get(r.clientId);
+    if (peer === undefined) return;
+    const reply = { type: 'reply' as const, view, clientId: r.clientId, requestSeq: r.requestSeq, result, readOnly, replica: me, ...(error === undefined ? {} : { error }) };
+    sendTo(peer, encodeWire({ kind: 'client', message: reply }));
+  };
+
+  // ---- timers ----------------------------------------------------------------------
+  const vcTimeout = () => Math.min(cfg.viewChangeTimeoutMs * 2 ** consecutiveViewChanges, cfg.maxViewChangeTimeoutMs);
+  const armViewChangeTimer = (restart: boolean) => {
+    if (stopped || viewChanging) return;
+    if (pending.size === 0) {
+      vcTimer?.cancel();
+      vcTimer = undefined;
+      return;
+    }
+    if (vcTimer !== undefined && !restart) return;
+    vcTimer?.cancel();
+    vcTimer = clock.setTimeout(() => {
+      vcTimer = undefined;
+      void guarded('view-change timer', () => startViewChange(view + 1));
+    }, vcTimeout());
+  };
+
+  const guarded = async (what: string, fn: () => Promise<void> | void) => {
+    try {
+      await fn();
+    } catch (err) {
+      if (!stopped) log.error(`${what} failed`, { error: String(err) });
+      drops['internal'] = (drops['internal'] ?? 0) + 1;
+    }
+  };
+
+  // ---- client requests ----------------------------------------------------------
+  async function onRequest(from: string, msg: RequestMessage): Promise<void> {
+    const r = msg.request;
+    if (r.readOnly === true && msg.fastRead) {
+      const p = await prepareRequest(r);
+      if (!p.authentic) {
+        drop(from, 'unauthentic_request');
+        sendReply(r, new Uint8Array(0), true, 'invalid_signature', from);
+        return;
+      }
+      sendReply(r, app.query(r.op), true, undefined, from);
+      return;
+    }
+    const key = reqKey(r);
+    const cached = replyCache.get(r.clientId)?.get(r.requestSeq);
+    if (cached !== undefined) {
+      clientPeer.set(r.clientId, from);
+      sendReply(r, cached, false, undefined, from);
+      return;
+    }
+    if (pending.has(key)) {
+      clientPeer.set(r.clientId, from);
+      return;
+    }
+    const p = await prepareRequest(r);
+    if (!p.authentic) {
+      drop(from, 'unauthentic_request');
+      sendReply(r, new Uint8Array(0), r.readOnly === true, 'invalid_signature', from);
+      return;
+    }
+    clientPeer.set(r.clientId, from);
+    if (pending.has(key) || replyCache.get(r.clientId)?.has(r.requestSeq)) return;
+    pending.set(key, r);
+    if (isPrimary() && !viewChanging && !ordered.has(key)) {
+      queue.set(key, r);
+      void guarded('batching', cutBatches);
+    }
+    armViewChangeTimer(false);
+  }
+
+  // ---- normal case: primary --------------------------------------------------------
+  async function cutBatches(): Promise<void> {
+    if (cutting) return;
+    cutting = true;
+    try {
+      while (!stopped && isPrimary() && !viewChanging && queue.size > 0 && lastAssigned - lastExecuted < cfg.maxInFlightBatches && lastAssigned + 1 <= stableSeq + cfg.L) {
+        const batchReqs: SignedRequest[] = [];
+        const batch: Uint8Array[] = [];
+        let bytes = 0;
+        for (const [key, r] of queue) {
+          const enc = encodeRequest(r);
+          if (batch.length > 0 && (batch.length >= cfg.maxBatchRequests || bytes + enc.length > cfg.maxBatchBytes)) break;
+          queue.delete(key);
+          if (ordered.has(key) || !pending.has(key)) continue;
+          ordered.add(key);
+          batchReqs.push(r);
+          batch.push(enc);
+          bytes += enc.length;
+        }
+        if (batch.length === 0) continue;
+        const seq = ++lastAssigned;
+        const timestamp = Math.max(lastTimestamp + 1, Math.floor(clock.now()));
+        lastTimestamp = timestamp;
+        const v = view;
+        const pp = await sign<PrePrepare>({ type: 'pre-prepare', view: v, seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: me });
+        await store.savePrePrepare(pp);
+        if (stopped || view !== v || viewChanging) return;
+        const slot = slotOf(seq);
+        slot.pp = pp;
+        slot.requests = batchReqs;
+        broadcast(pp);
+        checkPrepared(seq);
+      }
+    } finally {
+      cutting = false;
+    }
+  }
+
+  // ---- normal case: backups ---------------------------------------------------------
+  async function onPrePrepare(s: Signed<PrePrepare>, fromNewView = false): Promise<void> {
+    const m = s.body;
+    if (!fromNewView) {
+      if (m.view < view) return drop(m.replica, 'stale_view');
+      if (m.view > view || viewChanging) return drop(m.replica, 'future_view');
+    }
+    if (m.replica !== primaryOf(cfg, m.view)) return drop(m.replica, 'not_primary');
+    if (!inWindow(m.seq) && !(fromNewView && m.seq > stableSeq)) return drop(m.replica, 'out_of_window');
+    if (!equalBytes(m.digest, batchDigest(m.timestamp, m.batch))) return drop(m.replica, 'bad_digest');
+    const slot = slotOf(m.seq);
+    if (slot.pp !== undefined && slot.pp.body.view === m.view) {
+      if (!equalBytes(slot.pp.body.digest, m.digest)) drop(m.replica, 'equivocation');
+      return;
+    }
+    if (slot.accepting) return;
+    if (m.batch.length > cfg.maxBatchRequests || m.batch.reduce((a, b) => a + b.length, 0) > cfg.maxBatchBytes + 1024) {
+      return drop(m.replica, 'oversized_batch');
+    }
+    let reqs: SignedRequest[];
+    try {
+      reqs = decodeBatch(m.batch);
+    } catch {
+      return drop(m.replica, 'malformed');
+    }
+    slot.accepting = true;
+    try {
+      const prepared = await Promise.all(reqs.map(prepareRequest));
+      if (prepared.some((p) => !p.authentic)) return drop(m.replica, 'unauthentic_request');
+      if (stopped || m.view !== view || viewChanging) return;
+      if (slot.pp !== undefined && slot.pp.body.view === m.view) return;
+      const amPrimary = isPrimary(m.view);
+      const vote = amPrimary ? undefined : await sign<Vote>({ type: 'prepare', view: m.view, seq: m.seq, digest: m.digest, replica: me });
+      await store.savePrePrepare(s, vote);
+      if (stopped || m.view !== view || viewChanging) return;
+      slot.pp = s;
+      slot.requests = reqs;
+      for (const r of reqs) {
+        const k = reqKey(r);
+        ordered.add(k);
+        queue.delete(k);
+      }
+      if (vote !== undefined) {
+        slot.sentPrepare.add(m.view);
+        addVote(slot, vote);
+        broadcast(vote);
+      }
+      checkPrepared(m.seq);
+    } finally {
+      slot.accepting = false;
+    }
+  }
+
+  function addVote(slot: Slot, v: Signed<Vote>): void {
+    const key = `${v.body.type}:${voteKey(v.body.view, v.body.seq, v.body.digest)}`;
+    let m = slot.votes.get(key);
+    if (m === undefined) {
+      m = new Map();
+      slot.votes.set(key, m);
+    }
+    if (!m.has(v.body.replica)) m.set(v.body.replica, v);
+  }
+
+  function votesFor(slot: Slot, type: 'prepare' | 'commit', v: number, seq: number, digest: Uint8Array): Signed<Vote>[] {
+    return [...(slot.votes.get(`${type}:${voteKey(v, seq, digest)}`)?.values() ?? [])];
+  }
+
+  function onVote(s: Signed<Vote>): void {
+    const m = s.body;
+    if (m.view < view) return drop(m.replica, 'stale_view');
+    if (m.view > view + MAX_VOTE_VIEW_AHEAD) return drop(m.replica, 'future_view');
+    if (!inWindow(m.seq)) return drop(m.replica, 'out_of_window');
+    if (m.type === 'prepare' && m.replica === primaryOf(cfg, m.view)) return drop(m.replica, 'not_primary');
+    const slot = slotOf(m.seq);
+    addVote(slot, s);
+    if (m.view === view) checkPrepared(m.seq);
+  }
+
+  function checkPrepared(seq: number): void {
+    const slot = slots.get(seq);
+    if (slot?.pp === undefined || slot.pp.body.view !== view || viewChanging) return;
+    const { digest } = slot.pp.body;
+    const primary = primaryOf(cfg, view);
+    const prepares = votesFor(slot, 'prepare', view, seq, digest).filter((v) => v.body.replica !== primary);
+    if (prepares.length < 2 * cfg.f) return;
+    if (slot.preparedCert === undefined || slot.preparedCert.prePrepare.body.view < view) {
+      slot.preparedCert = { prePrepare: slot.pp, prepares: prepares.slice(0, 2 * cfg.f) };
+    }
+    if (!slot.sentCommit.has(view)) {
+      slot.sentCommit.add(view);
+      const v = view;
+      void guarded('commit', async () => {
+        const commit = await sign<Vote>({ type: 'commit', view: v, seq, digest, replica: me });
+        await store.saveVote(commit);
+        if (stopped || view !== v) return;
+        addVote(slot, commit);
+        broadcast(commit);
+        checkCommitted(seq);
+      });
+      return;
+    }
+    checkCommitted(seq);
+  }
+
+  function checkCommitted(seq: number): void {
+    const slot = slots.get(seq);
+    if (slot?.pp === undefined || slot.commitCert !== undefined) return;
+    const { view: v, digest } = slot.pp.body;
+    if (slot.preparedCert?.prePrepare.body.view !== v) return;
+    const commits = votesFor(slot, 'commit', v, seq, digest);
+    if (commits.length < cfg.quorum) return;
+    slot.commitCert = { prePrepare: slot.pp, commits: commits.slice(0, cfg.quorum) };
+    void store.saveCommitCert(slot.commitCert).catch((err: unknown) => log.warn('saving commit certificate failed', { seq, error: String(err) }));
+    scheduleExecution();
+  }
+
+  // ---- execution -------------------------------------------------------------------
+  function serialExec(fn: () => Promise<void>): Promise<void> {
+    const next = execTail.then(fn, fn);
+    execTail = next.catch((err: unknown) => log.error('execution failed', { error: String(err) }));
+    return next;
+  }
+
+  function scheduleExecution(): void {
+    if (executing) return;
+    executing = true;
+    void serialExec(async () => {
+      try {
+        for (;;) {
+          const slot = slots.get(lastExecuted + 1);
+          if (stopped || slot?.commitCert === undefined || slot.requests === undefined) break;
+          await executeSlot(lastExecuted + 1, slot);
+        }
+      } finally {
+        executing = false;
+      }
+    });
+  }
+
+  async function executeSlot(seq: number, slot: Slot): Promise<void> {
+    const pp = (slot.commitCert as CommittedEntry).prePrepare.body;
+    const reqs = slot.requests as SignedRequest[];
+    const prepared = await Promise.all(reqs.map(prepareRequest));
+    if (seq !== lastExecuted + 1) return;
+    const executedReqs: { clientId: string; requestSeq: number; readOnly: boolean }[] = [];
+    for (let i = 0; i < reqs.length; i++) {
+      const r = reqs[i] as SignedRequest;
+      const p = prepared[i] as PreparedRequest;
+      const key = reqKey(r);
+      const readOnly = r.readOnly === true;
+      const result = readOnly ? app.query(r.op) : app.execute(p, { seq, timestamp: pp.timestamp });
+      if (!readOnly) cacheReply(r.clientId, r.requestSeq, result);
+      pending.delete(key);
+      queue.delete(key);
+      ordered.delete(key);
+      executedReqs.push({ clientId: r.clientId, requestSeq: r.requestSeq, readOnly });
+      sendReply(r, result, false);
+    }
+    slot.executed = true;
+    lastExecuted = seq;
+    consecutiveViewChanges = 0;
+    emit('executed', { replica: me, view: pp.view, seq, digest: pp.digest, timestamp: pp.timestamp, requests: executedReqs });
+    if (seq % cfg.K === 0) await takeCheckpoint(seq);
+    armViewChangeTimer(true);
+    if (isPrimary()) void guarded('batching', cutBatches);
+  }
+
+  function cacheReply(clientId: string, requestSeq: number, result: Uint8Array): void {
+    let m = replyCache.get(clientId);
+    if (m === undefined) {
+      m = new Map();
+      replyCache.set(clientId, m);
+    }
+    m.set(requestSeq, result);
+    while (m.size > cfg.replyCachePerClient) m.delete(m.keys().next().value as number);
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------
+  function stateSnapshot(): Uint8Array {
+    const replies: CborValue[] = [...replyCache.keys()].sort().map((c) => [c, [...(replyCache.get(c) as Map<number, Uint8Array>)].map(([s, r]) => [s, r])]);
+    return encode({ a: app.snapshot(), r: replies });
+  }
+
+  function restoreSnapshot(snapshot: Uint8Array): void {
+    const r = readRecord(decode(snapshot, { maxBytes: 1 << 30 }), 'state', ['a', 'r']);
+    const appBytes = readBytes(r['a'], 'state.a');
+    const next = new Map<string, Map<number, Uint8Array>>();
+    for (const [i, row] of readArray(r['r'], 'state.r').entries()) {
+      const a = readArray(row, `state.r[${i}]`, 2);
+      const m = new Map<number, Uint8Array>();
+      for (const [j, e] of readArray(a[1], `state.r[${i}].replies`).entries()) {
+        const pair = readArray(e, `state.r[${i}][${j}]`, 2);
+        m.set(readInt(pair[0], 'seq', 1), readBytes(pair[1], 'result'));
+      }
+      next.set(readString(a[0], `state.r[${i}].client`, 64), m);
+    }
+    app.restore(appBytes);
+    replyCache.clear();
+    for (const [k, v] of next) replyCache.set(k, v);
+    // requests the snapshot already executed are no longer pending
+    for (const [k, r] of pending) {
+      if (replyCache.get(r.clientId)?.has(r.requestSeq)) {
+        pending.delete(k);
+        queue.delete(k);
+      }
+    }
+  }
+
+  async function takeCheckpoint(seq: number): Promise<void> {
+    const snapshot = stateSnapshot();
+    const digest = hash(snapshot);
+    ownCheckpoints.set(seq, { digest, snapshot });
+    const msg = await sign<Checkpoint>({ type: 'checkpoint', seq, digest, replica: me });
+    broadcast(msg);
+    addCheckpointVote(msg);
+  }
+
+  function addCheckpointVote(s: Signed<Checkpoint>): void {
+    const { seq, digest, replica } = s.body;
+    if (seq <= stableSeq || seq % cfg.K !== 0 || seq > stableSeq + 64 * cfg.L) return;
+    let bySeq = checkpointVotes.get(seq);
+    if (bySeq === undefined) {
+      bySeq = new Map();
+      checkpointVotes.set(seq, bySeq);
+    }
+    const d = bytesToHex(digest);
+    let votes = bySeq.get(d);
+    if (votes === undefined) {
+      votes = new Map();
+      bySeq.set(d, votes);
+    }
+    votes.set(replica, s);
+    if (votes.size >= cfg.quorum) void guarded('checkpoint', () => onCheckpointCertified(seq, digest, [...votes.values()].slice(0, cfg.quorum)));
+  }
+
+  async function onCheckpointCertified(seq: number, digest: Uint8Array, proof: Signed<Checkpoint>[]): Promise<void> {
+    if (seq <= stableSeq) return;
+    const own = ownCheckpoints.get(seq);
+    if (own === undefined) {
+      if (lastExecuted < seq) requestState(seq);
+      else log.error('checkpoint certified for an executed seq without a local snapshot', { seq });
+      return;
+    }
+    if (!equalBytes(own.digest, digest)) {
+      log.error('local state diverged from the certified checkpoint; fetching state', { seq });
+      requestState(seq);
+      return;
+    }
+    await installStable(seq, own.snapshot, proof);
+  }
+
+  async function installStable(seq: number, snapshot: Uint8Array, proof: Signed<Checkpoint>[]): Promise<void> {
+    if (seq <= stableSeq) return;
+    await store.saveCheckpoint({ seq, snapshot, proof });
+    if (seq <= stableSeq) return;
+    stableSeq = seq;
+    stableProof = proof;
+    stableSnapshot = snapshot;
+    for (const k of [...slots.keys()]) if (k <= seq) slots.delete(k);
+    for (const k of [...checkpointVotes.keys()]) if (k <= seq) checkpointVotes.delete(k);
+    for (const k of [...ownCheckpoints.keys()]) if (k <= seq) ownCheckpoints.delete(k);
+    if (lastAssigned < seq) lastAssigned = seq;
+    emit('checkpoint', { replica: me, seq, digest: hash(snapshot) });
+    if (isPrimary()) void guarded('batching', cutBatches);
+  }
+
+  // ---- state transfer ------------------------------------------------------------------
+  /**
+   * Asks peers for state until `lastExecuted ≥ seq`. `delayMs` gives normal
+   * execution a chance first (a replica a little behind catches up by itself);
+   * `tries` bounds speculative requests (at start-up nobody may be ahead).
+   */
+  function requestState(seq: number, delayMs = cfg.stateTransferRetryMs, tries = Infinity): void {
+    if (seq <= lastExecuted) return;
+    stateTarget = Math.max(stateTarget, seq);
+    stateTries = Math.max(stateTries, tries);
+    if (stTimer !== undefined) return;
+    const ask = () => {
+      stTimer = undefined;
+      if (stopped || stateTarget <= lastExecuted || stateTries <= 0) {
+        stateTries = 0;
+        return;
+      }
+      stateTries--;
+      void guarded('state request', async () => broadcast(await sign<StateRequest>({ type: 'state-request', seq: lastExecuted + 1, replica: me })));
+      stTimer = clock.setTimeout(ask, cfg.stateTransferRetryMs);
+    };
+    stTimer = clock.setTimeout(ask, delayMs);
+  }
+
+  async function onStateRequest(s: Signed<StateRequest>): Promise<void> {
+    const m = s.body;
+    if (lastExecuted < m.seq) return;
+    const includeSnapshot = stableSnapshot !== undefined && stableSeq >= m.seq;
+    const logEntries: CommittedEntry[] = [];
+    for (let seq = Math.max(m.seq, stableSeq + 1); seq <= lastExecuted && logEntries.length < cfg.L; seq++) {
+      const cert = slots.get(seq)?.commitCert;
+      if (cert === undefined) break;
+      logEntries.push(cert);
+    }
+    if (!includeSnapshot && logEntries.length === 0) return;
+    const resp = await sign<StateResponse>({
+      type: 'state-response',
+      seq: stableSeq,
+      snapshot: includeSnapshot ? (stableSnapshot as Uint8Array) : new Uint8Array(0),
+      proof: includeSnapshot ? stableProof : [],
+      log: logEntries,
+      replica: me,
+    });
+    sendTo(m.replica, encodeWire({ kind: 'signed', signed: resp }));
+    if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeWire({ kind: 'signed', signed: lastNewView }));
+  }
+
+  async function checkCommitCert(e: CommittedEntry): Promise<boolean> {
+    const pp = e.prePrepare.body;
+    if (pp.replica !== primaryOf(cfg, pp.view) || !equalBytes(pp.digest, batchDigest(pp.timestamp, pp.batch))) return false;
+    if (!(await verify(e.prePrepare))) return false;
+    const seen = new Set<string>();
+    for (const c of e.commits) {
+      const b = c.body;
+      if (b.type !== 'commit' || b.view !== pp.view || b.seq !== pp.seq || !equalBytes(b.digest, pp.digest) || seen.has(b.replica) || !cfg.keyOf.has(b.replica)) continue;
+      if (await verify(c)) seen.add(b.replica);
+    }
+    return seen.size >= cfg.quorum;
+  }
+
+  async function onStateResponse(s: Signed<StateResponse>): Promise<void> {
+    const m = s.body;
+    let digest: Uint8Array | undefined;
+    if (m.snapshot.length > 0 && m.seq > lastExecuted) {
+      digest = await checkCheckpointProof(cfg, verify, m.proof, m.seq);
+      if (digest === undefined || !equalBytes(hash(m.snapshot), digest)) return drop(m.replica, 'bad_state');
+    }
+    const entries: CommittedEntry[] = [];
+    for (const e of [...m.log].sort((a, b) => a.prePrepare.body.seq - b.prePrepare.body.seq)) {
+      if (!(await checkCommitCert(e))) return drop(m.replica, 'bad_state');
+      entries.push(e);
+    }
+    await serialExec(async () => {
+      const from = lastExecuted;
+      if (digest !== undefined && m.seq > lastExecuted) {
+        try {
+          restoreSnapshot(m.snapshot);
+        } catch {
+          drop(m.replica, 'bad_state');
+          return;
+        }
+        lastExecuted = m.seq;
+        for (const k of [...slots.keys()]) if (k <= m.seq) slots.delete(k);
+        await installStable(m.seq, m.snapshot, [...m.proof]);
+      }
+      for (const e of entries) {
+        const seq = e.prePrepare.body.seq;
+        if (seq !== lastExecuted + 1) continue;
+        let reqs: SignedRequest[];
+        try {
+          reqs = decodeBatch(e.prePrepare.body.batch);
+        } catch {
+          drop(m.replica, 'bad_state');
+          return;
+        }
+        const slot = slotOf(seq);
+        slot.pp = e.prePrepare;
+        slot.requests = reqs;
+        slot.commitCert = e;
+        slot.preparedCert ??= { prePrepare: e.prePrepare, prepares: [] };
+        await executeSlot(seq, slot);
+      }
+      if (lastExecuted > from) emit('state-transfer', { replica: me, fromSeq: from, toSeq: lastExecuted });
+      if (lastAssigned < lastExecuted) lastAssigned = lastExecuted;
+    });
+    scheduleExecution();
+  }
+
+  // ---- view change ---------------------------------------------------------------------
+  async function startViewChange(target: number): Promise<void> {
+    if (stopped || target <= view) return;
+    view = target;
+    viewChanging = true;
+    consecutiveViewChanges++;
+    vcTimer?.cancel();
+    vcTimer = undefined;
+    queue.clear();
+    await store.saveView(target);
+    if (view !== target) return;
+    const prepared: PreparedProof[] = [];
+    for (const [seq, slot] of [...slots].sort((a, b) => a[0] - b[0])) {
+      // certificates rebuilt from state transfer carry no prepares: others hold the real ones
+      if (seq > stableSeq && slot.preparedCert !== undefined && slot.preparedCert.prepares.length >= 2 * cfg.f) prepared.push(slot.preparedCert);
+    }
+    const vc = await sign<ViewChange>({ type: 'view-change', view: target, stableSeq, checkpointProof: stableProof, prepared, replica: me });
+    if (view !== target || !viewChanging) return;
+    recordViewChange(vc);
+    broadcast(vc);
+    emit('view-change', { replica: me, view: target });
+    nvTimer?.cancel();
+    nvTimer = clock.setTimeout(() => {
+      nvTimer = undefined;
+      if (viewChanging && view === target) void guarded('new-view timer', () => startViewChange(target + 1));
+    }, vcTimeout());
+    if (isPrimary(target)) await tryNewView(target);
+  }
+
+  function recordViewChange(vc: Signed<ViewChange>): void {
+    let m = viewChanges.get(vc.body.view);
+    if (m === undefined) {
+      m = new Map();
+      viewChanges.set(vc.body.view, m);
+    }
+    m.set(vc.body.replica, vc);
+  }
+
+  async function onViewChange(s: Signed<ViewChange>): Promise<void> {
+    const m = s.body;
+    if (m.view < view || (m.view === view && !viewChanging)) {
+      // a lagging replica: show it the view we are in
+      if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeWire({ kind: 'signed', signed: lastNewView }));
+      return;
+    }
+    if (viewChanges.get(m.view)?.has(m.replica)) return;
+    if (!(await checkViewChange(cfg, verify, s))) return drop(m.replica, 'bad_view_change');
+    recordViewChange(s);
+    // join rule: f+1 replicas want a higher view, so at least one honest one does
+    const ahead = new Map<ReplicaId, number>();
+    for (const [v, byReplica] of viewChanges) {
+      if (v <= view) continue;
+      for (const r of byReplica.keys()) ahead.set(r, Math.min(ahead.get(r) ?? Infinity, v));
+    }
+    if (ahead.size >= cfg.f + 1) {
+      const target = Math.min(...ahead.values());
+      if (target > view) await startViewChange(target);
+    }
+    if (viewChanging && m.view === view && isPrimary(view)) await tryNewView(view);
+  }
+
+  const sentNewView = new Set<number>();
+  async function tryNewView(v: number): Promise<void> {
+    if (sentNewView.has(v) || !viewChanging || view !== v) return;
+    const byReplica = viewChanges.get(v);
+    if (byReplica === undefined || byReplica.size < cfg.quorum || !byReplica.has(me)) return;
+    sentNewView.add(v);
+    const chosen = cfg.members.map((m) => byReplica.get(m.id)).filter((x): x is Signed<ViewChange> => x !== undefined).slice(0, cfg.quorum);
+    const plan = planNewView(chosen.map((c) => c.body));
+    const o: Signed<PrePrepare>[] = [];
+    for (const slot of plan.slots) {
+      const src = slot.source;
+      const batch = src?.batch ?? [];
+      const timestamp = src?.timestamp ?? NULL_TIMESTAMP;
+      o.push(await sign<PrePrepare>({ type: 'pre-prepare', view: v, seq: slot.seq, digest: src?.digest ?? batchDigest(timestamp, batch), timestamp, batch, replica: me }));
+    }
+    const nv = await sign<NewView>({ type: 'new-view', view: v, viewChanges: chosen, prePrepares: o, replica: me });
+    for (const pp of o) await store.savePrePrepare(pp);
+    if (view !== v || !viewChanging) return;
+    broadcast(nv);
+    await enterView(nv, plan.minS);
+  }
+
+  async function onNewView(s: Signed<NewView>): Promise<void> {
+    const m = s.body;
+    if (m.view < view || (m.view === view && !viewChanging)) return;
+    if (m.replica !== primaryOf(cfg, m.view)) return drop(m.replica, 'not_primary');
+    const seen = new Set<string>();
+    for (const vc of m.viewChanges) {
+      if (vc.body.view !== m.view || seen.has(vc.body.replica)) return drop(m.replica, 'bad_new_view');
+      if (!(await checkViewChange(cfg, verify, vc))) return drop(m.replica, 'bad_new_view');
+      seen.add(vc.body.replica);
+    }
+    if (seen.size < cfg.quorum) return drop(m.replica, 'bad_new_view');
+    const plan = planNewView(m.viewChanges.map((c) => c.body));
+    if (plan.slots.length !== m.prePrepares.length) return drop(m.replica, 'bad_new_view');
+    for (let i = 0; i < plan.slots.length; i++) {
+      const want = plan.slots[i] as { seq: number; source: PrePrepare | undefined };
+      const got = m.prePrepares[i] as Signed<PrePrepare>;
+      const b = got.body;
+      const wantDigest = want.source?.digest ?? batchDigest(NULL_TIMESTAMP, []);
+      if (b.view !== m.view || b.seq !== want.seq || b.replica !== m.replica || !equalBytes(b.digest, wantDigest)) return drop(m.replica, 'bad_new_view');
+      if (!equalBytes(b.digest, batchDigest(b.timestamp, b.batch))) return drop(m.replica, 'bad_new_view');
+      if (!(await verify(got))) return drop(m.replica, 'bad_new_view');
+    }
+    if (m.view < view || (m.view === view && !viewChanging)) return;
+    if (m.view > view) {
+      view = m.view;
+      await store.saveView(view);
+    }
+    viewChanging = true;
+    await enterView(s, plan.minS);
+  }
+
+  async function enterView(nv: Signed<NewView>, minS: number): Promise<void> {
+    const v = nv.body.view;
+    view = v;
+    viewChanging = false;
+    lastNewView = nv;
+    nvTimer?.cancel();
+    nvTimer = undefined;
+    for (const k of [...viewChanges.keys()]) if (k <= v) viewChanges.delete(k);
+    emit('new-view', { replica: me, view: v });
+    if (minS > lastExecuted) requestState(minS, 0);
+    const maxSeq = nv.body.prePrepares.reduce((a, p) => Math.max(a, p.body.seq), minS);
+    // forget requests assigned in older views but not re-proposed: they go back to the queue
+    const inO = new Set<string>();
+    for (const pp of nv.body.prePrepares) {
+      try {
+        for (const r of decodeBatch(pp.body.batch)) inO.add(reqKey(r));
+      } catch {
+        /* validated already */
+      }
+    }
+    ordered.clear();
+    for (const k of inO) ordered.add(k);
+    if (isPrimary(v)) {
+      lastAssigned = Math.max(maxSeq, lastExecuted, stableSeq);
+      for (const pp of nv.body.prePrepares) {
+        lastTimestamp = Math.max(lastTimestamp, pp.body.timestamp);
+        const slot = slotOf(pp.body.seq);
+        slot.pp = pp;
+        try {
+          slot.requests = decodeBatch(pp.body.batch);
+        } catch {
+          slot.requests = [];
+        }
+        checkPrepared(pp.body.seq);
+      }
+      queue.clear();
+      for (const [k, r] of pending) if (!inO.has(k)) queue.set(k, r);
+    } else {
+      for (const pp of nv.body.prePrepares) await onPrePrepare(pp, true);
+    }
+    armViewChangeTimer(true);
+    if (isPrimary(v)) await cutBatches();
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------
+  function onMessage(msg: InboundMessage): void {
+    if (stopped) return;
+    let wire;
+    try {
+      wire = decodeWire(msg.bytes);
+    } catch {
+      drop(msg.from, 'malformed');
+      return;
+    }
+    if (wire.kind === 'client') {
+      if (wire.message.type !== 'request') return drop(msg.from, 'unexpected');
+      const rm = wire.message;
+      void guarded('request', () => onRequest(msg.from, rm));
+      return;
+    }
+    const s = wire.signed;
+    // Only NEW-VIEW may be relayed (to bring a lagging replica into the current
+    // view); everything else must come from its signer over an authenticated link.
+    const relayable = s.body.type === 'new-view';
+    if (!cfg.keyOf.has(s.body.replica) || (!relayable && s.body.replica !== msg.from)) return drop(msg.from, 'spoofed');
+    void guarded('message', async () => {
+      if (!(await verify(s))) return drop(msg.from, 'bad_signature');
+      if (stopped) return;
+      switch (s.body.type) {
+        case 'pre-prepare':
+          return onPrePrepare(s as Signed<PrePrepare>);
+        case 'prepare':
+        case 'commit':
+          return onVote(s as Signed<Vote>);
+        case 'checkpoint':
+          return addCheckpointVote(s as Signed<Checkpoint>);
+        case 'view-change':
+          return onViewChange(s as Signed<ViewChange>);
+        case 'new-view':
+          return onNewView(s as Signed<NewView>);
+        case 'state-request':
+          return onStateRequest(s as Signed<StateRequest>);
+        case 'state-response':
+          return onStateResponse(s as Signed<StateResponse>);
+      }
+    });
+  }
+
+  // ---- recovery from storage -----------------------------------------------------------
+  const loaded = await store.load();
+  view = loaded.view;
+  if (loaded.checkpoint !== undefined) {
+    restoreSnapshot(loaded.checkpoint.snapshot);
+    lastExecuted = stableSeq = loaded.checkpoint.seq;
+    stableProof = [...loaded.checkpoint.proof];
+    stableSnapshot = loaded.checkpoint.snapshot;
+  }
+  for (const pp of loaded.prePrepares) {
+    if (pp.body.seq <= stableSeq) continue;
+    const slot = slotOf(pp.body.seq);
+    if (slot.pp === undefined || slot.pp.body.view < pp.body.view) {
+      slot.pp = pp;
+      try {
+        slot.requests = decodeBatch(pp.body.batch);
+      } catch {
+        slot.requests = undefined;
+      }
+    }
+    lastAssigned = Math.max(lastAssigned, pp.body.seq);
+    lastTimestamp = Math.max(lastTimestamp, pp.body.timestamp);
+  }
+  for (const vote of loaded.votes) {
+    if (vote.body.seq <= stableSeq) continue;
+    const slot = slotOf(vote.body.seq);
+    (vote.body.type === 'prepare' ? slot.sentPrepare : slot.sentCommit).add(vote.body.view);
+    addVote(slot, vote);
+  }
+  for (const cert of loaded.certs.slice().sort((a, b) => a.prePrepare.body.seq - b.prePrepare.body.seq)) {
+    const seq = cert.prePrepare.body.seq;
+    if (seq !== lastExecuted + 1) continue;
+    const slot = slotOf(seq);
+    slot.pp = cert.prePrepare;
+    slot.requests = decodeBatch(cert.prePrepare.body.batch);
+    slot.commitCert = cert;
+    slot.preparedCert ??= { prePrepare: cert.prePrepare, prepares: [] };
+    await executeSlot(seq, slot);
+  }
+  lastAssigned = Math.max(lastAssigned, lastExecuted);
+
+  const unsubscribe = transport.onMessage(onMessage);
+  // catch up with whatever the others committed while we were away (a few tries: maybe nobody is ahead)
+  requestState(lastExecuted + 1, 0, 3);
+
+  return {
+    id: me,
+    status: () => ({
+      id: me,
+      view,
+      viewChanging,
+      primary: primaryOf(cfg, view),
+      lastExecuted,
+      stableSeq,
+      highWatermark: stableSeq + cfg.L,
+      pendingRequests: pending.size,
+    }),
+    dropped: () => ({ ...drops }),
+    on(event, handler) {
+      events.on(event, handler as (...args: unknown[]) => void);
+      return () => events.off(event, handler as (...args: unknown[]) => void);
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      vcTimer?.cancel();
+      nvTimer?.cancel();
+      stTimer?.cancel();
+      await execTail;
+    },
+  };
+}

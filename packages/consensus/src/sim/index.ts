@@ -1,0 +1,5 @@
+/**
+ * The deterministic simulator (placeholder entry; filled by the simulator module).
+ * @packageDocumentation
+ */
+export {};
