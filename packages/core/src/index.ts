@@ -211,3 +211,17 @@ export {
   type TicketResult,
   type TicketView,
 } from './ticket/index.js';
+
+// storage argument checks for adapter authors
+export {
+  copy as copyBytes,
+  describe as describeValue,
+  isEmptyRange,
+  readIterateOptions,
+  readKey as readStorageKey,
+  readOps as readBatchOps,
+  readValue as readStorageValue,
+  type Bound as StorageBound,
+  type Range as StorageRange,
+  type Write as StorageWrite,
+} from './storage/arguments.js';

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../src/bytes/index.js';
-import { decode, encode, type CborValue } from '../src/codec/index.js';
+import { decode, encode, RFC8949_REFERENCE_OPTIONS, type CborValue } from '../src/codec/index.js';
+import { encode as cborgEncode } from 'cborg';
 import { CodecError } from '../src/errors/index.js';
 
 const APPENDIX_A: Array<[CborValue, string]> = [
@@ -178,6 +179,16 @@ describe('canonical CBOR: properties', () => {
         expect(encode(back)).toEqual(bytes);
       }),
       { numRuns: 300, seed: 42 },
+    );
+  });
+
+  it('the fast map order equals RFC 8949 bytewise order of encoded keys', () => {
+    const longKeys = fc.dictionary(fc.string({ minLength: 20, maxLength: 300 }).filter((k) => k !== '__proto__'), fc.integer(), { maxKeys: 6 });
+    fc.assert(
+      fc.property(fc.oneof(cborArb, longKeys), (v) => {
+        expect(encode(v)).toEqual(cborgEncode(v, RFC8949_REFERENCE_OPTIONS));
+      }),
+      { numRuns: 500, seed: 11 },
     );
   });
 

@@ -10,7 +10,6 @@ import {
   bytesToHex,
   encode,
   encodeRequest,
-  requestDigest,
   equalBytes,
   hash,
   readArray,
@@ -35,7 +34,6 @@ import {
   encodeWire,
   signMessage,
   signingBytes,
-  verifyMessage,
   type Checkpoint,
   type CommittedEntry,
   type NewView,
@@ -212,17 +210,33 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const verify = (s: Signed): Promise<boolean> => {
     const key = cfg.keyOf.get(s.body.replica);
     if (key === undefined) return Promise.resolve(false);
-    const id = bytesToHex(s.signature) + bytesToHex(hash(signingBytes(s.body)));
+    const bytes = signingBytes(s.body);
+    const id = bytesToHex(s.signature) + bytesToHex(hash(bytes));
     let p = verifyCache.get(id);
     if (p === undefined) {
-      p = verifyMessage(crypto, s, key);
+      p = crypto.verify(s.signature, bytes, key);
       if (verifyCache.size > 50_000) verifyCache.clear();
       verifyCache.set(id, p);
     }
     return p;
   };
+  /** Canonical encodings of requests seen, so batches and cache keys never re-encode. */
+  const encodings = new WeakMap<SignedRequest, Uint8Array>();
+  const encoded = (r: SignedRequest): Uint8Array => {
+    let e = encodings.get(r);
+    if (e === undefined) {
+      e = encodeRequest(r);
+      encodings.set(r, e);
+    }
+    return e;
+  };
+  const decodeBatchKeepingBytes = (batch: readonly Uint8Array[]): SignedRequest[] => {
+    const reqs = decodeBatch(batch);
+    reqs.forEach((r, i) => encodings.set(r, batch[i] as Uint8Array));
+    return reqs;
+  };
   const prepareRequest = (r: SignedRequest): Promise<PreparedRequest> => {
-    const id = bytesToHex(requestDigest(r));
+    const id = bytesToHex(hash(encoded(r)));
     let p = preparedCache.get(id);
     if (p === undefined) {
       p = app.prepare(r);
@@ -323,7 +337,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
         const batch: Uint8Array[] = [];
         let bytes = 0;
         for (const [key, r] of queue) {
-          const enc = encodeRequest(r);
+          const enc = encoded(r);
           if (batch.length > 0 && (batch.length >= cfg.maxBatchRequests || bytes + enc.length > cfg.maxBatchBytes)) break;
           queue.delete(key);
           if (ordered.has(key) || !pending.has(key)) continue;
@@ -372,7 +386,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     }
     let reqs: SignedRequest[];
     try {
-      reqs = decodeBatch(m.batch);
+      reqs = decodeBatchKeepingBytes(m.batch);
     } catch {
       return drop(m.replica, 'malformed');
     }

@@ -58,7 +58,17 @@ export const DEFAULT_MAX_DECODE_BYTES = 8 * 1024 * 1024;
 /** Default nesting limit for encode and decode. */
 export const DEFAULT_MAX_DEPTH = 64;
 
-const ENCODE_OPTIONS = { ...rfc8949EncodeOptions, typeEncoders: { bigint: bigIntEncoder } };
+/**
+ * cborg's default map sorter is length-first then bytewise (RFC 7049
+ * canonical). Our maps only have text-string keys, whose CBOR header grows
+ * monotonically with length, so that order is exactly RFC 8949's bytewise
+ * order of encoded keys — and it keeps cborg's fast direct-encode path (the
+ * `rfc8949EncodeOptions` sorter re-encodes every key). A property test checks
+ * the equivalence against `rfc8949EncodeOptions`.
+ */
+const ENCODE_OPTIONS = { typeEncoders: { bigint: bigIntEncoder } };
+/** The reference RFC 8949 options, exported for the equivalence test. */
+export const RFC8949_REFERENCE_OPTIONS = { ...rfc8949EncodeOptions, typeEncoders: { bigint: bigIntEncoder } };
 const DECODE_OPTIONS = {
   strict: true,
   allowIndefinite: false,

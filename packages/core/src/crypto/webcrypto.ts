@@ -65,6 +65,7 @@ export function webCrypto(init: WebCryptoInit = {}): CryptoProvider {
   // verifications under it go straight to noble.
   const publicKeys = new LruCache<Promise<CryptoKey | null>>(cacheSize);
   const secretKeys = new LruCache<Promise<CryptoKey>>(cacheSize);
+  const publicOfSecret = new LruCache<Uint8Array>(cacheSize);
   const noble = nobleCrypto();
 
   function importPublic(publicKey: Uint8Array): Promise<CryptoKey | null> {
@@ -92,8 +93,16 @@ export function webCrypto(init: WebCryptoInit = {}): CryptoProvider {
 
   return {
     backend: 'webcrypto',
-    getPublicKey(secretKey: Uint8Array): Promise<Uint8Array> {
-      return noble.getPublicKey(secretKey);
+    async getPublicKey(secretKey: Uint8Array): Promise<Uint8Array> {
+      // Deriving a public key is a full scalar multiplication in noble; clients
+      // derive it for every request they sign, so remember recent ones (keyed by
+      // a hash of the secret, never the secret itself).
+      const id = bytesToHex(sha256(concatBytes(PUBLIC_CACHE_DOMAIN, assertSecretKey(secretKey))));
+      const hit = publicOfSecret.get(id);
+      if (hit !== undefined) return hit.slice();
+      const pk = await noble.getPublicKey(secretKey);
+      publicOfSecret.set(id, pk.slice());
+      return pk;
     },
     async sign(message: Uint8Array, secretKey: Uint8Array): Promise<Uint8Array> {
       assertBytes(message, 'message');
@@ -174,6 +183,7 @@ const PKCS8_ED25519_PREFIX = hexToBytes('302e020100300506032b657004220420');
 
 /** Domain separator for secret-key cache ids. */
 const SECRET_CACHE_DOMAIN = new TextEncoder().encode('admitone/webcrypto/secret-key-cache-id/v1');
+const PUBLIC_CACHE_DOMAIN = new TextEncoder().encode('admitone/webcrypto/public-cache/v1');
 
 /** RFC 8032 §7.1 TEST 1 (empty message). */
 const RFC8032_TEST_1 = {
