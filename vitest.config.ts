@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { defaultClientConditions } from 'vite';
 
 /**
  * Two projects: `node` runs every test under Node 20; `browser` runs the
@@ -25,7 +26,9 @@ export default defineConfig({
         },
       },
       {
-        resolve: { conditions },
+        // Keep Vite's default client conditions (module, browser, …): packages such as
+        // @admitone/transport-ws select their browser entry through the `browser` condition.
+        resolve: { conditions: [...conditions, ...defaultClientConditions] },
         // Pre-bundle noble's subpath modules so Vite does not reload the page mid-run.
         optimizeDeps: {
           include: [
@@ -37,11 +40,14 @@ export default defineConfig({
             'cborg',
             'cborg/taglib',
             'fast-check',
+            'idb-keyval',
           ],
         },
         test: {
           name: 'browser',
           include: ['packages/*/test/**/*.shared.test.ts', 'packages/*/test/**/*.browser.test.ts'],
+          // Starts the Node peers that the transport-ws browser tests dial (a child process).
+          globalSetup: ['packages/transport-ws/test/ws-server.global-setup.ts'],
           testTimeout: 30_000,
           browser: {
             enabled: true,

@@ -215,7 +215,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     let p = verifyCache.get(id);
     if (p === undefined) {
       p = crypto.verify(s.signature, bytes, key);
-      if (verifyCache.size > 50_000) verifyCache.clear();
+      if (verifyCache.size > 8192) verifyCache.clear();
       verifyCache.set(id, p);
     }
     return p;
@@ -240,7 +240,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     let p = preparedCache.get(id);
     if (p === undefined) {
       p = app.prepare(r);
-      if (preparedCache.size > 100_000) preparedCache.clear();
+      if (preparedCache.size > 65_536) preparedCache.clear();
       preparedCache.set(id, p);
     }
     return p;
@@ -520,6 +520,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       pending.delete(key);
       queue.delete(key);
       ordered.delete(key);
+      preparedCache.delete(bytesToHex(hash(encoded(r))));
       executedReqs.push({ clientId: r.clientId, requestSeq: r.requestSeq, readOnly });
       sendReply(r, result, false);
     }

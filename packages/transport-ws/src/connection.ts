@@ -1,0 +1,366 @@
+/**
+ * One WebSocket connection: the handshake state machine (see `handshake.ts`),
+ * frame validation, heartbeats and close bookkeeping. Platform-neutral: it
+ * talks to a {@link RawSocket}.
+ * @module
+ */
+import type { Clock, CryptoProvider, Logger, PeerId, Random, TimerHandle } from '@admitone/core';
+import {
+  FRAME,
+  MAX_HANDSHAKE_FRAME_BYTES,
+  NONCE_BYTES,
+  PING_FRAME,
+  PONG_FRAME,
+  PROTOCOL,
+  READY_FRAME,
+  authFrame,
+  helloFrame,
+  parseFrame,
+} from './frame.js';
+import { otherRole, transcriptBytes, type HandshakeTranscript, type Role } from './handshake.js';
+import type { RawSocket, SocketHandlers } from './socket.js';
+
+/** Close codes (browsers only let scripts send 1000 and 3000–4999). */
+export const CLOSE_CODE = {
+  normal: 1000,
+  handshakeFailed: 4001,
+  protocolError: 4002,
+  tooLarge: 4003,
+  heartbeatTimeout: 4004,
+  handshakeTimeout: 4005,
+  replaced: 4006,
+} as const;
+
+/** How long a graceful close may take before the socket is dropped. */
+export const CLOSE_GRACE_MS = 1_000;
+
+/** Frames a legitimate peer sends up to its READY: HELLO, AUTH, READY. */
+const MAX_FRAMES_BEFORE_READY = 3;
+/**
+ * Data a peer may send right behind its READY, before this side has processed
+ * it, beyond one full frame (ws can emit several small frames from one read).
+ */
+const PENDING_SLACK_BYTES = 64 * 1024;
+
+/** Everything a connection needs from its endpoint. */
+export interface ConnectionContext {
+  readonly localId: PeerId;
+  readonly secretKey: Uint8Array;
+  readonly crypto: CryptoProvider;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  /** The listed public key of a member, `undefined` for a non-member. */
+  readonly publicKeyOf: (id: PeerId) => Uint8Array | undefined;
+  readonly maxMessageBytes: number;
+  readonly heartbeatMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  /** Shared counters, incremented here. */
+  readonly counters: { rejectedHandshakes: number; protocolErrors: number };
+}
+
+/** What a connection reports to its endpoint (synchronously; the endpoint must tolerate re-entrancy). */
+export interface ConnectionEvents {
+  /** The handshake completed: {@link Connection.peer} is authenticated. */
+  established(conn: Connection): void;
+  /** An application payload from the authenticated peer; the endpoint owns `payload`. */
+  data(conn: Connection, payload: Uint8Array): void;
+  /** The connection is no longer usable (called once, for any reason). */
+  closed(conn: Connection): void;
+  /** The socket may accept more data. */
+  writable(conn: Connection): void;
+}
+
+/** Options of {@link createConnection}. */
+export interface ConnectionOptions {
+  readonly role: Role;
+  /** Remote address or URL, for logs. */
+  readonly remote: string;
+  /** The id a dialer expects to reach. */
+  readonly expectedPeer?: PeerId;
+  /** Creates (dial) or adopts (accept) the socket with these handlers. */
+  readonly bind: (handlers: SocketHandlers) => RawSocket;
+  /** True for accepted sockets, which are open already. */
+  readonly startsOpen: boolean;
+}
+
+/** One connection, from socket creation to close. */
+export interface Connection {
+  readonly role: Role;
+  readonly remote: string;
+  /** The expected (dialer) or claimed (listener, after HELLO) peer id; authenticated once {@link Connection.isOpen}. */
+  peer(): PeerId | undefined;
+  /** True between a completed handshake and close. */
+  isOpen(): boolean;
+  /** Bytes queued in the socket. */
+  bufferedAmount(): number;
+  /** Sends a frame on an open connection; false when it is not open or the socket failed. */
+  send(frame: Uint8Array): boolean;
+  /** Closes gracefully (the socket is dropped after {@link CLOSE_GRACE_MS}). Idempotent. */
+  close(code: number, reason: string): void;
+  /** Resolves once the socket is closed (or dropped). */
+  readonly done: Promise<void>;
+}
+
+/** Creates a connection and starts its handshake. */
+export function createConnection(ctx: ConnectionContext, events: ConnectionEvents, options: ConnectionOptions): Connection {
+  const { role, remote } = options;
+  const { clock } = ctx;
+  const localNonce = ctx.random.bytes(NONCE_BYTES);
+  let state: 'handshake' | 'open' | 'closed' = 'handshake';
+  let peerId: PeerId | undefined = options.expectedPeer;
+  let peerKey: Uint8Array | undefined;
+  let peerNonce: Uint8Array | undefined;
+  let verified = false;
+  let framesBeforeReady = 0;
+  let readyArrived = false;
+  let pendingBytes = 0;
+  /** Frames chained behind the asynchronous handshake steps, processed strictly in arrival order. */
+  let pendingSteps = 0;
+  let steps: Promise<void> = Promise.resolve();
+  let lastReceived = clock.now();
+  let heartbeatTimer: TimerHandle | undefined;
+  let graceTimer: TimerHandle | undefined;
+  let closedNotified = false;
+  let finished = false;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  const log = (): Logger => ctx.logger.child({ remote, role, ...(peerId === undefined ? {} : { peer: peerId }) });
+
+  const handshakeTimer = clock.setTimeout(() => reject('handshake timeout', CLOSE_CODE.handshakeTimeout), ctx.handshakeTimeoutMs);
+
+  const handlers: SocketHandlers = {
+    open() {
+      if (state === 'handshake') sendRaw(helloFrame(ctx.localId, localNonce));
+    },
+    message: (data) => onMessage(data),
+    close: (code, reason) => onSocketClosed(code, reason),
+    error(error) {
+      ctx.logger.debug('socket error', { remote, error });
+    },
+    writable() {
+      if (state === 'open') events.writable(conn);
+    },
+  };
+
+  const conn: Connection = {
+    role,
+    remote,
+    peer: () => peerId,
+    isOpen: () => state === 'open',
+    bufferedAmount: () => socket.bufferedAmount(),
+    send: (frame) => state === 'open' && sendRaw(frame),
+    close: (code, reason) => shutdown(code, reason, false),
+    done,
+  };
+
+  const socket = options.bind(handlers);
+  if (options.startsOpen) sendRaw(helloFrame(ctx.localId, localNonce));
+  return conn;
+
+  function onMessage(data: Uint8Array | 'text'): void {
+    if (state === 'closed') return;
+    lastReceived = clock.now();
+    if (data === 'text') {
+      if (state === 'open') violation('text message');
+      else reject('text message');
+      return;
+    }
+    if (state === 'open' && pendingSteps === 0) {
+      onOpenFrame(data);
+      return;
+    }
+    if (state === 'handshake') {
+      if (!readyArrived) {
+        // Only HELLO, AUTH and READY may come first, and they are small.
+        if (data.length > MAX_HANDSHAKE_FRAME_BYTES) return reject('oversized handshake frame');
+        if (++framesBeforeReady > MAX_FRAMES_BEFORE_READY) return reject('unexpected frame before the handshake completed');
+        readyArrived = data[0] === FRAME.ready;
+      } else {
+        // Frames behind the peer's READY (ws can emit several from one TCP read) wait for it, within a budget.
+        pendingBytes += data.length;
+        if (pendingBytes > ctx.maxMessageBytes + 1 + PENDING_SLACK_BYTES) return reject('too much data before the handshake completed');
+      }
+    }
+    pendingSteps++;
+    steps = steps
+      .then(() => (state === 'open' ? onOpenFrame(data) : handshakeStep(data)))
+      .catch((error: unknown) => reject('handshake error', error))
+      .finally(() => {
+        pendingSteps--;
+      });
+  }
+
+  async function handshakeStep(bytes: Uint8Array): Promise<void> {
+    if (state !== 'handshake') return; // closed while queued
+    const parsed = parseFrame(bytes);
+    if (!parsed.ok) return reject(parsed.reason);
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case 'hello': {
+        if (peerNonce !== undefined) return reject('second HELLO');
+        if (frame.protocol !== PROTOCOL) return reject('unsupported protocol');
+        if (frame.id === ctx.localId) return reject('peer claims the local id', undefined, frame.id);
+        const key = ctx.publicKeyOf(frame.id);
+        if (key === undefined) return reject('unknown peer id', undefined, frame.id);
+        if (options.expectedPeer !== undefined && frame.id !== options.expectedPeer) {
+          return reject('unexpected peer id', undefined, frame.id);
+        }
+        peerId = frame.id;
+        peerKey = key;
+        peerNonce = frame.nonce;
+        const signature = await ctx.crypto.sign(transcriptBytes(transcript(peerNonce), role), ctx.secretKey);
+        if (state === 'handshake') sendRaw(authFrame(signature));
+        return;
+      }
+      case 'auth': {
+        if (peerNonce === undefined || peerKey === undefined) return reject('AUTH before HELLO');
+        if (verified) return reject('second AUTH');
+        const message = transcriptBytes(transcript(peerNonce), otherRole(role));
+        const ok = await ctx.crypto.verify(frame.signature, message, peerKey);
+        if (state !== 'handshake') return;
+        if (!ok) return reject('bad handshake signature');
+        verified = true;
+        sendRaw(READY_FRAME);
+        return;
+      }
+      case 'ready':
+        if (!verified) return reject('READY before a verified AUTH');
+        state = 'open';
+        handshakeTimer.cancel();
+        lastReceived = clock.now();
+        heartbeatTimer = clock.setTimeout(heartbeat, ctx.heartbeatMs);
+        log().debug('connection authenticated');
+        events.established(conn);
+        return;
+      default:
+        return reject(`${frame.type} frame before the handshake completed`);
+    }
+  }
+
+  function transcript(remoteNonce: Uint8Array): HandshakeTranscript {
+    const other = peerId as PeerId;
+    return role === 'dialer'
+      ? { dialerId: ctx.localId, listenerId: other, dialerNonce: localNonce, listenerNonce: remoteNonce }
+      : { dialerId: other, listenerId: ctx.localId, dialerNonce: remoteNonce, listenerNonce: localNonce };
+  }
+
+  function onOpenFrame(bytes: Uint8Array): void {
+    if (bytes.length > ctx.maxMessageBytes + 1) return violation('oversized frame', CLOSE_CODE.tooLarge);
+    const parsed = parseFrame(bytes);
+    if (!parsed.ok) return violation(parsed.reason);
+    switch (parsed.frame.type) {
+      case 'data':
+        events.data(conn, parsed.frame.payload);
+        return;
+      case 'ping':
+        sendRaw(PONG_FRAME);
+        return;
+      case 'pong':
+        return;
+      default:
+        return violation(`${parsed.frame.type} frame after the handshake`);
+    }
+  }
+
+  function heartbeat(): void {
+    heartbeatTimer = undefined;
+    if (state !== 'open') return;
+    const silentFor = clock.now() - lastReceived;
+    if (silentFor >= ctx.heartbeatTimeoutMs) {
+      log().warn('heartbeat timeout, dropping connection', { silentMs: silentFor });
+      shutdown(CLOSE_CODE.heartbeatTimeout, 'heartbeat timeout', true);
+      return;
+    }
+    sendRaw(PING_FRAME);
+    heartbeatTimer = clock.setTimeout(heartbeat, Math.min(ctx.heartbeatMs, ctx.heartbeatTimeoutMs - silentFor));
+  }
+
+  /** Closes a connection whose handshake failed; nothing it sent reaches the endpoint. */
+  function reject(reason: string, error?: unknown, claimed?: string): void {
+    if (state !== 'handshake') return;
+    ctx.counters.rejectedHandshakes++;
+    log().warn('handshake rejected', {
+      reason,
+      ...(claimed === undefined ? {} : { claimedId: claimed }),
+      ...(error === undefined ? {} : { error }),
+    });
+    shutdown(reason === 'handshake timeout' ? CLOSE_CODE.handshakeTimeout : CLOSE_CODE.handshakeFailed, reason, false);
+  }
+
+  /** Closes an authenticated connection that broke the protocol. */
+  function violation(reason: string, code: number = CLOSE_CODE.protocolError): void {
+    if (state !== 'open') return;
+    ctx.counters.protocolErrors++;
+    log().warn('protocol violation, closing connection', { reason });
+    shutdown(code, reason, false);
+  }
+
+  function sendRaw(frame: Uint8Array): boolean {
+    try {
+      socket.send(frame);
+      return true;
+    } catch (error) {
+      log().debug('send failed, closing connection', { error });
+      shutdown(CLOSE_CODE.normal, 'send failed', true);
+      return false;
+    }
+  }
+
+  function shutdown(code: number, reason: string, hard: boolean): void {
+    if (state === 'closed') return;
+    state = 'closed';
+    stopTimers();
+    try {
+      if (hard) socket.terminate();
+      else socket.close(code, reason);
+    } catch (error) {
+      ctx.logger.debug('socket close failed', { remote, error });
+    }
+    if (!finished) {
+      graceTimer = clock.setTimeout(() => {
+        try {
+          socket.terminate();
+        } catch {
+          // already gone
+        }
+        finish();
+      }, CLOSE_GRACE_MS);
+    }
+    notifyClosed();
+  }
+
+  function onSocketClosed(code: number, reason: string): void {
+    if (state !== 'closed') {
+      const wasOpen = state === 'open';
+      state = 'closed';
+      stopTimers();
+      if (wasOpen) log().info('connection closed by peer', { code, reason });
+      else log().debug('connection closed during handshake', { code, reason });
+      notifyClosed();
+    }
+    finish();
+  }
+
+  function stopTimers(): void {
+    handshakeTimer.cancel();
+    heartbeatTimer?.cancel();
+    heartbeatTimer = undefined;
+  }
+
+  function notifyClosed(): void {
+    if (closedNotified) return;
+    closedNotified = true;
+    events.closed(conn);
+  }
+
+  function finish(): void {
+    if (finished) return;
+    finished = true;
+    graceTimer?.cancel();
+    resolveDone();
+  }
+}

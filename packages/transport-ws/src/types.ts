@@ -1,0 +1,145 @@
+/**
+ * The public types of `@admitone/transport-ws`, shared by the Node and the
+ * browser entry (both export the same API).
+ * @module
+ */
+import type { Clock, CryptoProvider, Logger, PeerId, Random, Transport } from '@admitone/core';
+
+/** One member of the static membership. */
+export interface WebSocketMember {
+  /** The member's peer id: a non-empty string of at most {@link MAX_PEER_ID_LENGTH} characters, distinct across members. */
+  readonly id: PeerId;
+  /** The member's Ed25519 public key (32 bytes), distinct across members. */
+  readonly publicKey: Uint8Array;
+  /**
+   * Where the member accepts connections (`ws://` or `wss://`). Omit it for a
+   * member that only dials out (a browser). See {@link webSocketTransport} for
+   * who dials whom.
+   */
+  readonly url?: string;
+}
+
+/** Listen on a host and port (Node only). The transport owns and closes the server it creates. */
+export interface ListenAddress {
+  /** Interface to bind, e.g. `'127.0.0.1'`. Default: all interfaces. */
+  readonly host?: string;
+  /** TCP port; `0` picks a free one (read it back from {@link WebSocketTransport.address}). */
+  readonly port: number;
+}
+
+/**
+ * Accept connections on an existing Node `http.Server` or `https.Server` (Node
+ * only), for example one that also serves an HTTP API. The transport handles
+ * every `'upgrade'` request on it; on `close()` it detaches and closes its own
+ * sockets but leaves the server to its owner.
+ */
+export interface ListenServer {
+  /** The server whose `'upgrade'` requests this endpoint accepts. */
+  readonly server: HttpUpgradeServer;
+}
+
+/** Where a Node endpoint accepts connections. Browsers cannot listen. */
+export type ListenOptions = ListenAddress | ListenServer;
+
+/**
+ * The part of a Node `http.Server`/`https.Server` the transport uses, typed
+ * structurally so that this package's types do not depend on `@types/node`.
+ */
+export interface HttpUpgradeServer {
+  /** Subscribes to HTTP upgrade requests. */
+  on(event: 'upgrade', listener: (request: unknown, socket: unknown, head: unknown) => void): unknown;
+  /** Unsubscribes from HTTP upgrade requests. */
+  off(event: 'upgrade', listener: (request: unknown, socket: unknown, head: unknown) => void): unknown;
+  /** The bound address (`net.Server#address()`), used for {@link WebSocketTransport.address}. */
+  address(): unknown;
+}
+
+/** Reconnection delays for the peers this endpoint dials (jittered exponential backoff). */
+export interface ReconnectOptions {
+  /** The base delay before the first retry, in ms. */
+  readonly minMs: number;
+  /** The cap on the base delay, in ms (≥ `minMs`). */
+  readonly maxMs: number;
+}
+
+/** What happens when a peer's send queue is full. */
+export type QueuePolicy = 'reject' | 'drop-oldest';
+
+/** Bounds of each peer's send queue. */
+export interface SendQueueOptions {
+  /** Most messages queued per peer. */
+  readonly maxMessages?: number;
+  /** Most payload bytes queued per peer (≥ `maxMessageBytes`). */
+  readonly maxBytes?: number;
+  /**
+   * `'reject'`: `send` rejects with `TRANSPORT_QUEUE_FULL` and nothing is
+   * queued (a `broadcast` is all-or-nothing); `'drop-oldest'`: the oldest
+   * queued messages are dropped to make room and counted in
+   * {@link WebSocketTransportStats.droppedMessages}.
+   */
+  readonly policy?: QueuePolicy;
+}
+
+/** Options of {@link webSocketTransport}. */
+export interface WebSocketTransportInit {
+  /** This endpoint's peer id; it must appear in `members`. */
+  readonly localId: PeerId;
+  /** This endpoint's Ed25519 secret key (the 32-byte seed); it must match its member's `publicKey`. */
+  readonly secretKey: Uint8Array;
+  /** The static membership, including this endpoint. */
+  readonly members: readonly WebSocketMember[];
+  /** Accept connections (Node only). Without it the endpoint only dials. */
+  readonly listen?: ListenOptions;
+  /** Signs and verifies handshakes. Default: `defaultCrypto()` from `@admitone/core`. */
+  readonly crypto?: CryptoProvider;
+  /** Time and timers (heartbeats, backoff, timeouts). Default: `systemClock()`. */
+  readonly clock?: Clock;
+  /** Handshake nonces and backoff jitter. Default: `systemRandom()`. */
+  readonly random?: Random;
+  /** Receives connection events and rejection reasons. Default: `silentLogger()`. */
+  readonly logger?: Logger;
+  /** Largest payload, in bytes, sent or accepted. Default {@link DEFAULT_WS_MAX_MESSAGE_BYTES} (4 MiB). */
+  readonly maxMessageBytes?: number;
+  /** Interval between heartbeat pings on a live connection, in ms. Default 5,000. */
+  readonly heartbeatMs?: number;
+  /** A connection that receives nothing for this long is dropped, in ms. Default 3 × `heartbeatMs`. */
+  readonly heartbeatTimeoutMs?: number;
+  /** A connection that has not completed its handshake after this long is dropped, in ms. Default 10,000. */
+  readonly handshakeTimeoutMs?: number;
+  /** Backoff between dials to an unreachable peer. Default `{ minMs: 100, maxMs: 5_000 }`. */
+  readonly reconnect?: ReconnectOptions;
+  /** Per-peer send queue bounds. Default `{ maxMessages: 10_000, maxBytes: max(32 MiB, maxMessageBytes), policy: 'drop-oldest' }`. */
+  readonly sendQueue?: SendQueueOptions;
+}
+
+/** Counters of a {@link WebSocketTransport}, for metrics and tests. */
+export interface WebSocketTransportStats {
+  /** Messages currently queued, over all peers. */
+  readonly queuedMessages: number;
+  /** Payload bytes currently queued, over all peers. */
+  readonly queuedBytes: number;
+  /** Messages dropped by the `'drop-oldest'` policy since the endpoint opened. */
+  readonly droppedMessages: number;
+  /** Connections closed because their handshake failed (bad signature, unknown or wrong id, timeout, …). */
+  readonly rejectedHandshakes: number;
+  /** Authenticated connections closed for a protocol violation (garbage or oversized frame). */
+  readonly protocolErrors: number;
+}
+
+/** A {@link Transport} over WebSockets, created by {@link webSocketTransport}. */
+export interface WebSocketTransport extends Transport {
+  /**
+   * The `ws://host:port` URL this endpoint listens on (with the actual port
+   * when `listen.port` was 0), or `undefined` when it does not listen.
+   */
+  readonly address: string | undefined;
+  /** A snapshot of the endpoint's counters. */
+  stats(): WebSocketTransportStats;
+}
+
+/** The default {@link WebSocketTransportInit.maxMessageBytes}: 4 MiB. */
+export const DEFAULT_WS_MAX_MESSAGE_BYTES: number = 4 * 1024 * 1024;
+
+/** The longest accepted peer id, in UTF-16 code units. */
+export const MAX_PEER_ID_LENGTH: number = 256;
+
