@@ -6,7 +6,7 @@
  * adapter rejects bad input with the same errors.
  * @module
  */
-import { assertBytes, compareBytes, isBytes, prefixUpperBound } from '../bytes/index.js';
+import { assertBytes, compareBytes, describe, prefixUpperBound } from '../bytes/index.js';
 import type { BatchOp, IterateOptions } from './types.js';
 
 /** A validated, copied write: `value` undefined means delete. */
@@ -44,13 +44,17 @@ export function readKey(key: unknown, name: string): Uint8Array {
   return copy(bytes);
 }
 
-/** Checks a value (a `Uint8Array`, possibly empty) and returns a copy. */
-export function readValue(value: unknown, name: string): Uint8Array {
-  return copy(assertBytes(value, name));
+/** Checks a value (a `Uint8Array`, possibly empty, at most `maxValueBytes`) and returns a copy. */
+export function readValue(value: unknown, name: string, maxValueBytes?: number): Uint8Array {
+  const bytes = assertBytes(value, name);
+  if (maxValueBytes !== undefined && bytes.length > maxValueBytes) {
+    throw new RangeError(`${name} is ${bytes.length} bytes, more than maxValueBytes (${maxValueBytes})`);
+  }
+  return copy(bytes);
 }
 
 /** Validates and copies every op before any is applied. */
-export function readOps(ops: readonly BatchOp[]): Write[] {
+export function readOps(ops: readonly BatchOp[], maxValueBytes?: number): Write[] {
   if (!Array.isArray(ops)) throw new TypeError(`ops must be an array, got ${describe(ops)}`);
   const out: Write[] = [];
   for (let i = 0; i < ops.length; i++) {
@@ -58,7 +62,7 @@ export function readOps(ops: readonly BatchOp[]): Write[] {
     const name = `ops[${i}]`;
     if (typeof op !== 'object' || op === null) throw new TypeError(`${name} must be an object, got ${describe(op)}`);
     const { type, key, value } = op as { type?: unknown; key?: unknown; value?: unknown };
-    if (type === 'put') out.push({ key: readKey(key, `${name}.key`), value: readValue(value, `${name}.value`) });
+    if (type === 'put') out.push({ key: readKey(key, `${name}.key`), value: readValue(value, `${name}.value`, maxValueBytes) });
     else if (type === 'del') out.push({ key: readKey(key, `${name}.key`), value: undefined });
     else throw new TypeError(`${name}.type must be 'put' or 'del', got ${describe(type)}`);
   }
@@ -120,11 +124,4 @@ export function isEmptyRange({ lower, upper, limit }: Range): boolean {
 }
 
 /** A short description of a value's type, for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (isBytes(value)) return `Uint8Array(${value.length})`;
-  const t = typeof value;
-  if (t === 'object') return (value as object).constructor?.name ?? 'object';
-  return t;
-}
+export { describe };

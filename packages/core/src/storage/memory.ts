@@ -3,7 +3,8 @@
  * search. It backs tests and the simulator, and passes `storageCompliance()`.
  * @module
  */
-import { assertBytes, compareBytes, describe, prefixUpperBound } from '../bytes/index.js';
+import { compareBytes, describe } from '../bytes/index.js';
+import { copy, readIterateOptions, readKey, readOps, readValue, type Range } from './arguments.js';
 import { StorageError } from '../errors/index.js';
 import type { BatchOp, IterateOptions, Storage, StorageCapabilities } from './types.js';
 
@@ -133,26 +134,6 @@ interface Table {
   readonly entries: Entry[];
 }
 
-/** A validated, copied write: `value` undefined means delete. */
-interface Write {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array | undefined;
-}
-
-/** One end of a scan range. */
-interface Bound {
-  readonly key: Uint8Array;
-  readonly inclusive: boolean;
-}
-
-/** Validated iterate options, with prefix and bounds folded into two ends. */
-interface Range {
-  readonly lower: Bound | undefined;
-  readonly upper: Bound | undefined;
-  readonly reverse: boolean;
-  readonly limit: number;
-}
-
 /** The table behind each store; a WeakMap keeps stores opaque and unforgeable. */
 const tables = new WeakMap<MemoryStore, Table>();
 
@@ -234,88 +215,6 @@ function upperBound(entries: readonly Entry[], key: Uint8Array): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** A fresh, plain `Uint8Array` with the same bytes (also for `Buffer` and views). */
-function copy(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  out.set(bytes);
-  return out;
-}
-
-function readKey(key: unknown, name: string): Uint8Array {
-  const bytes = assertBytes(key, name);
-  if (bytes.length === 0) throw new RangeError(`${name} must not be empty`);
-  return copy(bytes);
-}
-
-function readValue(value: unknown, name: string, maxValueBytes: number | undefined): Uint8Array {
-  const bytes = assertBytes(value, name);
-  if (maxValueBytes !== undefined && bytes.length > maxValueBytes) {
-    throw new RangeError(`${name} is ${bytes.length} bytes, more than maxValueBytes (${maxValueBytes})`);
-  }
-  return copy(bytes);
-}
-
-/** Validates and copies every op before any is applied. */
-function readOps(ops: readonly BatchOp[], maxValueBytes: number | undefined): Write[] {
-  if (!Array.isArray(ops)) throw new TypeError(`ops must be an array, got ${describe(ops)}`);
-  const out: Write[] = [];
-  for (let i = 0; i < ops.length; i++) {
-    const op: unknown = ops[i];
-    const name = `ops[${i}]`;
-    if (typeof op !== 'object' || op === null) throw new TypeError(`${name} must be an object, got ${describe(op)}`);
-    const { type, key, value } = op as { type?: unknown; key?: unknown; value?: unknown };
-    if (type === 'put') out.push({ key: readKey(key, `${name}.key`), value: readValue(value, `${name}.value`, maxValueBytes) });
-    else if (type === 'del') out.push({ key: readKey(key, `${name}.key`), value: undefined });
-    else throw new TypeError(`${name}.type must be 'put' or 'del', got ${describe(type)}`);
-  }
-  return out;
-}
-
-function readIterateOptions(options: IterateOptions | undefined): Range {
-  if (options === undefined) return { lower: undefined, upper: undefined, reverse: false, limit: Infinity };
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
-  }
-  const bound = (name: 'prefix' | 'gt' | 'gte' | 'lt' | 'lte'): Uint8Array | undefined => {
-    const value: unknown = options[name];
-    return value === undefined ? undefined : copy(assertBytes(value, `options.${name}`));
-  };
-  const prefix = bound('prefix');
-  const gt = bound('gt');
-  const gte = bound('gte');
-  const lt = bound('lt');
-  const lte = bound('lte');
-  const reverse: unknown = options.reverse ?? false;
-  if (typeof reverse !== 'boolean') throw new TypeError(`options.reverse must be a boolean, got ${describe(reverse)}`);
-  const limit: unknown = options.limit ?? Infinity;
-  if (typeof limit !== 'number') throw new TypeError(`options.limit must be a number, got ${describe(limit)}`);
-  if (limit !== Infinity && !(Number.isSafeInteger(limit) && limit >= 0)) {
-    throw new RangeError(`options.limit must be a non-negative integer, got ${limit}`);
-  }
-
-  let lower: Bound | undefined;
-  let upper: Bound | undefined;
-  const raise = (b: Bound) => {
-    const c = lower === undefined ? 1 : compareBytes(b.key, lower.key);
-    if (c > 0 || (c === 0 && !b.inclusive)) lower = b;
-  };
-  const drop = (b: Bound) => {
-    const c = upper === undefined ? -1 : compareBytes(b.key, upper.key);
-    if (c < 0 || (c === 0 && !b.inclusive)) upper = b;
-  };
-  if (gte !== undefined) raise({ key: gte, inclusive: true });
-  if (gt !== undefined) raise({ key: gt, inclusive: false });
-  if (lte !== undefined) drop({ key: lte, inclusive: true });
-  if (lt !== undefined) drop({ key: lt, inclusive: false });
-  if (prefix !== undefined) {
-    // Keys starting with `prefix` are exactly those in [prefix, prefixUpperBound(prefix)).
-    raise({ key: prefix, inclusive: true });
-    const end = prefixUpperBound(prefix);
-    if (end !== undefined) drop({ key: end, inclusive: false });
-  }
-  return { lower, upper, reverse, limit };
 }
 
 function readInit(init: MemoryStorageInit): { store: MemoryStore | undefined; maxValueBytes: number | undefined } {
