@@ -21,7 +21,8 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-          exclude: ['**/*.browser.test.ts', '**/node_modules/**'],
+          // *.slow.test.ts is the simulator's slow lane: `npm run test:slow` runs it with ADMITONE_SLOW=1
+          exclude: ['**/*.browser.test.ts', '**/node_modules/**', ...(process.env.ADMITONE_SLOW === '1' ? [] : ['**/*.slow.test.ts'])],
           testTimeout: 30_000,
         },
       },

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeTicketQueryResult, decodeTicketResult, encodeTicketOp, encodeTicketQuery, eventId, ticketId } from '@admitone/core';
+import { decodeTicketQueryResult, decodeTicketResult, defaultCrypto, encodeTicketOp, encodeTicketQuery, eventId, ticketId } from '@admitone/core';
 import { cluster, keyOf, type Cluster } from './helpers/cluster.js';
 
 let c: Cluster | undefined;
@@ -51,5 +51,18 @@ describe('PBFT on the in-memory network', () => {
     for (let i = 0; i < 10; i++) await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId(`y${i}`), holder }));
     await waitFor(() => c!.replicas[0]!.status().lastExecuted === c!.replicas[1]!.status().lastExecuted, 'restarted replica to catch up');
     expect(Buffer.from(c.apps[0]!.digest()).toString('hex')).toBe(Buffer.from(c.apps[1]!.digest()).toString('hex'));
+  });
+
+  it('regression: the new primary\'s first PRE-PREPARE does not overtake its NEW-VIEW (async WebCrypto)', async () => {
+    c = await cluster(4, { crypto: await defaultCrypto(), tunables: { viewChangeTimeoutMs: 300, checkpointInterval: 4 } });
+    const org = c.client('org');
+    await org.submit(encodeTicketOp({ type: 'createEvent', eventId: E }));
+    await c.crash(0);
+    const holder = await c.crypto.getPublicKey(keyOf('holder'));
+    expect(decodeTicketResult(await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId('nv'), holder }))).status).toBe('ok');
+    for (const r of c.replicas.slice(1)) {
+      expect(r!.status().view).toBe(1);
+      expect(r!.dropped()['future_view'] ?? 0).toBe(0);
+    }
   });
 });

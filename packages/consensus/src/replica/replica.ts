@@ -178,6 +178,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   let stateTries = 0;
   let cutting = false;
   let execTail: Promise<void> = Promise.resolve();
+  /** Per-sender handling chains (see onMessage). */
+  const senderChains = new Map<string, Promise<void>>();
   let executing = false;
 
   const isPrimary = (v = view) => primaryOf(cfg, v) === me;
@@ -919,8 +921,21 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     // view); everything else must come from its signer over an authenticated link.
     const relayable = s.body.type === 'new-view';
     if (!cfg.keyOf.has(s.body.replica) || (!relayable && s.body.replica !== msg.from)) return drop(msg.from, 'spoofed');
-    void guarded('message', async () => {
-      if (!(await verify(s))) return drop(msg.from, 'bad_signature');
+    // Verify at once (in parallel), but handle each sender's messages in arrival
+    // order: a NEW-VIEW takes many signature checks, and the new primary's first
+    // PRE-PREPARE, sent right after it, must not overtake it and be dropped.
+    const verified = verify(s);
+    const prev = senderChains.get(msg.from) ?? Promise.resolve();
+    const next = prev.then(() => guarded('message', () => handleSigned(msg.from, s, verified)));
+    senderChains.set(msg.from, next);
+    void next.then(() => {
+      if (senderChains.get(msg.from) === next) senderChains.delete(msg.from);
+    });
+  }
+
+  async function handleSigned(from: string, s: Signed, verified: Promise<boolean>): Promise<void> {
+    {
+      if (!(await verified)) return drop(from, 'bad_signature');
       if (stopped) return;
       switch (s.body.type) {
         case 'pre-prepare':
@@ -939,7 +954,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
         case 'state-response':
           return onStateResponse(s as Signed<StateResponse>);
       }
-    });
+    }
   }
 
   // ---- recovery from storage -----------------------------------------------------------

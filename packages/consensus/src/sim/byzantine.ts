@@ -1,0 +1,247 @@
+/**
+ * Byzantine strategies. A Byzantine replica runs the real replica code, but
+ * its transport is wrapped: every outgoing message is decoded and then
+ * dropped, delayed, replayed, or mutated and re-signed with the replica's own
+ * secret key (it holds no other replica's key, so it can forge ids but not
+ * signatures).
+ * @module
+ */
+import { concatBytes, encodeTicketResult, hash, type Clock, type CryptoProvider, type Random, type Transport } from '@admitone/core';
+import { batchDigest, encodeWire, signMessage, type PrePrepare, type ReplicaMessage, type ReplyMessage, type Signed, type Vote, type NewView } from '../messages.js';
+import type { ByzantineStrategy, ConcreteStrategy } from './options.js';
+import { tryDecodeWire, wireLabel, type PostFn } from './observe.js';
+
+/** What a Byzantine transport needs to misbehave. */
+export interface ByzantineContext {
+  /** This replica's id. */
+  readonly self: string;
+  /** Replica ids in membership order (the primary of view v is `replicas[v mod n]`). */
+  readonly replicas: readonly string[];
+  /** This replica's own secret key: the only one it can sign with. */
+  readonly secretKey: Uint8Array;
+  readonly crypto: CryptoProvider;
+  readonly clock: Clock;
+  /** This replica's own random stream. */
+  readonly random: Random;
+  /** The cluster's base view-change timeout (the slow strategy's delay scale). */
+  readonly viewChangeTimeoutMs: number;
+  /** Sends on the real transport, with a trace label. */
+  readonly post: PostFn;
+  /** Reports one misbehaviour (for counters and the trace). */
+  readonly note: (action: string) => void;
+}
+
+const CONCRETE: readonly ConcreteStrategy[] = ['equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow'];
+const PRIMARY_TARGETING: ReadonlySet<ByzantineStrategy> = new Set(['equivocate', 'slow']);
+
+/**
+ * Chooses which replicas are Byzantine and what each does. `equivocate` and
+ * `slow` include replica 0 (the view-0 primary) and then the highest indices;
+ * the other strategies take the highest indices; `mixed` includes replica 0
+ * with probability ½ and draws a strategy per replica.
+ */
+export function planByzantine(nodes: number, count: number, strategy: ByzantineStrategy, random: Random): Map<number, ConcreteStrategy> {
+  const plan = new Map<number, ConcreteStrategy>();
+  if (strategy === 'none' || count === 0) return plan;
+  const highest = Array.from({ length: nodes - 1 }, (_, i) => nodes - 1 - i);
+  const withZero = strategy === 'mixed' ? random.int(2) === 0 : PRIMARY_TARGETING.has(strategy);
+  const order = withZero ? [0, ...highest] : highest;
+  for (const i of order.slice(0, count)) plan.set(i, strategy === 'mixed' ? (CONCRETE[random.int(CONCRETE.length)] as ConcreteStrategy) : strategy);
+  return plan;
+}
+
+/**
+ * Wraps a Byzantine replica's transport with `strategy`. Incoming messages are
+ * untouched (the replica code still sees them); the `replay` strategy also
+ * records them to re-send later.
+ */
+export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy, ctx: ByzantineContext): Transport {
+  const { self, replicas, crypto, secretKey, random, post, note } = ctx;
+  const sign = <M extends ReplicaMessage>(body: M) => signMessage(crypto, secretKey, body);
+  const signedBytes = async (body: ReplicaMessage) => encodeWire({ kind: 'signed', signed: await sign(body) });
+  const others = replicas.filter((r) => r !== self);
+  // Equivocation: per (view, seq) the other replicas are split into groups, each
+  // sent its own variant of the batch. Either two halves (at n = 4 one half can
+  // still prepare and commit with the primary's help) or groups of at most
+  // 2f−1 replicas, so that no variant can gather the 2f PREPAREs it needs.
+  const f = Math.floor((replicas.length - 1) / 3);
+  const splits = new Map<string, Map<string, number>>();
+  const groupOf = (view: number, seq: number, to: string): number => {
+    const key = `${view}:${seq}`;
+    let split = splits.get(key);
+    if (split === undefined) {
+      split = new Map();
+      const size = random.int(2) === 0 ? Math.ceil(others.length / 2) : Math.max(1, 2 * f - 1);
+      others.forEach((r, i) => split?.set(r, Math.floor(i / size)));
+      splits.set(key, split);
+    }
+    return split.get(to) ?? 0;
+  };
+  const wrong = (d: Uint8Array) => hash(concatBytes(d, Uint8Array.of(0xbd)));
+  const forgedDigest = (seq: number) => hash(concatBytes(Uint8Array.of(0xf0), Uint8Array.from(String(seq), (c) => c.charCodeAt(0))));
+  const equivocations = new Map<string, Promise<{ pp: Uint8Array; digest: Uint8Array }>>();
+  const commits = new Map<string, Promise<Uint8Array>>();
+  const derived = new WeakMap<Uint8Array, Promise<Uint8Array[]>>();
+  const once = (bytes: Uint8Array, make: () => Promise<Uint8Array[]>): Promise<Uint8Array[]> => {
+    let p = derived.get(bytes);
+    if (p === undefined) {
+      p = make();
+      derived.set(bytes, p);
+    }
+    return p;
+  };
+  const recorded: { bytes: Uint8Array; view: number; label: string }[] = [];
+  let maxView = 0;
+  const forgedViews = new Set<number>();
+
+  const viewOf = (body: ReplicaMessage): number => ('view' in body ? body.view : -1);
+  const record = (bytes: Uint8Array) => {
+    const wire = tryDecodeWire(bytes);
+    if (wire?.kind !== 'signed') return;
+    const view = viewOf(wire.signed.body);
+    maxView = Math.max(maxView, view);
+    const entry = { bytes, view, label: wireLabel(wire) };
+    if (recorded.length < 256) recorded.push(entry);
+    else recorded[random.int(recorded.length)] = entry;
+  };
+  if (strategy === 'replay') inner.onMessage((m) => record(m.bytes));
+
+  /** Variant `g` ≥ 1 of a pre-prepare: the batch reordered or a single request dropped (g = 1), or re-timestamped. */
+  const equivocate = (pp: PrePrepare, g: number) => {
+    const key = `${pp.view}:${pp.seq}:${g}`;
+    let p = equivocations.get(key);
+    if (p === undefined) {
+      let batch = pp.batch;
+      let timestamp = pp.timestamp;
+      if (g === 1 && batch.length >= 2) batch = [...batch].reverse();
+      else if (g === 1 && batch.length === 1 && random.int(2) === 0) batch = [];
+      else timestamp += g;
+      const digest = batchDigest(timestamp, batch);
+      p = signedBytes({ ...pp, batch, timestamp, digest }).then((b) => ({ pp: b, digest }));
+      equivocations.set(key, p);
+    }
+    return p;
+  };
+
+  // the replica sends one byte array to each peer in turn: decode it once
+  let lastBytes: Uint8Array | undefined;
+  let lastWire: ReturnType<typeof tryDecodeWire>;
+  const send = async (to: string, bytes: Uint8Array): Promise<void> => {
+    if (bytes !== lastBytes) {
+      lastBytes = bytes;
+      lastWire = tryDecodeWire(bytes);
+    }
+    const wire = lastWire;
+    if (wire === undefined) return post(to, bytes, 'malformed');
+    const label = wireLabel(wire);
+    switch (strategy) {
+      case 'silent':
+        note('silent');
+        return;
+      case 'slow': {
+        const delay = Math.round(ctx.viewChangeTimeoutMs * (0.4 + 0.8 * random.float()));
+        note('slow');
+        ctx.clock.setTimeout(() => post(to, bytes, `${label} slow+${delay}`), delay);
+        return;
+      }
+      case 'replay': {
+        post(to, bytes, label);
+        record(bytes);
+        if (recorded.length > 0 && random.float() < 0.3) {
+          const old = recorded.filter((r) => r.view < maxView);
+          const pool = old.length > 0 ? old : recorded;
+          const pick = pool[random.int(pool.length)] as (typeof recorded)[number];
+          note('replay');
+          post(to, pick.bytes, `replay ${pick.label}`);
+        }
+        return;
+      }
+      case 'wrong-digest': {
+        if (wire.kind === 'client') {
+          if (wire.message.type !== 'reply') return post(to, bytes, label);
+          note('lying-reply');
+          const lie: ReplyMessage = { ...wire.message, result: encodeTicketResult({ status: 'ok' }) };
+          return post(to, encodeWire({ kind: 'client', message: lie }), `lie ${label}`);
+        }
+        const b = wire.signed.body;
+        if (b.replica === self && (b.type === 'prepare' || b.type === 'commit' || b.type === 'checkpoint' || b.type === 'pre-prepare')) {
+          const [out] = await once(bytes, async () => [await signedBytes({ ...b, digest: wrong(b.digest) })]);
+          note(`wrong-digest ${b.type}`);
+          return post(to, out as Uint8Array, `wrong ${label}`);
+        }
+        return post(to, bytes, label);
+      }
+      case 'forge': {
+        post(to, bytes, label);
+        if (wire.kind === 'client') {
+          if (wire.message.type !== 'reply') return;
+          const claim = others.find((r) => r !== to) ?? self;
+          note('forged-reply');
+          const forged: ReplyMessage = { ...wire.message, replica: claim, result: encodeTicketResult({ status: 'ok' }) };
+          return post(to, encodeWire({ kind: 'client', message: forged }), `forge reply as ${claim}`);
+        }
+        const b = wire.signed.body;
+        if ('view' in b && b.view > maxView) maxView = b.view;
+        if (!forgedViews.has(maxView)) {
+          // a NEW-VIEW "relayed" on behalf of the next view's primary, signed with our own key
+          forgedViews.add(maxView);
+          const v = maxView + 1;
+          const claim = replicas[v % replicas.length] as string;
+          if (claim !== self) {
+            const nv = await signedBytes({ type: 'new-view', view: v, viewChanges: [], prePrepares: [], replica: claim } satisfies NewView);
+            note('forged-new-view');
+            for (const r of others) post(r, nv, `forge new-view/${v} as ${claim}`);
+          }
+        }
+        if (b.replica !== self || (b.type !== 'prepare' && b.type !== 'commit')) return;
+        const forgeries = await once(bytes, async () => {
+          const digest = forgedDigest(b.seq);
+          const out: Uint8Array[] = [];
+          for (const r of replicas) if (r !== self) out.push(await signedBytes({ ...b, digest, replica: r } satisfies Vote));
+          // our own id with a broken signature
+          const mine = await sign<Vote>({ ...b, digest });
+          const broken = mine.signature.slice();
+          broken[0] = (broken[0] as number) ^ 0xff;
+          out.push(encodeWire({ kind: 'signed', signed: { body: mine.body, signature: broken } as Signed }));
+          return out;
+        });
+        for (const f of forgeries) {
+          const claimed = tryDecodeWire(f);
+          const as = claimed?.kind === 'signed' ? claimed.signed.body.replica : '?';
+          if (as === to) continue;
+          note(`forged-${b.type}`);
+          post(to, f, `forge ${label} as ${as}`);
+        }
+        return;
+      }
+      case 'equivocate': {
+        if (wire.kind !== 'signed') return post(to, bytes, label);
+        const b = wire.signed.body;
+        if (b.replica !== self || (b.type !== 'pre-prepare' && b.type !== 'commit')) return post(to, bytes, label);
+        if (b.type === 'commit' && !splits.has(`${b.view}:${b.seq}`)) return post(to, bytes, label);
+        const g = groupOf(b.view, b.seq, to);
+        if (g === 0) return post(to, bytes, label);
+        if (b.type === 'pre-prepare') {
+          const v = await equivocate(b, g);
+          note('equivocate pre-prepare');
+          return post(to, v.pp, `equivocate#${g} ${label}`);
+        }
+        const key = `${b.view}:${b.seq}:${g}`;
+        const variant = equivocations.get(key);
+        if (variant === undefined) return post(to, bytes, label);
+        const v = await variant;
+        const out = await (commits.get(key) ?? commits.set(key, signedBytes({ ...b, digest: v.digest })).get(key));
+        note('equivocate commit');
+        return post(to, out as Uint8Array, `equivocate#${g} ${label}`);
+      }
+    }
+  };
+
+  return {
+    ...inner,
+    send,
+    async broadcast(bytes) {
+      for (const m of inner.members) if (m !== inner.localId) await send(m, bytes);
+    },
+  };
+}
