@@ -165,24 +165,54 @@ describe('what the simulator measures', () => {
 });
 
 /**
- * Seeds that once exposed something, replayed exactly. Each must stay safe
- * and live; the note says what the run exercises.
+ * Seeds that reach delicate paths (found by the slow lane), replayed exactly.
+ * Each must stay safe and live. A trace depends on the code it runs, so after
+ * a change to the replica a seed may take another path: the note says what it
+ * exercised when it was added.
  */
 const REGRESSIONS: { name: string; options: SimulationOptions; note: string }[] = [
   {
-    name: 'lagging new primary re-proposes an executed request',
-    options: { seed: 15, tickets: 6, byzantine: 1, strategy: 'mixed', partitions: 2, crashes: 1, packetLoss: 0.02, jitterMs: 5 },
-    note: 'r2 restarts, becomes primary of view 14 before catching up and re-orders "issue t4" (executed at seq 8) at seq 11; the app refuses it as replayed',
+    name: 'requests ordered again after view changes, partitions and restarts',
+    options: { seed: 203, nodes: 4, byzantine: 0, strategy: 'none', tickets: 4, jitterMs: 10, packetLoss: 0, duplicateRate: 0, partitions: 2, crashes: 2, durationMs: 5000 },
+    note: 'slow-lane seed 203: "issue t0" and "validate t0" (seqs 5, 6) are re-proposed at seq 12 by a later primary; the app refuses them as replayed',
   },
   {
-    name: 'equivocating primary splits the backups 2|1',
+    name: 'forged votes under loss, duplication, partitions and crashes',
+    options: { seed: 112, nodes: 4, byzantine: 1, strategy: 'forge', tickets: 4, jitterMs: 2, packetLoss: 0.05, duplicateRate: 0.05, partitions: 2, crashes: 2, durationMs: 3000 },
+    note: 'slow-lane seed 112: three requests of seqs 6–8 are ordered again at seq 10 after a view change',
+  },
+  {
+    name: 'equivocating primary',
     options: { seed: 1, tickets: 6, byzantine: 1, strategy: 'equivocate' },
-    note: 'the B half commits variant B with the primary; the A replica falls behind and catches up by state transfer',
+    note: 'conflicting pre-prepares split the backups; one view change, then everyone agrees',
   },
   {
-    name: 'slow primary just under the view-change timeout',
+    name: 'slow primary around the view-change timeout',
     options: { seed: 1, tickets: 6, byzantine: 1, strategy: 'slow' },
-    note: 'some messages of r0 arrive after the timeout: one view change, late pre-prepares dropped as out of window',
+    note: 'some of r0\'s messages arrive after the timeout: one view change, late pre-prepares dropped as out of window',
+  },
+  {
+    name: 'bug E: three crash-restarts in turn must not lose a committed batch (prepared certificates are persisted)',
+    options: {
+      seed: 39, nodes: 4, byzantine: 0, strategy: 'none', tickets: 4, jitterMs: 4, storageWriteDelayMs: 2, durationMs: 2000,
+      faults: { healAtMs: 2600, packetLoss: 0.02, duplicateRate: 0, partitions: [], crashes: [{ replica: 2, atMs: 415, restartMs: 838 }, { replica: 3, atMs: 1006, restartMs: 1362 }, { replica: 0, atMs: 1532, restartMs: 1967 }] },
+    },
+    note: 'before the fix a new view filled executed seq 2 with a null batch: honest replicas disagreed',
+  },
+  {
+    name: 'bug A: a replica that missed one COMMIT must not race ahead through views alone',
+    options: { seed: 655149, nodes: 4, byzantine: 1, strategy: 'silent', tickets: 2, jitterMs: 2, durationMs: 1000, faults: { healAtMs: 1000, packetLoss: 0.02, duplicateRate: 0, partitions: [], crashes: [] } },
+    note: 'before the fix r2 climbed to view 21 while the others sat at 19; nothing committed again',
+  },
+  {
+    name: 'bug B: a request ordered twice keeps its first result (no "replayed" for an executed request)',
+    options: { seed: 103, tickets: 4, byzantine: 1, strategy: 'mixed', jitterMs: 5, packetLoss: 0.05, durationMs: 4000 },
+    note: 'before the fix the second execution overwrote the cached reply with "replayed"',
+  },
+  {
+    name: 'bug D: the view never goes backwards when a view change starts during a NEW-VIEW write',
+    options: { seed: 2, nodes: 7, byzantine: 0, strategy: 'none', tickets: 3, jitterMs: 0, packetLoss: 0.05, partitions: 0, crashes: 2, durationMs: 4000, storageWriteDelayMs: 30 },
+    note: 'found once bug A was fixed',
   },
 ];
 

@@ -171,6 +171,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const verifyCache = new Map<string, Promise<boolean>>();
   const viewChanges = new Map<number, Map<ReplicaId, Signed<ViewChange>>>();
   let lastNewView: Signed<NewView> | undefined;
+  /** PRE-PREPAREs that overtook the NEW-VIEW of their view on the network, replayed in enterView. */
+  const earlyPrePrepares = new Map<string, Signed<PrePrepare>>();
   let vcTimer: TimerHandle | undefined;
   let nvTimer: TimerHandle | undefined;
   let stTimer: TimerHandle | undefined;
@@ -372,7 +374,14 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const m = s.body;
     if (!fromNewView) {
       if (m.view < view) return drop(m.replica, 'stale_view');
-      if (m.view > view || viewChanging) return drop(m.replica, 'future_view');
+      if (m.view > view || viewChanging) {
+        // it overtook the NEW-VIEW of its view: keep it until we enter that view
+        if (m.view <= view + MAX_VOTE_VIEW_AHEAD && m.replica === primaryOf(cfg, m.view) && earlyPrePrepares.size < cfg.L) {
+          earlyPrePrepares.set(`${m.view}:${m.seq}`, s);
+          return;
+        }
+        return drop(m.replica, 'future_view');
+      }
     }
     if (m.replica !== primaryOf(cfg, m.view)) return drop(m.replica, 'not_primary');
     if (!inWindow(m.seq) && !(fromNewView && m.seq > stableSeq)) return drop(m.replica, 'out_of_window');
@@ -460,7 +469,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       const v = view;
       void guarded('commit', async () => {
         const commit = await sign<Vote>({ type: 'commit', view: v, seq, digest, replica: me });
-        await store.saveVote(commit);
+        // a restarted replica must still prove in its VIEW-CHANGEs what it prepared
+        await store.savePrepared(slot.preparedCert as PreparedProof, commit);
         if (stopped || view !== v) return;
         addVote(slot, commit);
         broadcast(commit);
@@ -517,8 +527,10 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       const p = prepared[i] as PreparedRequest;
       const key = reqKey(r);
       const readOnly = r.readOnly === true;
-      const result = readOnly ? app.query(r.op) : app.execute(p, { seq, timestamp: pp.timestamp });
-      if (!readOnly) cacheReply(r.clientId, r.requestSeq, result);
+      // exactly once: a request ordered again after a view change keeps its first result
+      const cached = readOnly ? undefined : replyCache.get(r.clientId)?.get(r.requestSeq);
+      const result = readOnly ? app.query(r.op) : (cached ?? app.execute(p, { seq, timestamp: pp.timestamp }));
+      if (!readOnly && cached === undefined) cacheReply(r.clientId, r.requestSeq, result);
       pending.delete(key);
       queue.delete(key);
       ordered.delete(key);
@@ -763,12 +775,28 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     recordViewChange(vc);
     broadcast(vc);
     emit('view-change', { replica: me, view: target });
+    armNewViewTimer(target, vc);
+    if (isPrimary(target)) await tryNewView(target);
+  }
+
+  /**
+   * Castro & Liskov §4.5.2: move on to target+1 only once 2f+1 replicas are at
+   * target or beyond (otherwise a lone replica races ahead through views and
+   * never rejoins); until then re-send our VIEW-CHANGE.
+   */
+  function armNewViewTimer(target: number, vc: Signed<ViewChange>): void {
     nvTimer?.cancel();
     nvTimer = clock.setTimeout(() => {
       nvTimer = undefined;
-      if (viewChanging && view === target) void guarded('new-view timer', () => startViewChange(target + 1));
+      if (!viewChanging || view !== target) return;
+      const atLeast = new Set<string>();
+      for (const [v, byReplica] of viewChanges) if (v >= target) for (const r of byReplica.keys()) atLeast.add(r);
+      if (atLeast.size >= cfg.quorum) void guarded('new-view timer', () => startViewChange(target + 1));
+      else {
+        broadcast(vc);
+        armNewViewTimer(target, vc);
+      }
     }, vcTimeout());
-    if (isPrimary(target)) await tryNewView(target);
   }
 
   function recordViewChange(vc: Signed<ViewChange>): void {
@@ -785,6 +813,11 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (m.view < view || (m.view === view && !viewChanging)) {
       // a lagging replica: show it the view we are in
       if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeWire({ kind: 'signed', signed: lastNewView }));
+      else {
+        // we moved past m.view without a NEW-VIEW: hand over our own VIEW-CHANGE for it
+        const mine = viewChanges.get(m.view)?.get(me);
+        if (mine !== undefined) sendTo(m.replica, encodeWire({ kind: 'signed', signed: mine }));
+      }
       return;
     }
     if (viewChanges.get(m.view)?.has(m.replica)) return;
@@ -851,6 +884,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (m.view > view) {
       view = m.view;
       await store.saveView(view);
+      // a view change to a later view may have started during the write
+      if (view !== m.view) return;
     }
     viewChanging = true;
     await enterView(s, plan.minS);
@@ -896,6 +931,9 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     } else {
       for (const pp of nv.body.prePrepares) await onPrePrepare(pp, true);
     }
+    const early = [...earlyPrePrepares.values()].filter((pp) => pp.body.view === v).sort((a, b) => a.body.seq - b.body.seq);
+    for (const [k, pp] of earlyPrePrepares) if (pp.body.view <= v) earlyPrePrepares.delete(k);
+    if (!isPrimary(v)) for (const pp of early) await onPrePrepare(pp);
     armViewChangeTimer(true);
     if (isPrimary(v)) await cutBatches();
   }
@@ -979,6 +1017,12 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     }
     lastAssigned = Math.max(lastAssigned, pp.body.seq);
     lastTimestamp = Math.max(lastTimestamp, pp.body.timestamp);
+  }
+  for (const cert of loaded.prepared) {
+    const seq = cert.prePrepare.body.seq;
+    if (seq <= stableSeq) continue;
+    const slot = slotOf(seq);
+    if (slot.preparedCert === undefined || slot.preparedCert.prePrepare.body.view < cert.prePrepare.body.view) slot.preparedCert = cert;
   }
   for (const vote of loaded.votes) {
     if (vote.body.seq <= stableSeq) continue;

@@ -6,13 +6,14 @@
  * @module
  */
 import { decode, encode, readArray, readBytes, readInt, readRecord, type BatchOp, type Storage } from '@admitone/core';
-import { decodeSigned, encodeSigned, type Checkpoint, type CommittedEntry, type PrePrepare, type Signed, type Vote } from '../messages.js';
+import { decodeSigned, encodeSigned, type Checkpoint, type CommittedEntry, type PrePrepare, type PreparedProof, type Signed, type Vote } from '../messages.js';
 
 const VIEW_KEY = new Uint8Array([0x76]); // 'v'
 const CKPT_KEY = new Uint8Array([0x63]); // 'c'
 const PP = 0x70; // 'p' seq view
 const VOTE = 0x73; // 's' seq view kind
 const CERT = 0x78; // 'x' seq
+const PREPARED = 0x71; // 'q' seq view: prepared certificates
 
 function seqKey(tag: number, seq: number, view?: number, kind?: number): Uint8Array {
   const len = 9 + (view === undefined ? 0 : 8) + (kind === undefined ? 0 : 1);
@@ -39,6 +40,7 @@ export interface LoadedState {
   readonly prePrepares: readonly Signed<PrePrepare>[];
   readonly votes: readonly Signed<Vote>[];
   readonly certs: readonly CommittedEntry[];
+  readonly prepared: readonly PreparedProof[];
 }
 
 /** Typed access to the replica's storage. */
@@ -49,6 +51,8 @@ export interface ReplicaStore {
   savePrePrepare(pp: Signed<PrePrepare>, vote?: Signed<Vote>): Promise<void>;
   saveVote(vote: Signed<Vote>): Promise<void>;
   saveCommitCert(entry: CommittedEntry): Promise<void>;
+  /** Persists a prepared certificate and this replica's COMMIT for it, atomically (before the COMMIT is sent). */
+  savePrepared(cert: PreparedProof, commit: Signed<Vote>): Promise<void>;
   /** Persists a new stable checkpoint and deletes log entries at or below it. */
   saveCheckpoint(ckpt: StoredCheckpoint): Promise<void>;
 }
@@ -81,7 +85,15 @@ export function replicaStore(storage: Storage): ReplicaStore {
           commits: readArray(r['cs'], 'cert.cs').map((b, i) => decodeSigned(readBytes(b, `cert.cs[${i}]`)) as Signed<Vote>),
         });
       }
-      return { view, checkpoint, prePrepares, votes, certs };
+      const prepared: PreparedProof[] = [];
+      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([PREPARED]) })) {
+        const r = readRecord(decode(value, { maxBytes: 1 << 26 }), 'prepared', ['pp', 'ps']);
+        prepared.push({
+          prePrepare: decodeSigned(readBytes(r['pp'], 'prepared.pp')) as Signed<PrePrepare>,
+          prepares: readArray(r['ps'], 'prepared.ps').map((b, i) => decodeSigned(readBytes(b, `prepared.ps[${i}]`)) as Signed<Vote>),
+        });
+      }
+      return { view, checkpoint, prePrepares, votes, certs, prepared };
     },
     saveView(view) {
       return storage.put(VIEW_KEY, encode(view));
@@ -94,13 +106,19 @@ export function replicaStore(storage: Storage): ReplicaStore {
     saveVote(vote) {
       return storage.put(seqKey(VOTE, vote.body.seq, vote.body.view, vote.body.type === 'prepare' ? 1 : 2), encodeSigned(vote));
     },
+    savePrepared(cert, commit) {
+      return storage.batch([
+        { type: 'put', key: seqKey(PREPARED, cert.prePrepare.body.seq, cert.prePrepare.body.view), value: encode({ pp: encodeSigned(cert.prePrepare), ps: cert.prepares.map(encodeSigned) }) },
+        { type: 'put', key: seqKey(VOTE, commit.body.seq, commit.body.view, 2), value: encodeSigned(commit) },
+      ]);
+    },
     saveCommitCert(entry) {
       const value = encode({ pp: encodeSigned(entry.prePrepare), cs: entry.commits.map(encodeSigned) });
       return storage.put(seqKey(CERT, entry.prePrepare.body.seq), value);
     },
     async saveCheckpoint(ckpt) {
       const ops: BatchOp[] = [{ type: 'put', key: CKPT_KEY, value: encode({ n: ckpt.seq, x: ckpt.snapshot, c: ckpt.proof.map(encodeSigned) }) }];
-      for (const tag of [PP, VOTE, CERT]) {
+      for (const tag of [PP, VOTE, CERT, PREPARED]) {
         for await (const [key] of storage.iterate({ gte: new Uint8Array([tag]), lt: seqKey(tag, ckpt.seq + 1) })) ops.push({ type: 'del', key });
       }
       await storage.batch(ops);

@@ -10,7 +10,8 @@
  * - execution order strictly increasing per replica incarnation;
  * - views monotonic per replica, and never behind a view it already sent messages in after a restart;
  * - an honest replica never contradicts itself (two pre-prepares or votes for one view and seq), e.g. after a crash;
- * - no ticket validated or consumed twice on any honest replica, nor admitted twice as seen by clients.
+ * - no ticket validated or consumed twice on any honest replica, nor admitted twice as seen by clients;
+ * - a client is never told `replayed` about a request that took effect (its result was lost).
  * @module
  */
 import { bytesToHex, decodeTicketResult, type SignedRequest, type TicketId, type TicketLedger } from '@admitone/core';

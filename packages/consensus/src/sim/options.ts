@@ -73,7 +73,7 @@ export interface SimulationOptions {
   readonly crypto?: CryptoProvider;
   /** Trace lines kept for a failure report. Default 40. */
   readonly traceTail?: number;
-  /** Compute and compare app digests after every executed seq (`true`) or only at checkpoints. Default `true` when `tickets` ≤ 200. */
+  /** Compute and compare app digests after every executed seq (`true`) or only at checkpoints. Default `true` when `tickets` ≤ 50. */
   readonly digestEverySeq?: boolean;
   /** Safety net against livelock: the most simulation steps. Default 5 000 000. */
   readonly maxSteps?: number;
@@ -195,7 +195,7 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
     faults: options.faults,
     crypto: options.crypto,
     traceTail,
-    digestEverySeq: options.digestEverySeq ?? tickets <= 200,
+    digestEverySeq: options.digestEverySeq ?? tickets <= 50,
     maxSteps: int(options.maxSteps, 5_000_000, 'maxSteps', 1),
     onTrace: options.onTrace,
   };

@@ -29,7 +29,7 @@ export interface SimulationReport {
   readonly doubleConsumes: number;
   /** Requests that did not commit within the budget after healing, and why (empty when live). */
   readonly livenessFailures: readonly string[];
-  /** Odd but safe observations (e.g. a result lost to a reply-cache eviction). */
+  /** Odd but safe observations (e.g. a request ordered again at a second seq and refused there by the app as `replayed`). At most 100. */
   readonly anomalies: readonly string[];
   /** The highest view an honest replica installed with a NEW-VIEW (0 when the view-0 primary kept its job). */
   readonly viewChanges: number;
