@@ -49,12 +49,6 @@ export interface ReplicaHostConfig {
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Transport frame limit in bytes. Default 8 MiB (state transfer carries snapshots). */
   readonly maxMessageBytes?: number;
-  /**
-   * Hold a peer's messages behind its NEW-VIEW until the replica entered the
-   * view (`new-view-barrier.ts`), working around a replica race that drops the
-   * new primary's first PRE-PREPAREs. Default `true`.
-   */
-  readonly newViewBarrier?: boolean;
 }
 
 /** A {@link ReplicaHostConfig} with bytes decoded and defaults applied. */
@@ -72,7 +66,6 @@ export interface ResolvedHostConfig {
   readonly logExecuted: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly maxMessageBytes: number;
-  readonly newViewBarrier: boolean;
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -135,7 +128,6 @@ export function resolveHostConfig(json: unknown): ResolvedHostConfig {
     logExecuted: bool(c['logExecuted'], 'config.logExecuted', true),
     logLevel: logLevel as ResolvedHostConfig['logLevel'],
     maxMessageBytes: c['maxMessageBytes'] === undefined ? 8 << 20 : int(c['maxMessageBytes'], 'config.maxMessageBytes', 1024),
-    newViewBarrier: bool(c['newViewBarrier'], 'config.newViewBarrier', false),
   };
 }
 

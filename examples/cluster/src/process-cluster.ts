@@ -46,8 +46,6 @@ export interface ProcessClusterInit {
   /** Default `true`. */
   readonly logExecuted?: boolean;
   readonly logLevel?: ReplicaHostConfig['logLevel'];
-  /** See {@link ReplicaHostConfig.newViewBarrier}. Default `false` (the consensus bug it worked around is fixed). */
-  readonly newViewBarrier?: boolean;
   /** Extra Node flags per replica (e.g. `--cpu-prof`). */
   readonly nodeArgs?: (id: string) => readonly string[];
   /** How long a host may take to print `ready`, in ms. Default 30 000. */
@@ -138,7 +136,6 @@ export async function startProcessCluster(init: ProcessClusterInit): Promise<Pro
           ...(init.statusIntervalMs === undefined ? {} : { statusIntervalMs: init.statusIntervalMs }),
           ...(init.logExecuted === undefined ? {} : { logExecuted: init.logExecuted }),
           ...(init.logLevel === undefined ? {} : { logLevel: init.logLevel }),
-          ...(init.newViewBarrier === undefined ? {} : { newViewBarrier: init.newViewBarrier }),
         },
       ]),
     );

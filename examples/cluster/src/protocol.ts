@@ -26,7 +26,7 @@ export interface StatusFields {
 /** One stdout line of a replica host. */
 export type HostEvent =
   | { readonly event: 'ready'; readonly pid: number; readonly url: string } & StatusFields
-  | { readonly event: 'status'; readonly tag?: string; readonly dropped: Readonly<Record<string, number>>; readonly heldBehindNewView?: number; readonly peers: readonly string[] } & StatusFields
+  | { readonly event: 'status'; readonly tag?: string; readonly dropped: Readonly<Record<string, number>>; readonly peers: readonly string[] } & StatusFields
   | { readonly event: 'digest'; readonly tag?: string; readonly id: string; readonly lastExecuted: number; readonly digest: string }
   | { readonly event: 'query'; readonly tag?: string; readonly id: string; readonly lastExecuted: number; readonly result: string }
   | { readonly event: 'executed'; readonly id: string; readonly view: number; readonly seq: number; readonly requests: number }

@@ -34,7 +34,6 @@ import { createReplica, type Replica } from '@admitone/consensus';
 import { levelStorage } from '@admitone/storage-level';
 import { webSocketTransport, type WebSocketTransport } from '@admitone/transport-ws';
 import { resolveHostConfig, type ReplicaHostConfig, type ResolvedHostConfig } from './config.js';
-import { newViewBarrier } from './new-view-barrier.js';
 import { parseCommand, type HostEvent, type StatusFields } from './protocol.js';
 
 export type { ReplicaHostConfig } from './config.js';
@@ -82,14 +81,13 @@ export async function startReplicaHost(config: ResolvedHostConfig, out: (e: Host
     throw err;
   }
   const ledger = createTicketLedger({ crypto, requireHolderCode: config.requireHolderCode });
-  const barrier = config.newViewBarrier ? newViewBarrier(transport, { replicas: config.replicas.map((r) => r.id) }) : undefined;
   let replica: Replica;
   try {
     replica = await createReplica({
       id,
       secretKey: config.secretKey,
       members: config.replicas.map((r) => ({ id: r.id, publicKey: r.publicKey })),
-      transport: barrier ?? transport,
+      transport,
       storage,
       app: ledger,
       crypto,
@@ -102,7 +100,6 @@ export async function startReplicaHost(config: ResolvedHostConfig, out: (e: Host
     await storage.close();
     throw err;
   }
-  barrier?.attach(replica);
 
   const fields = (): StatusFields => {
     const s = replica.status();
@@ -121,7 +118,6 @@ export async function startReplicaHost(config: ResolvedHostConfig, out: (e: Host
     event: 'status',
     ...fields(),
     dropped: replica.dropped(),
-    ...(barrier === undefined ? {} : { heldBehindNewView: barrier.held() }),
     peers: transport.connectedPeers(),
     ...(tag === undefined ? {} : { tag }),
   });
@@ -172,7 +168,7 @@ export async function startReplicaHost(config: ResolvedHostConfig, out: (e: Host
       stopping ??= (async () => {
         if (ticker !== undefined) clearInterval(ticker);
         await replica.stop();
-        await (barrier ?? transport).close();
+        await transport.close();
         await storage.close();
         out({ event: 'stopped', id });
       })();

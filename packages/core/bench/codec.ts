@@ -1,16 +1,6 @@
-/**
- * Codec and ledger benchmarks: canonical CBOR encode/decode of a typical
- * ticket operation and a ledger snapshot, SHA-256, and the ticket ledger's
- * prepare+execute path (which is bounded by Ed25519 verification, measured in
- * the same run as the baseline).
- */
+/** Codec benchmarks: canonical CBOR encode/decode of a typical ticket operation and a ledger-sized state, and SHA-256. */
 import { bench, report } from './harness.js';
 import { decode, encode, hash, type CborValue } from '../src/codec/index.js';
-import { nobleCrypto } from '../src/crypto/noble.js';
-import { defaultCrypto } from '../src/crypto/webcrypto.js';
-import { requestSigningBytes, signRequest, type SignedRequest } from '../src/app/request.js';
-import { createTicketLedger, encodeTicketOp, type TicketOp } from '../src/ticket/index.js';
-import { eventId, ticketId } from '../src/codec/hash.js';
 
 export async function benchCodec(): Promise<void> {
   const op: CborValue = {
@@ -31,45 +21,4 @@ export async function benchCodec(): Promise<void> {
     await bench(`sha256 (${opBytes.length} B)`, () => hash(opBytes)),
   ];
   report('Canonical CBOR codec (ops/s)', results);
-}
-
-export async function benchLedger(): Promise<void> {
-  for (const [name, crypto] of [['webcrypto', await defaultCrypto()], ['noble', nobleCrypto()]] as const) {
-    const ledger = createTicketLedger({ crypto, requireHolderCode: false });
-    const org = new Uint8Array(32).fill(1);
-    const gate = new Uint8Array(32).fill(2);
-    const E = eventId('bench');
-    let seq = 0;
-    const exec = async (secret: Uint8Array, o: TicketOp, n: number) => {
-      const req = await signRequest(crypto, secret, { requestSeq: n, op: encodeTicketOp(o) });
-      ledger.execute(await ledger.prepare(req), { seq: ++seq, timestamp: 0 });
-    };
-    await exec(org, { type: 'createEvent', eventId: E }, 1);
-    await exec(org, { type: 'authorizeGate', eventId: E, device: await crypto.getPublicKey(gate) }, 2);
-    // pre-sign a pool of scans so the measured path is prepare (verify) + execute
-    const N = 3000;
-    const reqs: SignedRequest[] = [];
-    for (let i = 0; i < N; i++) {
-      await exec(org, { type: 'issue', eventId: E, ticketId: ticketId(`t${i}`), holder: new Uint8Array(32).fill(3) }, 3 + i);
-      reqs.push(
-        await signRequest(crypto, gate, {
-          requestSeq: i + 1,
-          op: encodeTicketOp({ type: 'validate', eventId: E, ticketId: ticketId(`t${i}`), scan: { nonce: new Uint8Array(16).fill(i & 0xff), gate: 'g' as never, time: 0 } }),
-        }),
-      );
-    }
-    const verifyReq = reqs[0];
-    const pk = await crypto.getPublicKey(gate);
-    const msg = requestSigningBytes(verifyReq!);
-    let i = 0;
-    const results = [
-      await bench(`${name}: verify (baseline)`, () => crypto.verify(verifyReq!.signature, msg, pk), { budgetMs: 1000 }),
-      await bench(`${name}: prepare+execute validate`, async () => {
-        const r = reqs[i++ % N]!;
-        ledger.execute(await ledger.prepare(r), { seq: ++seq, timestamp: 0 });
-      }, { budgetMs: 1000 }),
-      await bench(`${name}: digest (${N} tickets)`, () => ledger.digest(), { budgetMs: 1000, rounds: 3 }),
-    ];
-    report(`Ticket ledger, single instance, ${name} (ratio to verify)`, results, results[0]);
-  }
 }

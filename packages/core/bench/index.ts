@@ -1,6 +1,7 @@
 /** `npm run bench -w @admitone/core`: crypto provider, codec and ledger benchmarks. */
 import { benchCrypto } from './crypto.js';
-import { benchCodec, benchLedger } from './codec.js';
+import { benchCodec } from './codec.js';
+import { benchLedger } from './ledger.js';
 
 console.log(`@admitone/core benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
 console.log('Figures are medians over rounds; compare ratios measured in the same run.');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StorageError, type Storage } from '@admitone/core';
+import { StorageError, seededRandom, type Storage } from '@admitone/core';
 import { storageCompliance } from '@admitone/core/compliance';
 import { levelStorage, type LevelStorageInit } from '../src/index.js';
 import { BATCH_TAG, HEAD_KEY, KEYS_PER_BATCH, checkValue } from './helpers/crash-batches.js';
@@ -145,13 +145,13 @@ describe('crash consistency (SIGKILL of a writing process)', () => {
   it('after each of 5 kills every acknowledged batch is present whole and no batch is partial', async () => {
     const dir = await tempDir();
     const location = join(dir, 'db');
-    const next = mulberry32(0xad_01);
+    const rng = seededRandom(0xad_01);
     let start = 0;
     for (let run = 0; run < 5; run++) {
       // Kill a seeded 0–4 ms after this batch is acknowledged, so the signal lands at varying
       // points of the next batches (building ops, inside LevelDB's write or fsync, printing the ack).
-      const target = start + 3 + (next() % 40);
-      const delayUs = next() % 4000;
+      const target = start + 3 + rng.int(40);
+      const delayUs = rng.int(4000);
       const child = spawnWriter(location, start);
       try {
         await child.waitFor((line) => line === `ack ${target}`, delayUs);
@@ -273,14 +273,3 @@ function spawnWriter(location: string, firstBatch: number): Writer {
   };
 }
 
-/** mulberry32: a tiny seeded PRNG returning uint32s (the kill points are fixed by the seed). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}

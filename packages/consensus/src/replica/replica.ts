@@ -239,8 +239,18 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     reqs.forEach((r, i) => encodings.set(r, batch[i] as Uint8Array));
     return reqs;
   };
+  /** The prepared-cache key of a request: the hash of its canonical encoding (computed once per object). */
+  const cacheKeys = new WeakMap<SignedRequest, string>();
+  const cacheKey = (r: SignedRequest): string => {
+    let k = cacheKeys.get(r);
+    if (k === undefined) {
+      k = bytesToHex(hash(encoded(r)));
+      cacheKeys.set(r, k);
+    }
+    return k;
+  };
   const prepareRequest = (r: SignedRequest): Promise<PreparedRequest> => {
-    const id = bytesToHex(hash(encoded(r)));
+    const id = cacheKey(r);
     let p = preparedCache.get(id);
     if (p === undefined) {
       p = app.prepare(r);
@@ -534,7 +544,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       pending.delete(key);
       queue.delete(key);
       ordered.delete(key);
-      preparedCache.delete(bytesToHex(hash(encoded(r))));
+      preparedCache.delete(cacheKey(r));
       executedReqs.push({ clientId: r.clientId, requestSeq: r.requestSeq, readOnly });
       sendReply(r, result, false);
     }
@@ -628,10 +638,10 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       requestState(seq);
       return;
     }
-    await installStable(seq, own.snapshot, proof);
+    await installStable(seq, own.snapshot, proof, digest);
   }
 
-  async function installStable(seq: number, snapshot: Uint8Array, proof: Signed<Checkpoint>[]): Promise<void> {
+  async function installStable(seq: number, snapshot: Uint8Array, proof: Signed<Checkpoint>[], digest: Uint8Array): Promise<void> {
     if (seq <= stableSeq) return;
     await store.saveCheckpoint({ seq, snapshot, proof });
     if (seq <= stableSeq) return;
@@ -642,7 +652,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     for (const k of [...checkpointVotes.keys()]) if (k <= seq) checkpointVotes.delete(k);
     for (const k of [...ownCheckpoints.keys()]) if (k <= seq) ownCheckpoints.delete(k);
     if (lastAssigned < seq) lastAssigned = seq;
-    emit('checkpoint', { replica: me, seq, digest: hash(snapshot) });
+    emit('checkpoint', { replica: me, seq, digest });
     if (isPrimary()) void guarded('batching', cutBatches);
   }
 
@@ -729,7 +739,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
         }
         lastExecuted = m.seq;
         for (const k of [...slots.keys()]) if (k <= m.seq) slots.delete(k);
-        await installStable(m.seq, m.snapshot, [...m.proof]);
+        await installStable(m.seq, m.snapshot, [...m.proof], digest);
       }
       for (const e of entries) {
         const seq = e.prePrepare.body.seq;

@@ -4,6 +4,7 @@
  * @module
  */
 import { compareBytes, startsWith } from '../bytes/index.js';
+import { seededRandom } from '../env/random.js';
 import type { BatchOp, IterateOptions, Storage } from '../storage/types.js';
 import { check, checkBytesEqual, checkRejects, type ComplianceTestApi } from './api.js';
 
@@ -679,12 +680,12 @@ function show(value: unknown): string {
   return `{${Object.entries(value).map(([k, v]) => `${k}:${show(v)}`).join(',')}}`;
 }
 
-/** A fixed permutation of `keys` (mulberry32-driven Fisher–Yates). */
+/** A fixed permutation of `keys` (Fisher–Yates driven by core's seeded DRBG). */
 function shuffled(keys: readonly Uint8Array[], seed: number): Uint8Array[] {
   const out = keys.slice();
-  const next = prng(seed);
+  const rng = seededRandom(seed);
   for (let i = out.length - 1; i > 0; i--) {
-    const j = next() % (i + 1);
+    const j = rng.int(i + 1);
     [out[i], out[j]] = [out[j] as Uint8Array, out[i] as Uint8Array];
   }
   return out;
@@ -692,26 +693,5 @@ function shuffled(keys: readonly Uint8Array[], seed: number): Uint8Array[] {
 
 /** `length` deterministic pseudo-random bytes. */
 function pseudoBytes(seed: number, length: number): Uint8Array {
-  const next = prng(seed);
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i += 4) {
-    const x = next();
-    out[i] = x;
-    if (i + 1 < length) out[i + 1] = x >>> 8;
-    if (i + 2 < length) out[i + 2] = x >>> 16;
-    if (i + 3 < length) out[i + 3] = x >>> 24;
-  }
-  return out;
-}
-
-/** mulberry32: a tiny seeded PRNG returning uint32s. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  return seededRandom(seed).bytes(length);
 }
