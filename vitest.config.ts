@@ -34,9 +34,16 @@ export default defineConfig({
         optimizeDeps: {
           include: [
             '@noble/ciphers/chacha.js',
+            '@noble/curves/abstract/curve.js',
+            '@noble/curves/abstract/frost.js',
+            '@noble/curves/abstract/hash-to-curve.js',
+            '@noble/curves/abstract/modular.js',
+            '@noble/curves/bn254.js',
             '@noble/curves/ed25519.js',
             '@noble/curves/utils.js',
+            '@noble/hashes/hkdf.js',
             '@noble/hashes/sha2.js',
+            '@noble/hashes/sha3.js',
             '@noble/hashes/utils.js',
             'cborg',
             'cborg/taglib',

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'compliance/index': 'src/compliance/index.ts' },
+  entry: { index: 'src/index.ts', 'compliance/index': 'src/compliance/index.ts', 'threshold/index': 'src/threshold/index.ts' },
   format: ['esm'],
   dts: true,
   sourcemap: true,

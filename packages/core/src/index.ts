@@ -35,6 +35,7 @@ export {
   InvariantError,
   MessageTooLargeError,
   StorageError,
+  ThresholdError,
   TransportError,
   invariant,
   isAdmitOneError,
@@ -42,6 +43,9 @@ export {
   type CodecErrorCode,
   type CryptoErrorCode,
   type StorageErrorCode,
+  type ThresholdCulprit,
+  type ThresholdErrorCode,
+  type ThresholdErrorOptions,
   type TransportErrorCode,
 } from './errors/index.js';
 
@@ -131,6 +135,7 @@ export {
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   memoryNetwork,
+  multiplexTransport,
   type DeliveryScheduler,
   type Envelope,
   type HandlerErrorContext,
@@ -141,6 +146,7 @@ export {
   type PeerStatusEvent,
   type Transport,
   type TransportCapabilities,
+  type TransportMultiplexer,
   type Unsubscribe,
 } from './transport/index.js';
 

@@ -86,6 +86,46 @@ export class CryptoError extends AdmitOneError {
   }
 }
 
+/** Codes raised by the threshold building blocks (`@admitone/core/threshold`). */
+export type ThresholdErrorCode =
+  | 'THRESHOLD_INVALID_SHARE'
+  | 'THRESHOLD_INCONSISTENT_SHARES'
+  | 'THRESHOLD_NOT_ENOUGH_SHARES'
+  | 'THRESHOLD_PROTOCOL'
+  | 'THRESHOLD_TIMEOUT'
+  | 'THRESHOLD_DECRYPT_FAILED';
+
+/**
+ * Who is to blame for a {@link ThresholdError}: a member's peer id (`string`)
+ * or a share's x-coordinate (`bigint`). Never a share value or a key.
+ */
+export type ThresholdCulprit = string | bigint;
+
+/** Options accepted by {@link ThresholdError}. */
+export interface ThresholdErrorOptions extends AdmitOneErrorOptions {
+  /** The members (peer ids) or share x-coordinates to blame, if identifiable. */
+  readonly culprits?: readonly ThresholdCulprit[];
+}
+
+/**
+ * Thrown by secret sharing, sealing and the threshold protocols. `culprits`
+ * names the members or share x-coordinates to blame when they are
+ * identifiable (empty otherwise); it is also in `meta.culprits`, as strings
+ * (bigints in decimal) so that `meta` stays JSON-friendly. Share values,
+ * keys and plaintexts never appear in the message or in `meta`.
+ */
+export class ThresholdError extends AdmitOneError {
+  declare readonly code: ThresholdErrorCode;
+  /** The members (peer ids) or share x-coordinates to blame; empty when unknown. */
+  readonly culprits: readonly ThresholdCulprit[];
+  constructor(code: ThresholdErrorCode, shortMessage: string, options: ThresholdErrorOptions = {}) {
+    const culprits = Object.freeze([...(options.culprits ?? [])]);
+    super(code, shortMessage, { ...options, meta: { ...(options.meta ?? {}), culprits: culprits.map(String) } });
+    this.name = 'ThresholdError';
+    this.culprits = culprits;
+  }
+}
+
 /**
  * Thrown when an internal invariant is broken. This always indicates a bug
  * (or memory corruption), never bad input: assertions stay in production code,

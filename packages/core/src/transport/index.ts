@@ -19,3 +19,4 @@ export {
   type MemoryNetwork,
   type MemoryNetworkInit,
 } from './memory.js';
+export { multiplexTransport, type TransportMultiplexer } from './mux.js';

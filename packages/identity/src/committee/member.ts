@@ -1,0 +1,583 @@
+/**
+ * A member of the identity committee (CanDID-style).
+ *
+ * Members jointly hold a MiMC PRF key `k` (a Shamir sharing over BN254's
+ * scalar field from a joint random sharing, no dealer) and a FROST(Ed25519)
+ * signing key (from noble's DKG rounds). A user secret-shares their identity
+ * element `x` to the members, each share sealed to its member. For every
+ * batch of requests the committee:
+ *
+ * 1. evaluates `MiMC_k(x + d)` in MPC (`d` = the enrollment domain for the
+ *    master tag, `H(eventId)` for an event tag) — no member sees `x`, `k` or
+ *    any tag before it is opened among members;
+ * 2. enrollment: refuses a master tag already registered (`duplicate`, a
+ *    result that says nothing more), else registers it durably;
+ * 3. signs every credential of the batch at once: one FROST signature over the
+ *    Merkle root of the batch's credentials.
+ *
+ * Coordination is by a fixed coordinator (the first member by id): it cuts
+ * batches and orders them; every member processes batches in that order, so
+ * their registries stay equal. Each member answers the clients that asked it;
+ * a client trusts a credential only after verifying the committee signature,
+ * and a `duplicate`/refusal only when t+1 members agree.
+ * @module
+ */
+import {
+  type Clock,
+  type CryptoProvider,
+  type Logger,
+  type PeerId,
+  type Random,
+  type Storage,
+  type Transport,
+  bytesToHex,
+  concatBytes,
+  decode,
+  equalBytes,
+  multiplexTransport,
+  silentLogger,
+  systemClock,
+  systemRandom,
+  utf8ToBytes,
+} from '@admitone/core';
+import { memberPoints, openSealed, runDkg, runJointRandomSharing, secureTransport } from '@admitone/core/threshold';
+import { ed25519_FROST } from '@noble/curves/ed25519.js';
+import { bn254_Fr } from '@noble/curves/bn254.js';
+import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
+import { eventDomain, fieldToBytes, masterDomain } from '../attributes.js';
+import { type CommitteePublicInfo, type CredentialBody, type Credential, credentialBatchStatement, credentialLeaf, verifyCredential } from '../credential/credential.js';
+import { merkleBatch } from '../credential/merkle.js';
+import { IdentityError } from '../errors.js';
+import { createMpcEngine, type MpcEngine } from '../mpc/index.js';
+import { MIMC7_ROUNDS } from '../mimc/mimc7.js';
+import {
+  type ControlMessage,
+  type IdentityRequest,
+  type IdentityResponse,
+  type RequestRejection,
+  MAX_REQUEST_BYTES,
+  decodeControl,
+  decodeIdentityRequest,
+  decodeShareValue,
+  encodeControl,
+  encodeIdentityResponse,
+  requestSigningBytes,
+} from './messages.js';
+import { type MemberKeys, loadKeys, lookupTag, registerOp, saveKeys } from './registry.js';
+import { type BatchSigning, createBatchSigning } from './signer.js';
+
+/** A committee member's public description. */
+export interface CommitteeMemberInfo {
+  /** Its peer id on the committee transport. */
+  readonly id: PeerId;
+  /** Its 32-byte x25519 public key: users seal identity shares to it; members derive pairwise channel keys from it. */
+  readonly encryptionKey: Uint8Array;
+}
+
+/** The committee's static configuration (the same at every member and client). */
+export interface CommitteeConfig {
+  /** The committee's name, bound into everything it signs. */
+  readonly committeeId: string;
+  /** Every member. Order does not matter: members are ranked by id. */
+  readonly members: readonly CommitteeMemberInfo[];
+  /** Corruption threshold t: sharings have degree t, n ≥ 3t+1, t+1 members sign. */
+  readonly degree: number;
+  /** Gate device keys allowed to ask for ID-mode tag derivation. */
+  readonly authorizedGates?: readonly Uint8Array[];
+}
+
+/** A committee as clients and verifiers see it once its keys exist. */
+export interface CommitteeDescriptor extends CommitteeConfig, CommitteePublicInfo {}
+
+/** Options of {@link createCommitteeMember}. */
+export interface CommitteeMemberOptions {
+  /** The committee. */
+  readonly config: CommitteeConfig;
+  /** Authenticated transport among the members; `localId` is this member's id. The member owns it and closes it on `close()`. */
+  readonly transport: Transport;
+  /** This member's 32-byte x25519 secret key (matching its `encryptionKey`). */
+  readonly encryptionSecretKey: Uint8Array;
+  /** Durable storage for key shares and the tag registry. */
+  readonly storage: Storage;
+  /** Ed25519 provider for request signatures. */
+  readonly crypto: CryptoProvider;
+  /** Randomness; default {@link systemRandom}. */
+  readonly random?: Random;
+  /** Time; default {@link systemClock}. */
+  readonly clock?: Clock;
+  /** Logger; never receives identities, shares or keys. Default silent. */
+  readonly logger?: Logger;
+  /**
+   * Set when `transport` already encrypts (e.g. an in-process network). By
+   * default the member wraps it with `secureTransport` (pairwise x25519 keys,
+   * XChaCha20-Poly1305), since shares travel between members.
+   */
+  readonly confidentialTransport?: boolean;
+  /** Largest batch the coordinator cuts. Default 256 requests. */
+  readonly maxBatch?: number;
+  /** How long the coordinator waits to fill a batch. Default 2 ms. */
+  readonly batchDelayMs?: number;
+  /** Validity of issued credentials. Default 365 days. */
+  readonly credentialTtlMs?: number;
+  /** Requests older or newer than this (by the member's clock) are `stale`. Default 5 min. */
+  readonly freshnessMs?: number;
+  /** Timeout of each protocol step. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/** Counters a member exposes. */
+export interface CommitteeMemberStats {
+  /** Batches processed. */
+  readonly batches: number;
+  /** Master credentials issued. */
+  readonly enrolled: number;
+  /** Enrollments refused as duplicates. */
+  readonly duplicates: number;
+  /** Event credentials issued. */
+  readonly eventCredentials: number;
+  /** ID-mode tags derived for gates. */
+  readonly derived: number;
+  /** Requests refused, by reason. */
+  readonly rejected: Readonly<Partial<Record<RequestRejection, number>>>;
+  /** Members this member has seen misbehave (wrong shares, bad signature shares). */
+  readonly suspects: readonly PeerId[];
+}
+
+/** A running committee member. */
+export interface CommitteeMember {
+  /** This member's peer id. */
+  readonly id: PeerId;
+  /**
+   * Loads this member's key shares from storage, or — on first start — runs
+   * the DKG and the PRF key's joint random sharing with the other members
+   * (all must call `start()`). Resolves with the committee's public info.
+   */
+  start(): Promise<CommitteeDescriptor>;
+  /** Handles a client request (encoded {@link IdentityRequest}); resolves with the encoded response. Never rejects. */
+  handle(request: Uint8Array): Promise<Uint8Array>;
+  /** Counters. */
+  stats(): CommitteeMemberStats;
+  /** Stops: pending requests are answered `unavailable` and the transport is closed (the member owns it). Storage stays open (the caller owns it). */
+  close(): Promise<void>;
+}
+
+const SETUP_SESSION = 'admitone/identity/setup/v1';
+
+/**
+ * Creates a committee member. Checks the configuration up front: n ≥ 3t+1,
+ * distinct ids, 32-byte keys, this member in the list.
+ *
+ * @example
+ * ```ts
+ * const member = createCommitteeMember({ config, transport, encryptionSecretKey, storage, crypto });
+ * const committee = await member.start(); // every member starts together the first time
+ * httpServer.on('/identity', async (body) => member.handle(body));
+ * ```
+ */
+export function createCommitteeMember(options: CommitteeMemberOptions): CommitteeMember {
+  const { config, storage, crypto } = options;
+  checkConfig(config);
+  const random = options.random ?? systemRandom();
+  const clock = options.clock ?? systemClock();
+  const logger = (options.logger ?? silentLogger()).child({ component: 'identity-member', member: options.transport.localId });
+  const maxBatch = options.maxBatch ?? 256;
+  const batchDelayMs = options.batchDelayMs ?? 2;
+  const ttl = options.credentialTtlMs ?? 365 * 24 * 3600 * 1000;
+  const freshness = options.freshnessMs ?? 5 * 60 * 1000;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const selfId = options.transport.localId;
+  const ids = config.members.map((m) => m.id);
+  if (!ids.includes(selfId)) throw new IdentityError('IDENTITY_CONFIG', 'This member is not in the committee configuration.');
+  if (!sameSet(ids, options.transport.members)) throw new IdentityError('IDENTITY_CONFIG', 'The transport membership differs from the committee members.');
+  if (!(options.encryptionSecretKey instanceof Uint8Array) || options.encryptionSecretKey.length !== 32) {
+    throw new IdentityError('IDENTITY_CONFIG', 'encryptionSecretKey must be 32 bytes.');
+  }
+  const points = memberPoints(ids); // PeerId → 1-based x, by sorted id
+  const indexOf = (id: PeerId) => Number(points.get(id) as bigint);
+  const sorted = [...ids].sort();
+  const peerOf = (index: number) => sorted[index - 1] as PeerId;
+  const self = indexOf(selfId);
+  const coordinator = 1;
+  const n = ids.length;
+  const members = sorted.map((_, i) => i + 1);
+  const gates = new Set((config.authorizedGates ?? []).map((k) => bytesToHex(k)));
+  const dMaster = masterDomain(config.committeeId);
+
+  const inner = options.confidentialTransport === true
+    ? options.transport
+    : secureTransport(options.transport, {
+        staticSecret: options.encryptionSecretKey,
+        peerPublicKeys: Object.fromEntries(config.members.map((m) => [m.id, m.encryptionKey])),
+      });
+  const mux = multiplexTransport(inner);
+  const control = mux.channel('identity/control');
+  const engine: MpcEngine = createMpcEngine({ transport: mux.channel('identity/mpc'), degree: config.degree, random: random, clock, logger, timeoutMs });
+
+  let keys: MemberKeys | undefined;
+  let descriptor: CommitteeDescriptor | undefined;
+  let frostPub: FrostPublic | undefined;
+  let frostSecret: FrostSecret | undefined;
+  let closed = false;
+  let nextSeq = 0; // coordinator: batch counter (diagnostics only)
+  const queue: Uint8Array[] = []; // coordinator: requests waiting for a batch
+  let cutTimer: { cancel(): void } | undefined;
+  const pending = new Map<string, (r: IdentityResponse) => void>(); // requests this member must answer
+  const seen = new Map<string, number>(); // requestId → expiry (replay window)
+  const signings = new Map<string, BatchSigning>();
+  const early = new Map<string, Array<{ from: number; message: ControlMessage }>>(); // control messages before their batch
+  const suspects = new Set<PeerId>();
+  const counters = { batches: 0, enrolled: 0, duplicates: 0, eventCredentials: 0, derived: 0 };
+  const rejected: Partial<Record<RequestRejection, number>> = {};
+  let chain: Promise<void> = Promise.resolve();
+
+  const send = (to: number | 'all', message: ControlMessage): void => {
+    const bytes = encodeControl(message);
+    const p = to === 'all' ? control.broadcast(bytes) : control.send(peerOf(to), bytes);
+    p.catch((cause: unknown) => logger.debug('control send failed', { error: String((cause as Error)?.message ?? cause) }));
+  };
+
+  control.onMessage(({ from, bytes }) => {
+    const sender = points.get(from);
+    if (sender === undefined || closed) return;
+    let message: ControlMessage;
+    try {
+      message = decodeControl(bytes, maxBatch);
+    } catch {
+      logger.warn('dropped a malformed control message', { from });
+      return;
+    }
+    const index = Number(sender);
+    if (message.type === 'batch') {
+      // The transport delivers each sender's messages in order, so batches are processed in the
+      // coordinator's order at every member (and a restarted coordinator needs no counter state).
+      if (index !== coordinator || message.requests.length === 0) return;
+      enqueueBatch(message.batchId, message.time, message.requests);
+      return;
+    }
+    const key = bytesToHex(message.batchId);
+    const signing = signings.get(key);
+    if (signing !== undefined) signing.receive(index, message);
+    else {
+      const list = early.get(key) ?? [];
+      if (list.length < 4 * n * 4 && early.size < 256) {
+        list.push({ from: index, message });
+        early.set(key, list);
+      }
+    }
+  });
+
+  const enqueueBatch = (batchId: Uint8Array, time: number, requests: readonly Uint8Array[]): void => {
+    chain = chain.then(() => processBatch(batchId, time, requests)).catch((cause: unknown) => {
+      logger.error('batch failed', { error: String((cause as Error)?.message ?? cause) });
+    });
+  };
+
+  const answer = (requestId: Uint8Array, response: IdentityResponse): void => {
+    const key = bytesToHex(requestId);
+    const resolve = pending.get(key);
+    if (resolve === undefined) return;
+    pending.delete(key);
+    if (response.status === 'rejected') rejected[response.reason] = (rejected[response.reason] ?? 0) + 1;
+    resolve(response);
+  };
+
+  /** Deterministic validity: every member reaches the same verdict on the same bytes. */
+  const validate = async (bytes: Uint8Array): Promise<IdentityRequest | RequestRejection> => {
+    let request: IdentityRequest;
+    try {
+      request = decodeIdentityRequest(bytes, n);
+    } catch {
+      return 'malformed';
+    }
+    if (request.committeeId !== config.committeeId) return 'malformed';
+    const signing = requestSigningBytes(request);
+    if (!(await crypto.verify(request.signature, signing, request.requesterKey))) return 'invalid_signature';
+    if (request.kind === 'derive' && !gates.has(bytesToHex(request.requesterKey))) return 'not_authorized';
+    if (request.kind === 'event') {
+      const master = request.master;
+      const masterSignature = request.masterSignature;
+      if (master === undefined || masterSignature === undefined || descriptor === undefined) return 'malformed';
+      if (!(await crypto.verify(masterSignature, signing, master.holderKey))) return 'invalid_signature';
+      if (!(await verifyCredential(crypto, descriptor, master))) return 'invalid_signature';
+      if (request.issuedAt > master.expiresAt) return 'not_enrolled';
+    }
+    return request;
+  };
+
+  const processBatch = async (batchId: Uint8Array, time: number, requests: readonly Uint8Array[]): Promise<void> => {
+    if (keys === undefined || descriptor === undefined || closed) return;
+    counters.batches += 1;
+    const valid: IdentityRequest[] = [];
+    for (const bytes of requests) {
+      const verdict = await validate(bytes);
+      if (typeof verdict === 'string') {
+        const id = tryRequestId(bytes);
+        if (id !== undefined) answer(id, { status: 'rejected', requestId: id, reason: verdict });
+      } else valid.push(verdict);
+    }
+    if (valid.length === 0) return;
+    // Open this member's shares; a share that does not open counts as a wrong share (0),
+    // which the robust openings correct or blame on the member that had it.
+    const inputs: { x: bigint; d: bigint }[] = [];
+    for (const request of valid) {
+      const x = openShare(request);
+      if (request.kind !== 'derive') inputs.push({ x, d: dMaster });
+      if (request.kind !== 'enroll') inputs.push({ x, d: eventDomain(config.committeeId, request.eventId as NonNullable<typeof request.eventId>) });
+    }
+    let outputs: bigint[];
+    try {
+      // Preprocess exactly what this batch needs, so every member's pool is empty between batches
+      // and stays identical across member restarts (tuples are claimed in call order).
+      // Leftovers only exist after a failed batch; discarding them at every member keeps the pools in step.
+      engine.discardUnclaimed();
+      await engine.preprocess(derivedId(batchId, 'pre'), inputs.length * MIMC7_ROUNDS);
+      const result = await engine.evaluateMimc(derivedId(batchId, 'eval'), inputs, keys.prfKeyShare);
+      outputs = result.outputs;
+      for (const s of result.suspects) suspects.add(s);
+    } catch (cause) {
+      const culprits = (cause as { culprits?: readonly unknown[] }).culprits ?? [];
+      for (const c of culprits) if (typeof c === 'string') suspects.add(c);
+      logger.warn('MPC evaluation failed; the batch is refused', { batch: bytesToHex(batchId), code: (cause as { code?: string }).code ?? 'unknown' });
+      for (const request of valid) answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
+      return;
+    }
+
+    // Decide, in batch order (identical at every member).
+    const ops = [];
+    const enrolledNow = new Map<string, Uint8Array>(); // master tag hex → holder key, within this batch
+    const bodies: { request: IdentityRequest; body: CredentialBody }[] = [];
+    let j = 0;
+    for (const request of valid) {
+      const masterTag = request.kind === 'derive' ? undefined : fieldToBytes(outputs[j++] as bigint);
+      const eventTag = request.kind === 'enroll' ? undefined : fieldToBytes(outputs[j++] as bigint);
+      if (request.kind === 'enroll') {
+        const tag = masterTag as Uint8Array;
+        const hex = bytesToHex(tag);
+        if (enrolledNow.has(hex) || (await lookupTag(storage, tag)) !== undefined) {
+          counters.duplicates += 1;
+          answer(request.requestId, { status: 'duplicate', requestId: request.requestId });
+          continue;
+        }
+        enrolledNow.set(hex, request.requesterKey);
+        ops.push(registerOp(tag, { holderKey: request.requesterKey, enrolledAt: time }));
+        bodies.push({ request, body: { kind: 'master', committeeId: config.committeeId, holderKey: request.requesterKey, issuedAt: time, expiresAt: time + ttl } });
+      } else if (request.kind === 'event') {
+        const tag = masterTag as Uint8Array;
+        const entry = enrolledNow.get(bytesToHex(tag)) ?? (await lookupTag(storage, tag))?.holderKey;
+        if (entry === undefined || request.master === undefined || !equalBytes(entry, request.master.holderKey)) {
+          answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'not_enrolled' });
+          continue;
+        }
+        bodies.push({
+          request,
+          body: {
+            kind: 'event',
+            committeeId: config.committeeId,
+            eventId: request.eventId as NonNullable<typeof request.eventId>,
+            eventTag: eventTag as Uint8Array,
+            holderKey: request.requesterKey,
+            issuedAt: time,
+            expiresAt: Math.min(time + ttl, request.master.expiresAt),
+          },
+        });
+      } else {
+        counters.derived += 1;
+        answer(request.requestId, { status: 'tag', requestId: request.requestId, eventTag: eventTag as Uint8Array });
+      }
+    }
+    if (ops.length > 0) await storage.batch(ops); // durable before anyone learns the outcome
+    if (bodies.length === 0) return;
+
+    const leaves = bodies.map(({ body }) => credentialLeaf(body));
+    const tree = merkleBatch(leaves);
+    const statement = credentialBatchStatement(config.committeeId, batchId, leaves.length, tree.root);
+    const key = bytesToHex(batchId);
+    const signing = createBatchSigning(
+      { self, coordinator, members, min: config.degree + 1, pub: frostPub as FrostPublic, secret: frostSecret as FrostSecret, send, peerOf, random, clock, timeoutMs, logger },
+      batchId,
+      statement,
+    );
+    signings.set(key, signing);
+    for (const { from, message } of early.get(key) ?? []) signing.receive(from, message);
+    early.delete(key);
+    let signature: Uint8Array;
+    try {
+      signature = await signing.run();
+    } catch (cause) {
+      for (const c of (cause as { culprits?: readonly string[] }).culprits ?? []) suspects.add(c);
+      for (const { request } of bodies) answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
+      return;
+    } finally {
+      // keep the signing reachable briefly for late messages from slower members
+      clock.setTimeout(() => signings.delete(key), timeoutMs);
+    }
+    bodies.forEach(({ request, body }, index) => {
+      const credential = { ...body, proof: { batchId, size: leaves.length, index, path: tree.paths[index] as Uint8Array[], signature } } as Credential;
+      if (credential.kind === 'master') counters.enrolled += 1;
+      else counters.eventCredentials += 1;
+      answer(request.requestId, { status: 'issued', requestId: request.requestId, credential });
+    });
+  };
+
+  const openShare = (request: IdentityRequest): bigint => {
+    const sealed = request.shares[self - 1];
+    if (sealed === undefined) return 0n;
+    try {
+      return decodeShareValue(openSealed(options.encryptionSecretKey, sealed, shareAad(config.committeeId, request.requestId, selfId)), bn254_Fr.ORDER);
+    } catch {
+      logger.warn('a request share did not open; treating it as a wrong share', { request: bytesToHex(request.requestId) });
+      return 0n;
+    }
+  };
+
+  const cutBatch = (): void => {
+    cutTimer?.cancel();
+    cutTimer = undefined;
+    while (queue.length > 0) {
+      const requests = queue.splice(0, maxBatch);
+      const batch = { type: 'batch' as const, seq: nextSeq++, batchId: random.bytes(16), time: clock.now(), requests };
+      send('all', batch);
+      enqueueBatch(batch.batchId, batch.time, batch.requests);
+    }
+  };
+
+  return {
+    id: selfId,
+
+    async start() {
+      if (descriptor !== undefined) return descriptor;
+      if (closed) throw new IdentityError('IDENTITY_CLOSED', 'The member is closed.');
+      keys = await loadKeys(storage);
+      if (keys === undefined) {
+        const sessionId = `${SETUP_SESSION}/${config.committeeId}`;
+        const [dkg, prf] = await Promise.all([
+          runDkg({ suite: ed25519_FROST, transport: mux.channel('identity/dkg'), sessionId, threshold: config.degree + 1, random, clock, timeoutMs: timeoutMs * 3, logger }),
+          runJointRandomSharing({ F: bn254_Fr, transport: mux.channel('identity/prf-key'), sessionId, degree: config.degree, count: 1, random, clock, timeoutMs: timeoutMs * 3 }),
+        ]);
+        const k = dkg.key;
+        keys = {
+          prfKeyShare: prf[0] as bigint,
+          frost: {
+            min: k.public.signers.min,
+            max: k.public.signers.max,
+            commitments: k.public.commitments,
+            verifyingShares: k.public.verifyingShares,
+            identifier: k.secret.identifier,
+            signingShare: k.secret.signingShare,
+          },
+        };
+        await saveKeys(storage, keys);
+      }
+      frostPub = {
+        signers: { min: keys.frost.min, max: keys.frost.max },
+        commitments: [...keys.frost.commitments],
+        verifyingShares: { ...keys.frost.verifyingShares },
+      } as FrostPublic;
+      frostSecret = { identifier: keys.frost.identifier, signingShare: keys.frost.signingShare } as FrostSecret;
+      descriptor = { ...config, groupPublicKey: keys.frost.commitments[0] as Uint8Array };
+      logger.info('committee member ready', { committee: config.committeeId });
+      return descriptor;
+    },
+
+    async handle(bytes) {
+      const zero = new Uint8Array(16);
+      if (closed) return encodeIdentityResponse({ status: 'rejected', requestId: tryRequestId(bytes) ?? zero, reason: 'unavailable' });
+      if (descriptor === undefined) return encodeIdentityResponse({ status: 'rejected', requestId: tryRequestId(bytes) ?? zero, reason: 'unavailable' });
+      let request: IdentityRequest;
+      try {
+        request = decodeIdentityRequest(bytes, n);
+      } catch {
+        rejected.malformed = (rejected.malformed ?? 0) + 1;
+        return encodeIdentityResponse({ status: 'rejected', requestId: tryRequestId(bytes) ?? zero, reason: 'malformed' });
+      }
+      const id = request.requestId;
+      const key = bytesToHex(id);
+      const now = clock.now();
+      const reject = (reason: RequestRejection) => {
+        rejected[reason] = (rejected[reason] ?? 0) + 1;
+        return encodeIdentityResponse({ status: 'rejected', requestId: id, reason });
+      };
+      if (request.committeeId !== config.committeeId) return reject('malformed');
+      if (Math.abs(now - request.issuedAt) > freshness) return reject('stale');
+      for (const [k, expiry] of seen) if (expiry < now) seen.delete(k); // bounded by the freshness window
+      if (seen.has(key) || pending.has(key)) return reject('replayed');
+      seen.set(key, now + 2 * freshness);
+      const response = new Promise<IdentityResponse>((resolve) => {
+        pending.set(key, resolve);
+        clock.setTimeout(() => answer(id, { status: 'rejected', requestId: id, reason: 'unavailable' }), timeoutMs * 6);
+      });
+      if (self === coordinator) {
+        queue.push(bytes);
+        if (queue.length >= maxBatch) cutBatch();
+        else cutTimer ??= clock.setTimeout(cutBatch, batchDelayMs);
+      }
+      return encodeIdentityResponse(await response);
+    },
+
+    stats() {
+      return { ...counters, rejected: { ...rejected }, suspects: [...suspects].sort() };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      cutTimer?.cancel();
+      for (const [key, resolve] of [...pending]) {
+        pending.delete(key);
+        resolve({ status: 'rejected', requestId: hexToId(key), reason: 'unavailable' });
+      }
+      engine.close();
+      await mux.close();
+      await inner.close().catch(() => {});
+    },
+  };
+}
+
+/** The AEAD associated data of a user's share for one member: binds committee, request and member. */
+export function shareAad(committeeId: string, requestId: Uint8Array, memberId: PeerId): Uint8Array {
+  return concatBytes(utf8ToBytes(`admitone/identity/share/v1\u0000${committeeId}\u0000${memberId}\u0000`), requestId);
+}
+
+function derivedId(batchId: Uint8Array, label: string): Uint8Array {
+  return concatBytes(batchId, utf8ToBytes(label));
+}
+
+/** Best effort: the request id of bytes that fail later checks, to address the answer. */
+function tryRequestId(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    const id = (decode(bytes, { maxBytes: MAX_REQUEST_BYTES }) as { requestId?: unknown } | null)?.requestId;
+    return id instanceof Uint8Array && id.length === 16 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hexToId(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && new Set(a).size === a.length && a.every((x) => b.includes(x));
+}
+
+function checkConfig(config: CommitteeConfig): void {
+  if (typeof config !== 'object' || config === null) throw new IdentityError('IDENTITY_CONFIG', 'config must be an object.');
+  if (typeof config.committeeId !== 'string' || config.committeeId.length === 0 || config.committeeId.length > 128) {
+    throw new IdentityError('IDENTITY_CONFIG', 'committeeId must be a 1–128 character string.');
+  }
+  const t = config.degree;
+  const n = config.members.length;
+  if (!Number.isSafeInteger(t) || t < 1) throw new IdentityError('IDENTITY_CONFIG', 'degree (t) must be a positive integer.');
+  if (n < 3 * t + 1) throw new IdentityError('IDENTITY_CONFIG', `A committee of ${n} cannot tolerate t = ${t}: n ≥ 3t+1 is required.`, { meta: { n, t } });
+  const ids = new Set<string>();
+  for (const m of config.members) {
+    if (typeof m.id !== 'string' || m.id.length === 0) throw new IdentityError('IDENTITY_CONFIG', 'Every member needs a non-empty id.');
+    if (ids.has(m.id)) throw new IdentityError('IDENTITY_CONFIG', `Duplicate member id ${m.id}.`, { meta: { id: m.id } });
+    ids.add(m.id);
+    if (!(m.encryptionKey instanceof Uint8Array) || m.encryptionKey.length !== 32) {
+      throw new IdentityError('IDENTITY_CONFIG', `Member ${m.id} needs a 32-byte encryptionKey.`, { meta: { id: m.id } });
+    }
+  }
+}

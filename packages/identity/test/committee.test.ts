@@ -1,0 +1,328 @@
+/**
+ * The identity committee end to end over the in-memory network: DKG + joint
+ * PRF key at start, enrollment with duplicate detection, event credentials and
+ * per-event tags, ID-mode derivation, restarts from storage, lying clients and
+ * bad input. n = 4, t = 1.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type EventId,
+  type Storage,
+  type Transport,
+  concatBytes,
+  createMemoryStore,
+  eventId,
+  memoryLogger,
+  memoryNetwork,
+  memoryStorage,
+  nobleCrypto,
+  seededRandom,
+  systemClock,
+  bytesToHex,
+  encode,
+} from '@admitone/core';
+import { sealTo, shamirShare, x25519KeyPair } from '@admitone/core/threshold';
+import { bn254_Fr } from '@noble/curves/bn254.js';
+import { ed25519_FROST } from '@noble/curves/ed25519.js';
+import { ELEMENT_BYTES, decodeMpcMessage, encodeMpcMessage, packElements, unpackElements } from '../src/mpc/index.js';
+import { identityElement } from '../src/attributes.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { createCommitteeMember, shareAad, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
+import { createIdentityClient, localCommitteeEndpoint, type CommitteeEndpoint } from '../src/client.js';
+import { credentialStatement } from '../src/credential/credential.js';
+import { decodeControl, encodeControl, decodeIdentityRequest, decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
+
+const crypto = nobleCrypto();
+const ALICE = { country: 'NL', document: 'X1234567', birth: '1990-01-01' };
+const ALICE_SLOPPY = { country: ' nl ', document: 'x1234567', birth: '1990-01-01 ' };
+const BOB = { country: 'NL', document: 'Y7654321', birth: '1985-05-05' };
+const E1 = eventId('summer-gig');
+const E2 = eventId('winter-gig');
+
+interface Cluster {
+  members: CommitteeMember[];
+  committee: CommitteeDescriptor;
+  endpoint: CommitteeEndpoint;
+  stores: ReturnType<typeof createMemoryStore>[];
+  logs: ReturnType<typeof memoryLogger>[];
+  restart(i: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const open: Cluster[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0)) await c.close();
+});
+
+async function cluster(seed: number, opts: { gates?: Uint8Array[]; liar?: (bytes: Uint8Array) => Uint8Array } = {}): Promise<Cluster> {
+  const random = seededRandom(seed);
+  const ids = ['m1', 'm2', 'm3', 'm4'];
+  const keys = ids.map(() => x25519KeyPair(random));
+  const config: CommitteeConfig = {
+    committeeId: 'test-committee',
+    degree: 1,
+    members: ids.map((id, i) => ({ id, encryptionKey: keys[i]!.publicKey })),
+    ...(opts.gates === undefined ? {} : { authorizedGates: opts.gates }),
+  };
+  const net = memoryNetwork({ members: ids });
+  const stores = ids.map(() => createMemoryStore());
+  const logs = ids.map(() => memoryLogger({ level: 'debug' }));
+  const storages: Storage[] = [];
+  let restarts = 0;
+  const make = (i: number) => {
+    const storage = memoryStorage({ store: stores[i]! });
+    storages[i] = storage;
+    const transport = net.transport(ids[i]!);
+    return createCommitteeMember({
+      config,
+      // member 4 lies on the wire when the test asks (the in-memory network is confidential, so no sealing)
+      transport: i === 3 && opts.liar !== undefined ? lyingTransport(transport, opts.liar) : transport,
+      ...(opts.liar === undefined ? {} : { confidentialTransport: true }),
+      encryptionSecretKey: keys[i]!.secretKey,
+      storage,
+      crypto,
+      random: random.fork(`member-${i}-${restarts++}`),
+      clock: systemClock(),
+      logger: logs[i]!,
+      timeoutMs: 3000,
+    });
+  };
+  const members = ids.map((_, i) => make(i));
+  const descriptors = await Promise.all(members.map((m) => m.start()));
+  const endpoint: CommitteeEndpoint = {
+    request: (member, bytes) => localCommitteeEndpoint(members).request(member, bytes),
+  };
+  const c: Cluster = {
+    members,
+    committee: descriptors[0]!,
+    endpoint,
+    stores,
+    logs,
+    async restart(i) {
+      await members[i]!.close();
+      await storages[i]!.close();
+      members[i] = make(i);
+      await members[i]!.start();
+    },
+    async close() {
+      for (const m of members) await m.close();
+      for (const s of storages) await s.close();
+      await net.close();
+    },
+  };
+  expect(new Set(descriptors.map((d) => bytesToHex(d.groupPublicKey))).size).toBe(1);
+  open.push(c);
+  return c;
+}
+
+/** A transport whose outgoing payloads pass through `lie`. */
+function lyingTransport(inner: Transport, lie: (bytes: Uint8Array) => Uint8Array): Transport {
+  return { ...inner, localId: inner.localId, members: inner.members, capabilities: inner.capabilities,
+    send: (to, bytes) => inner.send(to, lie(bytes)), broadcast: (bytes) => inner.broadcast(lie(bytes)),
+    onMessage: (h) => inner.onMessage(h), onPeerStatus: (h) => inner.onPeerStatus(h), connectedPeers: () => inner.connectedPeers(), close: () => inner.close() };
+}
+
+/** Splits a multiplexed payload into its channel name and body. */
+function channelOf(bytes: Uint8Array): [string, Uint8Array] {
+  const n = bytes[0]!;
+  return [new TextDecoder().decode(bytes.subarray(1, 1 + n)), bytes.subarray(1 + n)];
+}
+
+describe('identity committee (n = 4, t = 1, in memory)', () => {
+  it('enrolls once per person, refuses duplicates, and issues standard Ed25519 credentials', async () => {
+    const c = await cluster(1);
+    const random = seededRandom(99);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const aliceKey = random.bytes(32);
+    const first = await client.enroll({ attributes: ALICE, holderSecretKey: aliceKey });
+    expect(first.status).toBe('enrolled');
+    if (first.status !== 'enrolled') return;
+    expect(first.credential.holderKey).toEqual(await crypto.getPublicKey(aliceKey));
+    // a standard Ed25519 signature under the DKG group key, checked by plain noble
+    const statement = credentialStatement(first.credential)!;
+    expect(ed25519.verify(first.credential.proof.signature, statement, c.committee.groupPublicKey)).toBe(true);
+
+    // the same person, typed differently, with another key: duplicate
+    const again = await client.enroll({ attributes: ALICE_SLOPPY, holderSecretKey: random.bytes(32) });
+    expect(again).toEqual({ status: 'duplicate' });
+    expect((await client.enroll({ attributes: BOB, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+    // the client returns on the first valid credential; every member gets there
+    await vi.waitFor(() => {
+      const stats = c.members.map((m) => m.stats());
+      expect(stats.map((s) => s.enrolled)).toEqual([2, 2, 2, 2]);
+      expect(stats.map((s) => s.duplicates)).toEqual([1, 1, 1, 1]);
+    }, 5000);
+  });
+
+  it('batches concurrent enrollments into few MPC evaluations and one signature per batch', async () => {
+    const c = await cluster(2);
+    const random = seededRandom(5);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const people = Array.from({ length: 24 }, (_, i) => ({ country: 'DE', document: `D${1000 + i}`, birth: '2000-01-01' }));
+    // person 3 enrolls twice in the same burst: exactly one wins
+    const results = await Promise.all([...people, people[3]!].map((attributes) => client.enroll({ attributes, holderSecretKey: random.bytes(32) })));
+    expect(results.filter((r) => r.status === 'enrolled')).toHaveLength(24);
+    expect(results.filter((r) => r.status === 'duplicate')).toHaveLength(1);
+    const batches = c.members[0]!.stats().batches;
+    expect(batches).toBeLessThan(6);
+    const signatures = new Set(results.flatMap((r) => (r.status === 'enrolled' ? [bytesToHex(r.credential.proof.signature)] : [])));
+    expect(signatures.size).toBeLessThanOrEqual(batches);
+  });
+
+  it('gives the same tag for the same person and event, unlinkable tags across events and people', async () => {
+    const c = await cluster(3);
+    const random = seededRandom(6);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const aliceMaster = random.bytes(32);
+    const bobMaster = random.bytes(32);
+    const a = await client.enroll({ attributes: ALICE, holderSecretKey: aliceMaster });
+    const b = await client.enroll({ attributes: BOB, holderSecretKey: bobMaster });
+    if (a.status !== 'enrolled' || b.status !== 'enrolled') throw new Error('enrollment failed');
+    const ask = (attributes: typeof ALICE, eventId: EventId, master: typeof a.credential, masterSecretKey: Uint8Array) =>
+      client.requestEventCredential({ attributes, eventId, master, masterSecretKey, holderSecretKey: random.bytes(32) });
+    const a1 = await ask(ALICE, E1, a.credential, aliceMaster);
+    const a1again = await ask(ALICE_SLOPPY, E1, a.credential, aliceMaster);
+    const a2 = await ask(ALICE, E2, a.credential, aliceMaster);
+    const b1 = await ask(BOB, E1, b.credential, bobMaster);
+    for (const r of [a1, a1again, a2, b1]) expect(r.status).toBe('issued');
+    if (a1.status !== 'issued' || a1again.status !== 'issued' || a2.status !== 'issued' || b1.status !== 'issued') return;
+    expect(a1.credential.eventTag).toEqual(a1again.credential.eventTag);
+    expect(a1.credential.holderKey).not.toEqual(a1again.credential.holderKey);
+    expect(a1.credential.eventTag).not.toEqual(a2.credential.eventTag);
+    expect(a1.credential.eventTag).not.toEqual(b1.credential.eventTag);
+    // Bob's identity cannot ride on Alice's master credential
+    expect(await ask(BOB, E1, a.credential, aliceMaster)).toEqual({ status: 'rejected', reason: 'not_enrolled' });
+    // an unenrolled person with a master credential signed by someone else's key: invalid signature
+    expect((await ask(ALICE, E1, a.credential, bobMaster)).status).toBe('rejected');
+  });
+
+  it('derives ID-mode tags only for authorised gates, matching the event credential', async () => {
+    const random = seededRandom(8);
+    const gateSecret = random.bytes(32);
+    const c = await cluster(4, { gates: [await crypto.getPublicKey(gateSecret)] });
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const master = random.bytes(32);
+    const a = await client.enroll({ attributes: ALICE, holderSecretKey: master });
+    if (a.status !== 'enrolled') throw new Error('enrollment failed');
+    const ev = await client.requestEventCredential({ attributes: ALICE, eventId: E1, master: a.credential, masterSecretKey: master, holderSecretKey: random.bytes(32) });
+    if (ev.status !== 'issued') throw new Error('event credential failed');
+    expect(await client.deriveEventTag({ attributes: ALICE_SLOPPY, eventId: E1, gateSecretKey: gateSecret })).toEqual(ev.credential.eventTag);
+    expect(await client.deriveEventTag({ attributes: BOB, eventId: E1, gateSecretKey: gateSecret })).not.toEqual(ev.credential.eventTag);
+    await expect(client.deriveEventTag({ attributes: ALICE, eventId: E1, gateSecretKey: random.bytes(32) })).rejects.toMatchObject({ code: 'IDENTITY_UNAVAILABLE' });
+  });
+
+  it('keeps the registry and keys across a member restart', async () => {
+    const c = await cluster(5);
+    const random = seededRandom(9);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    expect((await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+    await c.restart(2);
+    await c.restart(0); // the coordinator too
+    expect(await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).toEqual({ status: 'duplicate' });
+    expect((await client.enroll({ attributes: BOB, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+  });
+
+  it('corrects a lying client share to one member, so dedup still holds', async () => {
+    const c = await cluster(6);
+    const random = seededRandom(10);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    expect((await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+    // Alice enrolls again with a hand-made request whose share for member 3 is off the polynomial,
+    // and one whose sealed share for member 2 does not even open; both are signed, so both are processed.
+    for (const corrupt of ['value', 'seal'] as const) {
+      const holderSecret = random.bytes(32);
+      const requestId = random.bytes(16);
+      const points = c.committee.members.map((m) => m.id).sort();
+      const xs = points.map((_, i) => BigInt(i + 1));
+      const shares = shamirShare(bn254_Fr, identityElement(ALICE), 1, xs, random).map((sh, i) => {
+        const member = c.committee.members.find((m) => m.id === points[i])!;
+        const y = corrupt === 'value' && i === 2 ? bn254_Fr.add(sh.y, 12345n) : sh.y;
+        const sealed = sealTo(member.encryptionKey, encodeShareValue(y), shareAad(c.committee.committeeId, requestId, member.id), random);
+        return corrupt === 'seal' && i === 1 ? sealed.map((b, j) => (j === sealed.length - 1 ? b ^ 1 : b)) : sealed;
+      });
+      const body = { kind: 'enroll' as const, committeeId: c.committee.committeeId, requestId, issuedAt: Date.now(), requesterKey: await crypto.getPublicKey(holderSecret), shares };
+      const bytes = encodeIdentityRequest({ ...body, signature: await crypto.sign(requestSigningBytes(body), holderSecret) });
+      const answers = await Promise.all(points.map(async (id) => decodeIdentityResponse(await c.endpoint.request(id, bytes))));
+      expect(answers.map((a) => a.status)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    }
+    await vi.waitFor(() => expect(c.members.map((m) => m.stats().enrolled)).toEqual([1, 1, 1, 1]), 5000);
+  });
+
+  it('refuses malformed, stale, replayed and foreign requests with typed answers and leaks no identity in logs', async () => {
+    const c = await cluster(7);
+    const random = seededRandom(11);
+    const m = c.members[1]!;
+    const bad = decodeIdentityResponse(await m.handle(new Uint8Array([0xff, 0x00])));
+    expect(bad).toMatchObject({ status: 'rejected', reason: 'malformed' });
+    // capture a real request
+    let captured: Uint8Array | undefined;
+    const capture: CommitteeEndpoint = {
+      request: async (member, bytes) => {
+        captured ??= bytes.slice();
+        return c.endpoint.request(member, bytes);
+      },
+    };
+    const client = createIdentityClient({ committee: c.committee, endpoint: capture, crypto, random });
+    expect((await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+    expect(decodeIdentityResponse(await m.handle(captured!))).toMatchObject({ status: 'rejected', reason: 'replayed' });
+    const req = decodeIdentityRequest(captured!, 4);
+    const stale = encodeIdentityRequest({ ...req, requestId: random.bytes(16), issuedAt: req.issuedAt - 3_600_000 });
+    expect(decodeIdentityResponse(await m.handle(stale))).toMatchObject({ status: 'rejected', reason: 'stale' });
+    const foreign = encodeIdentityRequest({ ...req, requestId: random.bytes(16), committeeId: 'other' });
+    expect(decodeIdentityResponse(await m.handle(foreign))).toMatchObject({ status: 'rejected', reason: 'malformed' });
+    const wrongCount = encodeIdentityRequest({ ...req, requestId: random.bytes(16), shares: req.shares.slice(1) });
+    expect(decodeIdentityResponse(await m.handle(wrongCount))).toMatchObject({ status: 'rejected', reason: 'malformed' });
+    // nothing personal in any member's logs
+    const text = JSON.stringify(c.logs.flatMap((l) => l.records), (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    for (const secret of Object.values(ALICE)) expect(text).not.toContain(secret);
+    expect(text).not.toContain(bytesToHex(encode(ALICE)));
+  });
+
+  it('survives a member that lies in the MPC openings and in its FROST signature shares, and names it', async () => {
+    let lies = { mpc: 0, frost: 0 };
+    const liar = (bytes: Uint8Array): Uint8Array => {
+      const [channel, body] = channelOf(bytes);
+      const prefix = bytes.subarray(0, bytes.length - body.length);
+      if (channel === 'identity/mpc') {
+        const m = decodeMpcMessage(body);
+        if (m.phase !== 'eval') return bytes;
+        const values = unpackElements(m.elements, m.elements.length / ELEMENT_BYTES, bn254_Fr.ORDER)!;
+        lies.mpc += 1;
+        return concatBytes(prefix, encodeMpcMessage({ ...m, elements: packElements(values.map((v) => bn254_Fr.add(v, 7n))) }));
+      }
+      if (channel === 'identity/control') {
+        const m = decodeControl(body, 256);
+        if (m.type !== 'share') return bytes;
+        lies.frost += 1;
+        return concatBytes(prefix, encodeControl({ ...m, share: ed25519_FROST.utils.randomScalar(() => new Uint8Array(32).fill(lies.frost)) }));
+      }
+      return bytes;
+    };
+    const c = await cluster(13, { liar });
+    lies = { mpc: 0, frost: 0 }; // count only what happens during requests
+    const random = seededRandom(14);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const r = await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) });
+    expect(r.status).toBe('enrolled');
+    expect(await client.enroll({ attributes: ALICE_SLOPPY, holderSecretKey: random.bytes(32) })).toEqual({ status: 'duplicate' });
+    expect(lies.mpc).toBeGreaterThan(0);
+    expect(lies.frost).toBeGreaterThan(0);
+    await vi.waitFor(() => {
+      for (const m of c.members.slice(0, 3)) expect(m.stats().suspects).toEqual(['m4']);
+    }, 5000);
+  });
+
+  it('refuses configurations that cannot be safe', () => {
+    const random = seededRandom(12);
+    const net = memoryNetwork({ members: ['a', 'b', 'c'] });
+    const member = (id: string) => ({ id, encryptionKey: x25519KeyPair(random).publicKey });
+    const base = { transport: net.transport('a'), encryptionSecretKey: random.bytes(32), storage: memoryStorage(), crypto };
+    expect(() => createCommitteeMember({ ...base, config: { committeeId: 'c', degree: 1, members: ['a', 'b', 'c'].map(member) } })).toThrow(
+      expect.objectContaining({ code: 'IDENTITY_CONFIG' }),
+    );
+    expect(() => createCommitteeMember({ ...base, config: { committeeId: 'c', degree: 0, members: ['a', 'b', 'c'].map(member) } })).toThrow(
+      expect.objectContaining({ code: 'IDENTITY_CONFIG' }),
+    );
+    void net.close();
+  });
+});

@@ -1,0 +1,395 @@
+/**
+ * The MPC engine under faults: lying, silent and confused members, malformed
+ * and stray messages, and log hygiene. Delivery goes through a queue that the
+ * test drains between macrotasks; when nothing is left to deliver and the
+ * work is still pending, the virtual clock jumps to the next timer (a round
+ * timeout), so every run is deterministic and needs no real waiting.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  encode,
+  formatLogRecord,
+  isAdmitOneError,
+  memoryLogger,
+  memoryNetwork,
+  seededRandom,
+  utf8ToBytes,
+  virtualClock,
+  type MemoryLogger,
+  type Random,
+  type Transport,
+  type VirtualClock,
+} from '@admitone/core';
+import { ThresholdError, memberPoints, randomFieldElement, shamirShare } from '@admitone/core/threshold';
+import { BN254_FR, BN254_FR_ORDER, MIMC7_ROUNDS, mimc7 } from '../src/mimc/index.js';
+import {
+  CONTEXT_DIGEST_BYTES,
+  createMpcEngine,
+  decodeMpcMessage,
+  encodeMpcMessage,
+  packElements,
+  unpackElements,
+  type MimcEvaluation,
+  type MpcEngine,
+  type MpcMessage,
+} from '../src/mpc/index.js';
+
+const F = BN254_FR;
+const P = BN254_FR_ORDER;
+const TIMEOUT = 5_000;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+type Mutate = (message: MpcMessage, to: string | 'all') => MpcMessage;
+
+interface Harness {
+  readonly members: string[];
+  readonly engines: MpcEngine[];
+  readonly transports: Transport[];
+  readonly points: bigint[];
+  readonly clock: VirtualClock;
+  readonly logger: MemoryLogger;
+  readonly random: Random;
+  /** Raw endpoint of a network peer outside the committee. */
+  readonly intruder: Transport;
+  /** Runs deliveries and, when stuck, timers until `work` settles. */
+  drive<T>(work: Promise<T>): Promise<T>;
+  /** Runs deliveries until none are left (no timers). */
+  flush(): Promise<void>;
+}
+
+function harness(n: number, t: number, seed: string, liars: Readonly<Record<string, Mutate>> = {}): Harness {
+  const members = Array.from({ length: n }, (_, i) => `m${i}`);
+  const queue: (() => void)[] = [];
+  const net = memoryNetwork({
+    members: [...members, 'intruder'],
+    schedule: (_envelope, deliver) => queue.push(deliver),
+    capabilities: { ordered: true, reliable: true },
+  });
+  const clock = virtualClock();
+  const logger = memoryLogger();
+  const root = seededRandom(seed);
+  const transports = members.map((id) => {
+    const raw = net.transport(id);
+    const view: Transport = { ...raw, members }; // the committee excludes the intruder
+    const mutate = liars[id];
+    if (mutate === undefined) return view;
+    const rewrite = (bytes: Uint8Array, to: string): Uint8Array => encodeMpcMessage(mutate(decodeMpcMessage(bytes), to));
+    const liar: Transport = {
+      ...view,
+      broadcast: (bytes: Uint8Array) => view.broadcast(rewrite(bytes, 'all')),
+      send: (to: string, bytes: Uint8Array) => view.send(to, rewrite(bytes, to)),
+    };
+    return liar;
+  });
+  const engines = transports.map((transport, i) =>
+    createMpcEngine({ transport, degree: t, random: root.fork(members[i] as string), clock, logger, timeoutMs: TIMEOUT }),
+  );
+  const intruder = net.transport('intruder');
+  cleanups.push(async () => {
+    for (const e of engines) e.close();
+    await net.close();
+  });
+  const pointOf = memberPoints(members);
+  async function drive<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (settled) return work;
+      if (queue.length > 0) {
+        for (const deliver of queue.splice(0)) deliver();
+        continue;
+      }
+      if (!clock.runNext()) throw new Error('deadlock: nothing to deliver and no timer pending');
+    }
+  }
+  async function flush(): Promise<void> {
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (queue.length === 0) return;
+      for (const deliver of queue.splice(0)) deliver();
+    }
+  }
+  return { members, engines, transports, points: members.map((m) => pointOf.get(m) as bigint), clock, logger, random: root.fork('test'), intruder, drive, flush };
+}
+
+/** Random key and inputs, their shares (in member order), and the expected outputs. */
+function scenario(h: Harness, t: number, batch: number) {
+  const k = randomFieldElement(F, h.random);
+  const xs = Array.from({ length: batch }, () => randomFieldElement(F, h.random));
+  const ds = xs.map((_, i) => BigInt(i * 1000 + 1));
+  const share = (v: bigint) => shamirShare(F, v, t, h.points, h.random).map((s) => s.y);
+  const keyShares = share(k);
+  const xShares = xs.map(share);
+  const expected = xs.map((x, i) => mimc7((x + (ds[i] as bigint)) % P, k));
+  const inputsOf = (j: number, d = ds) => xShares.map((s, i) => ({ x: s[j] as bigint, d: d[i] as bigint }));
+  const secrets = [k, ...xs, ...keyShares, ...xShares.flat()];
+  return { k, xs, ds, keyShares, expected, inputsOf, secrets };
+}
+
+async function preprocess(h: Harness, engines: readonly MpcEngine[], count: number, id = 'pre'): Promise<void> {
+  await h.drive(Promise.all(engines.map((e) => e.preprocess(utf8ToBytes(id), count))));
+}
+
+/** Adds 1 to every opened element (all evaluation rounds). */
+const shiftEverything: Mutate = (m) =>
+  m.phase === 'eval' ? { ...m, elements: packElements((unpackElements(m.elements, m.elements.length / 32, P) ?? []).map((v) => (v + 1n) % P)) } : m;
+
+/** Expects no secret (decimal or hex) in any log record. */
+function expectNoSecretsInLogs(logger: MemoryLogger, secrets: readonly bigint[]): void {
+  const text = logger.records.map(formatLogRecord).join('\n');
+  for (const s of secrets) {
+    if (s < 1000n) continue; // tiny numbers occur naturally (rounds, counts)
+    expect(text).not.toContain(s.toString());
+    expect(text).not.toContain(s.toString(16));
+  }
+}
+
+function expectNoSecretsInError(error: unknown, secrets: readonly bigint[]): void {
+  const e = error as ThresholdError;
+  const text = `${e.message}\n${JSON.stringify(e.meta)}\n${String(e.culprits)}`;
+  for (const s of secrets) {
+    expect(text).not.toContain(s.toString());
+    expect(text).not.toContain(s.toString(16));
+  }
+}
+
+describe('robust openings', () => {
+  it('one liar at n=4 is corrected and named (and never logged with values)', async () => {
+    const h = harness(4, 1, 'one-liar', { m2: shiftEverything });
+    const s = scenario(h, 1, 4);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 4);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    for (const j of [0, 1, 3]) {
+      expect(results[j]?.outputs).toEqual(s.expected);
+      expect(results[j]?.suspects).toEqual(['m2']);
+    }
+    const warnings = h.logger.records.filter((r) => r.message === 'mpc wrong opening shares');
+    expect(warnings.length).toBe(3); // once per honest member: later rounds leave the suspect out
+    for (const w of warnings) expect(w.fields['culprits']).toEqual(['m2']);
+    expectNoSecretsInLogs(h.logger, s.secrets);
+  });
+
+  it('a liar in one round, on one element, is corrected and named', async () => {
+    const h = harness(4, 1, 'one-shot', {
+      m0: (m) => {
+        if (m.phase !== 'eval' || m.round !== 37) return m;
+        const v = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
+        v[2] = (v[2] as bigint) ^ 1n;
+        return { ...m, elements: packElements(v) };
+      },
+    });
+    const s = scenario(h, 1, 3);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 3);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    for (const j of [1, 2, 3]) expect(results[j]).toEqual({ outputs: s.expected, suspects: ['m0'] });
+  });
+
+  it('n=7, t=2: two liars are corrected and both named', async () => {
+    const h = harness(7, 2, 'two-of-seven', { m1: shiftEverything, m5: shiftEverything });
+    const s = scenario(h, 2, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    for (const j of [0, 2, 3, 4, 6]) expect(results[j]).toEqual({ outputs: s.expected, suspects: ['m1', 'm5'] });
+  });
+
+  it('two liars at n=4 make honest members abort with a typed error, never a wrong output', async () => {
+    const h = harness(4, 1, 'two-liars', { m1: shiftEverything, m3: shiftEverything });
+    const s = scenario(h, 1, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const settled = await h.drive(
+      Promise.allSettled(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))),
+    );
+    for (const j of [0, 2]) {
+      const r = settled[j] as PromiseSettledResult<MimcEvaluation>;
+      expect(r.status).toBe('rejected');
+      const error = (r as PromiseRejectedResult).reason;
+      expect(error).toBeInstanceOf(ThresholdError);
+      expect((error as ThresholdError).code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect((error as ThresholdError).meta['round']).toBe(0);
+      expectNoSecretsInError(error, s.secrets);
+    }
+    expectNoSecretsInLogs(h.logger, s.secrets);
+  });
+
+  it('a second liar after the first was caught aborts, naming the first', async () => {
+    const late: Mutate = (m, to) => (m.phase === 'eval' && m.round >= 10 ? shiftEverything(m, to) : m);
+    const h = harness(4, 1, 'late-liar', { m1: shiftEverything, m2: late });
+    const s = scenario(h, 1, 1);
+    await preprocess(h, h.engines, MIMC7_ROUNDS);
+    const settled = await h.drive(
+      Promise.allSettled(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))),
+    );
+    for (const j of [0, 3]) {
+      const error = (settled[j] as PromiseRejectedResult).reason as ThresholdError;
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.meta['round']).toBe(10);
+      expect(error.culprits).toContain('m1');
+    }
+  });
+});
+
+describe('silent members', () => {
+  it('a member silent in an evaluation makes the others time out naming it', async () => {
+    const h = harness(4, 1, 'silent-eval');
+    const s = scenario(h, 1, 1);
+    await preprocess(h, h.engines, MIMC7_ROUNDS);
+    const start = h.clock.now();
+    const settled = await h.drive(
+      Promise.allSettled(h.engines.slice(0, 3).map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))),
+    );
+    expect(h.clock.now() - start).toBe(TIMEOUT);
+    for (const r of settled) {
+      expect(r.status).toBe('rejected');
+      const error = (r as PromiseRejectedResult).reason as ThresholdError;
+      expect(error.code).toBe('THRESHOLD_TIMEOUT');
+      expect(error.culprits).toEqual(['m3']);
+      expect(error.meta['round']).toBe(0);
+      expectNoSecretsInError(error, s.secrets);
+    }
+    expectNoSecretsInLogs(h.logger, s.secrets);
+  });
+
+  it('a member silent in preprocessing fails the batch, and claims on it fail', async () => {
+    const h = harness(4, 1, 'silent-pre');
+    const live = h.engines.slice(1);
+    const settled = await h.drive(Promise.allSettled(live.map((e) => e.preprocess(utf8ToBytes('pre'), MIMC7_ROUNDS))));
+    for (const r of settled) {
+      const error = (r as PromiseRejectedResult).reason as ThresholdError;
+      expect(error.code).toBe('THRESHOLD_TIMEOUT');
+      expect(error.culprits).toEqual(['m0']);
+    }
+    const e1 = live[0] as MpcEngine;
+    expect(e1.stats().tuples).toEqual({ ready: 0, preparing: 0, failed: MIMC7_ROUNDS, claimed: 0 });
+    await expect(e1.evaluateMimc(utf8ToBytes('e'), [{ x: 1n, d: 2n }], 3n)).rejects.toSatisfy((e) => isAdmitOneError(e, 'MPC_PREPROCESSING_FAILED'));
+    expect(e1.available()).toBe(0);
+    // Or the failed tuples can be skipped explicitly.
+    const e2 = live[1] as MpcEngine;
+    expect(e2.available()).toBe(MIMC7_ROUNDS);
+    expect(e2.discardUnclaimed()).toBe(MIMC7_ROUNDS);
+    expect(e2.available()).toBe(0);
+    expect(e2.stats().tuples).toEqual({ ready: 0, preparing: 0, failed: 0, claimed: MIMC7_ROUNDS });
+  });
+});
+
+describe('closing', () => {
+  it('close() fails pending preprocessing and evaluations with MPC_CLOSED', async () => {
+    const h = harness(4, 1, 'close');
+    const [e0] = h.engines as [MpcEngine];
+    const pre = e0.preprocess(utf8ToBytes('pre'), MIMC7_ROUNDS); // the others never join
+    const evaluation = e0.evaluateMimc(utf8ToBytes('e'), [{ x: 1n, d: 2n }], 3n); // waits for that batch
+    await h.flush();
+    e0.close();
+    await expect(pre).rejects.toSatisfy((e) => isAdmitOneError(e, 'MPC_CLOSED'));
+    await expect(evaluation).rejects.toSatisfy((e) => isAdmitOneError(e, 'MPC_CLOSED'));
+  });
+});
+
+describe('confused members and malformed traffic', () => {
+  it('a member with a different public d is outvoted (and fails itself); no wrong output', async () => {
+    const h = harness(4, 1, 'wrong-d');
+    const s = scenario(h, 1, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const settled = await h.drive(
+      Promise.allSettled(
+        h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j, j === 3 ? [5n, 6n] : s.ds), s.keyShares[j] as bigint)),
+      ),
+    );
+    for (const j of [0, 1, 2]) expect(settled[j]).toEqual({ status: 'fulfilled', value: { outputs: s.expected, suspects: ['m3'] } });
+    expect(settled[3]?.status).toBe('rejected');
+    expect(((settled[3] as PromiseRejectedResult).reason as ThresholdError).code).toBe('THRESHOLD_NOT_ENOUGH_SHARES');
+    expect(h.engines[0]?.stats().dropped.context).toBe(1);
+  });
+
+  it('wrong-length and out-of-field opening vectors make their senders suspects; the drops are counted', async () => {
+    const h = harness(4, 1, 'bad-vectors', {
+      m1: (m) => (m.phase === 'eval' && m.round === 3 ? { ...m, elements: m.elements.subarray(32) } : m),
+      m2: (m) => (m.phase === 'eval' && m.round === 5 ? { ...m, elements: packElements([P, ...(unpackElements(m.elements, 2, P) ?? []).slice(1)]) } : m),
+    });
+    const s = scenario(h, 1, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    // Unusable vectors are erasures (cost 1 each, not 2): the two honest members still hold t + 1 = 2 good shares.
+    for (const j of [0, 3]) {
+      expect(results[j]).toEqual({ outputs: s.expected, suspects: ['m1', 'm2'] });
+      expect(h.engines[j]?.stats().dropped.malformed).toBe(2);
+    }
+  });
+
+  it('a single wrong-length vector is tolerated', async () => {
+    const h = harness(4, 1, 'short-vector', { m1: (m) => (m.phase === 'eval' && m.round === 90 ? { ...m, elements: new Uint8Array(0) } : m) });
+    const s = scenario(h, 1, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    for (const j of [0, 2, 3]) {
+      expect(results[j]).toEqual({ outputs: s.expected, suspects: ['m1'] });
+      expect(h.engines[j]?.stats().dropped.malformed).toBe(1);
+    }
+  });
+
+  it('drops garbage, strangers, duplicates, stale and premature messages without crashing', async () => {
+    const h = harness(4, 1, 'garbage');
+    const s = scenario(h, 1, 1);
+    const [e0] = h.engines as [MpcEngine];
+    const m1 = h.transports[1] as Transport;
+    const context = new Uint8Array(CONTEXT_DIGEST_BYTES);
+    const message = (fields: Partial<MpcMessage>): Uint8Array =>
+      encodeMpcMessage({ phase: 'eval', session: utf8ToBytes('x'), round: 0, context, elements: new Uint8Array(32), ...fields });
+    // Before any session: garbage, wrong shapes, a stranger, a premature round, then a duplicate of a buffered message.
+    await m1.send('m0', Uint8Array.of(0xff, 0x00));
+    await m1.send('m0', encode({ v: 1 }));
+    await m1.send('m0', encode({ v: 2, p: 'eval', s: utf8ToBytes('x'), r: 0, h: context, e: new Uint8Array(0) }));
+    await m1.send('m0', message({ elements: new Uint8Array(31) }));
+    await h.intruder.send('m0', message({}));
+    await m1.send('m0', message({ round: 5 }));
+    await m1.send('m0', message({ session: utf8ToBytes('early') }));
+    await m1.send('m0', message({ session: utf8ToBytes('early') }));
+    await h.flush();
+    expect(e0.stats().dropped).toMatchObject({ malformed: 4, unknownSender: 1, unexpectedRound: 1, duplicate: 1 });
+    expect(e0.stats().bufferedBytes).toBeGreaterThan(0);
+
+    // The engine still works, and messages for a finished session are stale.
+    await preprocess(h, h.engines, MIMC7_ROUNDS);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    for (const r of results) expect(r).toEqual({ outputs: s.expected, suspects: [] });
+    await m1.send('m0', message({ session: utf8ToBytes('e'), round: 3 }));
+    await h.flush();
+    expect(e0.stats().dropped.stale).toBe(1);
+  });
+
+  it('bounds what it buffers for sessions it has not opened', async () => {
+    const h = harness(4, 1, 'flood');
+    const [e0] = h.engines as [MpcEngine];
+    const m1 = h.transports[1] as Transport;
+    const context = new Uint8Array(CONTEXT_DIGEST_BYTES);
+    for (let i = 0; i < 300; i++) {
+      await m1.send('m0', encodeMpcMessage({ phase: 'pre', session: utf8ToBytes(`s${i}`), round: 0, context, elements: new Uint8Array(64) }));
+    }
+    await h.flush();
+    expect(e0.stats().dropped.overflow).toBe(300 - 256);
+    expect(e0.stats().bufferedBytes).toBe(256 * (64 + 128));
+  });
+
+  it('members whose call sequences differ never compute with misaligned tuples', async () => {
+    const h = harness(4, 1, 'misaligned');
+    const s = scenario(h, 1, 1);
+    await preprocess(h, h.engines, 2 * MIMC7_ROUNDS);
+    // m0 and m1 evaluate "warm-up" first; m2 and m3 skip it, so for "e" they claim different tuples.
+    const warm = h.engines.slice(0, 2).map((e, j) => e.evaluateMimc(utf8ToBytes('warm-up'), s.inputsOf(j), s.keyShares[j] as bigint));
+    warm.forEach((p) => p.catch(() => {}));
+    const settled = await h.drive(
+      Promise.allSettled(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))),
+    );
+    // Each pair shares consistent tuples, so it may still open correctly with t + 1 = 2 shares; nobody may output garbage.
+    for (const r of settled) if (r.status === 'fulfilled') expect(r.value.outputs).toEqual(s.expected);
+    for (const e of h.engines) expect(e.stats().dropped.context).toBe(2);
+    const warmed = await h.drive(Promise.allSettled(warm));
+    for (const r of warmed) expect(((r as PromiseRejectedResult).reason as ThresholdError).code).toBe('THRESHOLD_TIMEOUT');
+  });
+});
