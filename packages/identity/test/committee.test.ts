@@ -23,7 +23,6 @@ import {
 } from '@admitone/core';
 import { sealTo, shamirShare, x25519KeyPair } from '@admitone/core/threshold';
 import { bn254_Fr } from '@noble/curves/bn254.js';
-import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { ELEMENT_BYTES, decodeMpcMessage, encodeMpcMessage, packElements, unpackElements } from '../src/mpc/index.js';
 import { identityElement } from '../src/attributes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -38,6 +37,7 @@ const ALICE_SLOPPY = { country: ' nl ', document: 'x1234567', birth: '1990-01-01
 const BOB = { country: 'NL', document: 'Y7654321', birth: '1985-05-05' };
 const E1 = eventId('summer-gig');
 const E2 = eventId('winter-gig');
+const AHEAD = 91 * 4; // tuples kept ready (small, to keep the suite fast)
 
 interface Cluster {
   members: CommitteeMember[];
@@ -85,6 +85,7 @@ async function cluster(seed: number, opts: { gates?: Uint8Array[]; liar?: (bytes
       clock: systemClock(),
       logger: logs[i]!,
       timeoutMs: 3000,
+      preprocessAhead: AHEAD,
     });
   };
   const members = ids.map((_, i) => make(i));
@@ -133,6 +134,8 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
     const c = await cluster(1);
     const random = seededRandom(99);
     const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    // the coordinator fills every member's pool ahead of demand, identically
+    await vi.waitFor(() => expect(c.members.map((m) => m.stats().tuples)).toEqual([AHEAD, AHEAD, AHEAD, AHEAD]), 10_000);
     const aliceKey = random.bytes(32);
     const first = await client.enroll({ attributes: ALICE, holderSecretKey: aliceKey });
     expect(first.status).toBe('enrolled');
@@ -216,8 +219,11 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
     const random = seededRandom(9);
     const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
     expect((await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+    await vi.waitFor(() => expect(c.members.map((m) => m.stats().tuples)).toEqual([AHEAD, AHEAD, AHEAD, AHEAD]), 10_000);
     await c.restart(2);
     await c.restart(0); // the coordinator too
+    // pools are reset and refilled in step after restarts
+    await vi.waitFor(() => expect(c.members.map((m) => m.stats().tuples)).toEqual([AHEAD, AHEAD, AHEAD, AHEAD]), 10_000);
     expect(await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).toEqual({ status: 'duplicate' });
     expect((await client.enroll({ attributes: BOB, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
   });
@@ -294,7 +300,7 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
         const m = decodeControl(body, 256);
         if (m.type !== 'share') return bytes;
         lies.frost += 1;
-        return concatBytes(prefix, encodeControl({ ...m, share: ed25519_FROST.utils.randomScalar(() => new Uint8Array(32).fill(lies.frost)) }));
+        return concatBytes(prefix, encodeControl({ ...m, share: m.share.map((b, i) => (i === 0 ? b ^ 1 : b)) }));
       }
       return bytes;
     };
@@ -310,6 +316,9 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
     await vi.waitFor(() => {
       for (const m of c.members.slice(0, 3)) expect(m.stats().suspects).toEqual(['m4']);
     }, 5000);
+    // the coordinator named m4 for the bad signature share, not only for the MPC lies
+    const warnings = c.logs[0]!.records.filter((x) => x.message.startsWith('invalid FROST signature shares'));
+    expect(warnings.map((w) => w.fields?.['culprits'])).toEqual([['m4']]);
   });
 
   it('refuses configurations that cannot be safe', () => {

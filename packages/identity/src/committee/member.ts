@@ -123,6 +123,14 @@ export interface CommitteeMemberOptions {
   readonly freshnessMs?: number;
   /** Timeout of each protocol step. Default 10 s. */
   readonly timeoutMs?: number;
+  /**
+   * Power tuples the coordinator keeps prepared ahead of demand, topped up
+   * whenever the committee is idle (91 per MiMC evaluation; an enrollment needs
+   * one evaluation, an event credential two). Default 91 × 64. A batch larger
+   * than the pool prepares its shortfall itself. 0 disables ahead-of-time
+   * preprocessing.
+   */
+  readonly preprocessAhead?: number;
 }
 
 /** Counters a member exposes. */
@@ -141,6 +149,8 @@ export interface CommitteeMemberStats {
   readonly rejected: Readonly<Partial<Record<RequestRejection, number>>>;
   /** Members this member has seen misbehave (wrong shares, bad signature shares). */
   readonly suspects: readonly PeerId[];
+  /** Power tuples prepared and not yet claimed (equal at every member between batches once preprocessing settles). */
+  readonly tuples: number;
 }
 
 /** A running committee member. */
@@ -185,6 +195,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
   const ttl = options.credentialTtlMs ?? 365 * 24 * 3600 * 1000;
   const freshness = options.freshnessMs ?? 5 * 60 * 1000;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const preprocessAhead = options.preprocessAhead ?? MIMC7_ROUNDS * 64;
   const selfId = options.transport.localId;
   const ids = config.members.map((m) => m.id);
   if (!ids.includes(selfId)) throw new IdentityError('IDENTITY_CONFIG', 'This member is not in the committee configuration.');
@@ -247,11 +258,20 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       return;
     }
     const index = Number(sender);
+    // The transport delivers each sender's messages in order, so the coordinator's stream (batches
+    // and pool operations) is processed in the same order at every member, which keeps the members'
+    // tuple pools in step (tuples are claimed in call order).
     if (message.type === 'batch') {
-      // The transport delivers each sender's messages in order, so batches are processed in the
-      // coordinator's order at every member (and a restarted coordinator needs no counter state).
       if (index !== coordinator || message.requests.length === 0) return;
       enqueueBatch(message.batchId, message.time, message.requests);
+      return;
+    }
+    if (message.type === 'preprocess' || message.type === 'reset') {
+      if (index === coordinator) enqueuePool(message);
+      return;
+    }
+    if (message.type === 'resync') {
+      if (self === coordinator) streamPool({ type: 'reset', batchId: random.bytes(16) });
       return;
     }
     const key = bytesToHex(message.batchId);
@@ -266,10 +286,50 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     }
   });
 
+  let streamed = 0; // stream operations enqueued and not yet finished (coordinator: idle when 0)
+  const enqueue = (op: () => Promise<void>): void => {
+    streamed += 1;
+    chain = chain
+      .then(op)
+      .catch((cause: unknown) => {
+        logger.error('stream operation failed', { error: String((cause as Error)?.message ?? cause) });
+        // a failed pool operation may leave this member's pool out of step
+        if (!closed) send(coordinator === self ? 'all' : coordinator, { type: 'resync', batchId: random.bytes(16) });
+        if (!closed && self === coordinator) streamPool({ type: 'reset', batchId: random.bytes(16) });
+      })
+      .finally(() => {
+        streamed -= 1;
+        if (streamed === 0) topUp();
+      });
+  };
   const enqueueBatch = (batchId: Uint8Array, time: number, requests: readonly Uint8Array[]): void => {
-    chain = chain.then(() => processBatch(batchId, time, requests)).catch((cause: unknown) => {
-      logger.error('batch failed', { error: String((cause as Error)?.message ?? cause) });
+    enqueue(() => processBatch(batchId, time, requests));
+  };
+  const enqueuePool = (message: Extract<ControlMessage, { type: 'preprocess' | 'reset' }>): void => {
+    enqueue(async () => {
+      if (keys === undefined || closed) return;
+      if (message.type === 'reset') engine.discardUnclaimed();
+      else await engine.preprocess(derivedId(message.batchId, 'ahead'), message.count);
     });
+  };
+  /** Coordinator: puts a pool operation into the ordered stream (for everyone, itself included). */
+  const streamPool = (message: Extract<ControlMessage, { type: 'preprocess' | 'reset' }>): void => {
+    send('all', message);
+    enqueuePool(message);
+  };
+  /**
+   * Coordinator, when idle: refill the pool in small chunks (two evaluations'
+   * worth), so a batch that arrives meanwhile waits behind at most one chunk.
+   */
+  let topUpTimer: { cancel(): void } | undefined;
+  const topUp = (): void => {
+    if (self !== coordinator || closed || descriptor === undefined || topUpTimer !== undefined) return;
+    topUpTimer = clock.setTimeout(() => {
+      topUpTimer = undefined;
+      if (closed || streamed > 0 || queue.length > 0) return;
+      const missing = preprocessAhead - engine.available();
+      if (missing > 0) streamPool({ type: 'preprocess', batchId: random.bytes(16), count: Math.min(missing, MIMC7_ROUNDS * 2) });
+    }, 1);
   };
 
   const answer = (requestId: Uint8Array, response: IdentityResponse): void => {
@@ -328,9 +388,9 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     try {
       // Preprocess exactly what this batch needs, so every member's pool is empty between batches
       // and stays identical across member restarts (tuples are claimed in call order).
-      // Leftovers only exist after a failed batch; discarding them at every member keeps the pools in step.
-      engine.discardUnclaimed();
-      await engine.preprocess(derivedId(batchId, 'pre'), inputs.length * MIMC7_ROUNDS);
+      // Use the tuples prepared ahead; prepare the shortfall now (the same decision at every member).
+      const needed = inputs.length * MIMC7_ROUNDS;
+      if (engine.available() < needed) await engine.preprocess(derivedId(batchId, 'pre'), needed - engine.available());
       const result = await engine.evaluateMimc(derivedId(batchId, 'eval'), inputs, keys.prfKeyShare);
       outputs = result.outputs;
       for (const s of result.suspects) suspects.add(s);
@@ -475,6 +535,9 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       } as FrostPublic;
       frostSecret = { identifier: keys.frost.identifier, signingShare: keys.frost.signingShare } as FrostSecret;
       descriptor = { ...config, groupPublicKey: keys.frost.commitments[0] as Uint8Array };
+      // A (re)started member has an empty pool: bring everyone's pools back in step, then fill them.
+      if (self === coordinator) streamPool({ type: 'reset', batchId: random.bytes(16) });
+      else send(coordinator, { type: 'resync', batchId: random.bytes(16) });
       logger.info('committee member ready', { committee: config.committeeId });
       return descriptor;
     },
@@ -515,13 +578,14 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     },
 
     stats() {
-      return { ...counters, rejected: { ...rejected }, suspects: [...suspects].sort() };
+      return { ...counters, rejected: { ...rejected }, suspects: [...suspects].sort(), tuples: engine.stats().tuples.ready };
     },
 
     async close() {
       if (closed) return;
       closed = true;
       cutTimer?.cancel();
+      topUpTimer?.cancel();
       for (const [key, resolve] of [...pending]) {
         pending.delete(key);
         resolve({ status: 'rejected', requestId: hexToId(key), reason: 'unavailable' });

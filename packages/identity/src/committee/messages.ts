@@ -186,8 +186,17 @@ export type ControlMessage =
   | { readonly type: 'signers'; readonly batchId: Uint8Array; readonly attempt: number; readonly commitments: readonly { readonly member: number; readonly hiding: Uint8Array; readonly binding: Uint8Array }[] }
   /** Member → all: my FROST signature share. */
   | { readonly type: 'share'; readonly batchId: Uint8Array; readonly attempt: number; readonly share: Uint8Array }
+  /** Coordinator → all (in the batch stream): prepare `count` power tuples now, ahead of demand. */
+  | { readonly type: 'preprocess'; readonly batchId: Uint8Array; readonly count: number }
+  /** Coordinator → all (in the batch stream): discard every unclaimed tuple (pools back in step). */
+  | { readonly type: 'reset'; readonly batchId: Uint8Array }
+  /** Member → coordinator: my pool may be out of step (I restarted or a pool operation failed); please reset. */
+  | { readonly type: 'resync'; readonly batchId: Uint8Array }
   /** Member → all: the aggregated signature verified; adopt it. */
   | { readonly type: 'signed'; readonly batchId: Uint8Array; readonly signature: Uint8Array };
+
+/** Largest preprocessing request in one control message (tuples). */
+export const MAX_PREPROCESS = 91 * 1024;
 
 /** Encodes a control message. */
 export function encodeControl(m: ControlMessage): Uint8Array {
@@ -207,13 +216,18 @@ export function encodeControl(m: ControlMessage): Uint8Array {
       return encode({ type: m.type, batchId: m.batchId, attempt: m.attempt, share: m.share });
     case 'signed':
       return encode({ type: m.type, batchId: m.batchId, signature: m.signature });
+    case 'preprocess':
+      return encode({ type: m.type, batchId: m.batchId, count: m.count });
+    case 'reset':
+    case 'resync':
+      return encode({ type: m.type, batchId: m.batchId });
   }
 }
 
 /** Strictly decodes a control message; throws {@link CodecError}. */
 export function decodeControl(bytes: Uint8Array, maxBatch: number): ControlMessage {
   const r = readRecord(decode(bytes, { maxBytes: (maxBatch + 1) * MAX_REQUEST_BYTES }), 'control');
-  const type = readEnum(r['type'], 'control.type', ['batch', 'commit', 'signers', 'share', 'signed'] as const);
+  const type = readEnum(r['type'], 'control.type', ['batch', 'commit', 'signers', 'share', 'signed', 'preprocess', 'reset', 'resync'] as const);
   const batchId = readBytes(r['batchId'], 'control.batchId', 16);
   switch (type) {
     case 'batch':
@@ -255,6 +269,13 @@ export function decodeControl(bytes: Uint8Array, maxBatch: number): ControlMessa
     case 'signed':
       readRecord(r, 'control', ['type', 'batchId', 'signature']);
       return { type, batchId, signature: readBytes(r['signature'], 'control.signature', 64) };
+    case 'preprocess':
+      readRecord(r, 'control', ['type', 'batchId', 'count']);
+      return { type, batchId, count: readInt(r['count'], 'control.count', 1, MAX_PREPROCESS) };
+    case 'reset':
+    case 'resync':
+      readRecord(r, 'control', ['type', 'batchId']);
+      return { type, batchId };
   }
 }
 

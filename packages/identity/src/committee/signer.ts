@@ -7,12 +7,13 @@
  *    coordinator;
  * 2. the coordinator fixes the signing set (every member that answered in
  *    time, at least t+1) and broadcasts it;
- * 3. each signer broadcasts its signature share; each member aggregates;
- * 4. a member whose aggregate verifies broadcasts the signature, so members
- *    that were sent a bad share by an equivocating signer still finish;
- * 5. if the aggregate does not verify, shares are checked one by one
- *    (`verifyShare`), the culprits are named and the coordinator retries
- *    without them.
+ * 3. each signer sends its signature share to the coordinator, which
+ *    aggregates (noble's `aggregate` costs about as much as a share, so one
+ *    aggregation instead of n matters) and broadcasts the signature; every
+ *    member checks it against the group key before using it;
+ * 4. if the aggregate does not verify, the coordinator checks shares one by
+ *    one (`verifyShare`), names the culprits and retries without them (the
+ *    other members have already committed for the next attempt).
  * @module
  */
 import { type Clock, type Logger, type PeerId, type Random, bytesToHex, equalBytes } from '@admitone/core';
@@ -125,25 +126,37 @@ export function createBatchSigning(ctx: SignerContext, batchId: Uint8Array, stat
           }
           break;
         case 'share':
-          if (!mapOf(shares, message.attempt).has(from)) mapOf(shares, message.attempt).set(from, message.share);
+          if (ctx.self === ctx.coordinator && !mapOf(shares, message.attempt).has(from)) mapOf(shares, message.attempt).set(from, message.share);
           break;
         case 'signed':
           if (finalSignature === undefined && ed25519.verify(message.signature, statement, groupKey)) finalSignature = message.signature;
           break;
         case 'batch':
+        case 'preprocess':
+        case 'reset':
+        case 'resync':
           return;
       }
       notify();
     },
 
     async run(): Promise<Uint8Array> {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS && finalSignature === undefined; attempt++) {
-        // 1. commit
+      const isCoordinator = ctx.self === ctx.coordinator;
+      // Non-coordinators commit for attempt a+1 as soon as they have signed attempt a, so a retry
+      // needs no extra round trip; an unused commitment only costs its nonce generation.
+      const nonces = new Map<number, ReturnType<typeof ed25519_FROST.commit>>();
+      const commitFor = (attempt: number) => {
         const nonce = ed25519_FROST.commit(ctx.secret, rng);
+        nonces.set(attempt, nonce);
         const mine = { hiding: nonce.commitments.hiding, binding: nonce.commitments.binding };
-        if (ctx.self === ctx.coordinator) {
-          mapOf(commits, attempt).set(ctx.self, mine);
-          // 2. fix the signing set
+        if (isCoordinator) mapOf(commits, attempt).set(ctx.self, mine);
+        else ctx.send(ctx.coordinator, { type: 'commit', batchId, attempt, ...mine });
+      };
+      commitFor(0);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS && finalSignature === undefined; attempt++) {
+        if (isCoordinator) {
+          if (attempt > 0) commitFor(attempt);
+          // fix the signing set: every member not excluded that committed in time (at least t+1)
           const expected = ctx.members.filter((m) => !excluded.has(m));
           await until(() => expected.every((m) => mapOf(commits, attempt).has(m)), 'commitments');
           const got = [...mapOf(commits, attempt).entries()].filter(([m]) => !excluded.has(m)).sort(([a], [b]) => a - b);
@@ -158,19 +171,34 @@ export function createBatchSigning(ctx: SignerContext, batchId: Uint8Array, stat
             list: list.map((c) => ({ identifier: idOf(c.member), hiding: c.hiding, binding: c.binding })) as NonceCommitments[],
           });
           ctx.send('all', { type: 'signers', batchId, attempt, commitments: list });
-        } else {
-          ctx.send(ctx.coordinator, { type: 'commit', batchId, attempt, ...mine });
         }
-        if (!(await until(() => signerLists.has(attempt), 'signers'))) continue;
+        if (!(await until(() => signerLists.has(attempt), 'signers'))) {
+          if (isCoordinator || finalSignature !== undefined) continue;
+          break; // the coordinator never fixed a signing set: wait for a 'signed' below, then give up
+        }
         const { members, list } = signerLists.get(attempt) as { members: number[]; list: NonceCommitments[] };
-        // 3. sign if listed with *our* commitments
+        // sign only if listed with *our* commitments (a coordinator cannot make us sign twice with one nonce)
+        const nonce = nonces.get(attempt);
         const myEntry = list.find((c) => c.identifier === idOf(ctx.self));
-        if (myEntry !== undefined && equalBytes(myEntry.hiding, mine.hiding) && equalBytes(myEntry.binding, mine.binding)) {
+        if (nonce !== undefined && myEntry !== undefined && equalBytes(myEntry.hiding, nonce.commitments.hiding) && equalBytes(myEntry.binding, nonce.commitments.binding)) {
+          nonces.delete(attempt);
           const share = ed25519_FROST.signShare(ctx.secret, ctx.pub, nonce.nonces, list, statement);
-          mapOf(shares, attempt).set(ctx.self, share);
-          ctx.send('all', { type: 'share', batchId, attempt, share });
+          if (isCoordinator) mapOf(shares, attempt).set(ctx.self, share);
+          else {
+            ctx.send(ctx.coordinator, { type: 'share', batchId, attempt, share });
+            if (attempt + 1 < MAX_ATTEMPTS) commitFor(attempt + 1);
+          }
         }
-        if (!(await until(() => members.every((m) => mapOf(shares, attempt).has(m)), 'shares'))) continue;
+        if (!isCoordinator) {
+          // the coordinator aggregates and broadcasts; a retry shows up as the next signing set
+          await until(() => finalSignature !== undefined || signerLists.has(attempt + 1), 'signed');
+          continue;
+        }
+        if (!(await until(() => members.every((m) => mapOf(shares, attempt).has(m)), 'shares'))) {
+          ctx.logger.warn('signature shares missing', { missing: members.filter((m) => !mapOf(shares, attempt).has(m)).map(ctx.peerOf), attempt });
+          for (const m of members) if (!mapOf(shares, attempt).has(m)) excluded.add(m);
+          continue;
+        }
         const got = mapOf(shares, attempt);
         const byId = Object.fromEntries(members.map((m) => [idOf(m), got.get(m) as Uint8Array]));
         let signature: Uint8Array | undefined;
@@ -184,7 +212,7 @@ export function createBatchSigning(ctx: SignerContext, batchId: Uint8Array, stat
           ctx.send('all', { type: 'signed', batchId, signature });
           break;
         }
-        // 5. name the culprits and retry without them
+        // name the culprits and retry without them
         for (const m of members) {
           if (!ed25519_FROST.verifyShare(ctx.pub, list, statement, idOf(m), got.get(m) as Uint8Array)) excluded.add(m);
         }

@@ -226,7 +226,7 @@ export function createMpcEngine(options: MpcEngineOptions): MpcEngine {
         }
         ensureOpen();
         logger.debug('mpc evaluation started', { session: session.id, inputs: inputs.length, tuples: claim.start });
-        const result = await evaluateMimcOnline(ctx, { phase: 'eval', session: id, inbox: session }, claim.start, inputs, keyShare, powers);
+        const result = await evaluateMimcOnline(ctx, { phase: 'eval', session: id, inbox: session }, claim.position, inputs, keyShare, powers);
         logger.debug('mpc evaluation done', { session: session.id, suspects: result.suspects });
         return result;
       } finally {

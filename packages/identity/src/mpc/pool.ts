@@ -37,6 +37,13 @@ export interface PoolStats {
 export interface Claim {
   /** Index of the first claimed tuple (in preprocess call order). */
   readonly start: number;
+  /**
+   * The claim's position counted from the last {@link TuplePool.discardUnclaimed}
+   * (or creation): what members agree on, since a member that restarted and
+   * a member that discarded its pool at the same point of the call sequence
+   * have different absolute indices but equal positions.
+   */
+  readonly position: number;
   /** Number of claimed tuples. */
   readonly count: number;
   /**
@@ -74,6 +81,7 @@ export function createTuplePool(): TuplePool {
   const batches: Batch[] = [];
   let added = 0;
   let claimed = 0;
+  let base = 0; // `added` at the last discardUnclaimed
 
   const forget = (): void => {
     while (batches.length > 0 && (batches[0] as Batch).consumed === (batches[0] as Batch).count && (batches[0] as Batch).state !== 'preparing') {
@@ -116,6 +124,7 @@ export function createTuplePool(): TuplePool {
       const count = added - claimed;
       for (const b of batches) b.consumed += Math.max(0, b.start + b.count - Math.max(b.start, claimed));
       claimed = added;
+      base = added;
       for (const b of batches) if (b.consumed === b.count) b.powers = undefined;
       forget();
       return count;
@@ -134,6 +143,7 @@ export function createTuplePool(): TuplePool {
         .map((b) => ({ batch: b, from: Math.max(start, b.start) - b.start, to: Math.min(end, b.start + b.count) - b.start }));
       return {
         start,
+        position: start - base,
         count,
         async take() {
           await Promise.all(parts.map((part) => part.batch.done));
