@@ -1,0 +1,378 @@
+/**
+ * `createEventContract`: the organizer-controlled event contract and its
+ * F3B sealed-order market, as one deterministic {@link ReplicatedApp}.
+ * @module
+ */
+import {
+  CodecError,
+  bytesToHex,
+  clientIdOf,
+  hash,
+  silentLogger,
+  verifyRequest,
+  type ClientId,
+  type CryptoProvider,
+  type Digest,
+  type EventId,
+  type ExecuteContext,
+  type Logger,
+  type PreparedRequest,
+  type Random,
+  type ReplicatedApp,
+  type SignedRequest,
+} from '@admitone/core';
+import { decodeCredential, verifyCredential, type CommitteePublicInfo } from '@admitone/identity';
+import {
+  Tdh2Error,
+  decodeTdh2Ciphertext,
+  decodeTdh2DecryptionShare,
+  sealedOrderLabel,
+  tdh2CheckCiphertext,
+  tdh2VerifyShares,
+  type Tdh2Ciphertext,
+  type Tdh2DecryptionShare,
+  type Tdh2PublicKey,
+} from '../tdh2/index.js';
+import { cutoff, epochView, postShares, submitOrder, type CiphertextIndex, type OrderCommitteeConfig, type PreparedShares } from '../epoch/book.js';
+import { decodeContractOp, decodeContractQuery, encodeContractQueryResult, encodeContractResult } from './codec.js';
+import { accountView, applyBasic, eventView, statusReason, ticketView, type BasicOp, type PreparedCredential } from './ops.js';
+import { newOrder, snapshotOf, stateFromSnapshot, emptyState, type ContractState, type SealedOrder } from './state.js';
+import type { AccountView, ContractOp, ContractQueryResult, ContractResult, EpochView, EventView, SupplyView, TicketView } from './types.js';
+
+/** One member of the secret-management (order) committee. */
+export interface OrderCommitteeMember {
+  /** The member's TDH2 index (Shamir x-coordinate, as in `Tdh2KeyShare.index`). */
+  readonly index: bigint;
+  /** The 32-byte Ed25519 public key that signs the member's `postShares` requests. */
+  readonly requestKey: Uint8Array;
+}
+
+/** The secret-management committee that decrypts sealed orders. */
+export interface OrderCommittee {
+  /** The committee's TDH2 public key (`tdh2PublicKey` of its DKG output). */
+  readonly publicKey: Tdh2PublicKey;
+  /** Every member, with the key that signs its shares. */
+  readonly members: readonly OrderCommitteeMember[];
+}
+
+/** Options of {@link createEventContract}. */
+export interface EventContractOptions {
+  /** Verifies request signatures and credentials. */
+  readonly crypto: CryptoProvider;
+  /** The identity committee whose event credentials `buyPrimary` and `register` accept. */
+  readonly identityCommittee: CommitteePublicInfo;
+  /**
+   * Public keys allowed to `deposit` (payment gateways): money enters the
+   * ledger only through them, and leaves only through `withdraw`.
+   */
+  readonly fundingKeys: readonly Uint8Array[];
+  /** The order committee; without it, sealed-order operations are rejected with `no_committee`. */
+  readonly orderCommittee?: OrderCommittee;
+  /**
+   * Coefficients for batch verification of decryption shares. They must be
+   * unpredictable to share makers: inject `systemRandom()` in production. A
+   * verdict never depends on them except with probability 2^-128, so replicas
+   * agree.
+   */
+  readonly random: Random;
+  /** Structured logs (epoch settlements). Never receives secrets. */
+  readonly logger?: Logger;
+}
+
+/** A request after the contract's stateless checks. */
+export interface PreparedContractRequest extends PreparedRequest {
+  /** The decoded operation, or `undefined` when the op bytes are malformed. */
+  readonly op: ContractOp | undefined;
+  /** For `buyPrimary` / `register`: the decoded credential and its signature check. */
+  readonly credential: PreparedCredential | undefined;
+  /** For `submitSealedOrder`: the ciphertext when it decodes and passes the TDH2 validity check for its label. */
+  readonly sealed: PreparedSealedOrder | undefined;
+  /** For `postShares`: the decoded shares and, when `prepare` could, their batch-verification verdicts. */
+  readonly shares: PreparedShares | undefined;
+}
+
+/** A submitted ciphertext that decoded and passed the TDH2 validity check for its label. */
+export interface PreparedSealedOrder {
+  /** The decoded ciphertext. */
+  readonly ciphertext: Tdh2Ciphertext;
+  /** Its encoding, as submitted. */
+  readonly bytes: Uint8Array;
+}
+
+/** The event contract app. */
+export interface EventContract extends ReplicatedApp<PreparedContractRequest> {
+  /** An account's money (zeros when unknown). */
+  getAccount(account: ClientId | Uint8Array): AccountView;
+  /** An event, or `undefined`. */
+  getEvent(eventId: EventId): EventView | undefined;
+  /** A ticket, or `undefined`. */
+  getTicket(eventId: EventId, serial: number): TicketView | undefined;
+  /** A sealed-order epoch, or `undefined` for an unknown event. */
+  getEpoch(eventId: EventId, epoch: number): EpochView | undefined;
+  /** Money totals (the conservation law's two sides). */
+  supply(): SupplyView;
+  /**
+   * The sealed orders of an unsettled epoch in position order (ciphertexts
+   * are public; their contents are not): what committee members compute
+   * shares for. Empty for an unknown, empty or finished epoch.
+   */
+  getOrders(eventId: EventId, epoch: number): readonly SealedOrderView[];
+}
+
+/** A sealed order as committed (still encrypted). */
+export interface SealedOrderView {
+  /** Position in the epoch. */
+  readonly position: number;
+  /** The submitting account. */
+  readonly submitter: ClientId;
+  /** The encoded TDH2 ciphertext. */
+  readonly ciphertext: Uint8Array;
+  /** Its id (`tdh2CiphertextId`). */
+  readonly ciphertextId: Uint8Array;
+}
+
+/**
+ * Creates an empty event contract.
+ *
+ * @example
+ * ```ts
+ * const contract = createEventContract({ crypto, identityCommittee, fundingKeys: [gatewayKey], orderCommittee, random: systemRandom() });
+ * const req = await signRequest(crypto, organizerSecret, { requestSeq: 1, op: encodeContractOp({ type: 'createEvent', eventId, policy }) });
+ * const result = decodeContractResult(contract.execute(await contract.prepare(req), { seq: 1, timestamp: Date.now() }));
+ * ```
+ */
+export function createEventContract(options: EventContractOptions): EventContract {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const { crypto, identityCommittee, random } = options;
+  if (typeof crypto?.verify !== 'function') throw new TypeError('options.crypto must be a CryptoProvider');
+  if (typeof random?.bytes !== 'function') throw new TypeError('options.random must be a Random');
+  if (typeof identityCommittee?.committeeId !== 'string' || !(identityCommittee.groupPublicKey instanceof Uint8Array) || identityCommittee.groupPublicKey.length !== 32) {
+    throw new TypeError('options.identityCommittee must be { committeeId: string, groupPublicKey: 32 bytes }');
+  }
+  if (!Array.isArray(options.fundingKeys)) throw new TypeError('options.fundingKeys must be an array of 32-byte keys');
+  const logger = (options.logger ?? silentLogger()).child({ app: 'event-contract' });
+  const funders = new Set<ClientId>(options.fundingKeys.map((k) => clientIdOf(k)));
+  const committee: OrderCommitteeConfig | undefined =
+    options.orderCommittee === undefined
+      ? undefined
+      : {
+          publicKey: options.orderCommittee.publicKey,
+          members: new Map(options.orderCommittee.members.map((m) => [clientIdOf(m.requestKey), m.index])),
+        };
+  if (committee !== undefined) {
+    for (const index of committee.members.values()) {
+      if (!committee.publicKey.verificationKeys.has(index)) throw new RangeError('orderCommittee.members names an index without a verification key');
+    }
+    if (committee.members.size !== options.orderCommittee?.members.length) throw new RangeError('orderCommittee.members must have distinct request keys');
+  }
+  const minShares = committee?.publicKey.minShares ?? 1;
+
+  let state: ContractState = emptyState();
+  let cachedDigest: Digest | undefined;
+
+  // Content-addressed: ciphertext id → ciphertext, for the orders in the state. `prepare` reads it to
+  // batch-verify shares; a hit is exactly the ciphertext the id names, so it never changes a verdict.
+  const ciphertexts = new Map<string, { ciphertext: Tdh2Ciphertext; refs: number }>();
+  const index: CiphertextIndex = {
+    add(order) {
+      const entry = ciphertexts.get(order.idHex);
+      if (entry === undefined) ciphertexts.set(order.idHex, { ciphertext: order.ciphertext, refs: 1 });
+      else entry.refs++;
+    },
+    remove(order) {
+      const entry = ciphertexts.get(order.idHex);
+      if (entry === undefined) return;
+      if (--entry.refs === 0) ciphertexts.delete(order.idHex);
+    },
+  };
+  const reindex = () => {
+    ciphertexts.clear();
+    for (const e of state.events.values()) for (const p of e.pending.values()) for (const o of p.orders) index.add(o);
+  };
+
+  async function prepareCredential(bytes: Uint8Array): Promise<PreparedCredential> {
+    let credential;
+    try {
+      credential = decodeCredential(bytes);
+    } catch (err) {
+      if (err instanceof CodecError) return { credential: undefined, valid: false };
+      throw err;
+    }
+    if (credential.kind !== 'event') return { credential: undefined, valid: false };
+    return { credential, valid: await verifyCredential(crypto, identityCommittee, credential) };
+  }
+
+  function prepareSealed(op: Extract<ContractOp, { type: 'submitSealedOrder' }>): PreparedContractRequest['sealed'] {
+    if (committee === undefined) return undefined;
+    try {
+      const ciphertext = decodeTdh2Ciphertext(op.ciphertext);
+      return tdh2CheckCiphertext(committee.publicKey, ciphertext, sealedOrderLabel(op.eventId, op.epoch)) ? { ciphertext, bytes: op.ciphertext } : undefined;
+    } catch (err) {
+      if (err instanceof Tdh2Error) return undefined;
+      throw err;
+    }
+  }
+
+  function prepareShares(op: Extract<ContractOp, { type: 'postShares' }>, actor: ClientId): PreparedShares | undefined {
+    if (committee === undefined || !committee.members.has(actor)) return undefined;
+    let shares: Tdh2DecryptionShare[];
+    try {
+      shares = op.shares.map((s) => decodeTdh2DecryptionShare(s.share));
+    } catch (err) {
+      if (err instanceof Tdh2Error) return { shares: undefined, verdicts: undefined };
+      throw err;
+    }
+    const cts = op.shares.map((s) => ciphertexts.get(bytesToHex(s.ciphertextId))?.ciphertext);
+    if (cts.some((c) => c === undefined)) return { shares, verdicts: undefined };
+    const items = shares.map((share, k) => ({ ciphertext: cts[k] as Tdh2Ciphertext, share }));
+    const bad = new Set(tdh2VerifyShares(committee.publicKey, items, random).invalid);
+    return { shares, verdicts: shares.map((_, k) => !bad.has(k)) };
+  }
+
+  function apply(prepared: PreparedContractRequest, op: ContractOp, actor: ClientId, ctx: ExecuteContext): ContractResult {
+    if (op.type !== 'submitSealedOrder' && op.type !== 'cutoff' && op.type !== 'postShares') {
+      return applyBasic(state, op as BasicOp, actor, ctx, prepared.credential, funders, index);
+    }
+    if (committee === undefined) return { status: 'rejected', reason: 'no_committee' };
+    const member = committee.members.get(actor);
+    if (op.type === 'postShares' && member === undefined) return { status: 'rejected', reason: 'not_authorized' };
+    const e = state.events.get(op.eventId);
+    if (e === undefined) return { status: 'rejected', reason: 'not_found' };
+    const closed = statusReason(e);
+    if (closed !== undefined) return { status: 'rejected', reason: closed };
+    const before = e.settledThrough;
+    let result: ContractResult;
+    switch (op.type) {
+      case 'submitSealedOrder': {
+        const order: SealedOrder | undefined = prepared.sealed === undefined ? undefined : newOrder(actor, prepared.sealed.ciphertext, prepared.sealed.bytes);
+        result = submitOrder(state, e, op.epoch, order, committee, index, ctx);
+        break;
+      }
+      case 'cutoff':
+        result = cutoff(state, e, committee, index, ctx);
+        break;
+      case 'postShares':
+        result = postShares(state, e, op, member as bigint, prepared.shares ?? { shares: undefined, verdicts: undefined }, committee, index, random, ctx);
+        break;
+    }
+    if (e.settledThrough > before) logger.info('sealed-order epochs settled', { eventId: e.id, from: before, to: e.settledThrough, seq: ctx.seq });
+    return result;
+  }
+
+  function query(bytes: Uint8Array): Uint8Array {
+    let q;
+    try {
+      q = decodeContractQuery(bytes);
+    } catch (err) {
+      if (err instanceof CodecError) return encodeContractQueryResult({ status: 'rejected', reason: 'malformed' });
+      throw err;
+    }
+    const notFound: ContractQueryResult = { status: 'rejected', reason: 'not_found' };
+    switch (q.type) {
+      case 'account':
+        return encodeContractQueryResult({ status: 'ok', account: app.getAccount(q.account) });
+      case 'event': {
+        const e = app.getEvent(q.eventId);
+        return encodeContractQueryResult(e === undefined ? notFound : { status: 'ok', event: e });
+      }
+      case 'ticket': {
+        const t = app.getTicket(q.eventId, q.serial);
+        return encodeContractQueryResult(t === undefined ? notFound : { status: 'ok', ticket: t });
+      }
+      case 'epoch': {
+        const v = app.getEpoch(q.eventId, q.epoch);
+        return encodeContractQueryResult(v === undefined ? notFound : { status: 'ok', epoch: v });
+      }
+      case 'supply':
+        return encodeContractQueryResult({ status: 'ok', supply: app.supply() });
+    }
+  }
+
+  const app: EventContract = {
+    name: 'event-contract',
+
+    async prepare(request: SignedRequest): Promise<PreparedContractRequest> {
+      const authentic = await verifyRequest(crypto, request);
+      let op: ContractOp | undefined;
+      try {
+        op = decodeContractOp(request.op);
+      } catch (err) {
+        if (!(err instanceof CodecError)) throw err;
+        op = undefined;
+      }
+      let credential: PreparedCredential | undefined;
+      let sealed: PreparedContractRequest['sealed'];
+      let shares: PreparedShares | undefined;
+      // expensive checks only for authentic requests: a forged one is rejected before they matter
+      if (authentic && op !== undefined) {
+        if (op.type === 'buyPrimary' || op.type === 'register') credential = await prepareCredential(op.credential);
+        else if (op.type === 'submitSealedOrder') sealed = prepareSealed(op);
+        else if (op.type === 'postShares') shares = prepareShares(op, request.clientId);
+      }
+      return { request, authentic, op, credential, sealed, shares };
+    },
+
+    execute(prepared: PreparedContractRequest, ctx: ExecuteContext): Uint8Array {
+      const { request } = prepared;
+      // 1. validity: a forged request never touches state, not even the replay window
+      if (!prepared.authentic) return encodeContractResult({ status: 'rejected', reason: 'invalid_signature' });
+      if (request.readOnly === true) return encodeContractResult({ status: 'rejected', reason: 'malformed' });
+      // 2. duplication
+      if (!state.replay.isFresh(request.clientId, request.requestSeq)) return encodeContractResult({ status: 'rejected', reason: 'replayed' });
+      state.replay.record(request.clientId, request.requestSeq);
+      cachedDigest = undefined;
+      // 3. the operation (a malformed op still consumes its request number)
+      if (prepared.op === undefined) return encodeContractResult({ status: 'rejected', reason: 'malformed' });
+      return encodeContractResult(apply(prepared, prepared.op, request.clientId, ctx));
+    },
+
+    query,
+
+    snapshot(): Uint8Array {
+      return snapshotOf(state);
+    },
+
+    restore(snapshot: Uint8Array): void {
+      const next = stateFromSnapshot(snapshot, minShares);
+      state = next;
+      cachedDigest = undefined;
+      reindex();
+    },
+
+    digest(): Digest {
+      cachedDigest ??= hash(snapshotOf(state));
+      return cachedDigest;
+    },
+
+    getAccount(account) {
+      return accountView(state, typeof account === 'string' ? account : clientIdOf(account));
+    },
+    getEvent(eventId) {
+      const e = state.events.get(eventId);
+      return e === undefined ? undefined : eventView(e);
+    },
+    getTicket(eventId, serial) {
+      const e = state.events.get(eventId);
+      const t = e?.tickets[serial - 1];
+      return e === undefined || t === undefined || serial < 1 ? undefined : ticketView(e, serial, t);
+    },
+    getEpoch(eventId, epoch) {
+      const e = state.events.get(eventId);
+      return e === undefined ? undefined : epochView(e, epoch);
+    },
+    supply() {
+      let balances = 0n;
+      let escrow = 0n;
+      for (const a of state.accounts.values()) {
+        balances += a.balance;
+        escrow += a.escrow;
+      }
+      return { deposited: state.deposited, withdrawn: state.withdrawn, balances, escrow };
+    },
+    getOrders(eventId, epoch) {
+      const p = state.events.get(eventId)?.pending.get(epoch);
+      return p === undefined ? [] : p.orders.map((o, position) => ({ position, submitter: o.submitter, ciphertext: o.bytes, ciphertextId: o.id }));
+    },
+  };
+  return app;
+}

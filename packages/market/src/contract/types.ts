@@ -1,0 +1,577 @@
+/**
+ * The `EventContract`'s public vocabulary: event policies, operations,
+ * results, closed rejection reasons and read-only views.
+ *
+ * Money is always a `bigint` of integer minor units (cents). Tickets are
+ * named by `(eventId, serial)`: serials run 1, 2, 3, … in issue order inside
+ * their event, so all state is namespaced by event id.
+ * @module
+ */
+import type { ClientId, EventId } from '@admitone/core';
+
+/** A half-open time window `[start, end)` in ms since the epoch, compared with the slot's agreed timestamp. */
+export interface TimeWindow {
+  /** First instant inside the window. */
+  readonly start: number;
+  /** First instant after the window (`end > start`). */
+  readonly end: number;
+}
+
+/**
+ * The resale price cap: a percentage of the face price (`percent: 110` allows
+ * resale up to 110 % of face, rounded down) or an absolute amount.
+ */
+export type ResaleCap =
+  | {
+      /** Discriminator. */
+      readonly kind: 'percent';
+      /** The cap as a percentage of the face price (0 … 100 000). */
+      readonly percent: number;
+    }
+  | {
+      /** Discriminator. */
+      readonly kind: 'absolute';
+      /** The cap in minor units. */
+      readonly amount: bigint;
+    };
+
+/**
+ * Where sealed-order epochs are cut off. Epochs form a fixed grid so that a
+ * client can tell which epoch its order is for: with `seq`, epoch `e` holds
+ * the consensus slots `[s0 + e·length, s0 + (e+1)·length)` where `s0` is the
+ * slot that created the event; with `time`, it holds the timestamps
+ * `[resale.start + e·lengthMs, resale.start + (e+1)·lengthMs)`. The cutoff of
+ * an epoch is committed by the first epoch operation of the event
+ * (`submitSealedOrder`, `cutoff`, `postShares`) executed past its end.
+ */
+export type EpochSchedule =
+  | {
+      /** Discriminator: cut off by consensus sequence number. */
+      readonly kind: 'seq';
+      /** Slots per epoch (≥ 1). */
+      readonly length: number;
+    }
+  | {
+      /** Discriminator: cut off by the slots' agreed timestamps. */
+      readonly kind: 'time';
+      /** Milliseconds per epoch (≥ 1). */
+      readonly lengthMs: number;
+    };
+
+/** An event's rules, fixed at `createEvent` and enforced by every replica. */
+export interface EventPolicy {
+  /** How many tickets exist (1 … {@link MAX_CAPACITY}). */
+  readonly capacity: number;
+  /** Face price per ticket, in minor units (≥ 0; 0 for free events). */
+  readonly facePrice: bigint;
+  /** When `buyPrimary` is open. */
+  readonly sale: TimeWindow;
+  /** When listings and sealed orders are accepted. */
+  readonly resale: TimeWindow;
+  /** The highest resale price. */
+  readonly resaleCap: ResaleCap;
+  /** The organizer's royalty on every resale, in basis points (0 … 10 000), rounded down. */
+  readonly royaltyBps: number;
+  /** The most tickets one person (one event tag) may hold at once. */
+  readonly perPersonCap: number;
+  /** Whether holders may `transfer` (gift) tickets. Resale goes through the market either way. */
+  readonly transferable: boolean;
+  /** The sealed-order epoch grid. */
+  readonly epochs: EpochSchedule;
+  /** The most sealed orders one account may submit per epoch (1 … {@link MAX_ORDERS_PER_EPOCH}). */
+  readonly maxOrdersPerAccount: number;
+}
+
+/** Largest event capacity. */
+export const MAX_CAPACITY = 1_000_000;
+/** Most sealed orders one epoch of one event holds. */
+export const MAX_ORDERS_PER_EPOCH = 4096;
+/** Most decryption shares one `postShares` operation carries (keeps the op under `MAX_OP_BYTES`). */
+export const MAX_SHARES_PER_OP = 256;
+
+/** Money enters the ledger: a funding key credits `amount` to `account`. */
+export interface DepositOp {
+  /** Discriminator. */
+  readonly type: 'deposit';
+  /** The credited account's 32-byte Ed25519 public key. */
+  readonly account: Uint8Array;
+  /** Minor units, 1 … `MAX_AMOUNT`. */
+  readonly amount: bigint;
+}
+
+/** Money leaves the ledger: the signer takes `amount` out of its balance. */
+export interface WithdrawOp {
+  /** Discriminator. */
+  readonly type: 'withdraw';
+  /** Minor units, 1 … the signer's balance. */
+  readonly amount: bigint;
+}
+
+/** The signer creates an event and becomes its organizer. */
+export interface CreateEventOp {
+  /** Discriminator. */
+  readonly type: 'createEvent';
+  /** The new event's id (unique on the ledger). */
+  readonly eventId: EventId;
+  /** Its rules. */
+  readonly policy: EventPolicy;
+}
+
+/** The signer buys tickets at face price, presenting its event credential. */
+export interface BuyPrimaryOp {
+  /** Discriminator. */
+  readonly type: 'buyPrimary';
+  /** The event. */
+  readonly eventId: EventId;
+  /** How many tickets (≥ 1). */
+  readonly quantity: number;
+  /** The signer's event credential for this event (`encodeCredential` from `@admitone/identity`). */
+  readonly credential: Uint8Array;
+}
+
+/** The signer registers its event credential without buying (to receive transfers or bid in the market). */
+export interface RegisterOp {
+  /** Discriminator. */
+  readonly type: 'register';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The signer's encoded event credential for this event. */
+  readonly credential: Uint8Array;
+}
+
+/** The holder lists a ticket publicly; it is locked until sold or the listing is cancelled. */
+export interface ListForResaleOp {
+  /** Discriminator. */
+  readonly type: 'listForResale';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+  /** Asking price in minor units (1 … the resale cap). */
+  readonly price: bigint;
+}
+
+/** The holder withdraws its listing (not while the listing is frozen into a closed epoch). */
+export interface CancelListingOp {
+  /** Discriminator. */
+  readonly type: 'cancelListing';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+}
+
+/** The holder gives a ticket to another registered holder key; the ticket is re-issued. */
+export interface TransferOp {
+  /** Discriminator. */
+  readonly type: 'transfer';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+  /** The recipient's 32-byte Ed25519 public key (registered for the event). */
+  readonly to: Uint8Array;
+}
+
+/** The organizer refunds one ticket: every sale of it is unwound. */
+export interface RefundOp {
+  /** Discriminator. */
+  readonly type: 'refund';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+}
+
+/** The organizer cancels the event: every ticket is refunded and pending epochs are void. */
+export interface CancelEventOp {
+  /** Discriminator. */
+  readonly type: 'cancelEvent';
+  /** The event. */
+  readonly eventId: EventId;
+}
+
+/** The organizer completes the event after its windows: escrow is released to balances. */
+export interface CompleteEventOp {
+  /** Discriminator. */
+  readonly type: 'completeEvent';
+  /** The event. */
+  readonly eventId: EventId;
+}
+
+/** The signer submits a TDH2-sealed order (see `sealOrder`). */
+export interface SubmitSealedOrderOp {
+  /** Discriminator. */
+  readonly type: 'submitSealedOrder';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The epoch the ciphertext is labelled for: the current one or the next. */
+  readonly epoch: number;
+  /** The encoded TDH2 ciphertext (`encodeTdh2Ciphertext`). */
+  readonly ciphertext: Uint8Array;
+}
+
+/** Anyone commits the cutoff of every epoch of the event whose end has passed. */
+export interface CutoffOp {
+  /** Discriminator. */
+  readonly type: 'cutoff';
+  /** The event. */
+  readonly eventId: EventId;
+}
+
+/** One decryption share in a {@link PostSharesOp}. */
+export interface SharePost {
+  /** The id of the ciphertext it decrypts (`tdh2CiphertextId`). */
+  readonly ciphertextId: Uint8Array;
+  /** The encoded share (`encodeTdh2DecryptionShare`). */
+  readonly share: Uint8Array;
+}
+
+/**
+ * A committee member posts decryption shares for the orders at positions
+ * `from, from + 1, …` of a closed epoch (see `createShareMaker`).
+ */
+export interface PostSharesOp {
+  /** Discriminator. */
+  readonly type: 'postShares';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The closed epoch. */
+  readonly epoch: number;
+  /** Position of the first share's order. */
+  readonly from: number;
+  /** 1 … {@link MAX_SHARES_PER_OP} shares, one per consecutive order. */
+  readonly shares: readonly SharePost[];
+}
+
+/** Operations of the contract. Each is the `op` of a request signed by its actor. */
+export type ContractOp =
+  | DepositOp
+  | WithdrawOp
+  | CreateEventOp
+  | BuyPrimaryOp
+  | RegisterOp
+  | ListForResaleOp
+  | CancelListingOp
+  | TransferOp
+  | RefundOp
+  | CancelEventOp
+  | CompleteEventOp
+  | SubmitSealedOrderOp
+  | CutoffOp
+  | PostSharesOp;
+
+/** The kinds of {@link ContractOp}. */
+export type ContractOpType = ContractOp['type'];
+
+/** The closed set of rejection reasons. A rejection is a result and changes nothing (but the request number). */
+export const CONTRACT_REJECTIONS = [
+  'malformed',
+  'invalid_signature',
+  'replayed',
+  'not_authorized',
+  'invalid_amount',
+  'invalid_quantity',
+  'insufficient_funds',
+  'invalid_policy',
+  'already_exists',
+  'not_found',
+  'not_organizer',
+  'event_cancelled',
+  'event_completed',
+  'window_closed',
+  'sold_out',
+  'cap_per_person',
+  'invalid_credential',
+  'credential_expired',
+  'wrong_event',
+  'not_credential_holder',
+  'credential_mismatch',
+  'not_registered',
+  'not_holder',
+  'same_holder',
+  'not_transferable',
+  'ticket_listed',
+  'not_listed',
+  'above_cap',
+  'ticket_refunded',
+  'locked_in_epoch',
+  'too_early',
+  'no_committee',
+  'invalid_ciphertext',
+  'wrong_epoch',
+  'epoch_closed',
+  'duplicate_order',
+  'too_many_orders',
+  'epoch_open',
+  'epoch_settled',
+  'unknown_order',
+  'invalid_share',
+] as const;
+/** Why an operation was rejected. */
+export type ContractRejection = (typeof CONTRACT_REJECTIONS)[number];
+
+/** A ticket's lifecycle on the contract. */
+export type TicketStatus = 'active' | 'refunded';
+
+/** The public view of a ticket. */
+export interface TicketView {
+  /** The event. */
+  readonly eventId: EventId;
+  /** 1-based serial inside the event. */
+  readonly serial: number;
+  /** Hex of the holder's Ed25519 key; changes, with `version`, on every ownership change. */
+  readonly holder: ClientId;
+  /** 1 at issue, +1 on every ownership change, so an old copy of the ticket stops working at the gate. */
+  readonly version: number;
+  /** Active, or refunded (void at the gate). */
+  readonly status: TicketStatus;
+  /** What the current holder paid for it (0 for a gift). */
+  readonly paid: bigint;
+  /** The public listing price, when listed. */
+  readonly listing?: bigint;
+}
+
+/** An account's money. */
+export interface AccountView {
+  /** Hex of the account's Ed25519 key. */
+  readonly account: ClientId;
+  /** Spendable and withdrawable. */
+  readonly balance: bigint;
+  /** Held for events that have not completed (sale proceeds, royalties); released by `completeEvent`. */
+  readonly escrow: bigint;
+}
+
+/** An event's lifecycle. */
+export type EventStatus = 'open' | 'cancelled' | 'completed';
+
+/** The public view of an event. */
+export interface EventView {
+  /** The event. */
+  readonly eventId: EventId;
+  /** Hex of the organizer's key (the signer of `createEvent`). */
+  readonly organizer: ClientId;
+  /** Its rules. */
+  readonly policy: EventPolicy;
+  /** Open, cancelled or completed. */
+  readonly status: EventStatus;
+  /** The consensus slot that created the event (origin of a `seq` epoch grid). */
+  readonly createdSeq: number;
+  /** Tickets issued so far (serials 1 … issued). */
+  readonly issued: number;
+  /** Tickets refunded so far. */
+  readonly refunded: number;
+  /** Every epoch below this has had its cutoff committed. */
+  readonly cutoffThrough: number;
+  /** Every epoch below this is settled (or was void). */
+  readonly settledThrough: number;
+}
+
+/** What became of one sealed order at settlement. */
+export type OrderStatus = 'filled' | 'partial' | 'unmatched' | 'dropped';
+
+/**
+ * Why a decrypted order was dropped (or, for `partial`, why it stopped): a
+ * closed set, recorded in the epoch's outcome.
+ */
+export const ORDER_DROP_REASONS = [
+  'undecryptable',
+  'malformed_order',
+  'wrong_submitter',
+  'invalid_amount',
+  'invalid_quantity',
+  'above_cap',
+  'not_holder',
+  'ticket_listed',
+  'duplicate_ask',
+  'cap_per_person',
+  'insufficient_funds',
+] as const;
+/** A reason from {@link ORDER_DROP_REASONS}. */
+export type OrderDropReason = (typeof ORDER_DROP_REASONS)[number];
+
+/** One sealed order's outcome, in submission order. */
+export interface OrderOutcome {
+  /** Position in the epoch (consensus order of submission). */
+  readonly position: number;
+  /** The account that submitted it. */
+  readonly submitter: ClientId;
+  /** The ciphertext id (`tdh2CiphertextId` of the sealed order). */
+  readonly ciphertextId: Uint8Array;
+  /** The order's side, once decrypted and decoded. */
+  readonly side?: 'bid' | 'ask';
+  /** Filled, partly filled, unmatched, or dropped with a reason. */
+  readonly status: OrderStatus;
+  /** Tickets bought (bid) or sold (ask). */
+  readonly filled: number;
+  /** Why it was dropped, or why a partial fill stopped. */
+  readonly reason?: OrderDropReason;
+}
+
+/** One resale executed at settlement. */
+export interface TradeView {
+  /** The ticket sold. */
+  readonly serial: number;
+  /** Its holder before the trade. */
+  readonly seller: ClientId;
+  /** Its holder after the trade. */
+  readonly buyer: ClientId;
+  /** What the buyer paid (the ask's price). */
+  readonly price: bigint;
+  /** The organizer's royalty out of `price`; the seller's escrow got `price − royalty`. */
+  readonly royalty: bigint;
+  /** The re-issued ticket's version. */
+  readonly version: number;
+  /** Whether the ask was a public listing (else a sealed ask). */
+  readonly listing: boolean;
+}
+
+/** An epoch's lifecycle: collecting orders, closed and awaiting shares, settled, or void (event cancelled/completed first). */
+export type EpochStatus = 'open' | 'closed' | 'settled' | 'void';
+
+/** The public view of a sealed-order epoch. Orders stay opaque until it is settled. */
+export interface EpochView {
+  /** The event. */
+  readonly eventId: EventId;
+  /** The epoch number on the event's grid. */
+  readonly epoch: number;
+  /** Open, closed (awaiting shares), settled or void. */
+  readonly status: EpochStatus;
+  /** Sealed orders submitted. */
+  readonly orders: number;
+  /** Orders that already have t + 1 valid decryption shares. */
+  readonly decryptable: number;
+  /** The slot that committed the cutoff. */
+  readonly closedAtSeq?: number;
+  /** The slot that settled it. */
+  readonly settledAtSeq?: number;
+  /** The shuffle seed (known only after the reveal). */
+  readonly seed?: Uint8Array;
+  /** Per-order outcomes, once settled. */
+  readonly outcomes?: readonly OrderOutcome[];
+  /** Executed trades, once settled, in execution order. */
+  readonly trades?: readonly TradeView[];
+}
+
+/** Where an accepted sealed order went. */
+export interface OrderReceipt {
+  /** The epoch that holds the order. */
+  readonly epoch: number;
+  /** Its position in that epoch. */
+  readonly position: number;
+  /** The ciphertext id (what a member's share names). */
+  readonly ciphertextId: Uint8Array;
+}
+
+/** Money totals: the conservation law is `balances + escrow = deposited − withdrawn`. */
+export interface SupplyView {
+  /** Everything ever deposited. */
+  readonly deposited: bigint;
+  /** Everything ever withdrawn. */
+  readonly withdrawn: bigint;
+  /** The sum of all balances. */
+  readonly balances: bigint;
+  /** The sum of all escrow. */
+  readonly escrow: bigint;
+}
+
+/** A rejected operation: nothing changed but the signer's request number. */
+export interface ContractRejected {
+  /** Discriminator. */
+  readonly status: 'rejected';
+  /** Why. */
+  readonly reason: ContractRejection;
+}
+
+/** An applied operation, with the views it touched. */
+export interface ContractApplied {
+  /** Discriminator. */
+  readonly status: 'ok';
+  /** The account that paid or was paid (deposit, withdraw, buyPrimary). */
+  readonly account?: AccountView;
+  /** The event (createEvent, cancelEvent, completeEvent). */
+  readonly event?: EventView;
+  /** Tickets issued or changed. */
+  readonly tickets?: readonly TicketView[];
+  /** Where a sealed order went (submitSealedOrder). */
+  readonly order?: OrderReceipt;
+  /** Epochs closed, touched or settled by the operation (summaries: query an epoch for its outcomes and trades). */
+  readonly epochs?: readonly EpochView[];
+}
+
+/** The result of executing an operation. */
+export type ContractResult = ContractRejected | ContractApplied;
+
+/** Read-only queries (`request.readOnly`). */
+export type ContractQuery =
+  | {
+      /** Discriminator. */
+      readonly type: 'account';
+      /** The account's 32-byte key. */
+      readonly account: Uint8Array;
+    }
+  | {
+      /** Discriminator. */
+      readonly type: 'event';
+      /** The event. */
+      readonly eventId: EventId;
+    }
+  | {
+      /** Discriminator. */
+      readonly type: 'ticket';
+      /** The event. */
+      readonly eventId: EventId;
+      /** The ticket's serial. */
+      readonly serial: number;
+    }
+  | {
+      /** Discriminator. */
+      readonly type: 'epoch';
+      /** The event. */
+      readonly eventId: EventId;
+      /** The epoch number. */
+      readonly epoch: number;
+    }
+  | {
+      /** Discriminator. */
+      readonly type: 'supply';
+    };
+
+/** Answers to {@link ContractQuery}. */
+export type ContractQueryResult =
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The account asked for (zeros when unknown). */
+      readonly account: AccountView;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The event asked for. */
+      readonly event: EventView;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The ticket asked for. */
+      readonly ticket: TicketView;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The epoch asked for, with outcomes and trades once settled. */
+      readonly epoch: EpochView;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The money totals. */
+      readonly supply: SupplyView;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'rejected';
+      /** Unknown event/ticket, or an undecodable query. */
+      readonly reason: 'not_found' | 'malformed';
+    };

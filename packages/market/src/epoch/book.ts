@@ -1,0 +1,255 @@
+/**
+ * The sealed-order epoch machine of one event: accepting ciphertexts while an
+ * epoch is open, committing cutoffs, taking decryption shares for exactly the
+ * orders of closed epochs, and settling epochs in order once every order has
+ * t + 1 valid shares.
+ *
+ * Every function validates first and mutates only on success, so a rejected
+ * operation changes nothing.
+ * @module
+ */
+import { invariant, type ClientId, type ExecuteContext, type Random } from '@admitone/core';
+import { tdh2VerifyShares, type Tdh2DecryptionShare, type Tdh2PublicKey } from '../tdh2/index.js';
+import { epochAt, inWindow } from '../contract/policy.js';
+import { addOrder, orderKey, type ContractState, type EpochRecord, type EventState, type PendingEpoch, type SealedOrder } from '../contract/state.js';
+import { MAX_ORDERS_PER_EPOCH, type ContractRejection, type ContractResult, type EpochView } from '../contract/types.js';
+import { settleEpoch } from './settle.js';
+
+/** The secret-management committee as the contract sees it. */
+export interface OrderCommitteeConfig {
+  /** The committee's TDH2 public key (from its DKG). */
+  readonly publicKey: Tdh2PublicKey;
+  /** Member index (Shamir x) by the client id of the key that signs its `postShares` requests. */
+  readonly members: ReadonlyMap<ClientId, bigint>;
+}
+
+/** Where ciphertexts of live orders are indexed by id (for share verification in `prepare`). */
+export interface CiphertextIndex {
+  add(order: SealedOrder): void;
+  remove(order: SealedOrder): void;
+}
+
+/**
+ * The epoch an operation executed at `ctx` falls in: the grid's epoch, but
+ * never one whose cutoff is already committed (slot timestamps come from the
+ * ordering protocol and need not be monotonic).
+ */
+export function currentEpoch(e: EventState, ctx: ExecuteContext): number {
+  return Math.max(epochAt(e.policy, e.createdSeq, ctx), e.cutoffThrough);
+}
+
+/** An epoch view without per-order details, for operation results (query the epoch for them). */
+function summary(v: EpochView): EpochView {
+  const { outcomes: _outcomes, trades: _trades, ...rest } = v;
+  return rest;
+}
+
+/** `submitSealedOrder`: `order` was decoded and passed the validity check for its label (in `prepare`). */
+export function submitOrder(
+  s: ContractState,
+  e: EventState,
+  epoch: number,
+  order: SealedOrder | undefined,
+  committee: OrderCommitteeConfig,
+  index: CiphertextIndex,
+  ctx: ExecuteContext,
+): ContractResult {
+  if (!inWindow(e.policy.resale, ctx.timestamp)) return reject('window_closed');
+  if (order === undefined) return reject('invalid_ciphertext');
+  // only people with an event credential trade (and spam costs a credential)
+  if (!e.holders.has(order.submitter)) return reject('not_registered');
+  const now = currentEpoch(e, ctx);
+  if (epoch < now) return reject('epoch_closed');
+  if (epoch > now + 1) return reject('wrong_epoch');
+  const p = e.pending.get(epoch);
+  if (p !== undefined) {
+    if (p.keys.has(orderKey(order.idHex, order.submitter))) return reject('duplicate_order');
+    if ((p.perAccount.get(order.submitter) ?? 0) >= e.policy.maxOrdersPerAccount || p.orders.length >= MAX_ORDERS_PER_EPOCH) return reject('too_many_orders');
+  }
+  const closed = commitCutoffs(e, ctx);
+  let book = p;
+  if (book === undefined) {
+    book = { epoch, orders: [], keys: new Set(), perAccount: new Map(), closedAtSeq: undefined, frozen: undefined, decryptable: 0 };
+    e.pending.set(epoch, book);
+  }
+  addOrder(book, order);
+  index.add(order);
+  const settled = trySettle(s, e, committee, index, ctx);
+  const epochs = [...closed, ...settled].map((n) => summary(epochView(e, n)));
+  return { status: 'ok', order: { epoch, position: book.orders.length - 1, ciphertextId: order.id }, ...(epochs.length > 0 ? { epochs } : {}) };
+}
+
+/** `cutoff`: commits every cutoff that is due; `too_early` when none is. */
+export function cutoff(s: ContractState, e: EventState, committee: OrderCommitteeConfig, index: CiphertextIndex, ctx: ExecuteContext): ContractResult {
+  const now = currentEpoch(e, ctx);
+  if (now <= e.cutoffThrough) return reject('too_early');
+  const first = e.cutoffThrough;
+  const closed = commitCutoffs(e, ctx);
+  const settled = trySettle(s, e, committee, index, ctx);
+  const shown = new Set([...closed, ...settled]);
+  if (shown.size === 0) shown.add(first);
+  return { status: 'ok', epochs: [...shown].sort((a, b) => a - b).map((n) => summary(epochView(e, n))) };
+}
+
+/** Shares of one `postShares` operation, after `prepare`. */
+export interface PreparedShares {
+  /** The decoded shares, or `undefined` when one did not decode. */
+  readonly shares: readonly Tdh2DecryptionShare[] | undefined;
+  /**
+   * Per-share verdicts from `prepare`'s batch verification, or `undefined`
+   * when `prepare` did not have the ciphertexts at hand (then `execute`
+   * verifies).
+   */
+  readonly verdicts: readonly boolean[] | undefined;
+}
+
+/** `postShares` by the member with index `member`. */
+export function postShares(
+  s: ContractState,
+  e: EventState,
+  op: { readonly epoch: number; readonly from: number; readonly shares: readonly { readonly ciphertextId: Uint8Array; readonly share: Uint8Array }[] },
+  member: bigint,
+  prepared: PreparedShares,
+  committee: OrderCommitteeConfig,
+  index: CiphertextIndex,
+  random: Random,
+  ctx: ExecuteContext,
+): ContractResult {
+  const shares = prepared.shares;
+  if (shares === undefined || shares.length !== op.shares.length) return reject('invalid_share');
+  if (op.epoch >= currentEpoch(e, ctx)) return reject('epoch_open');
+  if (op.epoch < e.settledThrough) return reject('epoch_settled');
+  const p = e.pending.get(op.epoch);
+  if (p === undefined) return reject('unknown_order');
+  const targets: SealedOrder[] = [];
+  for (const [k, item] of op.shares.entries()) {
+    const o = p.orders[op.from + k];
+    if (o === undefined || !sameBytes(o.id, item.ciphertextId)) return reject('unknown_order');
+    targets.push(o);
+  }
+  if (shares.some((sh) => sh.index !== member)) return reject('invalid_share');
+  let verdicts = prepared.verdicts;
+  if (verdicts === undefined) {
+    const items = shares.map((share, k) => ({ ciphertext: (targets[k] as SealedOrder).ciphertext, share }));
+    const bad = new Set(tdh2VerifyShares(committee.publicKey, items, random).invalid);
+    verdicts = shares.map((_, k) => !bad.has(k));
+  }
+  if (verdicts.some((ok) => !ok)) return reject('invalid_share');
+
+  const closed = commitCutoffs(e, ctx);
+  const need = committee.publicKey.minShares;
+  let added = 0;
+  shares.forEach((share, k) => {
+    const o = targets[k] as SealedOrder;
+    if (o.shares.size >= need || o.shares.has(member)) return;
+    o.shares.set(member, { share, bytes: (op.shares[k] as { share: Uint8Array }).share });
+    added++;
+    if (o.shares.size === need) p.decryptable++;
+  });
+  const settled = trySettle(s, e, committee, index, ctx);
+  const shown = new Set([...closed, op.epoch, ...settled]);
+  return { status: 'ok', epochs: [...shown].sort((a, b) => a - b).map((n) => summary(epochView(e, n))) };
+}
+
+/**
+ * Commits the cutoff of every epoch that ended before `ctx`: each pending
+ * epoch among them is closed at this slot and freezes the public listings
+ * it will match against. Returns the epochs closed.
+ */
+export function commitCutoffs(e: EventState, ctx: ExecuteContext): number[] {
+  const now = currentEpoch(e, ctx);
+  if (now <= e.cutoffThrough) return [];
+  const closed: number[] = [];
+  for (const p of [...e.pending.values()].sort((a, b) => a.epoch - b.epoch)) {
+    if (p.epoch >= now || p.closedAtSeq !== undefined) continue;
+    p.closedAtSeq = ctx.seq;
+    p.frozen = frozenListings(e);
+    closed.push(p.epoch);
+  }
+  e.cutoffThrough = now;
+  return closed;
+}
+
+/** Settles closed epochs in order while each has t + 1 shares for every order; returns those settled. */
+export function trySettle(s: ContractState, e: EventState, committee: OrderCommitteeConfig, index: CiphertextIndex, ctx: ExecuteContext): number[] {
+  const settled: number[] = [];
+  while (e.settledThrough < e.cutoffThrough) {
+    const p = e.pending.get(e.settledThrough);
+    if (p !== undefined) {
+      invariant(p.closedAtSeq !== undefined, 'an epoch below the cutoff is closed');
+      if (p.decryptable < p.orders.length) break;
+      e.history.set(p.epoch, settleEpoch(s, e, p, committee.publicKey, ctx));
+      for (const o of p.orders) index.remove(o);
+      e.pending.delete(p.epoch);
+      settled.push(p.epoch);
+    }
+    e.settledThrough++;
+  }
+  return settled;
+}
+
+/** Voids every unsettled epoch (the event was cancelled or completed): its orders are discarded unexecuted. */
+export function voidEpochs(e: EventState, index: CiphertextIndex): void {
+  for (const p of e.pending.values()) {
+    e.history.set(p.epoch, { epoch: p.epoch, status: 'void', orders: p.orders.length, closedAtSeq: p.closedAtSeq, settledAtSeq: undefined, seed: undefined, outcomes: [], trades: [] });
+    for (const o of p.orders) index.remove(o);
+  }
+  e.pending.clear();
+}
+
+/** The public view of one epoch (opaque orders until settled). */
+export function epochView(e: EventState, epoch: number): EpochView {
+  const h = e.history.get(epoch);
+  if (h !== undefined) return recordView(e, h);
+  const p = e.pending.get(epoch);
+  const base = { eventId: e.id, epoch };
+  if (p !== undefined) {
+    const closed = p.closedAtSeq !== undefined;
+    return { ...base, status: closed ? 'closed' : 'open', orders: p.orders.length, decryptable: p.decryptable, ...(closed ? { closedAtSeq: p.closedAtSeq as number } : {}) };
+  }
+  const empty = { ...base, orders: 0, decryptable: 0 };
+  if (e.status !== 'open' && epoch >= e.settledThrough) return { ...empty, status: 'void' };
+  if (epoch < e.settledThrough) return { ...empty, status: 'settled' };
+  if (epoch < e.cutoffThrough) return { ...empty, status: 'closed' };
+  return { ...empty, status: 'open' };
+}
+
+function recordView(e: EventState, h: EpochRecord): EpochView {
+  return {
+    eventId: e.id,
+    epoch: h.epoch,
+    status: h.status,
+    orders: h.orders,
+    decryptable: h.status === 'settled' ? h.orders : 0,
+    ...(h.closedAtSeq === undefined ? {} : { closedAtSeq: h.closedAtSeq }),
+    ...(h.settledAtSeq === undefined ? {} : { settledAtSeq: h.settledAtSeq }),
+    ...(h.seed === undefined ? {} : { seed: h.seed }),
+    ...(h.status === 'settled' ? { outcomes: h.outcomes, trades: h.trades } : {}),
+  };
+}
+
+/** True when the ticket's listing is frozen into a closed, unsettled epoch. */
+export function lockedInEpoch(e: EventState, serial: number): boolean {
+  for (const p of e.pending.values()) {
+    if (p.frozen !== undefined && p.frozen.some(([s]) => s === serial)) return true;
+  }
+  return false;
+}
+
+function frozenListings(e: EventState): (readonly [number, bigint])[] {
+  const out: (readonly [number, bigint])[] = [];
+  e.tickets.forEach((t, i) => {
+    if (t.status === 'active' && t.listing !== undefined) out.push([i + 1, t.listing]);
+  });
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function reject(reason: ContractRejection): ContractResult {
+  return { status: 'rejected', reason };
+}
