@@ -12,7 +12,10 @@
  * Beside each throughput it prints the Ed25519 verification limit measured in
  * the same run: verifies/s through the same crypto provider with 32 in flight
  * (so using every core, as the n replicas together can), divided by n (each
- * replica checks every client signature), and the ratio.
+ * replica checks every client signature), and the ratio. The last column is
+ * the CPU time all processes (replicas and clients, every thread) spent per
+ * committed op, read from `/proc` (Linux only): it shows the cost of an op
+ * apart from how busy the shared machine was.
  *
  * Environment knobs: `BENCH_N` (default `4,7`), `BENCH_SECONDS` (measurement
  * seconds per phase, default 4), `BENCH_SYNC=0` (LevelDB without fsync),
@@ -20,6 +23,7 @@
  * `BENCH_CPU_PROF=r1` (write a `--cpu-prof` profile of that replica into
  * `BENCH_CPU_PROF_DIR`, default the current directory).
  */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createClient, type Client, type PbftTunables } from '@admitone/consensus';
@@ -54,6 +58,10 @@ interface Figures {
   readonly opsPerSec: number;
   readonly p50: number;
   readonly p99: number;
+  /** CPU time of every process per committed op, in µs (NaN where /proc is missing). */
+  readonly cpuPerOp: number;
+  /** Committed ops the figures are over. */
+  readonly ops: number;
 }
 
 const crypto = await defaultCrypto();
@@ -64,18 +72,18 @@ console.log(`Replica processes on loopback WebSocket, LevelDB (sync: ${SYNC}), t
 console.log(`Ed25519 verifies/s through the provider (same run): ${fmt(verifies)} with 32 in flight (all cores), ${fmt(serial)} one at a time.`);
 console.log('limit = verifies/s with 32 in flight ÷ n: every replica checks every client signature, and all n share this machine.');
 console.log('');
-const header = '  n   load            ops/s   limit ops/s   ratio   p50 ms   p99 ms';
+const header = '  n   load            ops/s   limit ops/s   ratio   p50 ms   p99 ms   cpu µs/op';
 console.log(header);
 for (const n of SIZES) {
   const setup = await start(n);
   try {
     await closedLoop(setup.clients, 1500); // warm-up: JIT, connections, LevelDB
-    const peak = await closedLoop(setup.clients, SECONDS * 1000);
+    const peak = await measured(setup.pids, () => closedLoop(setup.clients, SECONDS * 1000));
     const limit = verifies / n;
     row(n, 'peak (closed)', peak, limit);
     for (const share of [0.5, 0.9]) {
       const target = peak.opsPerSec * share;
-      const open = await openLoop(setup.clients, target, SECONDS * 1000);
+      const open = await measured(setup.pids, () => openLoop(setup.clients, target, SECONDS * 1000));
       row(n, `${Math.round(share * 100)}% (${fmt(target)}/s)`, open, limit);
     }
   } finally {
@@ -85,11 +93,11 @@ for (const n of SIZES) {
 
 function row(n: number, load: string, f: Figures, limit: number): void {
   console.log(
-    `  ${String(n).padStart(1)}   ${load.padEnd(14)} ${fmt(f.opsPerSec).padStart(6)}   ${fmt(limit).padStart(11)}   ${(f.opsPerSec / limit).toFixed(2).padStart(5)}   ${f.p50.toFixed(1).padStart(6)}   ${f.p99.toFixed(1).padStart(6)}`,
+    `  ${String(n).padStart(1)}   ${load.padEnd(14)} ${fmt(f.opsPerSec).padStart(6)}   ${fmt(limit).padStart(11)}   ${(f.opsPerSec / limit).toFixed(2).padStart(5)}   ${f.p50.toFixed(1).padStart(6)}   ${f.p99.toFixed(1).padStart(6)}   ${(Number.isNaN(f.cpuPerOp) ? '-' : fmt(f.cpuPerOp)).padStart(9)}`,
   );
 }
 
-async function start(n: number): Promise<{ clients: BenchClient[]; close(): Promise<void> }> {
+async function start(n: number): Promise<{ clients: BenchClient[]; pids: number[]; close(): Promise<void> }> {
   const endpointIds = Array.from({ length: ENDPOINTS }, (_, i) => `c${i}`);
   const cluster: ProcessCluster = await startProcessCluster({
     n,
@@ -125,8 +133,10 @@ async function start(n: number): Promise<{ clients: BenchClient[]; close(): Prom
     await cluster.close();
     throw err;
   }
+  const pids = cluster.ids.map((id) => (cluster.events(id).find((e) => e.event === 'ready') as { pid?: number } | undefined)?.pid ?? 0);
   return {
     clients,
+    pids,
     async close() {
       await Promise.all(clients.map((c) => c.client.close()));
       await cluster.close();
@@ -191,7 +201,28 @@ async function openLoop(clients: readonly BenchClient[], rate: number, ms: numbe
 
 function figures(lat: number[], elapsedMs: number): Figures {
   lat.sort((a, b) => a - b);
-  return { opsPerSec: (lat.length * 1000) / elapsedMs, p50: pct(lat, 50), p99: pct(lat, 99) };
+  return { opsPerSec: (lat.length * 1000) / elapsedMs, p50: pct(lat, 50), p99: pct(lat, 99), cpuPerOp: Number.NaN, ops: lat.length };
+}
+
+/** Runs a phase and adds the CPU time of this process and the replica processes per committed op. */
+async function measured(pids: readonly number[], phase: () => Promise<Figures>): Promise<Figures> {
+  const all = [process.pid, ...pids];
+  const before = all.map(cpuMs);
+  const f = await phase();
+  const spent = all.map(cpuMs).reduce((a, ms, i) => a + ms - (before[i] as number), 0);
+  return { ...f, cpuPerOp: (spent * 1000) / f.ops };
+}
+
+/** User + system CPU time of every thread of `pid`, in ms (NaN without /proc). */
+function cpuMs(pid: number): number {
+  const dir = `/proc/${pid}/task`;
+  if (!existsSync(dir)) return Number.NaN;
+  let ticks = 0;
+  for (const t of readdirSync(dir)) {
+    const fields = readFileSync(`${dir}/${t}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * 10; // USER_HZ = 100
 }
 
 function pct(sorted: readonly number[], p: number): number {

@@ -42,7 +42,7 @@ beforeAll(async () => {
     clientIds: ['c0'],
     // short timeouts and a small checkpoint interval, so that the view change
     // is quick and the restarted replica needs a checkpoint snapshot
-    tunables: { viewChangeTimeoutMs: 400, checkpointInterval: K, stateTransferRetryMs: 200 },
+    tunables: { viewChangeTimeoutMs: 1000, checkpointInterval: K, stateTransferRetryMs: 200 },
     statusIntervalMs: 0,
     // CLUSTER_TRACE=<file> appends every host line to that file
     ...(TRACE === undefined ? {} : { onEvent: (id: string, e: HostEvent) => appendFileSync(TRACE, `${Date.now()} ${id} ${JSON.stringify(e)}\n`) }),

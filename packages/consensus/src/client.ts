@@ -5,9 +5,14 @@
  * @module
  */
 import {
-  bytesToHex,
-  signRequest,
+  MAX_OP_BYTES,
+  clientIdOf,
+  encodeRequest,
+  equalBytes,
+  requestSigningBytes,
   silentLogger,
+  type ClientId,
+  type ClientRequest,
   type Clock,
   type CryptoProvider,
   type Logger,
@@ -18,7 +23,7 @@ import {
 import type { ConsensusEngine } from './engine.js';
 import { ConsensusError } from './errors.js';
 import { maxFaulty } from './config.js';
-import { decodeWire, encodeWire, type ReplicaId, type ReplyMessage } from './messages.js';
+import { encodeRequestFrame, encodeRequestsFrame, readFrame, type Frame, type ReplicaId, type ReplyMessage } from './messages.js';
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -50,11 +55,37 @@ export interface Client extends ConsensusEngine {
   pending(): number;
 }
 
+/** What one replica answered: a result, or a refusal. */
+interface Answer {
+  readonly result: Uint8Array;
+  readonly error: string | undefined;
+}
+
+/**
+ * Requests submitted in one synchronous burst (for example, as a batch of
+ * replies resolves earlier ones) are signed concurrently and sent together:
+ * one message per replica once the whole burst is signed.
+ */
+interface Burst {
+  /** Requests of the burst still being signed. */
+  signing: number;
+  readonly ready: Pending[];
+  /** No request joins after the burst's first microtask turn. */
+  closed: boolean;
+}
+
+/**
+ * The last message decoded, shared by the clients on one endpoint: a transport
+ * hands every subscriber the same bytes, so they are decoded once.
+ */
+let lastDecoded: { bytes: Uint8Array; frame: Frame | undefined } | undefined;
+
 interface Pending {
   readonly request: SignedRequest;
+  /** The request's canonical encoding, framed once per mode. */
+  readonly encoded: Uint8Array;
   fast: boolean;
-  readonly replies: Map<ReplicaId, string>;
-  readonly results: Map<string, Uint8Array>;
+  readonly replies: Map<ReplicaId, Answer>;
   readonly resolve: (r: Uint8Array) => void;
   readonly reject: (e: unknown) => void;
   timer: TimerHandle | undefined;
@@ -90,19 +121,50 @@ export function createClient(options: ClientOptions): Client {
 
   const unsubscribe = transport.onMessage(({ from, bytes }) => {
     if (!members.has(from)) return;
-    let wire;
-    try {
-      wire = decodeWire(bytes);
-    } catch {
-      return;
+    if (lastDecoded?.bytes !== bytes) {
+      let frame: Frame | undefined;
+      try {
+        frame = readFrame(bytes);
+      } catch {
+        frame = undefined;
+      }
+      lastDecoded = { bytes, frame };
     }
-    if (wire.kind !== 'client' || wire.message.type !== 'reply') return;
-    onReply(from, wire.message);
+    const frame = lastDecoded.frame;
+    // replies rely on the transport's authenticated sender id
+    if (frame?.kind !== 'replies' || frame.replica !== from) return;
+    for (const m of frame.replies) onReply(from, m);
   });
 
-  function send(p: Pending): void {
-    const bytes = encodeWire({ kind: 'client', message: { type: 'request', request: p.request, fastRead: p.fast } });
+  function sendBytes(bytes: Uint8Array): void {
     for (const r of replicas) transport.send(r, bytes).catch((err: unknown) => log.debug('send failed', { to: r, error: String(err) }));
+  }
+  function send(p: Pending): void {
+    sendBytes(encodeRequestFrame(p.encoded, p.fast));
+  }
+
+  let burst: Burst | undefined;
+  function joinBurst(): Burst {
+    if (burst === undefined || burst.closed) {
+      const b: Burst = { signing: 0, ready: [], closed: false };
+      burst = b;
+      queueMicrotask(() => {
+        b.closed = true;
+        if (b.signing === 0) flush(b);
+      });
+    }
+    burst.signing++;
+    return burst;
+  }
+  function leaveBurst(b: Burst, p: Pending | undefined): void {
+    b.signing--;
+    if (p !== undefined) b.ready.push(p);
+    if (b.closed && b.signing === 0) flush(b);
+  }
+  function flush(b: Burst): void {
+    const live = b.ready.splice(0).filter((p) => pending.has(p.request.requestSeq));
+    if (live.length > 0) sendBytes(encodeRequestsFrame(live.map((p) => ({ request: p.encoded, fastRead: p.fast }))));
+    for (const p of live) arm(p);
   }
 
   function arm(p: Pending): void {
@@ -115,7 +177,6 @@ export function createClient(options: ClientOptions): Client {
         // fast path did not gather 2f+1 matching answers in time: order it
         p.fast = false;
         p.replies.clear();
-        p.results.clear();
       }
       send(p);
       arm(p);
@@ -132,47 +193,72 @@ export function createClient(options: ClientOptions): Client {
     const p = pending.get(m.requestSeq);
     if (p === undefined || m.replica !== from || m.clientId !== p.request.clientId) return;
     if (m.readOnly !== p.fast) return; // a stale fast-path answer after falling back, or vice versa
-    const key = m.error === undefined ? bytesToHex(m.result) : `error:${m.error}`;
-    p.replies.set(from, key);
-    if (!p.results.has(key)) p.results.set(key, m.result);
+    const answer: Answer = { result: m.result, error: m.error };
+    p.replies.set(from, answer);
     const need = p.fast ? 2 * f + 1 : f + 1;
     let count = 0;
-    for (const k of p.replies.values()) if (k === key) count++;
+    for (const a of p.replies.values()) if (a.error === answer.error && (a.error !== undefined || equalBytes(a.result, answer.result))) count++;
     if (count >= need) {
       settle(p);
       if (m.error !== undefined) p.reject(new ConsensusError('REQUEST_REJECTED', `Replicas refused the request: ${m.error}.`, { meta: { reason: m.error } }));
-      else p.resolve(p.results.get(key) as Uint8Array);
+      else p.resolve(m.result);
       return;
     }
     if (p.fast && p.replies.size === replicas.length) {
       // every replica answered and they disagree (concurrent writes): order it
       p.fast = false;
       p.replies.clear();
-      p.results.clear();
       send(p);
       arm(p);
     }
   }
 
+  // the client id is the public key: derive it once, not per request
+  let clientId: Promise<ClientId> | undefined;
   async function run(op: Uint8Array, readOnly: boolean): Promise<Uint8Array> {
     if (closed) throw new ConsensusError('ENGINE_CLOSED', 'The client is closed.');
     if (!(op instanceof Uint8Array)) throw new TypeError('op must be a Uint8Array');
+    if (op.length > MAX_OP_BYTES) throw new RangeError(`op must be at most ${MAX_OP_BYTES} bytes`);
+    const b = joinBurst();
+    let p: Pending | undefined;
+    try {
+      return await new Promise<Uint8Array>((resolve, reject) => {
+        start(op, readOnly, resolve, reject).then(
+          (started) => {
+            p = started;
+          },
+          reject,
+        ).finally(() => leaveBurst(b, p));
+      });
+    } finally {
+      if (p !== undefined) settle(p);
+    }
+  }
+
+  /** Signs the request and registers it as pending; the burst sends it. */
+  async function start(op: Uint8Array, readOnly: boolean, resolve: (r: Uint8Array) => void, reject: (e: unknown) => void): Promise<Pending | undefined> {
     const requestSeq = nextSeq++;
-    const request = await signRequest(crypto, secretKey, readOnly ? { requestSeq, op, readOnly: true } : { requestSeq, op });
+    if (clientId === undefined) {
+      const derived = crypto.getPublicKey(secretKey).then(clientIdOf);
+      derived.catch(() => {
+        if (clientId === derived) clientId = undefined; // a failed derivation is retried next time
+      });
+      clientId = derived;
+    }
+    const id = await clientId;
+    const unsigned: ClientRequest = readOnly ? { clientId: id, requestSeq, op, readOnly: true } : { clientId: id, requestSeq, op };
+    const request: SignedRequest = { ...unsigned, signature: await crypto.sign(requestSigningBytes(unsigned), secretKey) };
     if (closed) throw new ConsensusError('ENGINE_CLOSED', 'The client is closed.');
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const p: Pending = { request, fast: readOnly, replies: new Map(), results: new Map(), resolve, reject, timer: undefined, deadline: undefined, attempt: 0 };
-      pending.set(requestSeq, p);
-      if (options.deadlineMs !== undefined) {
-        p.deadline = clock.setTimeout(() => {
-          if (!pending.has(requestSeq)) return;
-          settle(p);
-          reject(new ConsensusError('REQUEST_TIMEOUT', `No result after ${options.deadlineMs} ms.`, { meta: { requestSeq } }));
-        }, options.deadlineMs);
-      }
-      send(p);
-      arm(p);
-    });
+    const p: Pending = { request, encoded: encodeRequest(request), fast: readOnly, replies: new Map(), resolve, reject, timer: undefined, deadline: undefined, attempt: 0 };
+    pending.set(requestSeq, p);
+    if (options.deadlineMs !== undefined) {
+      p.deadline = clock.setTimeout(() => {
+        if (!pending.has(requestSeq)) return;
+        settle(p);
+        reject(new ConsensusError('REQUEST_TIMEOUT', `No result after ${options.deadlineMs} ms.`, { meta: { requestSeq } }));
+      }, options.deadlineMs);
+    }
+    return p;
   }
 
   return {

@@ -32,7 +32,7 @@ export interface PbftTunables {
   readonly maxViewChangeTimeoutMs?: number;
   /** Retry period for state transfer requests. Default 500. */
   readonly stateTransferRetryMs?: number;
-  /** How many recent replies per client are kept for retransmissions. Default 16. */
+  /** How many recent replies per client are kept for retransmissions (at most 65 536). Default 16. */
   readonly replyCachePerClient?: number;
 }
 
@@ -111,9 +111,9 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
   const index = members.findIndex((m) => m.id === opts.id);
   if (index < 0) fail(`replica id ${String(opts.id)} is not in members`);
   const f = maxFaulty(n);
-  const int = (v: number | undefined, def: number, name: string, min = 1): number => {
+  const int = (v: number | undefined, def: number, name: string, min = 1, max = Number.MAX_SAFE_INTEGER): number => {
     const x = v ?? def;
-    if (!Number.isSafeInteger(x) || x < min) fail(`${name} must be an integer ≥ ${min}, got ${String(v)}`);
+    if (!Number.isSafeInteger(x) || x < min || x > max) fail(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
     return x;
   };
   const K = int(opts.checkpointInterval, 64, 'checkpointInterval');
@@ -134,7 +134,7 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
     viewChangeTimeoutMs: int(opts.viewChangeTimeoutMs, 1000, 'viewChangeTimeoutMs'),
     maxViewChangeTimeoutMs: int(opts.maxViewChangeTimeoutMs, 30_000, 'maxViewChangeTimeoutMs'),
     stateTransferRetryMs: int(opts.stateTransferRetryMs, 500, 'stateTransferRetryMs'),
-    replyCachePerClient: int(opts.replyCachePerClient, 16, 'replyCachePerClient'),
+    replyCachePerClient: int(opts.replyCachePerClient, 16, 'replyCachePerClient', 1, 65_536),
   };
 }
 

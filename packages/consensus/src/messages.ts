@@ -1,20 +1,21 @@
 /**
  * PBFT wire messages: types, canonical encodings, signatures and strict
  * decoders. Every replica-to-replica message is signed by its sender's
- * Ed25519 key over `encode(['admitone/pbft/v1', body])`; client requests carry
- * the client's own signature inside, and replies rely on the transport's
- * authenticated sender id.
+ * Ed25519 key over `encode(['admitone/pbft/v1', body])` and travels with the
+ * exact body bytes it was signed over; client requests carry the client's own
+ * signature inside, and replies rely on the transport's authenticated sender
+ * id.
  * @module
  */
 import {
   CodecError,
+  concatBytes,
   decode,
   decodeRequest,
   encode,
   encodeRequest,
   hash,
   readArray,
-  readBoolean,
   readBytes,
   readEnum,
   readInt,
@@ -114,10 +115,18 @@ export interface StateResponse {
 /** Replica-to-replica message bodies. */
 export type ReplicaMessage = PrePrepare | Vote | Checkpoint | ViewChange | NewView | StateRequest | StateResponse;
 
-/** A signed replica message, kept with its exact encoding so it can be forwarded in proofs. */
+/**
+ * A signed replica message. `bytes` is the canonical encoding of `body`: the
+ * signature covers `['admitone/pbft/v1', body]`, whose canonical encoding is
+ * a fixed prefix followed by `bytes`, so a received message is verified,
+ * forwarded in proofs and persisted as the bytes it arrived in, never
+ * re-encoded.
+ */
 export interface Signed<M extends ReplicaMessage = ReplicaMessage> {
   readonly body: M;
   readonly signature: Uint8Array;
+  /** The canonical encoding of `body` (what follows the domain prefix in the signed bytes). */
+  readonly bytes: Uint8Array;
 }
 
 /** A client's request to the replicas. */
@@ -145,74 +154,199 @@ export interface ReplyMessage {
   readonly replica: ReplicaId;
 }
 
-/** Everything that travels on the consensus transport. */
-export type WireMessage = { readonly kind: 'signed'; readonly signed: Signed } | { readonly kind: 'client'; readonly message: RequestMessage | ReplyMessage };
+/**
+ * Everything that travels on the consensus transport. A replica sends the
+ * replies of one executed batch that go to the same transport peer in one
+ * `replies` message.
+ */
+export type WireMessage =
+  | { readonly kind: 'signed'; readonly signed: Signed }
+  | { readonly kind: 'request'; readonly message: RequestMessage }
+  | { readonly kind: 'requests'; readonly messages: readonly RequestMessage[] }
+  | { readonly kind: 'replies'; readonly replica: ReplicaId; readonly replies: readonly ReplyMessage[] };
+
+/** A request as it travels: its canonical bytes and whether it asks for the fast read path. */
+export interface EncodedRequest {
+  readonly fastRead: boolean;
+  /** The canonical request (`encodeRequest`). */
+  readonly request: Uint8Array;
+}
+
+/**
+ * A wire message as the replica first sees it: signed messages decoded, a
+ * request still as its canonical bytes (the replica decodes each distinct
+ * request once, see `decodeRequest`).
+ */
+export type Frame =
+  | { readonly kind: 'signed'; readonly signed: Signed }
+  | { readonly kind: 'request'; readonly fastRead: boolean; readonly request: Uint8Array }
+  | { readonly kind: 'requests'; readonly requests: readonly EncodedRequest[] }
+  | { readonly kind: 'replies'; readonly replica: ReplicaId; readonly replies: readonly ReplyMessage[] };
 
 const DOMAIN = 'admitone/pbft/v1';
 const BATCH_DOMAIN = 'admitone/batch/v1';
 /** Largest wire message the decoder accepts. */
 export const MAX_WIRE_BYTES = 8 * 1024 * 1024;
+/** Most replies in one `replies` message (a batch holds at most 4,096 requests). */
+const MAX_REPLIES = 4096;
+/** Most requests in one `requests` message. */
+const MAX_REQUESTS = 4096;
+
+/**
+ * Wire framing: one tag byte, then
+ * - `SIGNED`: the 64-byte signature, then the body's canonical CBOR;
+ * - `REQUEST`: a flags byte (bit 0: fast read), then the canonical request (`encodeRequest`);
+ * - `REQUESTS`: the canonical CBOR array of several requests, each a byte string
+ *   holding a flags byte and the canonical request (a client's burst, one message per replica);
+ * - `REPLIES`: the canonical CBOR `{i: replica, r: [[view, clientId, requestSeq, result, flags], …]}`
+ *   (flags: bit 0 read-only, bit 1 refused as `invalid_signature`).
+ */
+const FRAME_SIGNED = 0x01;
+const FRAME_REQUEST = 0x02;
+const FRAME_REPLIES = 0x03;
+const FRAME_REQUESTS = 0x04;
+
+/** The canonical encoding of `[DOMAIN, x]` is this prefix followed by the encoding of `x`. */
+const SIGNING_PREFIX = concatBytes(Uint8Array.of(0x82), encode(DOMAIN));
 
 /** The digest of a batch: binds the timestamp and the exact request encodings. */
 export function batchDigest(timestamp: number, batch: readonly Uint8Array[]): Digest {
   return hash(encode([BATCH_DOMAIN, timestamp, batch as Uint8Array[]]));
 }
 
-/** The bytes a replica signs for `body`. */
+/** The bytes a replica signs for `body`: `encode(['admitone/pbft/v1', body])`. */
 export function signingBytes(body: ReplicaMessage): Uint8Array {
-  return encode([DOMAIN, toCbor(body)]);
+  return concatBytes(SIGNING_PREFIX, encode(toCbor(body)));
+}
+
+/** The bytes the signature of `signed` covers, from its body bytes (no re-encoding). */
+export function signedBytesOf(signed: Signed): Uint8Array {
+  return concatBytes(SIGNING_PREFIX, signed.bytes);
 }
 
 /** Signs a replica message. */
 export async function signMessage<M extends ReplicaMessage>(crypto: CryptoProvider, secretKey: Uint8Array, body: M): Promise<Signed<M>> {
-  return { body, signature: await crypto.sign(signingBytes(body), secretKey) };
+  const bytes = encode(toCbor(body));
+  return { body, signature: await crypto.sign(concatBytes(SIGNING_PREFIX, bytes), secretKey), bytes };
 }
 
 /** Verifies a signed message against its sender's public key. */
 export function verifyMessage(crypto: CryptoProvider, signed: Signed, publicKey: Uint8Array): Promise<boolean> {
-  return crypto.verify(signed.signature, signingBytes(signed.body), publicKey);
+  return crypto.verify(signed.signature, signedBytesOf(signed), publicKey);
 }
 
 /** Encodes a wire message. */
 export function encodeWire(message: WireMessage): Uint8Array {
-  if (message.kind === 'signed') return encode({ s: signedToCbor(message.signed) });
-  const m = message.message;
-  if (m.type === 'request') {
-    return encode({ q: { x: encodeRequest(m.request), f: m.fastRead } });
+  switch (message.kind) {
+    case 'signed':
+      return encodeSignedFrame(message.signed);
+    case 'request':
+      return encodeRequestFrame(encodeRequest(message.message.request), message.message.fastRead);
+    case 'requests':
+      return encodeRequestsFrame(message.messages.map((m) => ({ fastRead: m.fastRead, request: encodeRequest(m.request) })));
+    case 'replies':
+      return encodeReplies(message.replica, message.replies);
   }
-  const a: Record<string, CborValue> = { v: m.view, c: m.clientId, s: m.requestSeq, x: m.result, r: m.readOnly, i: m.replica };
-  if (m.error !== undefined) a['e'] = m.error;
-  return encode({ a });
 }
 
-/** Decodes a wire message; throws `CodecError` for anything malformed. */
+/** The wire frame of a signed message. */
+export function encodeSignedFrame(s: Signed): Uint8Array {
+  const out = new Uint8Array(65 + s.bytes.length);
+  out[0] = FRAME_SIGNED;
+  out.set(s.signature, 1);
+  out.set(s.bytes, 65);
+  return out;
+}
+
+/** The wire frame of a request, from its canonical encoding. */
+export function encodeRequestFrame(request: Uint8Array, fastRead: boolean): Uint8Array {
+  const out = new Uint8Array(2 + request.length);
+  out[0] = FRAME_REQUEST;
+  out[1] = fastRead ? 1 : 0;
+  out.set(request, 2);
+  return out;
+}
+
+/** The wire frame of several requests (one request gets the single-request frame). */
+export function encodeRequestsFrame(requests: readonly EncodedRequest[]): Uint8Array {
+  const only = requests[0];
+  if (requests.length === 1 && only !== undefined) return encodeRequestFrame(only.request, only.fastRead);
+  const body = encode(requests.map((r) => encodeRequestFrame(r.request, r.fastRead).subarray(1)));
+  const out = new Uint8Array(1 + body.length);
+  out[0] = FRAME_REQUESTS;
+  out.set(body, 1);
+  return out;
+}
+
+/** The wire frame of replies from `replica` (each reply's own `replica` field is ignored). */
+export function encodeReplies(replica: ReplicaId, replies: readonly Omit<ReplyMessage, 'replica'>[]): Uint8Array {
+  const rows = replies.map((m) => [m.view, m.clientId, m.requestSeq, m.result, (m.readOnly ? 1 : 0) | (m.error === undefined ? 0 : 2)]);
+  const body = encode({ i: replica, r: rows });
+  const out = new Uint8Array(1 + body.length);
+  out[0] = FRAME_REPLIES;
+  out.set(body, 1);
+  return out;
+}
+
+/** Reads a wire frame; throws `CodecError` for anything malformed. Requests stay encoded. */
+export function readFrame(bytes: Uint8Array): Frame {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 2) throw new CodecError('CODEC_MALFORMED', 'Wire message is too short.');
+  if (bytes.length > MAX_WIRE_BYTES) throw new CodecError('CODEC_TOO_LARGE', `Wire message exceeds ${MAX_WIRE_BYTES} bytes.`);
+  switch (bytes[0]) {
+    case FRAME_SIGNED: {
+      if (bytes.length < 66) throw new CodecError('CODEC_MALFORMED', 'Signed message is too short.');
+      const body = bytes.subarray(65);
+      return { kind: 'signed', signed: { body: readBody(decode(body, { maxBytes: MAX_WIRE_BYTES, maxDepth: 16 }), 'signed.b'), signature: bytes.slice(1, 65), bytes: body } };
+    }
+    case FRAME_REQUEST: {
+      const flags = bytes[1] as number;
+      if (flags > 1) throw new CodecError('CODEC_SCHEMA', 'Request flags must be 0 or 1.');
+      return { kind: 'request', fastRead: flags === 1, request: bytes.subarray(2) };
+    }
+    case FRAME_REQUESTS: {
+      const items = readArray(decode(bytes.subarray(1), { maxBytes: MAX_WIRE_BYTES, maxDepth: 4 }), 'requests', MAX_REQUESTS);
+      if (items.length < 2) throw new CodecError('CODEC_SCHEMA', 'A requests message carries at least two requests.');
+      return {
+        kind: 'requests',
+        requests: items.map((x, i) => {
+          const b = readBytes(x, `requests[${i}]`);
+          if (b.length < 2 || (b[0] as number) > 1) throw new CodecError('CODEC_SCHEMA', `Field requests[${i}] must be a flags byte and a request.`);
+          return { fastRead: b[0] === 1, request: b.subarray(1) };
+        }),
+      };
+    }
+    case FRAME_REPLIES: {
+      const top = readRecord(decode(bytes.subarray(1), { maxBytes: MAX_WIRE_BYTES, maxDepth: 8 }), 'replies', ['i', 'r']);
+      const replica = readString(top['i'], 'replies.i', 256);
+      const replies = readArray(top['r'], 'replies.r', MAX_REPLIES).map((row, k): ReplyMessage => {
+        const f = `replies.r[${k}]`;
+        const a = readArray(row, f, 5);
+        if (a.length !== 5) throw new CodecError('CODEC_SCHEMA', `Field ${f} must have 5 items.`);
+        const flags = readInt(a[4], `${f}.flags`, 0, 3);
+        const base = {
+          type: 'reply' as const,
+          view: readInt(a[0], `${f}.view`),
+          clientId: readString(a[1], `${f}.clientId`, 64),
+          requestSeq: readInt(a[2], `${f}.requestSeq`, 1),
+          result: readBytes(a[3], `${f}.result`),
+          readOnly: (flags & 1) === 1,
+          replica,
+        };
+        return (flags & 2) === 2 ? { ...base, error: 'invalid_signature' } : base;
+      });
+      return { kind: 'replies', replica, replies };
+    }
+    default:
+      throw new CodecError('CODEC_SCHEMA', 'Unknown wire message kind.');
+  }
+}
+
+/** Decodes a wire message, requests included; throws `CodecError` for anything malformed. */
 export function decodeWire(bytes: Uint8Array): WireMessage {
-  const top = readRecord(decode(bytes, { maxBytes: MAX_WIRE_BYTES, maxDepth: 16 }), 'wire');
-  const keys = Object.keys(top);
-  if (keys.length !== 1) throw new CodecError('CODEC_SCHEMA', 'Wire message must have exactly one key.');
-  if (top['s'] !== undefined) return { kind: 'signed', signed: readSigned(top['s'], 'wire.s') };
-  if (top['q'] !== undefined) {
-    const q = readRecord(top['q'], 'wire.q', ['x', 'f']);
-    const request = decodeRequest(readBytes(q['x'], 'wire.q.x'));
-    return { kind: 'client', message: { type: 'request', request, fastRead: readBoolean(q['f'], 'wire.q.f') } };
-  }
-  if (top['a'] !== undefined) {
-    const a = readRecord(top['a'], 'wire.a', ['v', 'c', 's', 'x', 'r', 'i', 'e']);
-    return {
-      kind: 'client',
-      message: {
-        type: 'reply',
-        ...(a['e'] === undefined ? {} : { error: readEnum(a['e'], 'wire.a.e', ['invalid_signature'] as const) }),
-        view: readInt(a['v'], 'wire.a.v'),
-        clientId: readString(a['c'], 'wire.a.c', 64),
-        requestSeq: readInt(a['s'], 'wire.a.s', 1),
-        result: readBytes(a['x'], 'wire.a.x'),
-        readOnly: readBoolean(a['r'], 'wire.a.r'),
-        replica: readString(a['i'], 'wire.a.i', 256),
-      },
-    };
-  }
-  throw new CodecError('CODEC_SCHEMA', 'Unknown wire message kind.');
+  const frame = readFrame(bytes);
+  if (frame.kind === 'request') return { kind: 'request', message: { type: 'request', request: decodeRequest(frame.request), fastRead: frame.fastRead } };
+  if (frame.kind === 'requests') return { kind: 'requests', messages: frame.requests.map((r) => ({ type: 'request', request: decodeRequest(r.request), fastRead: r.fastRead })) };
+  return frame;
 }
 
 // --- CBOR mapping ------------------------------------------------------------------
@@ -221,7 +355,7 @@ const TYPES = ['pre-prepare', 'prepare', 'commit', 'checkpoint', 'view-change', 
 const MAX_PROOF = 1024;
 
 function signedToCbor(s: Signed): CborValue {
-  return { b: toCbor(s.body), g: s.signature };
+  return { b: s.bytes, g: s.signature };
 }
 
 function toCbor(m: ReplicaMessage): CborValue {
@@ -260,7 +394,8 @@ function toCbor(m: ReplicaMessage): CborValue {
 
 function readSigned(value: unknown, field: string): Signed {
   const r = readRecord(value, field, ['b', 'g']);
-  return { body: readBody(r['b'], `${field}.b`), signature: readBytes(r['g'], `${field}.g`, 64) };
+  const bytes = readBytes(r['b'], `${field}.b`);
+  return { body: readBody(decode(bytes, { maxBytes: MAX_WIRE_BYTES, maxDepth: 16 }), `${field}.b`), signature: readBytes(r['g'], `${field}.g`, 64), bytes };
 }
 
 function readSignedOf<T extends ReplicaMessage['type']>(value: unknown, field: string, ...types: T[]): Signed<Extract<ReplicaMessage, { type: T }>> {

@@ -165,8 +165,12 @@ export {
 // app
 export {
   MAX_OP_BYTES,
+  MAX_STATE_KEY_BYTES,
   REPLAY_WINDOW,
   createReplayGuard,
+  createStateDigest,
+  sortByKey,
+  stateDigest,
   decodeRequest,
   encodeRequest,
   requestDigest,
@@ -177,8 +181,12 @@ export {
   type ExecuteContext,
   type PreparedRequest,
   type ReplayGuard,
+  type KeyedState,
   type ReplicatedApp,
   type SignedRequest,
+  type StateChange,
+  type StateDigest,
+  type StateEntry,
 } from './app/index.js';
 
 // ticket

@@ -8,32 +8,25 @@
 import EventEmitter from 'eventemitter3';
 import {
   bytesToHex,
-  encode,
-  encodeRequest,
+  decodeRequest,
   equalBytes,
-  hash,
-  readArray,
-  readBytes,
-  readInt,
-  readRecord,
-  readString,
-  decode,
   silentLogger,
-  type CborValue,
   type InboundMessage,
   type PreparedRequest,
   type SignedRequest,
+  type StateChange,
+  type StateEntry,
   type TimerHandle,
 } from '@admitone/core';
 import { ConsensusError } from '../errors.js';
 import { primaryOf, resolveConfig, type ReplicaOptions } from '../config.js';
 import {
   batchDigest,
-  decodeBatch,
-  decodeWire,
-  encodeWire,
+  encodeReplies,
+  encodeSignedFrame,
+  readFrame,
   signMessage,
-  signingBytes,
+  signedBytesOf,
   type Checkpoint,
   type CommittedEntry,
   type NewView,
@@ -41,7 +34,7 @@ import {
   type PreparedProof,
   type ReplicaId,
   type ReplicaMessage,
-  type RequestMessage,
+  type ReplyMessage,
   type Signed,
   type StateRequest,
   type StateResponse,
@@ -49,6 +42,7 @@ import {
   type Vote,
 } from '../messages.js';
 import { replicaStore } from './store.js';
+import { createReplicaState, createStableEntries, decodeEntries, digestEntries, encodeEntries, keyString, type CheckpointState } from './state.js';
 import { checkCheckpointProof, checkViewChange, planNewView, voteKey } from './view-change.js';
 
 /** A snapshot of a replica's protocol state, for monitoring and tests. */
@@ -111,12 +105,28 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
+/** A client request as a replica holds it: decoded once, prepared (verified) once, by its canonical bytes. */
+interface PooledRequest {
+  /** The canonical encoding (`encodeRequest`), as ordered in batches. */
+  readonly bytes: Uint8Array;
+  /** `bytes` as a one-char-per-byte string: the pool key. */
+  readonly poolKey: string;
+  readonly request: SignedRequest;
+  /** `clientId:requestSeq`. */
+  readonly key: string;
+  readonly prepared: Promise<PreparedRequest>;
+}
+
 interface Slot {
   pp: Signed<PrePrepare> | undefined;
-  requests: SignedRequest[] | undefined;
+  requests: PooledRequest[] | undefined;
   accepting: boolean;
-  /** votes by `type:view:seq:digest` then replica */
+  /** verified votes by `type:view:seq:digest` then replica */
   votes: Map<string, Map<ReplicaId, Signed<Vote>>>;
+  /** signature checks under way, by vote key: the replicas whose votes will count if they verify */
+  checking: Map<string, Set<ReplicaId>>;
+  /** votes that arrived once enough others were verified or under way: not checked unless one of those fails */
+  surplus: Map<string, Signed<Vote>[]>;
   sentPrepare: Set<number>;
   sentCommit: Set<number>;
   preparedCert: PreparedProof | undefined;
@@ -125,6 +135,11 @@ interface Slot {
 }
 
 const MAX_VOTE_VIEW_AHEAD = 2;
+/**
+ * Offset of the signature in a canonical request, `{c: <64 hex>, g: <64 bytes>, …}`:
+ * map header, `c`, text header, the id, `g`, byte-string header.
+ */
+const SIGNATURE_AT = 1 + 2 + 2 + 64 + 2 + 2;
 const NULL_TIMESTAMP = 0;
 
 /**
@@ -144,7 +159,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   if (!equalBytes(myKey, cfg.keyOf.get(me) as Uint8Array)) {
     throw new ConsensusError('CONSENSUS_CONFIG', `secretKey does not match the public key listed for ${me}`);
   }
-  const store = replicaStore(opts.storage);
+  // replicas rewrite their stored state base at different checkpoints (see replicaStore)
+  const store = replicaStore(opts.storage, 1 + cfg.index / cfg.n);
   const events = new EventEmitter();
   const drops: Record<string, number> = {};
 
@@ -154,21 +170,28 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   let lastExecuted = 0;
   let stableSeq = 0;
   let stableProof: Signed<Checkpoint>[] = [];
-  let stableSnapshot: Uint8Array | undefined;
+  /** The stable checkpoint's state entries, and their encoding once a peer asked for them. */
+  let stableEntries = createStableEntries();
+  let stableEncoded: { seq: number; bytes: Uint8Array } | undefined;
+  /** Bumped when state transfer replaces the state: checkpoints queued before it are void. */
+  let stateEpoch = 0;
+  let ckptTail: Promise<void> = Promise.resolve();
+  const rstate = createReplicaState(app, cfg.replyCachePerClient);
   let lastAssigned = 0;
   let lastTimestamp = 0;
   let stopped = false;
   let consecutiveViewChanges = 0;
   const slots = new Map<number, Slot>();
   const checkpointVotes = new Map<number, Map<string, Map<ReplicaId, Signed<Checkpoint>>>>();
-  const ownCheckpoints = new Map<number, { digest: Uint8Array; snapshot: Uint8Array }>();
-  const replyCache = new Map<string, Map<number, Uint8Array>>();
+  const ownCheckpoints = new Map<number, CheckpointState>();
   const clientPeer = new Map<string, string>();
-  const pending = new Map<string, SignedRequest>();
-  const queue = new Map<string, SignedRequest>();
+  const pending = new Map<string, PooledRequest>();
+  const queue = new Map<string, PooledRequest>();
   const ordered = new Set<string>();
-  const preparedCache = new Map<string, Promise<PreparedRequest>>();
-  const verifyCache = new Map<string, Promise<boolean>>();
+  /** Requests seen, by canonical bytes: each is decoded and verified once, whether it came from its client or in a batch. */
+  const pool = new Map<string, PooledRequest>();
+  /** Signature checks of small messages (votes, checkpoints), by signature, with the bytes they cover. */
+  const verifyCache = new Map<string, { bytes: Uint8Array; verdict: Promise<boolean> }>();
   const viewChanges = new Map<number, Map<ReplicaId, Signed<ViewChange>>>();
   let lastNewView: Signed<NewView> | undefined;
   /** PRE-PREPAREs that overtook the NEW-VIEW of their view on the network, replayed in enterView. */
@@ -200,7 +223,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const slotOf = (seq: number): Slot => {
     let s = slots.get(seq);
     if (s === undefined) {
-      s = { pp: undefined, requests: undefined, accepting: false, votes: new Map(), sentPrepare: new Set(), sentCommit: new Set(), preparedCert: undefined, commitCert: undefined, executed: false };
+      s = { pp: undefined, requests: undefined, accepting: false, votes: new Map(), checking: new Map(), surplus: new Map(), sentPrepare: new Set(), sentCommit: new Set(), preparedCert: undefined, commitCert: undefined, executed: false };
       slots.set(seq, s);
     }
     return s;
@@ -209,55 +232,37 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
 
   // ---- crypto helpers ------------------------------------------------------------
   const sign = <M extends ReplicaMessage>(body: M) => signMessage(crypto, opts.secretKey, body);
-  // Caches are keyed by the signed content, never by the signature alone: a
-  // valid signature replayed on another body must not hit the cache.
+  // A verdict is a function of (signature, signed bytes): the cache is keyed by
+  // the signature and hit only for the very same bytes, so a valid signature
+  // replayed on another body never hits it. Large messages (pre-prepares, view
+  // changes) are not cached: they are rarely checked twice.
   const verify = (s: Signed): Promise<boolean> => {
     const key = cfg.keyOf.get(s.body.replica);
     if (key === undefined) return Promise.resolve(false);
-    const bytes = signingBytes(s.body);
-    const id = bytesToHex(s.signature) + bytesToHex(hash(bytes));
-    let p = verifyCache.get(id);
-    if (p === undefined) {
-      p = crypto.verify(s.signature, bytes, key);
-      if (verifyCache.size > 8192) verifyCache.clear();
-      verifyCache.set(id, p);
-    }
-    return p;
+    if (s.bytes.length > 1024) return crypto.verify(s.signature, signedBytesOf(s), key);
+    const id = bytesToHex(s.signature);
+    const hit = verifyCache.get(id);
+    if (hit !== undefined && (hit.bytes === s.bytes || equalBytes(hit.bytes, s.bytes))) return hit.verdict;
+    const verdict = crypto.verify(s.signature, signedBytesOf(s), key);
+    if (verifyCache.size >= 8192) verifyCache.clear();
+    verifyCache.set(id, { bytes: s.bytes, verdict });
+    return verdict;
   };
-  /** Canonical encodings of requests seen, so batches and cache keys never re-encode. */
-  const encodings = new WeakMap<SignedRequest, Uint8Array>();
-  const encoded = (r: SignedRequest): Uint8Array => {
-    let e = encodings.get(r);
-    if (e === undefined) {
-      e = encodeRequest(r);
-      encodings.set(r, e);
-    }
+  /**
+   * The pooled request for canonical request bytes; throws `CodecError` when
+   * they do not decode. The pool is keyed by the bytes where a canonical
+   * request holds its signature (after the 64-hex client id), and a hit must
+   * match every byte, so the key only decides where to look.
+   */
+  const pooled = (bytes: Uint8Array): PooledRequest => {
+    const poolKey = keyString(bytes.length > SIGNATURE_AT + 64 ? bytes.subarray(SIGNATURE_AT, SIGNATURE_AT + 64) : bytes);
+    const hit = pool.get(poolKey);
+    if (hit !== undefined && (hit.bytes === bytes || equalBytes(hit.bytes, bytes))) return hit;
+    const request = decodeRequest(bytes);
+    const e: PooledRequest = { bytes, poolKey, request, key: reqKey(request), prepared: app.prepare(request) };
+    if (pool.size >= 65_536) pool.clear();
+    pool.set(poolKey, e);
     return e;
-  };
-  const decodeBatchKeepingBytes = (batch: readonly Uint8Array[]): SignedRequest[] => {
-    const reqs = decodeBatch(batch);
-    reqs.forEach((r, i) => encodings.set(r, batch[i] as Uint8Array));
-    return reqs;
-  };
-  /** The prepared-cache key of a request: the hash of its canonical encoding (computed once per object). */
-  const cacheKeys = new WeakMap<SignedRequest, string>();
-  const cacheKey = (r: SignedRequest): string => {
-    let k = cacheKeys.get(r);
-    if (k === undefined) {
-      k = bytesToHex(hash(encoded(r)));
-      cacheKeys.set(r, k);
-    }
-    return k;
-  };
-  const prepareRequest = (r: SignedRequest): Promise<PreparedRequest> => {
-    const id = cacheKey(r);
-    let p = preparedCache.get(id);
-    if (p === undefined) {
-      p = app.prepare(r);
-      if (preparedCache.size > 65_536) preparedCache.clear();
-      preparedCache.set(id, p);
-    }
-    return p;
   };
 
   // ---- sending -------------------------------------------------------------------
@@ -265,14 +270,22 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     transport.send(to, bytes).catch((err: unknown) => log.debug('send failed', { to, error: String(err) }));
   };
   const broadcast = (s: Signed) => {
-    const bytes = encodeWire({ kind: 'signed', signed: s });
+    const bytes = encodeSignedFrame(s);
     for (const m of cfg.members) if (m.id !== me) sendTo(m.id, bytes);
   };
+  const reply = (r: SignedRequest, result: Uint8Array, readOnly: boolean, error?: 'invalid_signature'): Omit<ReplyMessage, 'replica'> => ({
+    type: 'reply',
+    view,
+    clientId: r.clientId,
+    requestSeq: r.requestSeq,
+    result,
+    readOnly,
+    ...(error === undefined ? {} : { error }),
+  });
   const sendReply = (r: SignedRequest, result: Uint8Array, readOnly: boolean, error?: 'invalid_signature', to?: string) => {
     const peer = to ?? clientPeer.get(r.clientId);
     if (peer === undefined) return;
-    const reply = { type: 'reply' as const, view, clientId: r.clientId, requestSeq: r.requestSeq, result, readOnly, replica: me, ...(error === undefined ? {} : { error }) };
-    sendTo(peer, encodeWire({ kind: 'client', message: reply }));
+    sendTo(peer, encodeReplies(me, [reply(r, result, readOnly, error)]));
   };
 
   // ---- timers ----------------------------------------------------------------------
@@ -302,10 +315,16 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   };
 
   // ---- client requests ----------------------------------------------------------
-  async function onRequest(from: string, msg: RequestMessage): Promise<void> {
-    const r = msg.request;
-    if (r.readOnly === true && msg.fastRead) {
-      const p = await prepareRequest(r);
+  async function onRequest(from: string, bytes: Uint8Array, fastRead: boolean): Promise<void> {
+    let e: PooledRequest;
+    try {
+      e = pooled(bytes);
+    } catch {
+      return drop(from, 'malformed');
+    }
+    const r = e.request;
+    if (r.readOnly === true && fastRead) {
+      const p = await e.prepared;
       if (!p.authentic) {
         drop(from, 'unauthentic_request');
         sendReply(r, new Uint8Array(0), true, 'invalid_signature', from);
@@ -314,8 +333,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       sendReply(r, app.query(r.op), true, undefined, from);
       return;
     }
-    const key = reqKey(r);
-    const cached = replyCache.get(r.clientId)?.get(r.requestSeq);
+    const key = e.key;
+    const cached = rstate.reply(r.clientId, r.requestSeq);
     if (cached !== undefined) {
       clientPeer.set(r.clientId, from);
       sendReply(r, cached, false, undefined, from);
@@ -325,38 +344,46 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       clientPeer.set(r.clientId, from);
       return;
     }
-    const p = await prepareRequest(r);
+    const p = await e.prepared;
     if (!p.authentic) {
       drop(from, 'unauthentic_request');
       sendReply(r, new Uint8Array(0), r.readOnly === true, 'invalid_signature', from);
       return;
     }
     clientPeer.set(r.clientId, from);
-    if (pending.has(key) || replyCache.get(r.clientId)?.has(r.requestSeq)) return;
-    pending.set(key, r);
+    if (pending.has(key) || rstate.reply(r.clientId, r.requestSeq) !== undefined) return;
+    pending.set(key, e);
     if (isPrimary() && !viewChanging && !ordered.has(key)) {
-      queue.set(key, r);
+      queue.set(key, e);
       void guarded('batching', cutBatches);
     }
     armViewChangeTimer(false);
   }
 
   // ---- normal case: primary --------------------------------------------------------
+  const pipelineThreshold = Math.max(1, Math.floor(cfg.maxBatchRequests / 4));
   async function cutBatches(): Promise<void> {
     if (cutting) return;
     cutting = true;
     try {
-      while (!stopped && isPrimary() && !viewChanging && queue.size > 0 && lastAssigned - lastExecuted < cfg.maxInFlightBatches && lastAssigned + 1 <= stableSeq + cfg.L) {
-        const batchReqs: SignedRequest[] = [];
+      // Adaptive batching: with nothing in flight a request is proposed at once;
+      // while batches are in flight, requests gather into the next batch, and
+      // another batch is cut early (pipelined, up to maxInFlightBatches) only
+      // once a quarter of a full batch is waiting. Small batches under load
+      // would spend the CPU on per-batch protocol signatures instead.
+      while (!stopped && isPrimary() && !viewChanging && queue.size > 0 && lastAssigned + 1 <= stableSeq + cfg.L) {
+        const inFlight = lastAssigned - lastExecuted;
+        if (inFlight > 0 && (inFlight >= cfg.maxInFlightBatches || queue.size < pipelineThreshold)) break;
+        const batchReqs: PooledRequest[] = [];
         const batch: Uint8Array[] = [];
         let bytes = 0;
-        for (const [key, r] of queue) {
-          const enc = encoded(r);
+        for (const [key, e] of queue) {
+          const enc = e.bytes;
           if (batch.length > 0 && (batch.length >= cfg.maxBatchRequests || bytes + enc.length > cfg.maxBatchBytes)) break;
           queue.delete(key);
           if (ordered.has(key) || !pending.has(key)) continue;
           ordered.add(key);
-          batchReqs.push(r);
+          batchReqs.push(e);
           batch.push(enc);
           bytes += enc.length;
         }
@@ -405,15 +432,15 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (m.batch.length > cfg.maxBatchRequests || m.batch.reduce((a, b) => a + b.length, 0) > cfg.maxBatchBytes + 1024) {
       return drop(m.replica, 'oversized_batch');
     }
-    let reqs: SignedRequest[];
+    let reqs: PooledRequest[];
     try {
-      reqs = decodeBatchKeepingBytes(m.batch);
+      reqs = m.batch.map(pooled);
     } catch {
       return drop(m.replica, 'malformed');
     }
     slot.accepting = true;
     try {
-      const prepared = await Promise.all(reqs.map(prepareRequest));
+      const prepared = await Promise.all(reqs.map((e) => e.prepared));
       if (prepared.some((p) => !p.authentic)) return drop(m.replica, 'unauthentic_request');
       if (stopped || m.view !== view || viewChanging) return;
       if (slot.pp !== undefined && slot.pp.body.view === m.view) return;
@@ -423,10 +450,9 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       if (stopped || m.view !== view || viewChanging) return;
       slot.pp = s;
       slot.requests = reqs;
-      for (const r of reqs) {
-        const k = reqKey(r);
-        ordered.add(k);
-        queue.delete(k);
+      for (const e of reqs) {
+        ordered.add(e.key);
+        queue.delete(e.key);
       }
       if (vote !== undefined) {
         slot.sentPrepare.add(m.view);
@@ -439,8 +465,55 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     }
   }
 
+  const voteMapKey = (b: Vote) => `${b.type}:${voteKey(b.view, b.seq, b.digest)}`;
+
+  /**
+   * A PREPARE or COMMIT for the current view's pre-prepare at `seq` that the
+   * quorum does not need: enough matching votes are verified or being
+   * verified. Its signature is not checked (it is set aside, and checked only
+   * if one of those fails), which spares a third of the vote verifications.
+   * Votes that do not match the pre-prepare are always checked.
+   */
+  function isSurplusVote(b: Vote): boolean {
+    if (b.view !== view || viewChanging) return false;
+    const slot = slots.get(b.seq);
+    const pp = slot?.pp;
+    if (slot === undefined || pp === undefined || pp.body.view !== b.view || !equalBytes(pp.body.digest, b.digest)) return false;
+    const key = voteMapKey(b);
+    const verified = slot.votes.get(key);
+    if (verified?.has(b.replica)) return false; // a duplicate: the verify cache answers it
+    const primary = primaryOf(cfg, b.view);
+    const counted = new Set(slot.checking.get(key));
+    for (const r of verified?.keys() ?? []) counted.add(r);
+    counted.delete(b.replica);
+    if (b.type === 'prepare') counted.delete(primary);
+    return counted.size >= (b.type === 'prepare' ? 2 * cfg.f : cfg.quorum);
+  }
+
+  /** Notes a vote's signature check as under way until it settles; a failure calls in the votes set aside. */
+  function trackCheck(b: Vote, verified: Promise<boolean>): void {
+    const slot = slots.get(b.seq);
+    if (slot === undefined || (b.type === 'prepare' && b.replica === primaryOf(cfg, b.view))) return;
+    const key = voteMapKey(b);
+    let checking = slot.checking.get(key);
+    if (checking === undefined) {
+      checking = new Set();
+      slot.checking.set(key, checking);
+    }
+    if (checking.has(b.replica)) return; // a duplicate under check counts once
+    checking.add(b.replica);
+    const settled = checking;
+    void verified.then((ok) => {
+      settled.delete(b.replica);
+      if (ok) return;
+      const spare = slot.surplus.get(key);
+      slot.surplus.delete(key);
+      for (const v of spare ?? []) ingestSigned(v.body.replica, v);
+    });
+  }
+
   function addVote(slot: Slot, v: Signed<Vote>): void {
-    const key = `${v.body.type}:${voteKey(v.body.view, v.body.seq, v.body.digest)}`;
+    const key = voteMapKey(v.body);
     let m = slot.votes.get(key);
     if (m === undefined) {
       m = new Map();
@@ -499,7 +572,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const commits = votesFor(slot, 'commit', v, seq, digest);
     if (commits.length < cfg.quorum) return;
     slot.commitCert = { prePrepare: slot.pp, commits: commits.slice(0, cfg.quorum) };
-    void store.saveCommitCert(slot.commitCert).catch((err: unknown) => log.warn('saving commit certificate failed', { seq, error: String(err) }));
+    store.saveCommitCert(slot.commitCert);
     scheduleExecution();
   }
 
@@ -528,81 +601,60 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
 
   async function executeSlot(seq: number, slot: Slot): Promise<void> {
     const pp = (slot.commitCert as CommittedEntry).prePrepare.body;
-    const reqs = slot.requests as SignedRequest[];
-    const prepared = await Promise.all(reqs.map(prepareRequest));
+    const reqs = slot.requests as PooledRequest[];
+    const prepared = await Promise.all(reqs.map((e) => e.prepared));
     if (seq !== lastExecuted + 1) return;
-    const executedReqs: { clientId: string; requestSeq: number; readOnly: boolean }[] = [];
+    // the event's request list is built only for listeners
+    const executedReqs: { clientId: string; requestSeq: number; readOnly: boolean }[] | undefined = events.listenerCount('executed') > 0 ? [] : undefined;
+    /** replies by client peer: one message per peer per batch */
+    const replies = new Map<string, Omit<ReplyMessage, 'replica'>[]>();
     for (let i = 0; i < reqs.length; i++) {
-      const r = reqs[i] as SignedRequest;
+      const e = reqs[i] as PooledRequest;
+      const r = e.request;
       const p = prepared[i] as PreparedRequest;
-      const key = reqKey(r);
       const readOnly = r.readOnly === true;
       // exactly once: a request ordered again after a view change keeps its first result
-      const cached = readOnly ? undefined : replyCache.get(r.clientId)?.get(r.requestSeq);
+      const cached = readOnly ? undefined : rstate.reply(r.clientId, r.requestSeq);
       const result = readOnly ? app.query(r.op) : (cached ?? app.execute(p, { seq, timestamp: pp.timestamp }));
-      if (!readOnly && cached === undefined) cacheReply(r.clientId, r.requestSeq, result);
-      pending.delete(key);
-      queue.delete(key);
-      ordered.delete(key);
-      preparedCache.delete(cacheKey(r));
-      executedReqs.push({ clientId: r.clientId, requestSeq: r.requestSeq, readOnly });
-      sendReply(r, result, false);
+      if (!readOnly && cached === undefined) rstate.recordReply(r.clientId, r.requestSeq, result, seq, i);
+      pending.delete(e.key);
+      queue.delete(e.key);
+      ordered.delete(e.key);
+      if (pool.get(e.poolKey) === e) pool.delete(e.poolKey);
+      executedReqs?.push({ clientId: r.clientId, requestSeq: r.requestSeq, readOnly });
+      const peer = clientPeer.get(r.clientId);
+      if (peer !== undefined) {
+        let list = replies.get(peer);
+        if (list === undefined) {
+          list = [];
+          replies.set(peer, list);
+        }
+        list.push(reply(r, result, false));
+      }
     }
+    for (const [peer, list] of replies) sendTo(peer, encodeReplies(me, list));
     slot.executed = true;
     lastExecuted = seq;
     consecutiveViewChanges = 0;
-    emit('executed', { replica: me, view: pp.view, seq, digest: pp.digest, timestamp: pp.timestamp, requests: executedReqs });
+    rstate.afterBatch();
+    if (executedReqs !== undefined) emit('executed', { replica: me, view: pp.view, seq, digest: pp.digest, timestamp: pp.timestamp, requests: executedReqs });
     if (seq % cfg.K === 0) await takeCheckpoint(seq);
     armViewChangeTimer(true);
     if (isPrimary()) void guarded('batching', cutBatches);
   }
 
-  function cacheReply(clientId: string, requestSeq: number, result: Uint8Array): void {
-    let m = replyCache.get(clientId);
-    if (m === undefined) {
-      m = new Map();
-      replyCache.set(clientId, m);
-    }
-    m.set(requestSeq, result);
-    while (m.size > cfg.replyCachePerClient) m.delete(m.keys().next().value as number);
-  }
-
   // ---- checkpoints -------------------------------------------------------------------
-  function stateSnapshot(): Uint8Array {
-    const replies: CborValue[] = [...replyCache.keys()].sort().map((c) => [c, [...(replyCache.get(c) as Map<number, Uint8Array>)].map(([s, r]) => [s, r])]);
-    return encode({ a: app.snapshot(), r: replies });
-  }
-
-  function restoreSnapshot(snapshot: Uint8Array): void {
-    const r = readRecord(decode(snapshot, { maxBytes: 1 << 30 }), 'state', ['a', 'r']);
-    const appBytes = readBytes(r['a'], 'state.a');
-    const next = new Map<string, Map<number, Uint8Array>>();
-    for (const [i, row] of readArray(r['r'], 'state.r').entries()) {
-      const a = readArray(row, `state.r[${i}]`, 2);
-      const m = new Map<number, Uint8Array>();
-      for (const [j, e] of readArray(a[1], `state.r[${i}].replies`).entries()) {
-        const pair = readArray(e, `state.r[${i}][${j}]`, 2);
-        m.set(readInt(pair[0], 'seq', 1), readBytes(pair[1], 'result'));
-      }
-      next.set(readString(a[0], `state.r[${i}].client`, 64), m);
-    }
-    app.restore(appBytes);
-    replyCache.clear();
-    for (const [k, v] of next) replyCache.set(k, v);
-    // requests the snapshot already executed are no longer pending
-    for (const [k, r] of pending) {
-      if (replyCache.get(r.clientId)?.has(r.requestSeq)) {
-        pending.delete(k);
-        queue.delete(k);
-      }
-    }
+  /** Runs checkpoint installs one at a time, in order (they write storage and the stable entries). */
+  function serialCheckpoint(fn: () => Promise<void>): Promise<void> {
+    const next = ckptTail.then(fn, fn);
+    ckptTail = next.catch((err: unknown) => log.error('installing a checkpoint failed', { error: String(err) }));
+    return next;
   }
 
   async function takeCheckpoint(seq: number): Promise<void> {
-    const snapshot = stateSnapshot();
-    const digest = hash(snapshot);
-    ownCheckpoints.set(seq, { digest, snapshot });
-    const msg = await sign<Checkpoint>({ type: 'checkpoint', seq, digest, replica: me });
+    const ck = rstate.checkpoint();
+    ownCheckpoints.set(seq, ck);
+    const msg = await sign<Checkpoint>({ type: 'checkpoint', seq, digest: ck.digest, replica: me });
     broadcast(msg);
     addCheckpointVote(msg);
   }
@@ -630,7 +682,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const own = ownCheckpoints.get(seq);
     if (own === undefined) {
       if (lastExecuted < seq) requestState(seq);
-      else log.error('checkpoint certified for an executed seq without a local snapshot', { seq });
+      else log.error('checkpoint certified for an executed seq without a local checkpoint', { seq });
       return;
     }
     if (!equalBytes(own.digest, digest)) {
@@ -638,16 +690,38 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       requestState(seq);
       return;
     }
-    await installStable(seq, own.snapshot, proof, digest);
+    const epoch = stateEpoch;
+    await serialCheckpoint(async () => {
+      if (seq <= stableSeq || epoch !== stateEpoch) return;
+      // the changes since the stable checkpoint, up to seq, oldest first
+      const merged = new Map<string, StateChange>();
+      for (const s of [...ownCheckpoints.keys()].sort((a, b) => a - b)) {
+        if (s > seq) break;
+        for (const [k, c] of (ownCheckpoints.get(s) as CheckpointState).changes) merged.set(k, c);
+        ownCheckpoints.delete(s);
+      }
+      const changes = [...merged.values()];
+      stableEntries.apply(changes);
+      await store.saveCheckpoint({ seq, digest, proof }, { changes, all: () => stableEntries.all() });
+      becomeStable(seq, proof, digest);
+    });
   }
 
-  async function installStable(seq: number, snapshot: Uint8Array, proof: Signed<Checkpoint>[], digest: Uint8Array): Promise<void> {
-    if (seq <= stableSeq) return;
-    await store.saveCheckpoint({ seq, snapshot, proof });
+  /** Installs state fetched from peers as the stable checkpoint (its entries are checked against `digest`). */
+  function installTransferred(seq: number, entries: readonly StateEntry[], proof: Signed<Checkpoint>[], digest: Uint8Array): Promise<void> {
+    return serialCheckpoint(async () => {
+      if (seq <= stableSeq) return;
+      stableEntries.replace(entries);
+      await store.saveCheckpoint({ seq, digest, proof }, { replace: entries });
+      becomeStable(seq, proof, digest);
+    });
+  }
+
+  function becomeStable(seq: number, proof: Signed<Checkpoint>[], digest: Uint8Array): void {
     if (seq <= stableSeq) return;
     stableSeq = seq;
     stableProof = proof;
-    stableSnapshot = snapshot;
+    stableEncoded = undefined;
     for (const k of [...slots.keys()]) if (k <= seq) slots.delete(k);
     for (const k of [...checkpointVotes.keys()]) if (k <= seq) checkpointVotes.delete(k);
     for (const k of [...ownCheckpoints.keys()]) if (k <= seq) ownCheckpoints.delete(k);
@@ -683,7 +757,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   async function onStateRequest(s: Signed<StateRequest>): Promise<void> {
     const m = s.body;
     if (lastExecuted < m.seq) return;
-    const includeSnapshot = stableSnapshot !== undefined && stableSeq >= m.seq;
+    const includeSnapshot = stableSeq > 0 && stableSeq >= m.seq;
     const logEntries: CommittedEntry[] = [];
     for (let seq = Math.max(m.seq, stableSeq + 1); seq <= lastExecuted && logEntries.length < cfg.L; seq++) {
       const cert = slots.get(seq)?.commitCert;
@@ -691,16 +765,22 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       logEntries.push(cert);
     }
     if (!includeSnapshot && logEntries.length === 0) return;
+    let snapshot: Uint8Array = new Uint8Array(0);
+    if (includeSnapshot) {
+      // O(state), once per stable checkpoint however many peers ask
+      if (stableEncoded?.seq !== stableSeq) stableEncoded = { seq: stableSeq, bytes: encodeEntries(stableEntries.sorted()) };
+      snapshot = stableEncoded.bytes;
+    }
     const resp = await sign<StateResponse>({
       type: 'state-response',
       seq: stableSeq,
-      snapshot: includeSnapshot ? (stableSnapshot as Uint8Array) : new Uint8Array(0),
+      snapshot,
       proof: includeSnapshot ? stableProof : [],
       log: logEntries,
       replica: me,
     });
-    sendTo(m.replica, encodeWire({ kind: 'signed', signed: resp }));
-    if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeWire({ kind: 'signed', signed: lastNewView }));
+    sendTo(m.replica, encodeSignedFrame(resp));
+    if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeSignedFrame(lastNewView));
   }
 
   async function checkCommitCert(e: CommittedEntry): Promise<boolean> {
@@ -716,12 +796,37 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     return seen.size >= cfg.quorum;
   }
 
+  /**
+   * Replaces the app and reply cache with checked entries (throws `CodecError`
+   * for malformed ones, leaving them untouched); own checkpoints not yet
+   * stable are void from here on.
+   */
+  function installState(entries: readonly StateEntry[]): void {
+    rstate.install(entries);
+    ownCheckpoints.clear();
+    stateEpoch++;
+    // requests the new state already executed are no longer pending
+    for (const [k, e] of pending) {
+      if (rstate.reply(e.request.clientId, e.request.requestSeq) !== undefined) {
+        pending.delete(k);
+        queue.delete(k);
+      }
+    }
+  }
+
   async function onStateResponse(s: Signed<StateResponse>): Promise<void> {
     const m = s.body;
     let digest: Uint8Array | undefined;
+    let state: StateEntry[] = [];
     if (m.snapshot.length > 0 && m.seq > lastExecuted) {
       digest = await checkCheckpointProof(cfg, verify, m.proof, m.seq);
-      if (digest === undefined || !equalBytes(hash(m.snapshot), digest)) return drop(m.replica, 'bad_state');
+      if (digest === undefined) return drop(m.replica, 'bad_state');
+      try {
+        state = decodeEntries(m.snapshot);
+        if (!equalBytes(digestEntries(state), digest)) return drop(m.replica, 'bad_state');
+      } catch {
+        return drop(m.replica, 'bad_state');
+      }
     }
     const entries: CommittedEntry[] = [];
     for (const e of [...m.log].sort((a, b) => a.prePrepare.body.seq - b.prePrepare.body.seq)) {
@@ -732,21 +837,21 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       const from = lastExecuted;
       if (digest !== undefined && m.seq > lastExecuted) {
         try {
-          restoreSnapshot(m.snapshot);
+          installState(state);
         } catch {
           drop(m.replica, 'bad_state');
           return;
         }
         lastExecuted = m.seq;
         for (const k of [...slots.keys()]) if (k <= m.seq) slots.delete(k);
-        await installStable(m.seq, m.snapshot, [...m.proof], digest);
+        await installTransferred(m.seq, state, [...m.proof], digest);
       }
       for (const e of entries) {
         const seq = e.prePrepare.body.seq;
         if (seq !== lastExecuted + 1) continue;
-        let reqs: SignedRequest[];
+        let reqs: PooledRequest[];
         try {
-          reqs = decodeBatch(e.prePrepare.body.batch);
+          reqs = e.prePrepare.body.batch.map(pooled);
         } catch {
           drop(m.replica, 'bad_state');
           return;
@@ -822,11 +927,11 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const m = s.body;
     if (m.view < view || (m.view === view && !viewChanging)) {
       // a lagging replica: show it the view we are in
-      if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeWire({ kind: 'signed', signed: lastNewView }));
+      if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeSignedFrame(lastNewView));
       else {
         // we moved past m.view without a NEW-VIEW: hand over our own VIEW-CHANGE for it
         const mine = viewChanges.get(m.view)?.get(me);
-        if (mine !== undefined) sendTo(m.replica, encodeWire({ kind: 'signed', signed: mine }));
+        if (mine !== undefined) sendTo(m.replica, encodeSignedFrame(mine));
       }
       return;
     }
@@ -916,7 +1021,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const inO = new Set<string>();
     for (const pp of nv.body.prePrepares) {
       try {
-        for (const r of decodeBatch(pp.body.batch)) inO.add(reqKey(r));
+        for (const b of pp.body.batch) inO.add(pooled(b).key);
       } catch {
         /* validated already */
       }
@@ -930,7 +1035,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
         const slot = slotOf(pp.body.seq);
         slot.pp = pp;
         try {
-          slot.requests = decodeBatch(pp.body.batch);
+          slot.requests = pp.body.batch.map(pooled);
         } catch {
           slot.requests = [];
         }
@@ -951,20 +1056,24 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   // ---- dispatch ------------------------------------------------------------------------
   function onMessage(msg: InboundMessage): void {
     if (stopped) return;
-    let wire;
+    let frame;
     try {
-      wire = decodeWire(msg.bytes);
+      frame = readFrame(msg.bytes);
     } catch {
       drop(msg.from, 'malformed');
       return;
     }
-    if (wire.kind === 'client') {
-      if (wire.message.type !== 'request') return drop(msg.from, 'unexpected');
-      const rm = wire.message;
-      void guarded('request', () => onRequest(msg.from, rm));
+    if (frame.kind === 'request') {
+      const { request, fastRead } = frame;
+      void guarded('request', () => onRequest(msg.from, request, fastRead));
       return;
     }
-    const s = wire.signed;
+    if (frame.kind === 'requests') {
+      for (const { request, fastRead } of frame.requests) void guarded('request', () => onRequest(msg.from, request, fastRead));
+      return;
+    }
+    if (frame.kind !== 'signed') return drop(msg.from, 'unexpected');
+    const s = frame.signed;
     // Only NEW-VIEW may be relayed (to bring a lagging replica into the current
     // view); everything else must come from its signer over an authenticated link.
     const relayable = s.body.type === 'new-view';
@@ -972,12 +1081,29 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     // Verify at once (in parallel), but handle each sender's messages in arrival
     // order: a NEW-VIEW takes many signature checks, and the new primary's first
     // PRE-PREPARE, sent right after it, must not overtake it and be dropped.
+    if (s.body.type === 'prepare' || s.body.type === 'commit') {
+      const b = s.body;
+      if (isSurplusVote(b)) {
+        const slot = slotOf(b.seq);
+        const key = voteMapKey(b);
+        const spare = slot.surplus.get(key) ?? [];
+        if (spare.length < cfg.n) spare.push(s as Signed<Vote>);
+        slot.surplus.set(key, spare);
+        return;
+      }
+    }
+    ingestSigned(msg.from, s);
+  }
+
+  /** Verifies a signed message at once (in parallel) and handles it in its sender's order. */
+  function ingestSigned(from: string, s: Signed): void {
     const verified = verify(s);
-    const prev = senderChains.get(msg.from) ?? Promise.resolve();
-    const next = prev.then(() => guarded('message', () => handleSigned(msg.from, s, verified)));
-    senderChains.set(msg.from, next);
+    if (s.body.type === 'prepare' || s.body.type === 'commit') trackCheck(s.body, verified);
+    const prev = senderChains.get(from) ?? Promise.resolve();
+    const next = prev.then(() => guarded('message', () => handleSigned(from, s, verified)));
+    senderChains.set(from, next);
     void next.then(() => {
-      if (senderChains.get(msg.from) === next) senderChains.delete(msg.from);
+      if (senderChains.get(from) === next) senderChains.delete(from);
     });
   }
 
@@ -1009,10 +1135,17 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const loaded = await store.load();
   view = loaded.view;
   if (loaded.checkpoint !== undefined) {
-    restoreSnapshot(loaded.checkpoint.snapshot);
+    let ok: boolean;
+    try {
+      ok = equalBytes(digestEntries(loaded.entries), loaded.checkpoint.digest);
+      if (ok) rstate.install(loaded.entries);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConsensusError('CONSENSUS_STORAGE', 'The stored checkpoint state does not match its certified digest.', { meta: { seq: loaded.checkpoint.seq } });
     lastExecuted = stableSeq = loaded.checkpoint.seq;
     stableProof = [...loaded.checkpoint.proof];
-    stableSnapshot = loaded.checkpoint.snapshot;
+    stableEntries = createStableEntries(loaded.entries);
   }
   for (const pp of loaded.prePrepares) {
     if (pp.body.seq <= stableSeq) continue;
@@ -1020,7 +1153,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (slot.pp === undefined || slot.pp.body.view < pp.body.view) {
       slot.pp = pp;
       try {
-        slot.requests = decodeBatch(pp.body.batch);
+        slot.requests = pp.body.batch.map(pooled);
       } catch {
         slot.requests = undefined;
       }
@@ -1045,7 +1178,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (seq !== lastExecuted + 1) continue;
     const slot = slotOf(seq);
     slot.pp = cert.prePrepare;
-    slot.requests = decodeBatch(cert.prePrepare.body.batch);
+    slot.requests = cert.prePrepare.body.batch.map(pooled);
     slot.commitCert = cert;
     slot.preparedCert ??= { prePrepare: cert.prePrepare, prepares: [] };
     await executeSlot(seq, slot);

@@ -1,11 +1,33 @@
 /**
- * The replica's durable state on a {@link Storage}: view, stable checkpoint,
- * accepted pre-prepares, the replica's own votes and commit certificates.
- * Everything is written *before* the replica acts on it (sends a message),
- * so a restarted replica never reuses a sequence number or contradicts a vote.
+ * The replica's durable state on a {@link Storage}: view, stable checkpoint
+ * (its proof and digest, and the replicated state as keyed entries), accepted
+ * pre-prepares, the replica's own votes and commit certificates (which refer
+ * to their pre-prepare instead of copying it). Everything is written *before*
+ * the replica acts on it (sends a message), so a restarted replica never
+ * reuses a sequence number or contradicts a vote.
+ *
+ * The state is a base (all entries at some stable checkpoint) plus one delta
+ * record per later stable checkpoint, each written atomically with its
+ * checkpoint: a checkpoint costs one write of its changes, O(changes). Once
+ * the deltas outweigh the base, the next checkpoint writes a new base and
+ * drops them, so the stored size stays within a small factor of the state.
  * @module
  */
-import { decode, encode, readArray, readBytes, readInt, readRecord, type BatchOp, type Storage } from '@admitone/core';
+import {
+  CodecError,
+  bytesToHex,
+  decode,
+  encode,
+  readArray,
+  readBytes,
+  readInt,
+  readRecord,
+  sortByKey,
+  type BatchOp,
+  type StateChange,
+  type StateEntry,
+  type Storage,
+} from '@admitone/core';
 import { decodeSigned, encodeSigned, type Checkpoint, type CommittedEntry, type PrePrepare, type PreparedProof, type Signed, type Vote } from '../messages.js';
 
 const VIEW_KEY = new Uint8Array([0x76]); // 'v'
@@ -14,6 +36,17 @@ const PP = 0x70; // 'p' seq view
 const VOTE = 0x73; // 's' seq view kind
 const CERT = 0x78; // 'x' seq
 const PREPARED = 0x71; // 'q' seq view: prepared certificates
+const BASE_KEY = new Uint8Array([0x62]); // 'b': all state entries at the base checkpoint
+const DELTA = 0x64; // 'd' seq: the state changes of one stable checkpoint after the base
+/** Deltas may grow to twice the base, and at least to this, before a checkpoint rewrites the base. */
+const MIN_COMPACT_BYTES = 4 << 20;
+
+function seqOfKey(key: Uint8Array): number {
+  return Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(1));
+}
+function viewOfKey(key: Uint8Array): number {
+  return Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(9));
+}
 
 function seqKey(tag: number, seq: number, view?: number, kind?: number): Uint8Array {
   const len = 9 + (view === undefined ? 0 : 8) + (kind === undefined ? 0 : 1);
@@ -26,17 +59,25 @@ function seqKey(tag: number, seq: number, view?: number, kind?: number): Uint8Ar
   return k;
 }
 
-/** A persisted stable checkpoint. */
+/** A persisted stable checkpoint (its state is stored as entries beside it). */
 export interface StoredCheckpoint {
   readonly seq: number;
-  readonly snapshot: Uint8Array;
+  /** The certified state digest. */
+  readonly digest: Uint8Array;
   readonly proof: readonly Signed<Checkpoint>[];
 }
+
+/** The state written with a stable checkpoint (see {@link ReplicaStore.saveCheckpoint}). */
+export type CheckpointWrite =
+  | { readonly changes: readonly StateChange[]; readonly all: () => readonly StateEntry[] }
+  | { readonly replace: readonly StateEntry[] };
 
 /** Everything a replica reloads at start. */
 export interface LoadedState {
   readonly view: number;
   readonly checkpoint: StoredCheckpoint | undefined;
+  /** The state at the stable checkpoint, in ascending key order (empty without a checkpoint). */
+  readonly entries: readonly StateEntry[];
   readonly prePrepares: readonly Signed<PrePrepare>[];
   readonly votes: readonly Signed<Vote>[];
   readonly certs: readonly CommittedEntry[];
@@ -50,15 +91,49 @@ export interface ReplicaStore {
   /** Persists an accepted pre-prepare and, optionally, this replica's vote on it, atomically. */
   savePrePrepare(pp: Signed<PrePrepare>, vote?: Signed<Vote>): Promise<void>;
   saveVote(vote: Signed<Vote>): Promise<void>;
-  saveCommitCert(entry: CommittedEntry): Promise<void>;
+  /**
+   * Records a commit certificate. It only speeds up recovery (a restarted
+   * replica replays it instead of fetching it), so it costs no write of its
+   * own: it joins the next durable write.
+   */
+  saveCommitCert(entry: CommittedEntry): void;
   /** Persists a prepared certificate and this replica's COMMIT for it, atomically (before the COMMIT is sent). */
   savePrepared(cert: PreparedProof, commit: Signed<Vote>): Promise<void>;
-  /** Persists a new stable checkpoint and deletes log entries at or below it. */
-  saveCheckpoint(ckpt: StoredCheckpoint): Promise<void>;
+  /**
+   * Persists a new stable checkpoint and its state atomically, and deletes log
+   * entries at or below it. The state is either the `changes` since the
+   * previous stable checkpoint (`all` gives every entry at `ckpt`, in any
+   * order, read only when the store rewrites its base) or, after state
+   * transfer, `replace`: the whole new state.
+   */
+  saveCheckpoint(ckpt: StoredCheckpoint, state: CheckpointWrite): Promise<void>;
 }
 
-/** Wraps `storage` with the replica's key layout. */
-export function replicaStore(storage: Storage): ReplicaStore {
+/**
+ * Wraps `storage` with the replica's key layout. `compactionSkew` (≥ 1)
+ * scales the point at which the base is rewritten; replicas of one cluster
+ * pass different values so that they do not all rewrite at the same
+ * checkpoint.
+ */
+export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore {
+  /** Sizes of the stored base and deltas (bytes), to decide when to rewrite the base. */
+  let baseBytes = 0;
+  let deltaBytes = 0;
+  /** `seq:view` of the pre-prepares written (or loaded): certificates refer to them instead of copying them. */
+  const written = new Set<string>();
+  /** Commit certificates waiting for the next write. */
+  let deferred: BatchOp[] = [];
+  const write = (ops: BatchOp[]): Promise<void> => {
+    const all = deferred.length === 0 ? ops : [...deferred, ...ops];
+    deferred = [];
+    return storage.batch(all);
+  };
+  const ppOps = (pp: Signed<PrePrepare>): BatchOp[] => {
+    const id = `${pp.body.seq}:${pp.body.view}`;
+    if (written.has(id)) return [];
+    written.add(id);
+    return [{ type: 'put', key: seqKey(PP, pp.body.seq, pp.body.view), value: encodeSigned(pp) }];
+  };
   return {
     async load() {
       const v = await storage.get(VIEW_KEY);
@@ -66,62 +141,130 @@ export function replicaStore(storage: Storage): ReplicaStore {
       const c = await storage.get(CKPT_KEY);
       let checkpoint: StoredCheckpoint | undefined;
       if (c !== undefined) {
-        const r = readRecord(decode(c, { maxBytes: 1 << 30 }), 'checkpoint', ['n', 'x', 'c']);
+        const r = readRecord(decode(c, { maxBytes: 1 << 26 }), 'checkpoint', ['n', 'd', 'c']);
         checkpoint = {
           seq: readInt(r['n'], 'checkpoint.n', 1),
-          snapshot: readBytes(r['x'], 'checkpoint.x'),
+          digest: readBytes(r['d'], 'checkpoint.d', 32),
           proof: readArray(r['c'], 'checkpoint.c').map((b, i) => decodeSigned(readBytes(b, `checkpoint.c[${i}]`)) as Signed<Checkpoint>),
         };
       }
+      const state = new Map<string, StateEntry>();
+      const base = await storage.get(BASE_KEY);
+      baseBytes = base?.length ?? 0;
+      deltaBytes = 0;
+      if (base !== undefined) for (const e of readEntries(base, 'base')) state.set(bytesToHex(e.key), e);
+      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([DELTA]) })) {
+        deltaBytes += value.length;
+        for (const ch of readChanges(value)) {
+          if (ch.value === undefined) state.delete(bytesToHex(ch.key));
+          else state.set(bytesToHex(ch.key), { key: ch.key, value: ch.value });
+        }
+      }
+      const entries = sortByKey([...state.values()]);
       const prePrepares: Signed<PrePrepare>[] = [];
-      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([PP]) })) prePrepares.push(decodeSigned(value) as Signed<PrePrepare>);
+      const ppAt = new Map<string, Signed<PrePrepare>>();
+      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([PP]) })) {
+        const pp = decodeSigned(value) as Signed<PrePrepare>;
+        prePrepares.push(pp);
+        ppAt.set(`${pp.body.seq}:${pp.body.view}`, pp);
+        written.add(`${pp.body.seq}:${pp.body.view}`);
+      }
+      // certificates name their pre-prepare by (seq, view): it was written before them, so it is there
+      const ppOf = (seq: number, view: number, what: string): Signed<PrePrepare> => {
+        const pp = ppAt.get(`${seq}:${view}`);
+        if (pp === undefined) throw new CodecError('CODEC_SCHEMA', `Stored ${what} for seq ${seq} view ${view} has no pre-prepare.`);
+        return pp;
+      };
       const votes: Signed<Vote>[] = [];
       for await (const [, value] of storage.iterate({ prefix: new Uint8Array([VOTE]) })) votes.push(decodeSigned(value) as Signed<Vote>);
       const certs: CommittedEntry[] = [];
-      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([CERT]) })) {
-        const r = readRecord(decode(value, { maxBytes: 1 << 26 }), 'cert', ['pp', 'cs']);
+      // A checkpoint deletes the log at or below it from a scan that a certificate written
+      // meanwhile may miss; such a leftover at or below the checkpoint is garbage.
+      const stable = checkpoint?.seq ?? 0;
+      for await (const [key, value] of storage.iterate({ prefix: new Uint8Array([CERT]) })) {
+        if (seqOfKey(key) <= stable) continue;
+        const r = readRecord(decode(value, { maxBytes: 1 << 26 }), 'cert', ['v', 'cs']);
         certs.push({
-          prePrepare: decodeSigned(readBytes(r['pp'], 'cert.pp')) as Signed<PrePrepare>,
+          prePrepare: ppOf(seqOfKey(key), readInt(r['v'], 'cert.v'), 'commit certificate'),
           commits: readArray(r['cs'], 'cert.cs').map((b, i) => decodeSigned(readBytes(b, `cert.cs[${i}]`)) as Signed<Vote>),
         });
       }
       const prepared: PreparedProof[] = [];
-      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([PREPARED]) })) {
-        const r = readRecord(decode(value, { maxBytes: 1 << 26 }), 'prepared', ['pp', 'ps']);
+      for await (const [key, value] of storage.iterate({ prefix: new Uint8Array([PREPARED]) })) {
+        if (seqOfKey(key) <= stable) continue;
+        const r = readRecord(decode(value, { maxBytes: 1 << 26 }), 'prepared', ['ps']);
         prepared.push({
-          prePrepare: decodeSigned(readBytes(r['pp'], 'prepared.pp')) as Signed<PrePrepare>,
+          prePrepare: ppOf(seqOfKey(key), viewOfKey(key), 'prepared certificate'),
           prepares: readArray(r['ps'], 'prepared.ps').map((b, i) => decodeSigned(readBytes(b, `prepared.ps[${i}]`)) as Signed<Vote>),
         });
       }
-      return { view, checkpoint, prePrepares, votes, certs, prepared };
+      return { view, checkpoint, entries, prePrepares, votes, certs, prepared };
     },
     saveView(view) {
-      return storage.put(VIEW_KEY, encode(view));
+      return write([{ type: 'put', key: VIEW_KEY, value: encode(view) }]);
     },
     savePrePrepare(pp, vote) {
+      written.add(`${pp.body.seq}:${pp.body.view}`);
       const ops: BatchOp[] = [{ type: 'put', key: seqKey(PP, pp.body.seq, pp.body.view), value: encodeSigned(pp) }];
       if (vote !== undefined) ops.push({ type: 'put', key: seqKey(VOTE, vote.body.seq, vote.body.view, vote.body.type === 'prepare' ? 1 : 2), value: encodeSigned(vote) });
-      return storage.batch(ops);
+      return write(ops);
     },
     saveVote(vote) {
-      return storage.put(seqKey(VOTE, vote.body.seq, vote.body.view, vote.body.type === 'prepare' ? 1 : 2), encodeSigned(vote));
+      return write([{ type: 'put', key: seqKey(VOTE, vote.body.seq, vote.body.view, vote.body.type === 'prepare' ? 1 : 2), value: encodeSigned(vote) }]);
     },
     savePrepared(cert, commit) {
-      return storage.batch([
-        { type: 'put', key: seqKey(PREPARED, cert.prePrepare.body.seq, cert.prePrepare.body.view), value: encode({ pp: encodeSigned(cert.prePrepare), ps: cert.prepares.map(encodeSigned) }) },
+      return write([
+        ...ppOps(cert.prePrepare),
+        { type: 'put', key: seqKey(PREPARED, cert.prePrepare.body.seq, cert.prePrepare.body.view), value: encode({ ps: cert.prepares.map(encodeSigned) }) },
         { type: 'put', key: seqKey(VOTE, commit.body.seq, commit.body.view, 2), value: encodeSigned(commit) },
       ]);
     },
     saveCommitCert(entry) {
-      const value = encode({ pp: encodeSigned(entry.prePrepare), cs: entry.commits.map(encodeSigned) });
-      return storage.put(seqKey(CERT, entry.prePrepare.body.seq), value);
+      const value = encode({ v: entry.prePrepare.body.view, cs: entry.commits.map(encodeSigned) });
+      deferred.push(...ppOps(entry.prePrepare), { type: 'put', key: seqKey(CERT, entry.prePrepare.body.seq), value });
     },
-    async saveCheckpoint(ckpt) {
-      const ops: BatchOp[] = [{ type: 'put', key: CKPT_KEY, value: encode({ n: ckpt.seq, x: ckpt.snapshot, c: ckpt.proof.map(encodeSigned) }) }];
+    async saveCheckpoint(ckpt, state) {
+      for (const id of written) if (Number(id.slice(0, id.indexOf(':'))) <= ckpt.seq) written.delete(id);
+      const ops: BatchOp[] = [{ type: 'put', key: CKPT_KEY, value: encode({ n: ckpt.seq, d: ckpt.digest, c: ckpt.proof.map(encodeSigned) }) }];
+      let newBase: readonly StateEntry[] | undefined;
+      if ('replace' in state) newBase = state.replace;
+      else {
+        const delta = encode(state.changes.map((ch) => [ch.key, ch.value ?? null]));
+        if (deltaBytes + delta.length > compactionSkew * Math.max(2 * baseBytes, MIN_COMPACT_BYTES)) newBase = state.all();
+        else {
+          ops.push({ type: 'put', key: seqKey(DELTA, ckpt.seq), value: delta });
+          deltaBytes += delta.length;
+        }
+      }
+      if (newBase !== undefined) {
+        const base = encode(newBase.map((e) => [e.key, e.value]));
+        ops.push({ type: 'put', key: BASE_KEY, value: base });
+        for await (const [key] of storage.iterate({ prefix: new Uint8Array([DELTA]) })) ops.push({ type: 'del', key });
+        baseBytes = base.length;
+        deltaBytes = 0;
+      }
       for (const tag of [PP, VOTE, CERT, PREPARED]) {
         for await (const [key] of storage.iterate({ gte: new Uint8Array([tag]), lt: seqKey(tag, ckpt.seq + 1) })) ops.push({ type: 'del', key });
       }
-      await storage.batch(ops);
+      // deferred certificates at or below the checkpoint are garbage already
+      deferred = deferred.filter((op) => op.key[0] === PP ? seqOfKey(op.key) > ckpt.seq : !(op.key[0] === CERT && seqOfKey(op.key) <= ckpt.seq));
+      await write(ops);
     },
   };
+}
+
+function readEntries(bytes: Uint8Array, field: string): StateEntry[] {
+  return readArray(decode(bytes, { maxBytes: 1 << 30, maxDepth: 4 }), field).map((row, i) => {
+    const a = readArray(row, `${field}[${i}]`, 2);
+    if (a.length !== 2) throw new CodecError('CODEC_SCHEMA', `Field ${field}[${i}] must be a [key, value] pair.`);
+    return { key: readBytes(a[0], `${field}[${i}].key`), value: readBytes(a[1], `${field}[${i}].value`) };
+  });
+}
+
+function readChanges(bytes: Uint8Array): StateChange[] {
+  return readArray(decode(bytes, { maxBytes: 1 << 30, maxDepth: 4 }), 'delta').map((row, i) => {
+    const a = readArray(row, `delta[${i}]`, 2);
+    if (a.length !== 2) throw new CodecError('CODEC_SCHEMA', `Field delta[${i}] must be a [key, value | null] pair.`);
+    return { key: readBytes(a[0], `delta[${i}].key`), value: a[1] === null ? undefined : readBytes(a[1], `delta[${i}].value`) };
+  });
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import { concatBytes, encodeTicketResult, hash, type Clock, type CryptoProvider, type Random, type Transport } from '@admitone/core';
-import { batchDigest, encodeWire, signMessage, type PrePrepare, type ReplicaMessage, type ReplyMessage, type Signed, type Vote, type NewView } from '../messages.js';
+import { batchDigest, encodeReplies, encodeWire, signMessage, type PrePrepare, type ReplicaMessage, type Signed, type Vote, type NewView } from '../messages.js';
 import type { ByzantineStrategy, ConcreteStrategy } from './options.js';
 import { tryDecodeWire, wireLabel, type PostFn } from './observe.js';
 
@@ -157,11 +157,11 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
         return;
       }
       case 'wrong-digest': {
-        if (wire.kind === 'client') {
-          if (wire.message.type !== 'reply') return post(to, bytes, label);
+        if (wire.kind === 'request' || wire.kind === 'requests') return post(to, bytes, label);
+        if (wire.kind === 'replies') {
           note('lying-reply');
-          const lie: ReplyMessage = { ...wire.message, result: encodeTicketResult({ status: 'ok' }) };
-          return post(to, encodeWire({ kind: 'client', message: lie }), `lie ${label}`);
+          const lies = wire.replies.map((m) => ({ ...m, result: encodeTicketResult({ status: 'ok' }) }));
+          return post(to, encodeReplies(self, lies), `lie ${label}`);
         }
         const b = wire.signed.body;
         if (b.replica === self && (b.type === 'prepare' || b.type === 'commit' || b.type === 'checkpoint' || b.type === 'pre-prepare')) {
@@ -173,12 +173,12 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
       }
       case 'forge': {
         post(to, bytes, label);
-        if (wire.kind === 'client') {
-          if (wire.message.type !== 'reply') return;
+        if (wire.kind === 'request' || wire.kind === 'requests') return;
+        if (wire.kind === 'replies') {
           const claim = others.find((r) => r !== to) ?? self;
           note('forged-reply');
-          const forged: ReplyMessage = { ...wire.message, replica: claim, result: encodeTicketResult({ status: 'ok' }) };
-          return post(to, encodeWire({ kind: 'client', message: forged }), `forge reply as ${claim}`);
+          const forged = wire.replies.map((m) => ({ ...m, result: encodeTicketResult({ status: 'ok' }) }));
+          return post(to, encodeReplies(claim, forged), `forge reply as ${claim}`);
         }
         const b = wire.signed.body;
         if ('view' in b && b.view > maxView) maxView = b.view;
@@ -202,7 +202,7 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
           const mine = await sign<Vote>({ ...b, digest });
           const broken = mine.signature.slice();
           broken[0] = (broken[0] as number) ^ 0xff;
-          out.push(encodeWire({ kind: 'signed', signed: { body: mine.body, signature: broken } as Signed }));
+          out.push(encodeWire({ kind: 'signed', signed: { body: mine.body, signature: broken, bytes: mine.bytes } as Signed }));
           return out;
         });
         for (const f of forgeries) {

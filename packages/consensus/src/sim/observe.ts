@@ -13,10 +13,9 @@ export type PostFn = (to: string, bytes: Uint8Array, label: string) => void;
 
 /** A short, human-readable label of a wire message for the trace, e.g. `prepare/1/7` (type/view/seq). */
 export function wireLabel(wire: WireMessage): string {
-  if (wire.kind === 'client') {
-    const m = wire.message;
-    return m.type === 'request' ? `request/${m.request.requestSeq}` : `reply/${m.requestSeq}${m.error === undefined ? '' : '!'}`;
-  }
+  if (wire.kind === 'request') return `request/${wire.message.request.requestSeq}`;
+  if (wire.kind === 'requests') return wire.messages.map((m) => `request/${m.request.requestSeq}`).join(',');
+  if (wire.kind === 'replies') return wire.replies.map((m) => `reply/${m.requestSeq}${m.error === undefined ? '' : '!'}`).join(',');
   const b = wire.signed.body;
   switch (b.type) {
     case 'pre-prepare':

@@ -12,6 +12,7 @@ import {
   type CryptoProvider,
   type DeliveryScheduler,
   type MemoryStore,
+  type ReplicatedApp,
   type TicketLedger,
   type Transport,
 } from '@admitone/core';
@@ -36,7 +37,16 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function cluster(n: number, opts: { crypto?: CryptoProvider; clock?: Clock; schedule?: DeliveryScheduler; tunables?: PbftTunables; clients?: number } = {}): Promise<Cluster> {
+/** The ledger without its keyed state: the replica then checkpoints whole snapshots (the fallback for other apps). */
+export function withoutKeyedState(ledger: TicketLedger): ReplicatedApp {
+  const { state: _state, ...plain } = ledger;
+  return plain;
+}
+
+export async function cluster(
+  n: number,
+  opts: { crypto?: CryptoProvider; clock?: Clock; schedule?: DeliveryScheduler; tunables?: PbftTunables; clients?: number; snapshotApps?: boolean } = {},
+): Promise<Cluster> {
   const crypto = opts.crypto ?? nobleCrypto();
   const clock = opts.clock ?? systemClock();
   const ids = Array.from({ length: n }, (_, i) => `r${i}`);
@@ -67,7 +77,7 @@ export async function cluster(n: number, opts: { crypto?: CryptoProvider; clock?
         members,
         transport: endpoints.get(i) ?? (endpoints.set(i, net.transport(id)).get(i) as Transport),
         storage: memoryStorage({ store: stores[i] as MemoryStore }),
-        app: apps[i] as TicketLedger,
+        app: opts.snapshotApps === true ? withoutKeyedState(apps[i] as TicketLedger) : (apps[i] as TicketLedger),
         crypto,
         clock,
         ...opts.tunables,

@@ -6,6 +6,7 @@
  */
 import type { Digest } from '../codec/hash.js';
 import type { SignedRequest } from './request.js';
+import type { KeyedState } from './state.js';
 
 /** Deterministic context an engine passes to {@link ReplicatedApp.execute}. */
 export interface ExecuteContext {
@@ -44,6 +45,8 @@ export interface PreparedRequest {
  *   without changing it; engines never pass a read-only request to `execute`.
  * - `restore` replaces the whole state with a snapshot, or throws a
  *   `CodecError` and leaves the state untouched.
+ * - `state`, when offered, describes the same state as keyed entries
+ *   ({@link KeyedState}); both views must always agree.
  */
 export interface ReplicatedApp<P extends PreparedRequest = PreparedRequest> {
   /** A short name, included in snapshots and logs. */
@@ -60,4 +63,11 @@ export interface ReplicatedApp<P extends PreparedRequest = PreparedRequest> {
   restore(snapshot: Uint8Array): void;
   /** A digest of the whole state; equal states have equal digests. */
   digest(): Digest;
+  /**
+   * Optional: the state as keyed entries with change tracking, so that an
+   * engine checkpoints, persists and transfers state in O(changes). When
+   * present, `digest()` must equal `stateDigest(state.entries())`. Engines
+   * fall back to `snapshot()` at every checkpoint when it is absent.
+   */
+  readonly state?: KeyedState;
 }

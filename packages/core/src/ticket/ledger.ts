@@ -7,11 +7,12 @@ import type { CryptoProvider } from '../crypto/types.js';
 import type { ExecuteContext, PreparedRequest, ReplicatedApp } from '../app/types.js';
 import { verifyRequest, type SignedRequest } from '../app/request.js';
 import { createReplayGuard, type ReplayGuard } from '../app/replay.js';
+import { createStateDigest, sortByKey, type KeyedState, type StateChange, type StateEntry } from '../app/state.js';
 import { decode, encode, type CborValue } from '../codec/cbor.js';
-import { hash, publicKeyOf, type ClientId, type Digest, type EventId, type TicketId } from '../codec/hash.js';
+import { publicKeyOf, type ClientId, type Digest, type EventId, type TicketId } from '../codec/hash.js';
 import { readArray, readInt, readRecord, readString } from '../codec/schema.js';
 import { CodecError, invariant } from '../errors/index.js';
-import { equalBytes } from '../bytes/index.js';
+import { bytesToUtf8, equalBytes, utf8ToBytes } from '../bytes/index.js';
 import {
   decodeTicketOp,
   decodeTicketQuery,
@@ -55,6 +56,13 @@ export interface PreparedTicketRequest extends PreparedRequest {
 
 /** The ticket ledger app. */
 export interface TicketLedger extends ReplicatedApp<PreparedTicketRequest> {
+  /**
+   * The ledger as keyed entries: `e/<eventId>` → `[organizer, devices, tickets]`,
+   * `t/<ticketId>` → `[eventId, state, holder, version, disputedFrom | null, scans]`,
+   * `r/<clientId>` → the client's replay row (`ReplayGuard.rowOf`).
+   * `digest()` is their state digest, maintained in O(changes).
+   */
+  readonly state: KeyedState;
   /** Convenience: the current view of a ticket, or `undefined`. */
   getTicket(id: TicketId): TicketView | undefined;
   /** Convenience: the current view of an event, or `undefined`. */
@@ -63,6 +71,27 @@ export interface TicketLedger extends ReplicatedApp<PreparedTicketRequest> {
 
 /** Snapshot format tag. */
 export const TICKET_LEDGER_SNAPSHOT = 'admitone/tickets/v1';
+
+/** Key prefixes of the keyed state. */
+const EVENT_ROW = 'e/';
+const TICKET_ROW = 't/';
+const REPLAY_ROW = 'r/';
+
+/** An event's keyed-state value (also its snapshot row, without the id). */
+function eventRow(e: { organizer: string; devices: Set<string>; tickets: number }): CborValue[] {
+  return [e.organizer, [...e.devices].sort(), e.tickets];
+}
+
+/** A ticket's keyed-state value: `[eventId, state, holder, version, disputedFrom | null, scans]`. */
+function ticketRow(t: { eventId: string; state: string; holder: string; version: number; disputedFrom: string | undefined; scans: readonly ScanRecord[] }): CborValue[] {
+  return [t.eventId, t.state, t.holder, t.version, t.disputedFrom ?? null, t.scans as unknown as CborValue[]];
+}
+
+function compareKeys(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
+}
 
 interface EventRow {
   organizer: ClientId;
@@ -100,6 +129,13 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
   let events = new Map<EventId, EventRow>();
   let tickets = new Map<TicketId, TicketRow>();
   let replay: ReplayGuard = createReplayGuard();
+  // Keyed state: rows touched since the last flush, the incremental digest, and
+  // the flushed changes not yet taken by `state.takeChanges()` (recorded only
+  // once someone takes changes, so a ledger used without an engine keeps no copy).
+  const dirty = new Set<string>();
+  const merkle = createStateDigest();
+  let changes = new Map<string, StateChange>();
+  let trackingChanges = false;
 
   const view = (id: TicketId, t: TicketRow): TicketView => ({
     ticketId: id,
@@ -127,6 +163,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         if (events.has(op.eventId)) return reject('already_exists');
         const e: EventRow = { organizer: actor, devices: new Set(), tickets: 0 };
         events.set(op.eventId, e);
+        dirty.add(EVENT_ROW + op.eventId);
         return { status: 'ok', event: eventView(op.eventId, e) };
       }
       case 'authorizeGate':
@@ -136,6 +173,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         if (e.organizer !== actor) return reject('not_organizer');
         if (op.type === 'authorizeGate') e.devices.add(keyId(op.device));
         else e.devices.delete(keyId(op.device));
+        dirty.add(EVENT_ROW + op.eventId);
         return { status: 'ok', event: eventView(op.eventId, e) };
       }
       case 'issue': {
@@ -146,6 +184,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         const t: TicketRow = { eventId: op.eventId, state: 'ISSUED', holder: keyId(op.holder), version: 1, disputedFrom: undefined, scans: [] };
         tickets.set(op.ticketId, t);
         e.tickets++;
+        dirty.add(EVENT_ROW + op.eventId);
+        dirty.add(TICKET_ROW + op.ticketId);
         return okTicket(op.ticketId, t);
       }
       default:
@@ -163,6 +203,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     if (t === undefined) return reject('not_found');
     const e = events.get(t.eventId);
     invariant(e !== undefined, 'ticket refers to a missing event');
+    // conservatively dirty: a rejected op leaves the row as it was, and an unchanged row changes nothing
+    dirty.add(TICKET_ROW + op.ticketId);
     const terminal = terminalReason(t.state);
     switch (op.type) {
       case 'transfer': {
@@ -232,12 +274,108 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
   }
 
   function snapshotValue(events: Map<EventId, EventRow>, tickets: Map<TicketId, TicketRow>, replay: ReplayGuard): CborValue {
-    const ev = [...events.keys()].sort().map((id) => {
-      const e = events.get(id) as EventRow;
-      return [id, e.organizer, [...e.devices].sort(), e.tickets];
-    });
+    const ev = [...events.keys()].sort().map((id) => [id, ...eventRow(events.get(id) as EventRow)]);
     const tk = [...tickets.keys()].sort().map((id) => view(id, tickets.get(id) as TicketRow) as unknown as CborValue);
     return { app: TICKET_LEDGER_SNAPSHOT, events: ev, tickets: tk, replay: replay.toCbor() };
+  }
+
+  /** The canonical value of a keyed-state row, or `undefined` when it does not exist. */
+  function rowValue(row: string): Uint8Array | undefined {
+    const id = row.slice(2);
+    switch (row.slice(0, 2)) {
+      case EVENT_ROW: {
+        const e = events.get(id as EventId);
+        return e === undefined ? undefined : encode(eventRow(e));
+      }
+      case TICKET_ROW: {
+        const t = tickets.get(id as TicketId);
+        return t === undefined ? undefined : encode(ticketRow(t));
+      }
+      default: {
+        const r = replay.rowOf(id);
+        return r === undefined ? undefined : encode(r);
+      }
+    }
+  }
+
+  /** Folds dirty rows into the digest and the pending changes. */
+  function flush(): void {
+    if (dirty.size === 0) return;
+    for (const row of dirty) {
+      const key = utf8ToBytes(row);
+      const value = rowValue(row);
+      merkle.set(key, value);
+      if (trackingChanges) changes.set(row, { key, value });
+    }
+    dirty.clear();
+  }
+
+  function allEntries(): StateEntry[] {
+    const out: StateEntry[] = [];
+    const add = (row: string) => out.push({ key: utf8ToBytes(row), value: rowValue(row) as Uint8Array });
+    for (const id of events.keys()) add(EVENT_ROW + id);
+    for (const id of tickets.keys()) add(TICKET_ROW + id);
+    for (const row of replay.toCbor() as [string, ...CborValue[]][]) add(REPLAY_ROW + row[0]);
+    return sortByKey(out);
+  }
+
+  /** Rebuilds the digest from the current maps and forgets pending changes (after a restore). */
+  function resetKeyedState(): void {
+    dirty.clear();
+    changes = new Map();
+    merkle.clear();
+    for (const e of allEntries()) merkle.set(e.key, e.value);
+  }
+
+  function restoreEntries(entries: readonly StateEntry[]): void {
+    const nextEvents = new Map<EventId, EventRow>();
+    const nextTickets = new Map<TicketId, TicketRow>();
+    const nextReplay = createReplayGuard();
+    let prev: Uint8Array | undefined;
+    for (const [i, entry] of entries.entries()) {
+      const f = `entries[${i}]`;
+      if (prev !== undefined && compareKeys(prev, entry.key) >= 0) throw new CodecError('CODEC_SCHEMA', 'State entries must have strictly ascending keys.');
+      prev = entry.key;
+      const row = bytesToUtf8(entry.key);
+      const id = row.slice(2);
+      const value = decode(entry.value, { maxBytes: 1 << 24 });
+      switch (row.slice(0, 2)) {
+        case EVENT_ROW: {
+          const a = readArray(value, `${f}.event`, 3);
+          const organizer = readString(a[0], `${f}.organizer`, 64) as ClientId;
+          publicKeyOf(organizer);
+          const devices = readArray(a[1], `${f}.devices`).map((d, j) => readString(d, `${f}.devices[${j}]`, 64) as ClientId);
+          const e: EventRow = { organizer, devices: new Set(devices), tickets: readInt(a[2], `${f}.tickets`) };
+          if (!equalBytes(encode(eventRow(e)), entry.value)) throw new CodecError('CODEC_NON_CANONICAL', `${f} is not in canonical form.`);
+          nextEvents.set(readId<EventId>(id, `${f}.id`), e);
+          break;
+        }
+        case TICKET_ROW: {
+          const a = readArray(value, `${f}.ticket`, 6);
+          if (a.length !== 6) throw new CodecError('CODEC_SCHEMA', `${f} must be a 6-item ticket row.`);
+          const fields: Record<string, CborValue> = { ticketId: id, eventId: a[0] as CborValue, state: a[1] as CborValue, holder: a[2] as CborValue, version: a[3] as CborValue, scans: a[5] as CborValue };
+          if (a[4] !== null) fields['disputedFrom'] = a[4] as CborValue;
+          const v = readTicketView(fields, `${f}.ticket`);
+          const t: TicketRow = { eventId: v.eventId, state: v.state, holder: v.holder, version: v.version, disputedFrom: v.disputedFrom, scans: v.scans.slice() };
+          if (!equalBytes(encode(ticketRow(t)), entry.value)) throw new CodecError('CODEC_NON_CANONICAL', `${f} is not in canonical form.`);
+          nextTickets.set(v.ticketId, t);
+          break;
+        }
+        case REPLAY_ROW: {
+          nextReplay.setRow(id, value);
+          if (!equalBytes(encode(nextReplay.rowOf(id) as CborValue), entry.value)) throw new CodecError('CODEC_NON_CANONICAL', `${f} is not in canonical form.`);
+          break;
+        }
+        default:
+          throw new CodecError('CODEC_SCHEMA', `${f} has an unknown key.`);
+      }
+    }
+    for (const [id, t] of nextTickets) if (!nextEvents.has(t.eventId)) throw new CodecError('CODEC_SCHEMA', `Ticket ${id} refers to an unknown event.`);
+    events = nextEvents;
+    tickets = nextTickets;
+    replay = nextReplay;
+    resetKeyedState();
+    trackingChanges = true;
   }
 
   function query(bytes: Uint8Array): Uint8Array {
@@ -306,6 +444,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       // 2. duplication
       if (!replay.isFresh(request.clientId, request.requestSeq)) return encodeTicketResult(reject('replayed'));
       replay.record(request.clientId, request.requestSeq);
+      dirty.add(REPLAY_ROW + request.clientId);
       // 3. the operation (malformed ops still consume their request number)
       if (prepared.op === undefined) return encodeTicketResult(reject('malformed'));
       return encodeTicketResult(apply(prepared.op, request.clientId, prepared.codeValid, ctx));
@@ -343,10 +482,25 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       events = nextEvents;
       tickets = nextTickets;
       replay = nextReplay;
+      resetKeyedState();
     },
 
     digest(): Digest {
-      return hash(encode(snapshotValue(events, tickets, replay)));
+      flush();
+      return merkle.root();
+    },
+
+    state: {
+      takeChanges(): StateChange[] {
+        flush();
+        // the first call reports the whole state: every entry is a change since creation
+        const out = trackingChanges ? sortByKey([...changes.values()]) : allEntries();
+        trackingChanges = true;
+        changes = new Map();
+        return out;
+      },
+      entries: allEntries,
+      restoreEntries,
     },
 
     getTicket(id) {

@@ -1,0 +1,164 @@
+/**
+ * Checkpoints in O(changes): the replicated state (app entries plus the reply
+ * cache) is persisted and transferred as keyed entries. A lagging replica
+ * catches up from a peer's stable checkpoint; a state response whose entries
+ * do not match the certified digest, or whose proof is short, is dropped;
+ * stored state that does not match its digest stops a restart with
+ * `CONSENSUS_STORAGE`; and reply-cache eviction is the same after a restore.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  concatBytes,
+  createTicketLedger,
+  decode,
+  encode,
+  decodeTicketResult,
+  encodeTicketOp,
+  eventId,
+  memoryNetwork,
+  memoryStorage,
+  nobleCrypto,
+  signRequest,
+  systemClock,
+  ticketId,
+  type StateEntry,
+} from '@admitone/core';
+import { ConsensusError, createReplica, encodeSignedFrame, signMessage, type Checkpoint, type StateResponse } from '../src/index.js';
+import { createReplicaState, digestEntries, encodeEntries } from '../src/replica/state.js';
+import { cluster, keyOf, type Cluster } from './helpers/cluster.js';
+
+let c: Cluster | undefined;
+afterEach(async () => {
+  await c?.close();
+  c = undefined;
+});
+
+const E = eventId('ckpt-gig');
+
+async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('state transfer from a stable checkpoint', () => {
+  it('a replica that missed whole checkpoints installs a peer’s checkpoint entries and ends with equal digests', async () => {
+    c = await cluster(4, { tunables: { checkpointInterval: 4, logWindow: 8, viewChangeTimeoutMs: 30_000 } });
+    await c.crash(3);
+    const org = c.client('org');
+    await org.submit(encodeTicketOp({ type: 'createEvent', eventId: E }));
+    const holder = await c.crypto.getPublicKey(keyOf('holder'));
+    for (let i = 0; i < 24; i++) expect(decodeTicketResult(await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId(`st-${i}`), holder }))).status).toBe('ok');
+    const stable = c.replicas[0]!.status().stableSeq;
+    expect(stable).toBeGreaterThanOrEqual(16);
+    const r3 = await c.start(3);
+    const transfers: { fromSeq: number; toSeq: number }[] = [];
+    r3.on('state-transfer', (e) => transfers.push(e));
+    await waitFor(() => r3.status().lastExecuted >= c!.replicas[0]!.status().lastExecuted, 'r3 to catch up');
+    expect(transfers[0]?.fromSeq).toBe(0);
+    expect(r3.status().stableSeq).toBeGreaterThanOrEqual(stable);
+    expect(c.apps[3]!.digest()).toEqual(c.apps[0]!.digest());
+    // it takes part from here on: new requests commit with it, and it restarts from what it stored
+    await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId('after'), holder }));
+    await waitFor(() => r3.status().lastExecuted === c!.replicas[0]!.status().lastExecuted, 'r3 to execute the new request');
+    expect(c.apps[3]!.digest()).toEqual(c.apps[0]!.digest());
+    await c.crash(3);
+    const again = await c.start(3);
+    expect(again.status().stableSeq).toBeGreaterThan(0);
+    expect(c.apps[3]!.state.entries().length).toBeGreaterThan(20);
+  });
+
+  it('apps without keyed state checkpoint and transfer whole snapshots', async () => {
+    c = await cluster(4, { snapshotApps: true, tunables: { checkpointInterval: 4, logWindow: 8, viewChangeTimeoutMs: 30_000 } });
+    await c.crash(2);
+    const org = c.client('org');
+    await org.submit(encodeTicketOp({ type: 'createEvent', eventId: E }));
+    const holder = await c.crypto.getPublicKey(keyOf('holder'));
+    for (let i = 0; i < 20; i++) await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId(`sn-${i}`), holder }));
+    expect(c.replicas[0]!.status().stableSeq).toBeGreaterThanOrEqual(12);
+    const r2 = await c.start(2);
+    await waitFor(() => r2.status().lastExecuted >= c!.replicas[0]!.status().lastExecuted, 'r2 to catch up');
+    expect(r2.status().stableSeq).toBeGreaterThan(0);
+    expect(c.apps[2]!.digest()).toEqual(c.apps[0]!.digest());
+  });
+
+  it('a restart refuses stored state that does not match its certified digest (CONSENSUS_STORAGE)', async () => {
+    c = await cluster(4, { tunables: { checkpointInterval: 4, logWindow: 8, viewChangeTimeoutMs: 30_000 } });
+    const org = c.client('org');
+    await org.submit(encodeTicketOp({ type: 'createEvent', eventId: E }));
+    const holder = await c.crypto.getPublicKey(keyOf('holder'));
+    for (let i = 0; i < 10; i++) await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId(`cs-${i}`), holder }));
+    await waitFor(() => c!.replicas[1]!.status().stableSeq >= 8, 'a stable checkpoint at r1');
+    await c.crash(1);
+    // the state is stored as a base plus one delta per stable checkpoint: change a value in the last delta
+    const storage = memoryStorage({ store: c.stores[1]! });
+    let last: [Uint8Array, Uint8Array] | undefined;
+    for await (const kv of storage.iterate({ prefix: Uint8Array.of(0x64) })) last = [kv[0], kv[1]];
+    expect(last).toBeDefined();
+    const rows = decode(last![1]) as [Uint8Array, Uint8Array | null][];
+    const i = rows.findIndex((r) => r[1] !== null);
+    rows[i] = [rows[i]![0], concatBytes(rows[i]![1]!, Uint8Array.of(0))];
+    await storage.put(last![0], encode(rows));
+    const err = await c.start(1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConsensusError);
+    expect((err as ConsensusError).code).toBe('CONSENSUS_STORAGE');
+  });
+});
+
+describe('state responses are checked against the certified digest before anything is installed', () => {
+  it('drops entries that do not match the digest and short proofs; installs matching ones', async () => {
+    const crypto = nobleCrypto();
+    const ids = ['r0', 'r1', 'r2', 'r3'];
+    const net = memoryNetwork({ members: ids });
+    const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
+    const app = createTicketLedger({ crypto, requireHolderCode: false });
+    const r0 = await createReplica({ id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock(), checkpointInterval: 4, logWindow: 8 });
+    const r1 = net.transport('r1');
+    // the state at seq 4, built on the side: a ledger with one event (and no replies)
+    const source = createTicketLedger({ crypto, requireHolderCode: false });
+    const req = await signRequest(crypto, keyOf('organizer'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) });
+    source.execute(await source.prepare(req), { seq: 1, timestamp: 1 });
+    const entries: StateEntry[] = source.state.entries().map((e) => ({ key: concatBytes(Uint8Array.of(0x61), e.key), value: e.value }));
+    const digest = digestEntries(entries);
+    const proofBy = (signers: string[]) => Promise.all(signers.map((id) => signMessage<Checkpoint>(crypto, keyOf(id), { type: 'checkpoint', seq: 4, digest, replica: id })));
+    const respond = async (snapshotEntries: StateEntry[], signers: string[]) => {
+      const resp = await signMessage<StateResponse>(crypto, keyOf('r1'), { type: 'state-response', seq: 4, snapshot: encodeEntries(snapshotEntries), proof: await proofBy(signers), log: [], replica: 'r1' });
+      await r1.send('r0', encodeSignedFrame(resp));
+    };
+    const dropsOf = () => r0.dropped()['bad_state'] ?? 0;
+    const tampered = entries.map((e, i) => (i === 0 ? { key: e.key, value: concatBytes(e.value, Uint8Array.of(1)) } : e));
+    await respond(tampered, ['r1', 'r2', 'r3']);
+    await waitFor(() => dropsOf() === 1, 'the tampered state to be dropped');
+    await respond(entries, ['r1', 'r2']); // 2 < 2f+1
+    await waitFor(() => dropsOf() === 2, 'the short proof to be dropped');
+    expect(r0.status().lastExecuted).toBe(0);
+    expect(app.state.entries()).toEqual([]);
+    await respond(entries, ['r1', 'r2', 'r3']);
+    await waitFor(() => r0.status().lastExecuted === 4, 'the state to be installed');
+    expect(r0.status().stableSeq).toBe(4);
+    expect(app.digest()).toEqual(source.digest());
+    await r0.stop();
+    await net.close();
+  });
+});
+
+describe('the reply cache in checkpointed state', () => {
+  it('evicts in execution order, and a restored cache evicts exactly as the live one', () => {
+    const ledger = () => createTicketLedger({ crypto: nobleCrypto(), requireHolderCode: false });
+    const live = createReplicaState(ledger(), 2);
+    const client = 'ab'.repeat(32);
+    const r = (x: number) => Uint8Array.of(x);
+    live.recordReply(client, 5, r(5), 1, 0);
+    live.recordReply(client, 3, r(3), 1, 1); // a lower request number executed later
+    live.recordReply(client, 9, r(9), 2, 0); // evicts 5, the oldest executed
+    expect([live.reply(client, 5), live.reply(client, 3), live.reply(client, 9)]).toEqual([undefined, r(3), r(9)]);
+    const first = live.checkpoint();
+    const restored = createReplicaState(ledger(), 2);
+    restored.install([...first.changes.values()].filter((ch) => ch.value !== undefined).map((ch) => ({ key: ch.key, value: ch.value as Uint8Array })).sort((a, b) => Buffer.compare(a.key, b.key)));
+    for (const s of [live, restored]) s.recordReply(client, 11, r(11), 3, 0); // evicts 3 in both
+    expect(restored.reply(client, 3)).toBeUndefined();
+    expect(restored.checkpoint().digest).toEqual(live.checkpoint().digest);
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The wire format: signed messages travel with their body bytes and are
+ * verified on them (the signed bytes are exactly `encode(['admitone/pbft/v1',
+ * body])`, so signatures are unchanged by the framing), request bursts and
+ * batched replies round-trip, and anything malformed is a `CodecError` — and
+ * at a replica, a counted drop that changes nothing.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CodecError,
+  bytesToHex,
+  createTicketLedger,
+  encode,
+  encodeRequest,
+  encodeTicketOp,
+  eventId,
+  memoryNetwork,
+  memoryStorage,
+  nobleCrypto,
+  signRequest,
+  systemClock,
+} from '@admitone/core';
+import {
+  createReplica,
+  decodeWire,
+  encodeReplies,
+  encodeRequestsFrame,
+  encodeSignedFrame,
+  encodeWire,
+  readFrame,
+  signMessage,
+  signedBytesOf,
+  signingBytes,
+  verifyMessage,
+  type PrePrepare,
+  type Vote,
+} from '../src/index.js';
+import { keyOf } from './helpers/cluster.js';
+
+const crypto = nobleCrypto();
+const vote: Vote = { type: 'prepare', view: 3, seq: 17, digest: new Uint8Array(32).fill(7), replica: 'r1' };
+
+async function signedVote() {
+  return signMessage(crypto, keyOf('r1'), vote);
+}
+
+async function request(seq: number) {
+  return signRequest(crypto, keyOf('client'), { requestSeq: seq, op: encodeTicketOp({ type: 'createEvent', eventId: eventId(`w-${seq}`) }) });
+}
+
+describe('signed messages', () => {
+  it('sign exactly encode([domain, body]) and verify on the bytes they carry', async () => {
+    const s = await signedVote();
+    expect(signedBytesOf(s)).toEqual(signingBytes(vote));
+    expect(signingBytes(vote)).toEqual(encode(['admitone/pbft/v1', { t: 'prepare', v: 3, n: 17, d: vote.digest, i: 'r1' }]));
+    const pk = await crypto.getPublicKey(keyOf('r1'));
+    expect(await verifyMessage(crypto, s, pk)).toBe(true);
+    const frame = readFrame(encodeSignedFrame(s));
+    expect(frame.kind === 'signed' && frame.signed.body).toEqual(vote);
+    expect(frame.kind === 'signed' && bytesToHex(frame.signed.bytes)).toBe(bytesToHex(s.bytes));
+    expect(frame.kind === 'signed' && (await verifyMessage(crypto, frame.signed, pk))).toBe(true);
+  });
+
+  it('nest in proofs as their own bytes', async () => {
+    const pp: PrePrepare = { type: 'pre-prepare', view: 0, seq: 1, digest: new Uint8Array(32), timestamp: 5, batch: [encodeRequest(await request(1))], replica: 'r0' };
+    const spp = await signMessage(crypto, keyOf('r0'), pp);
+    const vc = await signMessage(crypto, keyOf('r2'), { type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [{ prePrepare: spp, prepares: [await signedVote()] }], replica: 'r2' });
+    const back = readFrame(encodeSignedFrame(vc));
+    if (back.kind !== 'signed' || back.signed.body.type !== 'view-change') throw new Error('expected a view change');
+    const inner = back.signed.body.prepared[0]?.prePrepare;
+    expect(bytesToHex(inner?.bytes ?? new Uint8Array(0))).toBe(bytesToHex(spp.bytes));
+    expect(await verifyMessage(crypto, inner as typeof spp, await crypto.getPublicKey(keyOf('r0')))).toBe(true);
+  });
+});
+
+describe('client frames', () => {
+  it('a burst of requests and a batch of replies round-trip', async () => {
+    const reqs = await Promise.all([1, 2, 3].map(request));
+    const bytes = encodeRequestsFrame(reqs.map((r, i) => ({ request: encodeRequest(r), fastRead: i === 2 })));
+    const wire = decodeWire(bytes);
+    expect(wire.kind === 'requests' && wire.messages.map((m) => [m.request, m.fastRead])).toEqual(reqs.map((r, i) => [r, i === 2]));
+    // a burst of one is the single-request frame
+    expect(decodeWire(encodeRequestsFrame([{ request: encodeRequest(reqs[0]!), fastRead: false }])).kind).toBe('request');
+    const replies = [
+      { type: 'reply' as const, view: 2, clientId: reqs[0]!.clientId, requestSeq: 1, result: new Uint8Array([1]), readOnly: false },
+      { type: 'reply' as const, view: 2, clientId: reqs[0]!.clientId, requestSeq: 2, result: new Uint8Array(0), readOnly: true, error: 'invalid_signature' as const },
+    ];
+    expect(decodeWire(encodeReplies('r3', replies))).toEqual({ kind: 'replies', replica: 'r3', replies: replies.map((r) => ({ ...r, replica: 'r3' })) });
+    expect(decodeWire(encodeWire({ kind: 'request', message: { type: 'request', request: reqs[1]!, fastRead: true } }))).toEqual({ kind: 'request', message: { type: 'request', request: reqs[1], fastRead: true } });
+  });
+
+  it('malformed frames are CodecErrors: unknown kinds, bad flags, short, trailing or non-canonical bytes', async () => {
+    const s = await signedVote();
+    const good = encodeSignedFrame(s);
+    const canonical = encode({ t: 'prepare', v: 3, n: 17, d: vote.digest, i: 'r1' });
+    const bad: Uint8Array[] = [
+      new Uint8Array(0),
+      Uint8Array.of(0x09, 1, 2),
+      good.subarray(0, 40),
+      Uint8Array.of(...good, 0), // trailing byte after the body
+      Uint8Array.of(0x02, 2, ...encodeRequest(await request(1))), // request flags 2
+      Uint8Array.of(0x02, 0, 0xff),
+      Uint8Array.of(0x04, ...encode([Uint8Array.of(0, ...encodeRequest(await request(1)))])), // a "burst" of one
+      Uint8Array.of(0x03, ...encode({ i: 'r1', r: [[0, 'c', 1, new Uint8Array(0), 4]] })), // reply flags 4
+      Uint8Array.of(0x01, ...s.signature, ...swapFirstTwoMapKeys(canonical)),
+    ];
+    for (const b of bad) expect(() => decodeWire(b), Buffer.from(b).toString('hex').slice(0, 40)).toThrow(CodecError);
+  });
+
+  it('fast-check: a mutated frame decodes to a valid message or throws a CodecError, nothing else', async () => {
+    const req = encodeRequest(await request(9));
+    const frames = [encodeSignedFrame(await signedVote()), encodeRequestsFrame([1, 2].map(() => ({ request: req, fastRead: false }))), encodeReplies('r0', [])];
+    fc.assert(
+      fc.property(fc.constantFrom(...frames), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (frame, edits) => {
+        const b = frame.slice();
+        for (const [at, value] of edits) b[at % b.length] = value;
+        try {
+          decodeWire(b);
+        } catch (err) {
+          expect(err).toBeInstanceOf(CodecError);
+        }
+      }),
+      { numRuns: 500, seed: 3 },
+    );
+  });
+});
+
+describe('a replica drops bad input, counts it, and stays unchanged', () => {
+  it('garbage, forged signatures, spoofed senders and replies are dropped by reason', async () => {
+    const ids = ['r0', 'r1', 'r2', 'r3'];
+    const net = memoryNetwork({ members: [...ids, 'x'] });
+    const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
+    const app = createTicketLedger({ crypto, requireHolderCode: false });
+    const replica = await createReplica({ id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock() });
+    const r1 = net.transport('r1');
+    const x = net.transport('x');
+    const before = app.digest();
+    const s = await signedVote();
+    const forged = encodeSignedFrame({ ...s, signature: s.signature.map((v, i) => (i === 0 ? v ^ 1 : v)) });
+    await r1.send('r0', Uint8Array.of(0x07, 1, 2, 3)); // malformed
+    await r1.send('r0', forged); // bad_signature
+    await x.send('r0', encodeSignedFrame(s)); // a vote by r1 arriving from x: spoofed
+    await r1.send('r0', encodeReplies('r1', [])); // replies are not for replicas: unexpected
+    await x.send('r0', Uint8Array.of(0x02, 0, 0xa0)); // a request that does not decode: malformed
+    for (let i = 0; i < 50 && Object.values(replica.dropped()).reduce((a, b) => a + b, 0) < 5; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(replica.dropped()).toEqual({ malformed: 2, bad_signature: 1, spoofed: 1, unexpected: 1 });
+    expect(app.digest()).toEqual(before);
+    expect(replica.status().lastExecuted).toBe(0);
+    await replica.stop();
+    await net.close();
+  });
+});
+
+/** Swaps the first two entries of a canonical CBOR map with short keys (makes it non-canonical). */
+function swapFirstTwoMapKeys(bytes: Uint8Array): Uint8Array {
+  // { d: bytes32, i: 'r1', n, t, v } in canonical order starts with 'd' (0x61 0x64 0x58 0x20 …32 bytes) then 'i' (0x61 0x69 0x62 'r' '1')
+  const head = bytes[0] as number;
+  const d = bytes.subarray(1, 1 + 2 + 2 + 32);
+  const i = bytes.subarray(1 + d.length, 1 + d.length + 2 + 3);
+  return Uint8Array.of(head, ...i, ...d, ...bytes.subarray(1 + d.length + i.length));
+}

@@ -1,0 +1,270 @@
+/**
+ * Keyed application state with an incremental digest, so that a consensus
+ * engine checkpoints and persists in O(changes) instead of O(state).
+ *
+ * An app that offers {@link KeyedState} describes its whole state as a set of
+ * `key → value` byte entries (its canonical form). The digest of such a state
+ * is {@link stateDigest}, a fixed-shape SHA-256 hash tree:
+ * - leaf = H(0x00 ‖ u32 key length ‖ key ‖ value);
+ * - 4,096 buckets, chosen by an FNV-1a of the key; bucket = H(0x01 ‖ its
+ *   leaves in ascending key order);
+ * - 64 groups of 64 buckets; group = H(0x02 ‖ its bucket hashes);
+ * - root = H(0x03 ‖ the 64 group hashes).
+ *
+ * {@link createStateDigest} maintains the root under single-entry writes: a
+ * write hashes its leaf and rehashes its (small) bucket at once, so that
+ * reading the root costs at most the 64 group hashes (128 KiB of hashing), however many entries
+ * changed since. Each level has its own tag byte, so no leaf, bucket or group
+ * can pass for another.
+ * @module
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { compareBytes } from '../bytes/index.js';
+import type { Digest } from '../codec/hash.js';
+import { CodecError } from '../errors/index.js';
+
+/** One entry of an app's keyed state. */
+export interface StateEntry {
+  /** The entry's key (non-empty, at most {@link MAX_STATE_KEY_BYTES}). */
+  readonly key: Uint8Array;
+  /** The entry's canonical value. */
+  readonly value: Uint8Array;
+}
+
+/** An entry written (`value` set) or deleted (`value` undefined). */
+export interface StateChange {
+  /** The entry's key. */
+  readonly key: Uint8Array;
+  /** The entry's current value, or `undefined` when it was deleted. */
+  readonly value: Uint8Array | undefined;
+}
+
+/**
+ * Optional capability of a `ReplicatedApp`: its state as keyed entries with
+ * change tracking. When an app offers it, its `digest()` must equal
+ * {@link stateDigest} of {@link KeyedState.entries}, and equal states must
+ * have equal entry sets.
+ */
+export interface KeyedState {
+  /**
+   * The entries written or deleted since the previous call, each key once
+   * with its current value, in ascending key order; then forgets them.
+   * O(changes). The first call after creation reports every entry (all of the
+   * state is new to the caller); after {@link KeyedState.restoreEntries},
+   * changes are relative to the restored entries.
+   */
+  takeChanges(): StateChange[];
+  /** Every entry of the current state, in ascending key order. O(state). */
+  entries(): StateEntry[];
+  /**
+   * Replaces the whole state with `entries` (ascending, unique keys), or
+   * throws a `CodecError` and leaves the state untouched. Forgets pending
+   * changes.
+   */
+  restoreEntries(entries: readonly StateEntry[]): void;
+}
+
+/** An incrementally maintained {@link stateDigest}. */
+export interface StateDigest {
+  /** Sets (or, with `undefined`, deletes) one entry. */
+  set(key: Uint8Array, value: Uint8Array | undefined): void;
+  /** The digest of the current entries (recomputes dirty buckets and paths only). */
+  root(): Digest;
+  /** Number of entries. */
+  readonly size: number;
+  /** Removes every entry. */
+  clear(): void;
+}
+
+/** Longest key a keyed state may use, in bytes. */
+export const MAX_STATE_KEY_BYTES = 1024;
+
+/** 4,096 buckets in 64 groups of 64: root = H(groups), group = H(its buckets), bucket = H(its leaves in key order). */
+const GROUP_BITS = 6;
+const GROUP_SIZE = 1 << GROUP_BITS;
+const GROUPS = 64;
+const BUCKETS = GROUPS * GROUP_SIZE;
+const LEAF = 0x00;
+const BUCKET = 0x01;
+const GROUP = 0x02;
+const ROOT = 0x03;
+
+/** Creates an empty incremental state digest. */
+export function createStateDigest(): StateDigest {
+  return digestTree(false);
+}
+
+/** One bucket: its keys in ascending order and their leaf hashes. */
+interface Bucket {
+  /** Keys as one-char-per-byte strings: string order is byte order. */
+  readonly ids: string[];
+  readonly leaves: Map<string, Uint8Array>;
+}
+
+/**
+ * The tree. Bucket hashes are refreshed on every write (cheap: a bucket holds
+ * a few entries) unless `deferBuckets`, which rehashes all dirty buckets when
+ * the root is read (for building a whole state at once).
+ */
+function digestTree(deferBuckets: boolean): StateDigest {
+  const buckets: (Bucket | undefined)[] = new Array(BUCKETS);
+  const bucketHashes: Uint8Array[] = new Array(BUCKETS);
+  const groupHashes: Uint8Array[] = new Array(GROUPS);
+  const dirtyBuckets = new Set<number>();
+  const dirtyGroups = new Set<number>();
+  let rootHash: Uint8Array;
+  let size = 0;
+  const reset = () => {
+    buckets.fill(undefined);
+    bucketHashes.fill(EMPTY_BUCKET);
+    const empty = emptyHashes();
+    groupHashes.fill(empty.group);
+    rootHash = empty.root;
+    dirtyBuckets.clear();
+    dirtyGroups.clear();
+    size = 0;
+  };
+  reset();
+  const rehash = (b: number) => {
+    bucketHashes[b] = bucketHash(buckets[b]);
+    dirtyGroups.add(b >> GROUP_BITS);
+  };
+  return {
+    set(key, value) {
+      checkKey(key);
+      const b = bucketOf(key);
+      const id = keyString(key);
+      let bucket = buckets[b];
+      if (value === undefined) {
+        if (bucket === undefined || !bucket.leaves.delete(id)) return;
+        bucket.ids.splice(search(bucket.ids, id), 1);
+        size--;
+      } else {
+        if (bucket === undefined) {
+          bucket = { ids: [], leaves: new Map() };
+          buckets[b] = bucket;
+        }
+        if (!bucket.leaves.has(id)) {
+          bucket.ids.splice(search(bucket.ids, id), 0, id);
+          size++;
+        }
+        bucket.leaves.set(id, leafHash(key, value));
+      }
+      if (deferBuckets) dirtyBuckets.add(b);
+      else rehash(b);
+    },
+    root() {
+      for (const b of dirtyBuckets) rehash(b);
+      dirtyBuckets.clear();
+      if (dirtyGroups.size > 0) {
+        for (const g of dirtyGroups) groupHashes[g] = nodeHash(GROUP_TAG, bucketHashes, g << GROUP_BITS, GROUP_SIZE);
+        dirtyGroups.clear();
+        rootHash = nodeHash(ROOT_TAG, groupHashes, 0, GROUPS);
+      }
+      return rootHash.slice() as Digest;
+    },
+    get size() {
+      return size;
+    },
+    clear: reset,
+  };
+}
+
+/** The index of `id` in ascending `ids`, or where it would be inserted. */
+function search(ids: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ids[mid] as string) < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The digest of a whole keyed state (what {@link createStateDigest} maintains).
+ * Throws `CodecError` (`CODEC_SCHEMA`) when keys are empty, too long, or not
+ * strictly ascending.
+ */
+export function stateDigest(entries: Iterable<StateEntry>): Digest {
+  const d = digestTree(true);
+  let prev: Uint8Array | undefined;
+  for (const e of entries) {
+    if (prev !== undefined && compareBytes(prev, e.key) >= 0) throw new CodecError('CODEC_SCHEMA', 'State entries must have strictly ascending keys.');
+    prev = e.key;
+    d.set(e.key, e.value);
+  }
+  return d.root();
+}
+
+/** Sorts changes or entries by key (ascending), in place, and returns them. */
+export function sortByKey<T extends { readonly key: Uint8Array }>(items: T[]): T[] {
+  return items.sort((a, b) => compareBytes(a.key, b.key));
+}
+
+// ---------------------------------------------------------------------------
+
+function checkKey(key: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length === 0 || key.length > MAX_STATE_KEY_BYTES) {
+    throw new CodecError('CODEC_SCHEMA', `State keys must be 1..${MAX_STATE_KEY_BYTES} bytes.`);
+  }
+}
+
+/**
+ * The bucket of a key: FNV-1a of its bytes. Placement needs no collision
+ * resistance (every key is hashed into its leaf, in key order); a key chosen
+ * to crowd one bucket only makes that bucket slower to rehash.
+ */
+function bucketOf(key: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ (key[i] as number), 0x01000193);
+  return (h >>> 0) & (BUCKETS - 1);
+}
+
+/** A string with one char per byte: a cheap, exact Map key for bytes. */
+function keyString(key: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < key.length; i += 4096) s += String.fromCharCode.apply(null, key.subarray(i, i + 4096) as unknown as number[]);
+  return s;
+}
+
+function leafHash(key: Uint8Array, value: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(5 + key.length + value.length);
+  buf[0] = LEAF;
+  buf[1] = key.length >>> 24;
+  buf[2] = (key.length >>> 16) & 0xff;
+  buf[3] = (key.length >>> 8) & 0xff;
+  buf[4] = key.length & 0xff;
+  buf.set(key, 5);
+  buf.set(value, 5 + key.length);
+  return sha256(buf);
+}
+
+function bucketHash(bucket: Bucket | undefined): Uint8Array {
+  if (bucket === undefined || bucket.ids.length === 0) return EMPTY_BUCKET;
+  const buf = new Uint8Array(1 + 32 * bucket.ids.length);
+  buf[0] = BUCKET;
+  bucket.ids.forEach((id, i) => buf.set(bucket.leaves.get(id) as Uint8Array, 1 + 32 * i));
+  return sha256(buf);
+}
+
+function nodeHash(tag: Uint8Array, children: readonly Uint8Array[], from: number, count: number): Uint8Array {
+  const buf = new Uint8Array(1 + 32 * count);
+  buf[0] = tag[0] as number;
+  for (let i = 0; i < count; i++) buf.set(children[from + i] as Uint8Array, 1 + 32 * i);
+  return sha256(buf);
+}
+
+const EMPTY_BUCKET = sha256(Uint8Array.of(BUCKET));
+const GROUP_TAG = Uint8Array.of(GROUP);
+const ROOT_TAG = Uint8Array.of(ROOT);
+let empty: { group: Uint8Array; root: Uint8Array } | undefined;
+/** The group and root hashes of the empty state (computed once, on first use). */
+function emptyHashes(): { group: Uint8Array; root: Uint8Array } {
+  if (empty === undefined) {
+    const group = nodeHash(GROUP_TAG, new Array<Uint8Array>(GROUP_SIZE).fill(EMPTY_BUCKET), 0, GROUP_SIZE);
+    empty = { group, root: nodeHash(ROOT_TAG, new Array<Uint8Array>(GROUPS).fill(group), 0, GROUPS) };
+  }
+  return empty;
+}

@@ -1,0 +1,98 @@
+/**
+ * The keyed-state digest (`stateDigest`, `createStateDigest`): checked against
+ * an independent reference written here from the spec in `app/state.ts` on
+ * node:crypto's SHA-256, and, with fast-check, the incremental digest against
+ * a from-scratch one under random writes and deletions.
+ */
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_STATE_KEY_BYTES, createStateDigest, sortByKey, stateDigest, type StateEntry } from '../src/app/state.js';
+import { bytesToHex, utf8ToBytes } from '../src/bytes/index.js';
+import { CodecError } from '../src/errors/index.js';
+
+/** The spec, independently: FNV-1a buckets (4,096), 64 groups of 64, tagged SHA-256 at every level. */
+function reference(entries: readonly StateEntry[]): string {
+  const sha = (...parts: Uint8Array[]) => {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  };
+  const fnv = (key: Uint8Array) => {
+    let h = 0x811c9dc5;
+    for (const b of key) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    return h % 4096;
+  };
+  const buckets: { key: Uint8Array; leaf: Uint8Array }[][] = Array.from({ length: 4096 }, () => []);
+  for (const e of entries) {
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, e.key.length);
+    buckets[fnv(e.key)]!.push({ key: e.key, leaf: sha(Uint8Array.of(0), len, e.key, e.value) });
+  }
+  const bucketHashes = buckets.map((b) => sha(Uint8Array.of(1), ...sortByKey(b).map((x) => x.leaf)));
+  const groups = Array.from({ length: 64 }, (_, g) => sha(Uint8Array.of(2), ...bucketHashes.slice(64 * g, 64 * g + 64)));
+  return bytesToHex(sha(Uint8Array.of(3), ...groups));
+}
+
+const entry = (k: string, v: string): StateEntry => ({ key: utf8ToBytes(k), value: utf8ToBytes(v) });
+
+describe('stateDigest', () => {
+  it('matches the reference on the empty state and on a small fixed state', () => {
+    expect(bytesToHex(stateDigest([]))).toBe(reference([]));
+    expect(bytesToHex(createStateDigest().root())).toBe(reference([]));
+    const fixed = sortByKey([entry('e/gig', 'organizer'), entry('t/t-1', 'ISSUED'), entry('t/t-2', 'VALIDATED'), entry('r/client', '')]);
+    expect(bytesToHex(stateDigest(fixed))).toBe(reference(fixed));
+  });
+
+  it('matches the reference when many keys share buckets', () => {
+    const many = sortByKey(Array.from({ length: 12_000 }, (_, i) => entry(`t/${i}`, `v${i % 7}`)));
+    expect(bytesToHex(stateDigest(many))).toBe(reference(many));
+  });
+
+  it('binds keys, values and the split between them', () => {
+    const a = stateDigest([entry('ab', 'c')]);
+    expect(stateDigest([entry('a', 'bc')])).not.toEqual(a);
+    expect(stateDigest([entry('ab', 'd')])).not.toEqual(a);
+    expect(stateDigest([entry('ab', 'c'), entry('b', '')])).not.toEqual(a);
+  });
+
+  it('refuses keys out of order, duplicate, empty or too long', () => {
+    expect(() => stateDigest([entry('b', '1'), entry('a', '2')])).toThrow(CodecError);
+    expect(() => stateDigest([entry('a', '1'), entry('a', '2')])).toThrow(CodecError);
+    expect(() => stateDigest([{ key: new Uint8Array(0), value: new Uint8Array(1) }])).toThrow(CodecError);
+    expect(() => createStateDigest().set(new Uint8Array(MAX_STATE_KEY_BYTES + 1), new Uint8Array(1))).toThrow(CodecError);
+  });
+});
+
+describe('createStateDigest (incremental)', () => {
+  it('equals a from-scratch digest after any sequence of writes and deletions, whatever the order', () => {
+    const op = fc.record({ key: fc.constantFrom(...Array.from({ length: 24 }, (_, i) => `k${i}`)), value: fc.option(fc.string({ maxLength: 6 }), { nil: undefined }) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), fc.boolean(), (ops, readMidway) => {
+        const d = createStateDigest();
+        const model = new Map<string, string>();
+        ops.forEach((o, i) => {
+          d.set(utf8ToBytes(o.key), o.value === undefined ? undefined : utf8ToBytes(o.value));
+          if (o.value === undefined) model.delete(o.key);
+          else model.set(o.key, o.value);
+          if (readMidway && i % 7 === 0) d.root();
+        });
+        const fresh = sortByKey([...model].map(([k, v]) => entry(k, v)));
+        expect(d.size).toBe(model.size);
+        expect(bytesToHex(d.root())).toBe(bytesToHex(stateDigest(fresh)));
+      }),
+      { numRuns: 200, seed: 20_261_121 },
+    );
+  });
+
+  it('clear() returns to the empty digest, and root() hands out a copy', () => {
+    const d = createStateDigest();
+    d.set(utf8ToBytes('x'), utf8ToBytes('y'));
+    const r = d.root();
+    r.fill(0);
+    expect(d.root()).not.toEqual(r);
+    d.clear();
+    expect(d.root()).toEqual(stateDigest([]));
+    expect(d.size).toBe(0);
+  });
+});
