@@ -16,7 +16,7 @@ import {
 } from '../src/credential/credential.js';
 import { merkleBatch, merkleRootFromPath } from '../src/credential/merkle.js';
 import { createPresentation, decodePresentation, encodePresentation, encodeTicketPass, issueTicketPass, type TicketPass } from '../src/credential/pass.js';
-import { ADMISSION_REJECTIONS, createGateVerifier, verifyAdmission, type GatePolicy } from '../src/gate/verify.js';
+import { createGateVerifier, verifyAdmission, type GatePolicy } from '../src/gate/verify.js';
 
 const STEP = 15_000;
 const NOW = 1_800_000_000_000;
@@ -159,7 +159,6 @@ describe('verifyAdmission (offline wallet mode)', () => {
     expect(stats.rejected.stale_code).toBe(3);
     expect(stats.rejected.invalid_signature).toBe(3);
     expect(stats.cacheHits).toBeGreaterThan(0); // five credentials share one committee batch signature
-    expect(Object.keys(stats.rejected).sort()).toEqual([...ADMISSION_REJECTIONS].sort());
   });
 
   it('checks validity before local duplication: consumed, revoked and superseded versions', async () => {

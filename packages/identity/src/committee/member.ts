@@ -34,6 +34,7 @@ import {
   concatBytes,
   decode,
   equalBytes,
+  hexToBytes,
   multiplexTransport,
   silentLogger,
   systemClock,
@@ -234,6 +235,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
   let cutTimer: { cancel(): void } | undefined;
   const pending = new Map<string, (r: IdentityResponse) => void>(); // requests this member must answer
   const seen = new Map<string, number>(); // requestId → expiry (replay window)
+  let nextPrune = 0;
   const signings = new Map<string, BatchSigning>();
   const early = new Map<string, Array<{ from: number; message: ControlMessage }>>(); // control messages before their batch
   const suspects = new Set<PeerId>();
@@ -562,7 +564,11 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       };
       if (request.committeeId !== config.committeeId) return reject('malformed');
       if (Math.abs(now - request.issuedAt) > freshness) return reject('stale');
-      for (const [k, expiry] of seen) if (expiry < now) seen.delete(k); // bounded by the freshness window
+      if (now >= nextPrune) {
+        // expired ids leave the replay set at most once per freshness window, not on every request
+        for (const [k, expiry] of seen) if (expiry < now) seen.delete(k);
+        nextPrune = now + freshness;
+      }
       if (seen.has(key) || pending.has(key)) return reject('replayed');
       seen.set(key, now + 2 * freshness);
       const response = new Promise<IdentityResponse>((resolve) => {
@@ -588,7 +594,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       topUpTimer?.cancel();
       for (const [key, resolve] of [...pending]) {
         pending.delete(key);
-        resolve({ status: 'rejected', requestId: hexToId(key), reason: 'unavailable' });
+        resolve({ status: 'rejected', requestId: hexToBytes(key), reason: 'unavailable' });
       }
       engine.close();
       await mux.close();
@@ -614,12 +620,6 @@ function tryRequestId(bytes: Uint8Array): Uint8Array | undefined {
   } catch {
     return undefined;
   }
-}
-
-function hexToId(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

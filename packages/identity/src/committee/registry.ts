@@ -7,7 +7,7 @@
  * `identity/reg/<32-byte tag>`.
  * @module
  */
-import { type BatchOp, type Storage, concatBytes, decode, encode, readBigInt, readBytes, readInt, readRecord, utf8ToBytes } from '@admitone/core';
+import { type BatchOp, type Storage, concatBytes, decode, encode, readArray, readBigInt, readBytes, readInt, readRecord, utf8ToBytes } from '@admitone/core';
 
 const KEYS_KEY = utf8ToBytes('identity/keys');
 const REG_PREFIX = utf8ToBytes('identity/reg/');
@@ -47,7 +47,7 @@ export async function loadKeys(storage: Storage): Promise<MemberKeys | undefined
     frost: {
       min: readInt(f['min'], 'keys.frost.min', 1),
       max: readInt(f['max'], 'keys.frost.max', 1),
-      commitments: (f['commitments'] as unknown[]).map((c, i) => readBytes(c, `keys.frost.commitments[${i}]`, 32)),
+      commitments: readArray(f['commitments'], 'keys.frost.commitments', 256).map((c, i) => readBytes(c, `keys.frost.commitments[${i}]`, 32)),
       verifyingShares: Object.fromEntries(Object.entries(shares).map(([id, v]) => [id, readBytes(v, `keys.frost.verifyingShares.${id}`, 32)])),
       identifier: String(f['identifier']),
       signingShare: readBytes(f['signingShare'], 'keys.frost.signingShare', 32),
