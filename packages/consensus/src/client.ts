@@ -53,6 +53,19 @@ export interface ClientOptions {
 export interface Client extends ConsensusEngine {
   /** Requests awaiting their result. */
   pending(): number;
+  /**
+   * Forwards a request signed by someone else (an end user's wallet, a gate
+   * device) and resolves with its committed result once f+1 replicas agree,
+   * exactly like {@link ConsensusEngine.submit}. Replicas reply to the
+   * transport peer that sent a request, so one relay serves many signers and
+   * never holds their keys. The signature is checked by the replicas; a
+   * forged request is refused (`REQUEST_REJECTED`, reason
+   * `invalid_signature`). A request with the same `(clientId, requestSeq)` as
+   * one still pending here shares its result; a retransmission after a lost
+   * reply gets the cached reply (exactly-once). Read-only requests go through
+   * the fast read path.
+   */
+  relay(request: SignedRequest): Promise<Uint8Array>;
 }
 
 /** What one replica answered: a result, or a refusal. */
@@ -117,7 +130,9 @@ export function createClient(options: ClientOptions): Client {
   const maxTimeout = options.maxTimeoutMs ?? 8000;
   let nextSeq = options.firstRequestSeq ?? Math.max(1, Math.floor(clock.now()));
   let closed = false;
-  const pending = new Map<number, Pending>();
+  /** Pending requests by `clientId/requestSeq` (relayed requests carry other signers' ids). */
+  const pending = new Map<string, Pending>();
+  const keyOf = (clientId: string, requestSeq: number): string => `${clientId}/${requestSeq}`;
 
   const unsubscribe = transport.onMessage(({ from, bytes }) => {
     if (!members.has(from)) return;
@@ -162,7 +177,7 @@ export function createClient(options: ClientOptions): Client {
     if (b.closed && b.signing === 0) flush(b);
   }
   function flush(b: Burst): void {
-    const live = b.ready.splice(0).filter((p) => pending.has(p.request.requestSeq));
+    const live = b.ready.splice(0).filter((p) => pending.get(keyOf(p.request.clientId, p.request.requestSeq)) === p);
     if (live.length > 0) sendBytes(encodeRequestsFrame(live.map((p) => ({ request: p.encoded, fastRead: p.fast }))));
     for (const p of live) arm(p);
   }
@@ -171,7 +186,7 @@ export function createClient(options: ClientOptions): Client {
     p.timer?.cancel();
     const ms = Math.min(baseTimeout * 2 ** p.attempt, maxTimeout);
     p.timer = clock.setTimeout(() => {
-      if (!pending.has(p.request.requestSeq)) return;
+      if (pending.get(keyOf(p.request.clientId, p.request.requestSeq)) !== p) return;
       p.attempt++;
       if (p.fast) {
         // fast path did not gather 2f+1 matching answers in time: order it
@@ -186,12 +201,13 @@ export function createClient(options: ClientOptions): Client {
   function settle(p: Pending): void {
     p.timer?.cancel();
     p.deadline?.cancel();
-    pending.delete(p.request.requestSeq);
+    const key = keyOf(p.request.clientId, p.request.requestSeq);
+    if (pending.get(key) === p) pending.delete(key);
   }
 
   function onReply(from: ReplicaId, m: ReplyMessage): void {
-    const p = pending.get(m.requestSeq);
-    if (p === undefined || m.replica !== from || m.clientId !== p.request.clientId) return;
+    const p = pending.get(keyOf(m.clientId, m.requestSeq));
+    if (p === undefined || m.replica !== from) return;
     if (m.readOnly !== p.fast) return; // a stale fast-path answer after falling back, or vice versa
     const answer: Answer = { result: m.result, error: m.error };
     p.replies.set(from, answer);
@@ -249,21 +265,54 @@ export function createClient(options: ClientOptions): Client {
     const unsigned: ClientRequest = readOnly ? { clientId: id, requestSeq, op, readOnly: true } : { clientId: id, requestSeq, op };
     const request: SignedRequest = { ...unsigned, signature: await crypto.sign(requestSigningBytes(unsigned), secretKey) };
     if (closed) throw new ConsensusError('ENGINE_CLOSED', 'The client is closed.');
-    const p: Pending = { request, encoded: encodeRequest(request), fast: readOnly, replies: new Map(), resolve, reject, timer: undefined, deadline: undefined, attempt: 0 };
-    pending.set(requestSeq, p);
+    return register(request, resolve, reject);
+  }
+
+  /** Registers a signed request as pending (with its deadline); the caller sends it. */
+  function register(request: SignedRequest, resolve: (r: Uint8Array) => void, reject: (e: unknown) => void): Pending {
+    const p: Pending = { request, encoded: encodeRequest(request), fast: request.readOnly === true, replies: new Map(), resolve, reject, timer: undefined, deadline: undefined, attempt: 0 };
+    pending.set(keyOf(request.clientId, request.requestSeq), p);
     if (options.deadlineMs !== undefined) {
       p.deadline = clock.setTimeout(() => {
-        if (!pending.has(requestSeq)) return;
+        if (pending.get(keyOf(request.clientId, request.requestSeq)) !== p) return;
         settle(p);
-        reject(new ConsensusError('REQUEST_TIMEOUT', `No result after ${options.deadlineMs} ms.`, { meta: { requestSeq } }));
+        reject(new ConsensusError('REQUEST_TIMEOUT', `No result after ${options.deadlineMs} ms.`, { meta: { requestSeq: request.requestSeq } }));
       }, options.deadlineMs);
     }
     return p;
   }
 
+  /** Relayed requests with the same key share one pending entry's result. */
+  const relayed = new Map<string, Promise<Uint8Array>>();
+  async function relay(request: SignedRequest): Promise<Uint8Array> {
+    if (closed) throw new ConsensusError('ENGINE_CLOSED', 'The client is closed.');
+    if (typeof request !== 'object' || request === null || typeof request.clientId !== 'string' || !(request.op instanceof Uint8Array) || !(request.signature instanceof Uint8Array)) {
+      throw new TypeError('request must be a SignedRequest');
+    }
+    if (!Number.isSafeInteger(request.requestSeq) || request.requestSeq < 1) throw new RangeError('request.requestSeq must be a positive safe integer');
+    if (request.op.length > MAX_OP_BYTES) throw new RangeError(`request.op must be at most ${MAX_OP_BYTES} bytes`);
+    const key = keyOf(request.clientId, request.requestSeq);
+    const shared = relayed.get(key);
+    if (shared !== undefined) return shared;
+    const b = joinBurst();
+    let p: Pending | undefined;
+    const result = new Promise<Uint8Array>((resolve, reject) => {
+      p = register(request, resolve, reject);
+    });
+    leaveBurst(b, p);
+    relayed.set(key, result);
+    try {
+      return await result;
+    } finally {
+      relayed.delete(key);
+      if (p !== undefined) settle(p);
+    }
+  }
+
   return {
     submit: (op) => run(op, false),
     read: (query) => run(query, true),
+    relay,
     pending: () => pending.size,
     async close() {
       if (closed) return;

@@ -96,8 +96,8 @@ describe('buyPrimary', () => {
   it('issues version-1 tickets to the credential holder and puts the money in the organizer’s escrow', async () => {
     const r = ok(await buy(alice, 2));
     expect(r.tickets).toEqual([
-      { eventId: EVENT, serial: 1, holder: alice.id, version: 1, status: 'active', paid: 5_000n },
-      { eventId: EVENT, serial: 2, holder: alice.id, version: 1, status: 'active', paid: 5_000n },
+      { eventId: EVENT, serial: 1, holder: alice.id, version: 1, status: 'active', paid: 5_000n, admission: 'issued', scans: [] },
+      { eventId: EVENT, serial: 2, holder: alice.id, version: 1, status: 'active', paid: 5_000n, admission: 'issued', scans: [] },
     ]);
     expect(r.account).toEqual({ account: alice.id, balance: 90_000n, escrow: 0n });
     expect(h.contract.getAccount(org.id)).toEqual({ account: org.id, balance: 0n, escrow: 10_000n });

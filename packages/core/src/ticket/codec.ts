@@ -63,9 +63,9 @@ export function decodeTicketOp(bytes: Uint8Array): TicketOp {
         type,
         eventId: readId<EventId>(r['eventId'], 'op.eventId'),
         ticketId: readId<TicketId>(r['ticketId'], 'op.ticketId'),
-        scan: readScan(r['scan'], 'op.scan'),
+        scan: readScanFact(r['scan'], 'op.scan'),
       };
-      return r['code'] === undefined ? base : { ...base, code: readCode(r['code'], 'op.code') };
+      return r['code'] === undefined ? base : { ...base, code: readRotatingCode(r['code'], 'op.code') };
     }
     case 'consume':
       keys('eventId', 'ticketId', 'scan');
@@ -73,7 +73,7 @@ export function decodeTicketOp(bytes: Uint8Array): TicketOp {
         type,
         eventId: readId<EventId>(r['eventId'], 'op.eventId'),
         ticketId: readId<TicketId>(r['ticketId'], 'op.ticketId'),
-        scan: readScan(r['scan'], 'op.scan'),
+        scan: readScanFact(r['scan'], 'op.scan'),
       };
     case 'dispute':
       keys('ticketId', 'note');
@@ -178,17 +178,20 @@ function readClientId(value: unknown, field: string): ClientId {
   return s as ClientId;
 }
 
-function readScan(value: unknown, field: string): ScanFact {
+/** Reads a {@link ScanFact} strictly (16-byte nonce, gate id, integer time). */
+export function readScanFact(value: unknown, field: string): ScanFact {
   const s = readRecord(value, field, ['nonce', 'gate', 'time']);
   return { nonce: readBytes(s['nonce'], `${field}.nonce`, 16), gate: readId<GateId>(s['gate'], `${field}.gate`), time: readInt(s['time'], `${field}.time`) };
 }
 
-function readCode(value: unknown, field: string): RotatingCode {
+/** Reads a {@link RotatingCode} strictly (32-byte holder, version ≥ 1, step, 64-byte signature). */
+export function readRotatingCode(value: unknown, field: string): RotatingCode {
   const c = readRecord(value, field, ['holder', 'version', 'step', 'signature']);
   return { holder: readBytes(c['holder'], `${field}.holder`, 32), version: readInt(c['version'], `${field}.version`, 1), step: readInt(c['step'], `${field}.step`), signature: readBytes(c['signature'], `${field}.signature`, 64) };
 }
 
-function readScanRecord(value: unknown, field: string): ScanRecord {
+/** Reads a {@link ScanRecord} strictly. */
+export function readScanRecord(value: unknown, field: string): ScanRecord {
   const s: CborRecord = readRecord(value, field, ['kind', 'nonce', 'gate', 'time', 'device', 'seq']);
   return {
     kind: readEnum(s['kind'], `${field}.kind`, ['validate', 'consume'] as const),

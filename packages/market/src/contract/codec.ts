@@ -21,14 +21,25 @@ import {
   readInt,
   readRecord,
   readString,
+  readId,
+  readRotatingCode,
+  readScanFact,
   type CborRecord,
   type CborValue,
   type ClientId,
   type EventId,
+  type GateId,
+  type RotatingCode,
+  type ScanFact,
 } from '@admitone/core';
 import { policyToCbor, readPolicy } from './policy.js';
 import {
   CONTRACT_REJECTIONS,
+  MAX_EVENT_ID_LENGTH,
+  MAX_NOTE_LENGTH,
+  MAX_TICKETS_PAGE,
+  type ContractStats,
+  type ScanView,
   MAX_SHARES_PER_OP,
   ORDER_DROP_REASONS,
   type AccountView,
@@ -60,6 +71,13 @@ const OP_TYPES = [
   'submitSealedOrder',
   'cutoff',
   'postShares',
+  'authorizeGate',
+  'revokeGate',
+  'admit',
+  'validate',
+  'consume',
+  'dispute',
+  'resolve',
 ] as const;
 
 /** Encodes an operation canonically (the `op` of a request). */
@@ -69,6 +87,11 @@ export function encodeContractOp(op: ContractOp): Uint8Array {
       return encode({ type: op.type, eventId: op.eventId, policy: policyToCbor(op.policy) });
     case 'postShares':
       return encode({ type: op.type, eventId: op.eventId, epoch: op.epoch, from: op.from, shares: op.shares.map((s) => [s.ciphertextId, s.share]) });
+    case 'admit':
+    case 'validate':
+      return encode({ type: op.type, eventId: op.eventId, serial: op.serial, scan: scanToCbor(op.scan), code: codeToCbor(op.code) });
+    case 'consume':
+      return encode({ type: op.type, eventId: op.eventId, serial: op.serial, scan: scanToCbor(op.scan) });
     default:
       return encode(op as unknown as CborValue);
   }
@@ -130,7 +153,32 @@ export function decodeContractOp(bytes: Uint8Array): ContractOp {
       if (shares.length === 0) throw new CodecError('CODEC_SCHEMA', 'Field op.shares must not be empty.');
       return { type, eventId: event(), epoch: readInt(r['epoch'], 'op.epoch'), from: readInt(r['from'], 'op.from'), shares };
     }
+    case 'authorizeGate':
+    case 'revokeGate':
+      keys('eventId', 'device');
+      return { type, eventId: event(), device: readBytes(r['device'], 'op.device', 32) };
+    case 'admit':
+    case 'validate':
+      keys('eventId', 'serial', 'scan', 'code');
+      return { type, eventId: event(), serial: serial(), scan: readScanFact(r['scan'], 'op.scan'), code: readRotatingCode(r['code'], 'op.code') };
+    case 'consume':
+      keys('eventId', 'serial', 'scan');
+      return { type, eventId: event(), serial: serial(), scan: readScanFact(r['scan'], 'op.scan') };
+    case 'dispute':
+      keys('eventId', 'serial', 'note');
+      return { type, eventId: event(), serial: serial(), note: readString(r['note'], 'op.note', MAX_NOTE_LENGTH) };
+    case 'resolve':
+      keys('eventId', 'serial', 'outcome');
+      return { type, eventId: event(), serial: serial(), outcome: readEnum(r['outcome'], 'op.outcome', ['reinstate', 'revoke', 'refund'] as const) };
   }
+}
+
+function scanToCbor(scan: ScanFact): CborValue {
+  return { nonce: scan.nonce, gate: scan.gate, time: scan.time };
+}
+
+function codeToCbor(code: RotatingCode): CborValue {
+  return { holder: code.holder, version: code.version, step: code.step, signature: code.signature };
 }
 
 /** Encodes an execution result. */
@@ -161,13 +209,16 @@ export function decodeContractResult(bytes: Uint8Array): ContractResult {
 
 /** Encodes a read-only query. */
 export function encodeContractQuery(query: ContractQuery): Uint8Array {
+  if (query.type === 'tickets') {
+    return encode({ type: query.type, eventId: query.eventId, ...(query.after === undefined ? {} : { after: query.after }), ...(query.limit === undefined ? {} : { limit: query.limit }) });
+  }
   return encode(query as unknown as CborValue);
 }
 
 /** Decodes a read-only query; throws `CodecError` when malformed. */
 export function decodeContractQuery(bytes: Uint8Array): ContractQuery {
   const r = readRecord(decode(bytes, { maxBytes: 4096 }), 'query');
-  const type = readEnum(r['type'], 'query.type', ['account', 'event', 'ticket', 'epoch', 'supply'] as const);
+  const type = readEnum(r['type'], 'query.type', ['account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'stats'] as const);
   switch (type) {
     case 'account':
       readRecord(r, 'query', ['type', 'account']);
@@ -182,8 +233,16 @@ export function decodeContractQuery(bytes: Uint8Array): ContractQuery {
       readRecord(r, 'query', ['type', 'eventId', 'epoch']);
       return { type, eventId: readEventId(r['eventId'], 'query.eventId'), epoch: readInt(r['epoch'], 'query.epoch') };
     case 'supply':
+    case 'stats':
       readRecord(r, 'query', ['type']);
       return { type };
+    case 'tickets': {
+      readRecord(r, 'query', ['type', 'eventId', 'after', 'limit']);
+      const q: { type: 'tickets'; eventId: EventId; after?: number; limit?: number } = { type, eventId: readEventId(r['eventId'], 'query.eventId') };
+      if (r['after'] !== undefined) q.after = readInt(r['after'], 'query.after', 0);
+      if (r['limit'] !== undefined) q.limit = readInt(r['limit'], 'query.limit', 1, MAX_TICKETS_PAGE);
+      return q;
+    }
   }
 }
 
@@ -194,12 +253,14 @@ export function encodeContractQueryResult(result: ContractQueryResult): Uint8Arr
   if ('event' in result) return encode({ status: 'ok', event: eventToCbor(result.event) });
   if ('ticket' in result) return encode({ status: 'ok', ticket: ticketToCbor(result.ticket) });
   if ('epoch' in result) return encode({ status: 'ok', epoch: epochToCbor(result.epoch) });
+  if ('tickets' in result) return encode({ status: 'ok', tickets: result.tickets.map(ticketToCbor), ...(result.next === undefined ? {} : { next: result.next }) });
+  if ('stats' in result) return encode({ status: 'ok', stats: { ...result.stats } });
   return encode({ status: 'ok', supply: { ...result.supply } });
 }
 
 /** Decodes a query answer; throws `CodecError` when malformed. */
 export function decodeContractQueryResult(bytes: Uint8Array): ContractQueryResult {
-  const r = readRecord(decode(bytes), 'answer', ['status', 'reason', 'account', 'event', 'ticket', 'epoch', 'supply']);
+  const r = readRecord(decode(bytes), 'answer', ['status', 'reason', 'account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'next', 'stats']);
   if (readEnum(r['status'], 'answer.status', ['ok', 'rejected'] as const) === 'rejected') {
     return { status: 'rejected', reason: readEnum(r['reason'], 'answer.reason', ['not_found', 'malformed'] as const) };
   }
@@ -207,6 +268,22 @@ export function decodeContractQueryResult(bytes: Uint8Array): ContractQueryResul
   if (r['event'] !== undefined) return { status: 'ok', event: readEventView(r['event'], 'answer.event') };
   if (r['ticket'] !== undefined) return { status: 'ok', ticket: readTicketView(r['ticket'], 'answer.ticket') };
   if (r['epoch'] !== undefined) return { status: 'ok', epoch: readEpochView(r['epoch'], 'answer.epoch') };
+  if (r['tickets'] !== undefined) {
+    const tickets = readArray(r['tickets'], 'answer.tickets', MAX_TICKETS_PAGE).map((t, i) => readTicketView(t, `answer.tickets[${i}]`));
+    return r['next'] === undefined ? { status: 'ok', tickets } : { status: 'ok', tickets, next: readInt(r['next'], 'answer.next', 0) };
+  }
+  if (r['stats'] !== undefined) {
+    const x = readRecord(r['stats'], 'answer.stats', ['events', 'tickets', 'admitted', 'refunded', 'listed', 'settledEpochs']);
+    const stats: ContractStats = {
+      events: readInt(x['events'], 'answer.stats.events', 0),
+      tickets: readInt(x['tickets'], 'answer.stats.tickets', 0),
+      admitted: readInt(x['admitted'], 'answer.stats.admitted', 0),
+      refunded: readInt(x['refunded'], 'answer.stats.refunded', 0),
+      listed: readInt(x['listed'], 'answer.stats.listed', 0),
+      settledEpochs: readInt(x['settledEpochs'], 'answer.stats.settledEpochs', 0),
+    };
+    return { status: 'ok', stats };
+  }
   const s = readRecord(r['supply'], 'answer.supply', ['deposited', 'withdrawn', 'balances', 'escrow']);
   const supply: SupplyView = {
     deposited: readBigInt(s['deposited'], 'answer.supply.deposited', 0n),
@@ -222,7 +299,7 @@ export function decodeContractQueryResult(bytes: Uint8Array): ContractQueryResul
 
 /** Reads a valid event id; throws `CodecError`. */
 export function readEventId(value: unknown, field: string): EventId {
-  const s = readString(value, field, 128);
+  const s = readString(value, field, MAX_EVENT_ID_LENGTH);
   if (!isValidId(s)) throw new CodecError('CODEC_SCHEMA', `Field ${field} is not a valid id.`, { meta: { field } });
   return s as EventId;
 }
@@ -253,7 +330,7 @@ function eventToCbor(e: EventView): CborValue {
 }
 
 function readEventView(value: unknown, field: string): EventView {
-  const r = readRecord(value, field, ['eventId', 'organizer', 'policy', 'status', 'createdSeq', 'issued', 'refunded', 'cutoffThrough', 'settledThrough']);
+  const r = readRecord(value, field, ['eventId', 'organizer', 'policy', 'status', 'createdSeq', 'issued', 'refunded', 'cutoffThrough', 'settledThrough', 'devices', 'admitted']);
   return {
     eventId: readEventId(r['eventId'], `${field}.eventId`),
     organizer: readClientId(r['organizer'], `${field}.organizer`),
@@ -264,24 +341,41 @@ function readEventView(value: unknown, field: string): EventView {
     refunded: readInt(r['refunded'], `${field}.refunded`),
     cutoffThrough: readInt(r['cutoffThrough'], `${field}.cutoffThrough`),
     settledThrough: readInt(r['settledThrough'], `${field}.settledThrough`),
+    devices: readArray(r['devices'], `${field}.devices`, 4096).map((d, i) => readClientId(d, `${field}.devices[${i}]`)),
+    admitted: readInt(r['admitted'], `${field}.admitted`, 0),
   };
 }
 
 function ticketToCbor(t: TicketView): CborValue {
-  return t as unknown as CborValue;
+  return { ...t, scans: t.scans.map((x) => ({ ...x })) } as unknown as CborValue;
 }
 
 function readTicketView(value: unknown, field: string): TicketView {
-  const r = readRecord(value, field, ['eventId', 'serial', 'holder', 'version', 'status', 'paid', 'listing']);
+  const r = readRecord(value, field, ['eventId', 'serial', 'holder', 'version', 'status', 'paid', 'listing', 'admission', 'disputedFrom', 'scans']);
   const base = {
     eventId: readEventId(r['eventId'], `${field}.eventId`),
     serial: readInt(r['serial'], `${field}.serial`, 1),
     holder: readClientId(r['holder'], `${field}.holder`),
     version: readInt(r['version'], `${field}.version`, 1),
-    status: readEnum(r['status'], `${field}.status`, ['active', 'refunded'] as const),
+    status: readEnum(r['status'], `${field}.status`, ['active', 'refunded', 'revoked'] as const),
     paid: readBigInt(r['paid'], `${field}.paid`, 0n),
+    admission: readEnum(r['admission'], `${field}.admission`, ['issued', 'validated', 'consumed', 'disputed'] as const),
+    scans: readArray(r['scans'], `${field}.scans`, 64).map((x, i) => readScanView(x, `${field}.scans[${i}]`)),
+    ...(r['listing'] === undefined ? {} : { listing: readBigInt(r['listing'], `${field}.listing`, 1n) }),
   };
-  return r['listing'] === undefined ? base : { ...base, listing: readBigInt(r['listing'], `${field}.listing`, 1n) };
+  return r['disputedFrom'] === undefined ? base : { ...base, disputedFrom: readEnum(r['disputedFrom'], `${field}.disputedFrom`, ['issued', 'validated'] as const) };
+}
+
+function readScanView(value: unknown, field: string): ScanView {
+  const r = readRecord(value, field, ['kind', 'nonce', 'gate', 'time', 'device', 'seq']);
+  return {
+    kind: readEnum(r['kind'], `${field}.kind`, ['validate', 'consume', 'admit'] as const),
+    nonce: readBytes(r['nonce'], `${field}.nonce`, 16),
+    gate: readId<GateId>(r['gate'], `${field}.gate`),
+    time: readInt(r['time'], `${field}.time`),
+    device: readClientId(r['device'], `${field}.device`),
+    seq: readInt(r['seq'], `${field}.seq`),
+  };
 }
 
 function readOrderReceipt(value: unknown, field: string): OrderReceipt {

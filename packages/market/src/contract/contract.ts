@@ -8,6 +8,7 @@ import {
   bytesToHex,
   clientIdOf,
   hash,
+  rotatingCodeMessage,
   silentLogger,
   verifyRequest,
   type ClientId,
@@ -21,7 +22,8 @@ import {
   type ReplicatedApp,
   type SignedRequest,
 } from '@admitone/core';
-import { decodeCredential, verifyCredential, type CommitteePublicInfo } from '@admitone/identity';
+import { DEFAULT_CODE_STEP_MS, decodeCredential, verifyCredential, type CommitteePublicInfo } from '@admitone/identity';
+import { ticketIdOf, type CodeRules } from './admission.js';
 import {
   Tdh2Error,
   decodeTdh2Ciphertext,
@@ -37,7 +39,7 @@ import { cutoff, epochView, postShares, submitOrder, type CiphertextIndex, type 
 import { decodeContractOp, decodeContractQuery, encodeContractQueryResult, encodeContractResult } from './codec.js';
 import { accountView, applyBasic, eventView, statusReason, ticketView, type BasicOp, type PreparedCredential } from './ops.js';
 import { newOrder, snapshotOf, stateFromSnapshot, emptyState, type ContractState, type SealedOrder } from './state.js';
-import type { AccountView, ContractOp, ContractQueryResult, ContractResult, EpochView, EventView, SupplyView, TicketView } from './types.js';
+import { MAX_TICKETS_PAGE, type AccountView, type ContractOp, type ContractQueryResult, type ContractResult, type ContractStats, type EpochView, type EventView, type SupplyView, type TicketView } from './types.js';
 
 /** One member of the secret-management (order) committee. */
 export interface OrderCommitteeMember {
@@ -77,6 +79,10 @@ export interface EventContractOptions {
   readonly random: Random;
   /** Structured logs (epoch settlements). Never receives secrets. */
   readonly logger?: Logger;
+  /** Length of a holder's rotating-code time step at the gate. Default `DEFAULT_CODE_STEP_MS` (15 s), as wallets use. */
+  readonly codeStepMs?: number;
+  /** Steps of clock skew tolerated either side of a scan's time step. Default 1. */
+  readonly codeSkewSteps?: number;
 }
 
 /** A request after the contract's stateless checks. */
@@ -89,6 +95,8 @@ export interface PreparedContractRequest extends PreparedRequest {
   readonly sealed: PreparedSealedOrder | undefined;
   /** For `postShares`: the decoded shares and, when `prepare` could, their batch-verification verdicts. */
   readonly shares: PreparedShares | undefined;
+  /** For `admit` / `validate`: whether the holder's rotating-code signature verifies. */
+  readonly codeValid: boolean;
 }
 
 /** A submitted ciphertext that decoded and passed the TDH2 validity check for its label. */
@@ -111,6 +119,14 @@ export interface EventContract extends ReplicatedApp<PreparedContractRequest> {
   getEpoch(eventId: EventId, epoch: number): EpochView | undefined;
   /** Money totals (the conservation law's two sides). */
   supply(): SupplyView;
+  /**
+   * A page of an event's tickets in serial order, starting after serial
+   * `after`, at most `limit` (1 … `MAX_TICKETS_PAGE`); `next` is the `after`
+   * of the following page. `undefined` for an unknown event.
+   */
+  listTickets(eventId: EventId, after?: number, limit?: number): { readonly tickets: readonly TicketView[]; readonly next?: number } | undefined;
+  /** Counters over every event. */
+  stats(): ContractStats;
   /**
    * The sealed orders of an unsettled epoch in position order (ciphertexts
    * are public; their contents are not): what committee members compute
@@ -166,6 +182,9 @@ export function createEventContract(options: EventContractOptions): EventContrac
     if (committee.members.size !== options.orderCommittee?.members.length) throw new RangeError('orderCommittee.members must have distinct request keys');
   }
   const minShares = committee?.publicKey.minShares ?? 1;
+  const codeRules: CodeRules = { stepMs: options.codeStepMs ?? DEFAULT_CODE_STEP_MS, skewSteps: options.codeSkewSteps ?? 1 };
+  if (!Number.isSafeInteger(codeRules.stepMs) || codeRules.stepMs <= 0) throw new RangeError('options.codeStepMs must be a positive integer');
+  if (!Number.isSafeInteger(codeRules.skewSteps) || codeRules.skewSteps < 0) throw new RangeError('options.codeSkewSteps must be a non-negative integer');
 
   let state: ContractState = emptyState();
   let cachedDigest: Digest | undefined;
@@ -231,7 +250,7 @@ export function createEventContract(options: EventContractOptions): EventContrac
 
   function apply(prepared: PreparedContractRequest, op: ContractOp, actor: ClientId, ctx: ExecuteContext): ContractResult {
     if (op.type !== 'submitSealedOrder' && op.type !== 'cutoff' && op.type !== 'postShares') {
-      return applyBasic(state, op as BasicOp, actor, ctx, prepared.credential, funders, index);
+      return applyBasic(state, op as BasicOp, actor, ctx, prepared.credential, funders, index, { valid: prepared.codeValid, rules: codeRules });
     }
     if (committee === undefined) return { status: 'rejected', reason: 'no_committee' };
     const member = committee.members.get(actor);
@@ -285,6 +304,12 @@ export function createEventContract(options: EventContractOptions): EventContrac
       }
       case 'supply':
         return encodeContractQueryResult({ status: 'ok', supply: app.supply() });
+      case 'tickets': {
+        const page = app.listTickets(q.eventId, q.after ?? 0, q.limit ?? 100);
+        return encodeContractQueryResult(page === undefined ? notFound : { status: 'ok', ...page });
+      }
+      case 'stats':
+        return encodeContractQueryResult({ status: 'ok', stats: app.stats() });
     }
   }
 
@@ -303,13 +328,18 @@ export function createEventContract(options: EventContractOptions): EventContrac
       let credential: PreparedCredential | undefined;
       let sealed: PreparedContractRequest['sealed'];
       let shares: PreparedShares | undefined;
+      let codeValid = false;
       // expensive checks only for authentic requests: a forged one is rejected before they matter
       if (authentic && op !== undefined) {
         if (op.type === 'buyPrimary' || op.type === 'register') credential = await prepareCredential(op.credential);
         else if (op.type === 'submitSealedOrder') sealed = prepareSealed(op);
         else if (op.type === 'postShares') shares = prepareShares(op, request.clientId);
+        else if ((op.type === 'admit' || op.type === 'validate') && op.serial >= 1) {
+          const message = rotatingCodeMessage(ticketIdOf(op.eventId, op.serial), op.code.version, op.code.step);
+          codeValid = await crypto.verify(op.code.signature, message, op.code.holder);
+        }
       }
-      return { request, authentic, op, credential, sealed, shares };
+      return { request, authentic, op, credential, sealed, shares, codeValid };
     },
 
     execute(prepared: PreparedContractRequest, ctx: ExecuteContext): Uint8Array {
@@ -368,6 +398,31 @@ export function createEventContract(options: EventContractOptions): EventContrac
         escrow += a.escrow;
       }
       return { deposited: state.deposited, withdrawn: state.withdrawn, balances, escrow };
+    },
+    listTickets(eventId, after = 0, limit = 100) {
+      if (!Number.isSafeInteger(after) || after < 0) throw new RangeError('after must be a non-negative safe integer');
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_TICKETS_PAGE) throw new RangeError(`limit must be an integer in [1, ${MAX_TICKETS_PAGE}]`);
+      const e = state.events.get(eventId);
+      if (e === undefined) return undefined;
+      const end = Math.min(e.tickets.length, after + limit);
+      const tickets: TicketView[] = [];
+      for (let serial = after + 1; serial <= end; serial++) tickets.push(ticketView(e, serial, e.tickets[serial - 1] as (typeof e.tickets)[number]));
+      return end < e.tickets.length ? { tickets, next: end } : { tickets };
+    },
+    stats() {
+      let tickets = 0;
+      let admitted = 0;
+      let refunded = 0;
+      let listed = 0;
+      let settledEpochs = 0;
+      for (const e of state.events.values()) {
+        tickets += e.tickets.length;
+        admitted += e.admitted;
+        refunded += e.refunded;
+        for (const t of e.tickets) if (t.listing !== undefined) listed++;
+        for (const h of e.history.values()) if (h.status === 'settled') settledEpochs++;
+      }
+      return { events: state.events.size, tickets, admitted, refunded, listed, settledEpochs };
     },
     getOrders(eventId, epoch) {
       const p = state.events.get(eventId)?.pending.get(epoch);

@@ -27,15 +27,28 @@ export {
 } from './codec.js';
 export { MAX_AMOUNT, resaleCapPrice, royaltyOf } from './policy.js';
 export { EVENT_CONTRACT_SNAPSHOT } from './state.js';
+export { ticketIdOf, type AdmissionOp, type CodeRules } from './admission.js';
 export type { PreparedCredential } from './ops.js';
 export {
   CONTRACT_REJECTIONS,
   MAX_CAPACITY,
+  MAX_EVENT_ID_LENGTH,
+  MAX_NOTE_LENGTH,
   MAX_ORDERS_PER_EPOCH,
+  MAX_TICKETS_PAGE,
   MAX_SHARES_PER_OP,
   ORDER_DROP_REASONS,
   type AccountView,
+  type AdmissionState,
+  type AdmitOp,
   type BuyPrimaryOp,
+  type ConsumeOp,
+  type ContractStats,
+  type DisputeOp,
+  type GateDeviceOp,
+  type ResolveOp,
+  type ScanView,
+  type ValidateOp,
   type CancelEventOp,
   type CancelListingOp,
   type CompleteEventOp,

@@ -10,7 +10,8 @@ import type { EventCredential } from '@admitone/identity';
 import { lockedInEpoch, voidEpochs, type CiphertextIndex } from '../epoch/book.js';
 import { keyId } from './codec.js';
 import { MAX_AMOUNT, inWindow, policyProblem, resaleCapPrice } from './policy.js';
-import { accountOf, adjustHeld, heldBy, newEvent, pay, releaseEscrow, unwindPayments, type ContractState, type EventState, type Ticket } from './state.js';
+import { accountOf, adjustHeld, heldBy, newEvent, newTicket, pay, releaseEscrow, unwindPayments, type ContractState, type EventState, type Ticket } from './state.js';
+import { admissionBlock, applyAdmission, isAdmissionOp, type CodeRules } from './admission.js';
 import type { AccountView, ContractOp, ContractRejection, ContractResult, EventView, TicketView } from './types.js';
 
 /** A credential after `prepare`: decoded and signature-checked, or `undefined` when it did not decode. */
@@ -33,6 +34,7 @@ export function applyBasic(
   credential: PreparedCredential | undefined,
   funders: ReadonlySet<ClientId>,
   index: CiphertextIndex,
+  code: { readonly valid: boolean; readonly rules: CodeRules },
 ): ContractResult {
   switch (op.type) {
     case 'deposit': {
@@ -64,6 +66,14 @@ export function applyBasic(
   const e = s.events.get(op.eventId);
   if (e === undefined) return reject('not_found');
   const closed = statusReason(e);
+  if (isAdmissionOp(op)) {
+    if (closed !== undefined) return reject(closed);
+    const result = applyAdmission(e, op, actor, ctx, code.valid, code.rules, (t) => refundTicket(s, e, t));
+    if (result.status !== 'ok') return result;
+    if (op.type === 'authorizeGate' || op.type === 'revokeGate') return { status: 'ok', event: eventView(e) };
+    const serial = (op as { readonly serial: number }).serial;
+    return { status: 'ok', tickets: [ticketView(e, serial, e.tickets[serial - 1] as Ticket)] };
+  }
   switch (op.type) {
     case 'buyPrimary': {
       if (closed !== undefined) return reject(closed);
@@ -78,7 +88,7 @@ export function applyBasic(
       e.holders.set(actor, bound.tag);
       const issued: TicketView[] = [];
       for (let q = 0; q < op.quantity; q++) {
-        const t: Ticket = { holder: actor, version: 1, status: 'active', listing: undefined, payments: [] };
+        const t = newTicket(actor);
         e.tickets.push(t);
         if (e.policy.facePrice > 0n) pay(s, e, t, actor, e.policy.facePrice, [[e.organizer, e.policy.facePrice]]);
         adjustHeld(e, actor, 1);
@@ -101,7 +111,10 @@ export function applyBasic(
       const t = e.tickets[op.serial - 1];
       if (t === undefined || op.serial < 1) return reject('not_found');
       if (t.status === 'refunded') return reject('ticket_refunded');
+      if (t.status === 'revoked') return reject('ticket_revoked');
       if (t.holder !== actor) return reject('not_holder');
+      const blocked = op.type === 'cancelListing' ? undefined : admissionBlock(t);
+      if (blocked !== undefined) return reject(blocked);
       if (op.type === 'listForResale') {
         if (t.listing !== undefined) return reject('ticket_listed');
         if (!inWindow(e.policy.resale, ctx.timestamp)) return reject('window_closed');
@@ -132,6 +145,9 @@ export function applyBasic(
       const t = e.tickets[op.serial - 1];
       if (t === undefined || op.serial < 1) return reject('not_found');
       if (t.status === 'refunded') return reject('ticket_refunded');
+      if (t.status === 'revoked') return reject('ticket_revoked');
+      const blocked = admissionBlock(t);
+      if (blocked !== undefined) return reject(blocked);
       refundTicket(s, e, t);
       return { status: 'ok', tickets: [ticketView(e, op.serial, t)] };
     }
@@ -140,7 +156,8 @@ export function applyBasic(
       if (e.organizer !== actor) return reject('not_organizer');
       if (closed !== undefined) return reject(closed);
       if (op.type === 'cancelEvent') {
-        for (const t of e.tickets) if (t.status === 'active') refundTicket(s, e, t);
+        // everyone who paid is repaid, revoked tickets included (their payments were kept in escrow)
+        for (const t of e.tickets) if (t.status !== 'refunded') refundTicket(s, e, t);
         e.status = 'cancelled';
       } else {
         if (ctx.timestamp < Math.max(e.policy.sale.end, e.policy.resale.end)) return reject('too_early');
@@ -181,10 +198,10 @@ function bindCredential(
   return { tag };
 }
 
-/** Refunds one active ticket: unwinds its sales and frees the holder's cap. */
+/** Refunds one active or revoked ticket: unwinds its sales and frees the holder's cap (a revoked ticket's already is). */
 function refundTicket(s: ContractState, e: EventState, t: Ticket): void {
   unwindPayments(s, e, t);
-  adjustHeld(e, t.holder, -1);
+  if (t.status === 'active') adjustHeld(e, t.holder, -1);
   t.status = 'refunded';
   t.listing = undefined;
   e.refunded++;
@@ -208,6 +225,8 @@ export function eventView(e: EventState): EventView {
     refunded: e.refunded,
     cutoffThrough: e.cutoffThrough,
     settledThrough: e.settledThrough,
+    devices: [...e.devices].sort(),
+    admitted: e.admitted,
   };
 }
 
@@ -223,6 +242,9 @@ export function ticketView(e: EventState, serial: number, t: Ticket): TicketView
     status: t.status,
     paid,
     ...(t.listing === undefined ? {} : { listing: t.listing }),
+    admission: t.admission,
+    ...(t.disputedFrom === undefined ? {} : { disputedFrom: t.disputedFrom }),
+    scans: t.scans.slice(),
   };
 }
 

@@ -28,12 +28,14 @@ import {
   type CborValue,
   type ClientId,
   type EventId,
+  type GateId,
   type ReplayGuard,
+  readId,
 } from '@admitone/core';
 import { decodeTdh2Ciphertext, decodeTdh2DecryptionShare, tdh2CiphertextId, type Tdh2Ciphertext, type Tdh2DecryptionShare } from '../tdh2/index.js';
 import { outcomeToCbor, readClientId, readEventId, readOutcome, readTrade } from './codec.js';
 import { policyToCbor, readPolicy } from './policy.js';
-import type { EventPolicy, EventStatus, OrderOutcome, TicketStatus, TradeView } from './types.js';
+import type { AdmissionState, EventPolicy, EventStatus, OrderOutcome, ScanView, TicketStatus, TradeView } from './types.js';
 
 /** Snapshot format tag. */
 export const EVENT_CONTRACT_SNAPSHOT = 'admitone/market/event-contract/v1';
@@ -53,6 +55,17 @@ export interface Ticket {
   listing: bigint | undefined;
   /** Every sale of this ticket, oldest first (gifts add none). */
   payments: Payment[];
+  /** Where it is on its way through the gate. */
+  admission: AdmissionState;
+  /** While disputed: the state it was disputed from. */
+  disputedFrom: 'issued' | 'validated' | undefined;
+  /** Accepted scans, oldest first (append-only). */
+  scans: ScanView[];
+}
+
+/** A newly issued ticket. */
+export function newTicket(holder: ClientId): Ticket {
+  return { holder, version: 1, status: 'active', listing: undefined, payments: [], admission: 'issued', disputedFrom: undefined, scans: [] };
 }
 
 /** A sealed order waiting for its epoch to settle. */
@@ -115,6 +128,10 @@ export interface EventState {
   settledThrough: number;
   readonly pending: Map<number, PendingEpoch>;
   readonly history: Map<number, EpochRecord>;
+  /** Authorised gate device keys. */
+  readonly devices: Set<ClientId>;
+  /** Tickets consumed at a gate. */
+  admitted: number;
 }
 
 /** An account's money; `escrow` is derived (the sum over open events). */
@@ -154,6 +171,8 @@ export function newEvent(id: EventId, organizer: ClientId, policy: EventPolicy, 
     settledThrough: 0,
     pending: new Map(),
     history: new Map(),
+    devices: new Set(),
+    admitted: 0,
   };
 }
 
@@ -266,10 +285,12 @@ export function stateFromSnapshot(bytes: Uint8Array, minShares: number): Contrac
 function deriveAll(s: ContractState): void {
   for (const e of s.events.values()) {
     if (e.tickets.filter((t) => t.status === 'refunded').length !== e.refunded) throw new CodecError('CODEC_SCHEMA', `The refund count of ${e.id} does not match its tickets.`);
+    if (e.tickets.filter((t) => t.admission === 'consumed').length !== e.admitted) throw new CodecError('CODEC_SCHEMA', `The admitted count of ${e.id} does not match its tickets.`);
     for (const [serial0, t] of e.tickets.entries()) {
-      if (t.status !== 'active') continue;
+      if (t.status === 'refunded') continue;
       if (!e.holders.has(t.holder)) throw new CodecError('CODEC_SCHEMA', `Ticket ${serial0 + 1} of ${e.id} has an unregistered holder.`);
-      adjustHeld(e, t.holder, 1);
+      // a revoked ticket frees its holder's cap but keeps its payments in escrow
+      if (t.status === 'active') adjustHeld(e, t.holder, 1);
       if (e.status !== 'open') continue;
       for (const p of t.payments) {
         for (const [who, v] of p.credits) {
@@ -284,11 +305,20 @@ function deriveAll(s: ContractState): void {
 }
 
 function eventToCbor(e: EventState): CborValue {
-  const tickets = e.tickets.map((t) => [t.holder, t.version, t.status, t.listing ?? null, t.payments.map((p) => [p.payer, p.amount, p.credits.map(([w, v]) => [w, v])])]);
+  const tickets = e.tickets.map((t) => [
+    t.holder,
+    t.version,
+    t.status,
+    t.listing ?? null,
+    t.payments.map((p) => [p.payer, p.amount, p.credits.map(([w, v]) => [w, v])]),
+    t.admission,
+    t.disputedFrom ?? null,
+    t.scans.map((x) => [x.kind, x.nonce, x.gate, x.time, x.device, x.seq]),
+  ]);
   const holders = [...e.holders.keys()].sort().map((k) => [k, e.holders.get(k) as string]);
   const pending = [...e.pending.keys()].sort((a, b) => a - b).map((k) => pendingToCbor(e.pending.get(k) as PendingEpoch));
   const history = [...e.history.keys()].sort((a, b) => a - b).map((k) => recordToCbor(e.history.get(k) as EpochRecord));
-  return [e.id, e.organizer, policyToCbor(e.policy), e.createdSeq, e.status, e.refunded, tickets, holders, [e.cutoffThrough, e.settledThrough, pending, history]];
+  return [e.id, e.organizer, policyToCbor(e.policy), e.createdSeq, e.status, e.refunded, tickets, holders, [e.cutoffThrough, e.settledThrough, pending, history], [...e.devices].sort(), e.admitted];
 }
 
 function pendingToCbor(p: PendingEpoch): CborValue {
@@ -301,18 +331,23 @@ function recordToCbor(h: EpochRecord): CborValue {
 }
 
 function eventFromCbor(value: unknown, f: string, minShares: number): EventState {
-  const a = readArray(value, f, 9);
+  const a = readArray(value, f, 11);
+  if (a.length !== 11) throw new CodecError('CODEC_SCHEMA', `Field ${f} must have 11 entries.`);
   const e = newEvent(readEventId(a[0], `${f}.id`), readClientId(a[1], `${f}.organizer`), readPolicy(a[2], `${f}.policy`), readInt(a[3], `${f}.createdSeq`));
   e.status = readEnum(a[4], `${f}.status`, ['open', 'cancelled', 'completed'] as const);
   e.refunded = readInt(a[5], `${f}.refunded`);
   for (const [i, row] of readArray(a[6], `${f}.tickets`, e.policy.capacity).entries()) {
-    const t = readArray(row, `${f}.tickets[${i}]`, 5);
+    const t = readArray(row, `${f}.tickets[${i}]`, 8);
+    if (t.length !== 8) throw new CodecError('CODEC_SCHEMA', `Field ${f}.tickets[${i}] must have 8 entries.`);
     e.tickets.push({
       holder: readClientId(t[0], `${f}.tickets[${i}].holder`),
       version: readInt(t[1], `${f}.tickets[${i}].version`, 1),
-      status: readEnum(t[2], `${f}.tickets[${i}].status`, ['active', 'refunded'] as const),
+      status: readEnum(t[2], `${f}.tickets[${i}].status`, ['active', 'refunded', 'revoked'] as const),
       listing: t[3] === null ? undefined : readBigInt(t[3], `${f}.tickets[${i}].listing`, 1n),
       payments: readArray(t[4], `${f}.tickets[${i}].payments`).map((p, j) => readPayment(p, `${f}.tickets[${i}].payments[${j}]`)),
+      admission: readEnum(t[5], `${f}.tickets[${i}].admission`, ADMISSION_STATES),
+      disputedFrom: t[6] === null ? undefined : readEnum(t[6], `${f}.tickets[${i}].disputedFrom`, ['issued', 'validated'] as const),
+      scans: readArray(t[7], `${f}.tickets[${i}].scans`, 64).map((x, j) => readScanRow(x, `${f}.tickets[${i}].scans[${j}]`)),
     });
   }
   for (const [i, row] of readArray(a[7], `${f}.holders`).entries()) {
@@ -332,7 +367,25 @@ function eventFromCbor(value: unknown, f: string, minShares: number): EventState
     const h = recordFromCbor(row, `${f}.history[${i}]`);
     e.history.set(h.epoch, h);
   }
+  for (const [i, d] of readArray(a[9], `${f}.devices`, 4096).entries()) e.devices.add(readClientId(d, `${f}.devices[${i}]`));
+  e.admitted = readInt(a[10], `${f}.admitted`);
   return e;
+}
+
+/** The admission states, for strict decoding. */
+export const ADMISSION_STATES = ['issued', 'validated', 'consumed', 'disputed'] as const;
+
+function readScanRow(value: unknown, f: string): ScanView {
+  const x = readArray(value, f, 6);
+  if (x.length !== 6) throw new CodecError('CODEC_SCHEMA', `Field ${f} must have 6 entries.`);
+  return {
+    kind: readEnum(x[0], `${f}.kind`, ['validate', 'consume', 'admit'] as const),
+    nonce: readBytes(x[1], `${f}.nonce`, 16),
+    gate: readId<GateId>(x[2], `${f}.gate`),
+    time: readInt(x[3], `${f}.time`),
+    device: readClientId(x[4], `${f}.device`),
+    seq: readInt(x[5], `${f}.seq`),
+  };
 }
 
 function readPayment(value: unknown, f: string): Payment {

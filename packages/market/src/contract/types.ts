@@ -7,7 +7,7 @@
  * their event, so all state is namespaced by event id.
  * @module
  */
-import type { ClientId, EventId } from '@admitone/core';
+import type { ClientId, EventId, GateId, RotatingCode, ScanFact } from '@admitone/core';
 
 /** A half-open time window `[start, end)` in ms since the epoch, compared with the slot's agreed timestamp. */
 export interface TimeWindow {
@@ -244,6 +244,91 @@ export interface PostSharesOp {
   readonly shares: readonly SharePost[];
 }
 
+/** The organizer authorises (or revokes) a gate device key to admit tickets of its event. */
+export interface GateDeviceOp {
+  /** Discriminator. */
+  readonly type: 'authorizeGate' | 'revokeGate';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The device's 32-byte Ed25519 public key (it signs the device's scans). */
+  readonly device: Uint8Array;
+}
+
+/**
+ * An authorised gate device admits a ticket in one step (the gate's strict
+ * mode): the holder's rotating code must be signed by the ticket's current
+ * holder for its current version and a time step within the contract's skew
+ * of the scan time; the ticket must be issued, not listed and not disputed.
+ * It becomes consumed and the scan is recorded.
+ */
+export interface AdmitOp {
+  /** Discriminator. */
+  readonly type: 'admit';
+  /** The event the gate admits to. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+  /** The gate's scan: a fresh 16-byte nonce, the gate id and the gate's time. */
+  readonly scan: ScanFact;
+  /** The holder's rotating code from the presentation. */
+  readonly code: RotatingCode;
+}
+
+/** First phase of two-phase admission: checks the holder's code and marks the ticket validated. */
+export interface ValidateOp {
+  /** Discriminator. */
+  readonly type: 'validate';
+  /** The event the gate admits to. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+  /** The gate's scan. */
+  readonly scan: ScanFact;
+  /** The holder's rotating code. */
+  readonly code: RotatingCode;
+}
+
+/** Second phase of two-phase admission: a validated ticket is consumed (the person walked through). */
+export interface ConsumeOp {
+  /** Discriminator. */
+  readonly type: 'consume';
+  /** The event the gate admits to. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+  /** The gate's scan. */
+  readonly scan: ScanFact;
+}
+
+/** The holder, the organizer or an authorised device disputes an issued or validated ticket. */
+export interface DisputeOp {
+  /** Discriminator. */
+  readonly type: 'dispute';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+  /** A short reason for staff (at most {@link MAX_NOTE_LENGTH} characters). */
+  readonly note: string;
+}
+
+/** The organizer resolves a dispute: reinstate the prior state, revoke (void, no refund) or refund. */
+export interface ResolveOp {
+  /** Discriminator. */
+  readonly type: 'resolve';
+  /** The event. */
+  readonly eventId: EventId;
+  /** The ticket's serial. */
+  readonly serial: number;
+  /** What to do with the disputed ticket. */
+  readonly outcome: 'reinstate' | 'revoke' | 'refund';
+}
+
+/** Longest dispute note. */
+export const MAX_NOTE_LENGTH = 280;
+/** Longest event id on the contract (ticket ids are `eventId:serial`, at most 128 characters). */
+export const MAX_EVENT_ID_LENGTH = 100;
+
 /** Operations of the contract. Each is the `op` of a request signed by its actor. */
 export type ContractOp =
   | DepositOp
@@ -259,7 +344,13 @@ export type ContractOp =
   | CompleteEventOp
   | SubmitSealedOrderOp
   | CutoffOp
-  | PostSharesOp;
+  | PostSharesOp
+  | GateDeviceOp
+  | AdmitOp
+  | ValidateOp
+  | ConsumeOp
+  | DisputeOp
+  | ResolveOp;
 
 /** The kinds of {@link ContractOp}. */
 export type ContractOpType = ContractOp['type'];
@@ -307,12 +398,42 @@ export const CONTRACT_REJECTIONS = [
   'epoch_settled',
   'unknown_order',
   'invalid_share',
+  'stale_code',
+  'already_validated',
+  'already_consumed',
+  'not_validated',
+  'disputed',
+  'not_disputed',
+  'ticket_revoked',
 ] as const;
 /** Why an operation was rejected. */
 export type ContractRejection = (typeof CONTRACT_REJECTIONS)[number];
 
-/** A ticket's lifecycle on the contract. */
-export type TicketStatus = 'active' | 'refunded';
+/** A ticket's money lifecycle on the contract: active, refunded (payments unwound) or revoked (void, no refund). */
+export type TicketStatus = 'active' | 'refunded' | 'revoked';
+
+/**
+ * A ticket's admission lifecycle: issued → validated → consumed (terminal),
+ * or disputed (from issued or validated) until the organizer resolves it.
+ * States only move forward; only an issued ticket can change hands.
+ */
+export type AdmissionState = 'issued' | 'validated' | 'consumed' | 'disputed';
+
+/** An accepted scan on a ticket: append-only. */
+export interface ScanView {
+  /** Which admission step it recorded. */
+  readonly kind: 'validate' | 'consume' | 'admit';
+  /** The gate's 16-byte nonce. */
+  readonly nonce: Uint8Array;
+  /** The entrance. */
+  readonly gate: GateId;
+  /** The gate's time of the scan (ms since the epoch). */
+  readonly time: number;
+  /** Hex of the authorised device key that signed it. */
+  readonly device: ClientId;
+  /** The consensus slot that ordered it. */
+  readonly seq: number;
+}
 
 /** The public view of a ticket. */
 export interface TicketView {
@@ -330,6 +451,12 @@ export interface TicketView {
   readonly paid: bigint;
   /** The public listing price, when listed. */
   readonly listing?: bigint;
+  /** Where the ticket is on its way through the gate. */
+  readonly admission: AdmissionState;
+  /** While disputed: the state it was disputed from. */
+  readonly disputedFrom?: 'issued' | 'validated';
+  /** Accepted scans, oldest first. */
+  readonly scans: readonly ScanView[];
 }
 
 /** An account's money. */
@@ -365,7 +492,30 @@ export interface EventView {
   readonly cutoffThrough: number;
   /** Every epoch below this is settled (or was void). */
   readonly settledThrough: number;
+  /** Hex keys of the authorised gate devices, sorted. */
+  readonly devices: readonly ClientId[];
+  /** Tickets consumed at a gate so far. */
+  readonly admitted: number;
 }
+
+/** Counters over the whole contract (`stats` query). */
+export interface ContractStats {
+  /** Events created. */
+  readonly events: number;
+  /** Tickets issued. */
+  readonly tickets: number;
+  /** Tickets consumed at a gate. */
+  readonly admitted: number;
+  /** Tickets refunded. */
+  readonly refunded: number;
+  /** Tickets listed right now. */
+  readonly listed: number;
+  /** Sealed-order epochs settled. */
+  readonly settledEpochs: number;
+}
+
+/** Most tickets one `tickets` query returns. */
+export const MAX_TICKETS_PAGE = 500;
 
 /** What became of one sealed order at settlement. */
 export type OrderStatus = 'filled' | 'partial' | 'unmatched' | 'dropped';
@@ -384,6 +534,7 @@ export const ORDER_DROP_REASONS = [
   'not_holder',
   'ticket_listed',
   'duplicate_ask',
+  'ticket_scanned',
   'cap_per_person',
   'insufficient_funds',
 ] as const;
@@ -535,6 +686,20 @@ export type ContractQuery =
   | {
       /** Discriminator. */
       readonly type: 'supply';
+    }
+  | {
+      /** Discriminator: a page of an event's tickets in serial order. */
+      readonly type: 'tickets';
+      /** The event. */
+      readonly eventId: EventId;
+      /** Start after this serial (the previous page's `next`); default 0. */
+      readonly after?: number;
+      /** Page size, 1 … {@link MAX_TICKETS_PAGE}; default 100. */
+      readonly limit?: number;
+    }
+  | {
+      /** Discriminator. */
+      readonly type: 'stats';
     };
 
 /** Answers to {@link ContractQuery}. */
@@ -568,6 +733,20 @@ export type ContractQueryResult =
       readonly status: 'ok';
       /** The money totals. */
       readonly supply: SupplyView;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The page of tickets. */
+      readonly tickets: readonly TicketView[];
+      /** The `after` of the next page, when there is one. */
+      readonly next?: number;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The counters. */
+      readonly stats: ContractStats;
     }
   | {
       /** Discriminator. */

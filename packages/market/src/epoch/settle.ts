@@ -121,6 +121,8 @@ export function settleEpoch(s: ContractState, e: EventState, p: PendingEpoch, pu
           ? 'not_holder'
           : ticket.listing !== undefined
             ? 'ticket_listed'
+            : ticket.admission !== 'issued'
+              ? 'ticket_scanned'
             : claimed.has(ask.serial)
               ? 'duplicate_ask'
               : undefined;
