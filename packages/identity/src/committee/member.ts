@@ -29,6 +29,7 @@ import {
   type PeerId,
   type Random,
   type Storage,
+  type TimerHandle,
   type Transport,
   bytesToHex,
   concatBytes,
@@ -234,6 +235,8 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
   const queue: Uint8Array[] = []; // coordinator: requests waiting for a batch
   let cutTimer: { cancel(): void } | undefined;
   const pending = new Map<string, (r: IdentityResponse) => void>(); // requests this member must answer
+  const requestTimers = new Map<string, TimerHandle>(); // each pending request's give-up timer
+  const lingerTimers = new Set<TimerHandle>(); // signings kept briefly for late messages
   const seen = new Map<string, number>(); // requestId → expiry (replay window)
   let nextPrune = 0;
   const signings = new Map<string, BatchSigning>();
@@ -339,6 +342,8 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     const resolve = pending.get(key);
     if (resolve === undefined) return;
     pending.delete(key);
+    requestTimers.get(key)?.cancel();
+    requestTimers.delete(key);
     if (response.status === 'rejected') rejected[response.reason] = (rejected[response.reason] ?? 0) + 1;
     resolve(response);
   };
@@ -471,7 +476,11 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       return;
     } finally {
       // keep the signing reachable briefly for late messages from slower members
-      clock.setTimeout(() => signings.delete(key), timeoutMs);
+      const linger: TimerHandle = clock.setTimeout(() => {
+        lingerTimers.delete(linger);
+        signings.delete(key);
+      }, timeoutMs);
+      lingerTimers.add(linger);
     }
     bodies.forEach(({ request, body }, index) => {
       const credential = { ...body, proof: { batchId, size: leaves.length, index, path: tree.paths[index] as Uint8Array[], signature } } as Credential;
@@ -573,7 +582,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       seen.set(key, now + 2 * freshness);
       const response = new Promise<IdentityResponse>((resolve) => {
         pending.set(key, resolve);
-        clock.setTimeout(() => answer(id, { status: 'rejected', requestId: id, reason: 'unavailable' }), timeoutMs * 6);
+        requestTimers.set(key, clock.setTimeout(() => answer(id, { status: 'rejected', requestId: id, reason: 'unavailable' }), timeoutMs * 6));
       });
       if (self === coordinator) {
         queue.push(bytes);
@@ -592,6 +601,10 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       closed = true;
       cutTimer?.cancel();
       topUpTimer?.cancel();
+      for (const t of lingerTimers) t.cancel();
+      lingerTimers.clear();
+      for (const t of requestTimers.values()) t.cancel();
+      requestTimers.clear();
       for (const [key, resolve] of [...pending]) {
         pending.delete(key);
         resolve({ status: 'rejected', requestId: hexToBytes(key), reason: 'unavailable' });
