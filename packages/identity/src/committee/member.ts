@@ -297,7 +297,9 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     chain = chain
       .then(op)
       .catch((cause: unknown) => {
-        logger.error('stream operation failed', { error: String((cause as Error)?.message ?? cause) });
+        // an operation cut short by close() is expected, not an error
+        if (closed) logger.debug('stream operation stopped by close', { error: String((cause as Error)?.message ?? cause) });
+        else logger.error('stream operation failed', { error: String((cause as Error)?.message ?? cause) });
         // a failed pool operation may leave this member's pool out of step
         if (!closed) send(coordinator === self ? 'all' : coordinator, { type: 'resync', batchId: random.bytes(16) });
         if (!closed && self === coordinator) streamPool({ type: 'reset', batchId: random.bytes(16) });
