@@ -16,14 +16,9 @@ import {
   type ContractOp,
   type EventContract,
 } from '../src/index.js';
-import { EVENT, harness, makeActor, ok, policy, type Actor, type Harness } from './contract-helpers.js';
+import { business, EVENT, harness, makeActor, ok, policy, type Actor, type Harness } from './contract-helpers.js';
 
 const STEP = 15_000;
-
-function business(c: EventContract): Uint8Array {
-  const { replay: _replay, ...rest } = decode(c.snapshot()) as CborRecord;
-  return encode(rest);
-}
 
 let h: Harness;
 let org: Actor;

@@ -8,6 +8,9 @@ import { ristretto255_FROST } from '@noble/curves/ed25519.js';
 import {
   bytesToHex,
   clientIdOf,
+  decode,
+  encode,
+  type CborRecord,
   defaultCrypto,
   eventId,
   seededRandom,
@@ -183,4 +186,10 @@ export function hex(bytes: Uint8Array): string {
 export function ok(r: ContractResult): Extract<ContractResult, { status: 'ok' }> {
   if (r.status !== 'ok') throw new Error(`expected ok, got rejected: ${r.reason}`);
   return r;
+}
+
+/** The contract's state without the replay window: what a rejected operation must leave unchanged. */
+export function business(c: EventContract): Uint8Array {
+  const { replay: _replay, ...rest } = decode(c.snapshot()) as CborRecord;
+  return encode(rest);
 }

@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decode, encode, eventId, signRequest, type CborRecord, type SignedRequest } from '@admitone/core';
 import { decodeContractResult, encodeContractOp, type ContractOp, type ContractResult, type EventContract, type EventPolicy } from '../src/contract/index.js';
-import { HOUR, T0, harness, makeActor, policy, replayInto, type Actor, type Harness } from './contract-helpers.js';
+import { business, HOUR, T0, harness, makeActor, policy, replayInto, type Actor, type Harness } from './contract-helpers.js';
 
 const EVENTS = [eventId('model-a'), eventId('model-b')] as const;
 const POLICIES: Record<string, EventPolicy> = {
@@ -73,11 +73,6 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: fc.record({ k: fc.constant('complete' as const), who: mostlyOrg, ev, late: fc.boolean() }), weight: 1 },
   { arbitrary: fc.constant({ k: 'replay' as const }), weight: 1 },
 );
-
-function business(c: EventContract): Uint8Array {
-  const { replay: _replay, ...rest } = decode(c.snapshot()) as CborRecord;
-  return encode(rest);
-}
 
 describe('EventContract conservation (property)', () => {
   it('conserves money and tickets over random operation sequences; rejections change nothing', async () => {

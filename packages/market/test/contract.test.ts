@@ -14,14 +14,9 @@ import {
   type ContractResult,
   type EventContract,
 } from '../src/contract/index.js';
-import { EVENT, HOUR, T0, harness, makeActor, ok, policy, type Actor, type Harness } from './contract-helpers.js';
+import { business, EVENT, HOUR, T0, harness, makeActor, ok, policy, type Actor, type Harness } from './contract-helpers.js';
 
 /** The snapshot without the replay window: what a rejection must leave unchanged. */
-function business(c: EventContract): Uint8Array {
-  const { replay: _replay, ...rest } = decode(c.snapshot()) as CborRecord;
-  return encode(rest);
-}
-
 let h: Harness;
 let org: Actor;
 let alice: Actor;

@@ -6,17 +6,12 @@
  * event's policy — and every replica reaching the same digest.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { decode, encode, eventId, type CborRecord } from '@admitone/core';
+import { createRotatingCode, decode, encode, eventId, gateId, type CborRecord } from '@admitone/core';
 import { ORDER_PAYLOAD_BYTES, encodeOrderPayload, decodeOrderPayload } from '../src/epoch/index.js';
 import { tdh2Encrypt, encodeTdh2Ciphertext, sealedOrderLabel } from '../src/tdh2/index.js';
-import type { ContractOp, ContractResult, EventContract } from '../src/contract/index.js';
-import { EVENT, HOUR, T0, harness, makeActor, ok, policy, replayInto, type Actor, type Harness } from './contract-helpers.js';
+import { ticketIdOf, type ContractOp, type ContractResult, type EventContract } from '../src/contract/index.js';
+import { business, EVENT, HOUR, T0, harness, makeActor, ok, policy, replayInto, type Actor, type Harness } from './contract-helpers.js';
 import { postAll, seal, shareOps, submit } from './epoch-helpers.js';
-
-function business(c: EventContract): Uint8Array {
-  const { replay: _replay, ...rest } = decode(c.snapshot()) as CborRecord;
-  return encode(rest);
-}
 
 let h: Harness;
 let org: Actor, alice: Actor, bob: Actor, carol: Actor, dave: Actor, erin: Actor;
@@ -39,6 +34,23 @@ async function closeEpoch(e = 0): Promise<ContractResult> {
 }
 
 describe('an epoch end to end', () => {
+  it('a sealed ask for a ticket scanned at a gate before settlement is dropped (ticket_scanned), not sold', async () => {
+    const gate = await makeActor(h.crypto, 'gate');
+    ok(await h.run(org, { type: 'authorizeGate', eventId: EVENT, device: gate.publicKey }));
+    ok(await submit(h, alice, { side: 'ask', serial: 1, price: 5_000n }));
+    ok(await submit(h, carol, { side: 'bid', quantity: 1, maxPrice: 5_500n }));
+    // alice walks in with ticket 1 while her sealed ask is still encrypted
+    const code = await createRotatingCode(h.crypto, alice.secret, { ticketId: ticketIdOf(EVENT, 1), version: 1 }, h.now, 15_000);
+    ok(await h.run(gate, { type: 'admit', eventId: EVENT, serial: 1, scan: { nonce: new Uint8Array(16).fill(1), gate: gateId('main'), time: h.now }, code }));
+    ok(await closeEpoch());
+    await postAll(h, [0, 1]);
+    const epoch = h.contract.getEpoch(EVENT, 0)!;
+    expect(epoch.status).toBe('settled');
+    expect(epoch.outcomes?.find((o) => o.side === 'ask')).toMatchObject({ status: 'dropped', reason: 'ticket_scanned' });
+    expect(epoch.trades).toEqual([]);
+    expect(h.contract.getTicket(EVENT, 1)).toMatchObject({ holder: alice.id, admission: 'consumed' });
+  });
+
   it('settles asks, listings and bids under the policy; every replica reaches the same digest', async () => {
     ok(await h.run(alice, { type: 'listForResale', eventId: EVENT, serial: 2, price: 5_300n })); // public listing
     ok(await submit(h, alice, { side: 'ask', serial: 1, price: 5_500n }));
