@@ -21,7 +21,9 @@
  * seconds per phase, default 4), `BENCH_SYNC=0` (LevelDB without fsync),
  * `BENCH_TUNABLES='{"maxInFlightBatches":16}'` (override PBFT tunables),
  * `BENCH_CPU_PROF=r1` (write a `--cpu-prof` profile of that replica into
- * `BENCH_CPU_PROF_DIR`, default the current directory).
+ * `BENCH_CPU_PROF_DIR`, default the current directory). Quick mode
+ * (`ADMITONE_BENCH_QUICK=1`, the root runner's `--quick`): 1.5 s phases and a
+ * shorter warm-up. Figures go to the root runner through `bench/figures.ts`.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -29,12 +31,13 @@ import { resolve } from 'node:path';
 import { createClient, type Client, type PbftTunables } from '@admitone/consensus';
 import { defaultCrypto, encodeTicketOp, eventId, systemClock, ticketId, type CryptoProvider } from '@admitone/core';
 import { keyFor, startProcessCluster, type ProcessCluster } from '../src/process-cluster.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
 
 const SEED = 'cluster-bench';
 const CLIENTS = 16;
 const ENDPOINTS = 4;
 const WINDOW = 16;
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? byMode(4, 1.5));
 const SIZES = (process.env['BENCH_N'] ?? '4,7').split(',').map(Number);
 const SYNC = process.env['BENCH_SYNC'] !== '0';
 const PROFILE = process.env['BENCH_CPU_PROF'];
@@ -70,6 +73,7 @@ const verifies = await verifyRate(crypto, 32);
 console.log(`AdmitOne PBFT cluster benchmark — Node ${process.version}, ${availableParallelism()} cores, Ed25519 provider: defaultCrypto() (${crypto.backend})`);
 console.log(`Replica processes on loopback WebSocket, LevelDB (sync: ${SYNC}), ticket ledger, signed \`issue\` ops; clients in the parent process.`);
 console.log(`Ed25519 verifies/s through the provider (same run): ${fmt(verifies)} with 32 in flight (all cores), ${fmt(serial)} one at a time.`);
+reportFigures({ pbft_ws_verify_32_per_s: verifies, pbft_ws_verify_1_per_s: serial });
 console.log('limit = verifies/s with 32 in flight ÷ n: every replica checks every client signature, and all n share this machine.');
 console.log('');
 const header = '  n   load            ops/s   limit ops/s   ratio   p50 ms   p99 ms   cpu µs/op';
@@ -77,18 +81,39 @@ console.log(header);
 for (const n of SIZES) {
   const setup = await start(n);
   try {
-    await closedLoop(setup.clients, 1500); // warm-up: JIT, connections, LevelDB
+    await closedLoop(setup.clients, byMode(1500, 500)); // warm-up: JIT, connections, LevelDB
     const peak = await measured(setup.pids, () => closedLoop(setup.clients, SECONDS * 1000));
     const limit = verifies / n;
     row(n, 'peak (closed)', peak, limit);
+    const key = `pbft_n${n}_ws`;
+    reportFigures({
+      [`${key}_ops_per_s`]: peak.opsPerSec,
+      [`${key}_ratio`]: peak.opsPerSec / limit,
+      [`${key}_peak_p50_ms`]: peak.p50,
+      [`${key}_peak_p99_ms`]: peak.p99,
+      ...cpuFigure(`${key}_peak_cpu_per_op_ms`, peak),
+    });
     for (const share of [0.5, 0.9]) {
       const target = peak.opsPerSec * share;
       const open = await measured(setup.pids, () => openLoop(setup.clients, target, SECONDS * 1000));
       row(n, `${Math.round(share * 100)}% (${fmt(target)}/s)`, open, limit);
+      // the 50 % latencies are the issue's headline keys (pbft_n4_ws_p50_ms / _p99_ms)
+      const load = share === 0.5 ? 'half' : '90';
+      reportFigures({
+        [`${key}_${load}_ops_per_s`]: open.opsPerSec,
+        [share === 0.5 ? `${key}_p50_ms` : `${key}_90_p50_ms`]: open.p50,
+        [share === 0.5 ? `${key}_p99_ms` : `${key}_90_p99_ms`]: open.p99,
+        ...cpuFigure(`${key}_${load}_cpu_per_op_ms`, open),
+      });
     }
   } finally {
     await setup.close();
   }
+}
+
+/** The CPU figure in ms per op, left out where /proc is missing (not a number then). */
+function cpuFigure(key: string, f: Figures): Record<string, number> {
+  return Number.isNaN(f.cpuPerOp) ? {} : { [key]: f.cpuPerOp / 1000 };
 }
 
 function row(n: number, load: string, f: Figures, limit: number): void {
@@ -230,7 +255,7 @@ function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
-/** Ed25519 verifications per second with `inFlight` outstanding (median of 5 rounds of 300 ms). */
+/** Ed25519 verifications per second with `inFlight` outstanding (median of 5 rounds of 300 ms; 100 ms in quick mode). */
 async function verifyRate(provider: CryptoProvider, inFlight: number): Promise<number> {
   const sk = keyFor(SEED, 'verify');
   const pk = await provider.getPublicKey(sk);
@@ -240,7 +265,7 @@ async function verifyRate(provider: CryptoProvider, inFlight: number): Promise<n
   for (let r = 0; r < 5; r++) {
     let count = 0;
     const t0 = performance.now();
-    while (performance.now() - t0 < 300) {
+    while (performance.now() - t0 < byMode(300, 100)) {
       await Promise.all(Array.from({ length: inFlight }, () => provider.verify(sig, msg, pk)));
       count += inFlight;
     }

@@ -17,7 +17,8 @@
  * show as up to 2 s per second).
  *
  * Environment: `BENCH_N` (default `4,7`), `BENCH_K` (checkpoint interval,
- * default 128).
+ * default 128). Quick mode (`ADMITONE_BENCH_QUICK=1`): 1 s rounds instead of
+ * 3 s. Figures go to the root runner through `bench/figures.ts`.
  */
 import { availableParallelism } from 'node:os';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -34,6 +35,10 @@ import {
   type CryptoProvider,
 } from '@admitone/core';
 import { createClient, createReplica, type Client, type Replica } from '../src/index.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
+
+/** Length of a measured round (peak rounds and the half-load run), in ms. */
+const ROUND_MS = byMode(3000, 1000);
 
 const key = (label: string) => sha256(utf8ToBytes(`bench:${label}`));
 
@@ -42,7 +47,7 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
-/** Verifications per second with `inFlight` outstanding (median of 5 rounds of 300 ms). */
+/** Verifications per second with `inFlight` outstanding (median of 5 rounds of 300 ms; 100 ms in quick mode). */
 async function verifyRate(crypto: CryptoProvider, inFlight: number): Promise<number> {
   const sk = key('verify');
   const pk = await crypto.getPublicKey(sk);
@@ -52,7 +57,7 @@ async function verifyRate(crypto: CryptoProvider, inFlight: number): Promise<num
   for (let r = 0; r < 5; r++) {
     let n = 0;
     const t0 = performance.now();
-    while (performance.now() - t0 < 300) {
+    while (performance.now() - t0 < byMode(300, 100)) {
       await Promise.all(Array.from({ length: inFlight }, () => crypto.verify(sig, msg, pk)));
       n += inFlight;
     }
@@ -168,20 +173,32 @@ console.log('One process, in-memory transport (zero latency), ticket ledger app,
 const verifiesAll = await verifyRate(crypto, 32);
 const verifiesOne = await verifyRate(crypto, 1);
 console.log(`Ed25519 verifies/s through the provider (same run): ${fmt(verifiesAll)} with 32 in flight (all cores), ${fmt(verifiesOne)} one at a time (one core).`);
+reportFigures({ pbft_memory_verify_32_per_s: verifiesAll, pbft_memory_verify_1_per_s: verifiesOne });
 console.log('limit = verifies/s ÷ n; ratio = peak ops/s ÷ limit (all cores | one core).');
 console.log('');
 console.log('  n   peak ops/s   limit (all | one)   ratio (all | one)   peak p50/p99 ms   cpu µs/op   half-load ops/s   half-load p50/p99 ms');
 for (const n of (process.env['BENCH_N'] ?? '4,7').split(',').map(Number)) {
   const s = await setup(n, crypto, 16);
-  await peak(s, 8, 1000); // warm-up
-  const rounds = [await peak(s, 16, 3000), await peak(s, 16, 3000), await peak(s, 16, 3000)].sort((a, b) => a.opsPerSec - b.opsPerSec);
+  await peak(s, 8, byMode(1000, 500)); // warm-up
+  const rounds = [await peak(s, 16, ROUND_MS), await peak(s, 16, ROUND_MS), await peak(s, 16, ROUND_MS)].sort((a, b) => a.opsPerSec - b.opsPerSec);
   const p = rounds[1] as (typeof rounds)[number];
-  const h = await atRate(s, p.opsPerSec / 2, 3000);
+  const h = await atRate(s, p.opsPerSec / 2, ROUND_MS);
   const all = verifiesAll / n;
   const one = verifiesOne / n;
   console.log(
     `  ${n}   ${fmt(p.opsPerSec).padStart(10)}   ${`${fmt(all)} | ${fmt(one)}`.padStart(17)}   ${`${(p.opsPerSec / all).toFixed(2)} | ${(p.opsPerSec / one).toFixed(2)}`.padStart(17)}   ${`${p.p50.toFixed(1)}/${p.p99.toFixed(1)}`.padStart(15)}   ${fmt(p.cpuPerOp).padStart(9)}   ${fmt(h.achieved).padStart(15)}   ${`${h.p50.toFixed(1)}/${h.p99.toFixed(1)}`.padStart(20)}`,
   );
+  reportFigures({
+    [`pbft_n${n}_memory_ops_per_s`]: p.opsPerSec,
+    [`pbft_n${n}_memory_p50_ms`]: p.p50,
+    [`pbft_n${n}_memory_p99_ms`]: p.p99,
+    [`pbft_n${n}_memory_cpu_per_op_ms`]: p.cpuPerOp / 1000,
+    [`pbft_n${n}_memory_ratio`]: p.opsPerSec / one,
+    [`pbft_n${n}_memory_all_cores_ratio`]: p.opsPerSec / all,
+    [`pbft_n${n}_memory_half_ops_per_s`]: h.achieved,
+    [`pbft_n${n}_memory_half_p50_ms`]: h.p50,
+    [`pbft_n${n}_memory_half_p99_ms`]: h.p99,
+  });
   await s.close();
 }
 

@@ -1,4 +1,5 @@
 /** Codec benchmarks: canonical CBOR encode/decode of a typical ticket operation and a ledger-sized state, and SHA-256. */
+import { reportFigures } from '../../../bench/figures.js';
 import { bench, report } from './harness.js';
 import { decode, encode, hash, type CborValue } from '../src/codec/index.js';
 
@@ -21,4 +22,12 @@ export async function benchCodec(): Promise<void> {
     await bench(`sha256 (${opBytes.length} B)`, () => hash(opBytes)),
   ];
   report('Canonical CBOR codec (ops/s)', results);
+  const [encOp, decOp, encState, decState, sha] = results.map((r) => r.opsPerSec) as [number, number, number, number, number];
+  reportFigures({
+    cbor_encode_op_per_s: encOp,
+    cbor_decode_op_per_s: decOp,
+    cbor_encode_state_1k_per_s: encState,
+    cbor_decode_state_1k_per_s: decState,
+    sha256_op_per_s: sha,
+  });
 }

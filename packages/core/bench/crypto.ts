@@ -8,6 +8,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { isWebCryptoEd25519Supported, nobleCrypto, webCrypto } from '../src/crypto/index.js';
 import { seededRandom } from '../src/env/index.js';
+import { reportFigures } from '../../../bench/figures.js';
 import { bench, report, type BenchResult } from './harness.js';
 
 /** Runs the Ed25519 benchmarks and prints two tables (about 10 s in total). */
@@ -35,18 +36,25 @@ export async function benchCrypto(): Promise<void> {
     const pkcs8 = new Uint8Array([...hexToBytes('302e020100300506032b657004220420'), ...secretKey]);
     const priv = await subtle.importKey('pkcs8', pkcs8, 'Ed25519', false, ['sign']);
     const web = webCrypto({ subtle });
-    verifyRows.push(
-      await bench('WebCrypto subtle.verify (cached key)', () => subtle.verify('Ed25519', pub, signature, message), { budgetMs }),
-      await bench('webCrypto().verify (valid)', () => web.verify(signature, message, publicKey), { budgetMs }),
-      await bench('webCrypto().verify (invalid: native + noble)', () => web.verify(forged, message, publicKey), { budgetMs }),
-    );
-    signRows.push(
-      await bench('WebCrypto subtle.sign (cached key)', () => subtle.sign('Ed25519', priv, message), { budgetMs }),
-      await bench('webCrypto().sign', () => web.sign(message, secretKey), { budgetMs }),
-    );
+    const subtleVerify = await bench('WebCrypto subtle.verify (cached key)', () => subtle.verify('Ed25519', pub, signature, message), { budgetMs });
+    const webVerify = await bench('webCrypto().verify (valid)', () => web.verify(signature, message, publicKey), { budgetMs });
+    const webInvalid = await bench('webCrypto().verify (invalid: native + noble)', () => web.verify(forged, message, publicKey), { budgetMs });
+    verifyRows.push(subtleVerify, webVerify, webInvalid);
+    const subtleSign = await bench('WebCrypto subtle.sign (cached key)', () => subtle.sign('Ed25519', priv, message), { budgetMs });
+    const webSign = await bench('webCrypto().sign', () => web.sign(message, secretKey), { budgetMs });
+    signRows.push(subtleSign, webSign);
+    reportFigures({
+      ed25519_verify_per_s: webVerify.opsPerSec,
+      ed25519_verify_p99_ms: webVerify.p99us / 1000,
+      ed25519_subtle_verify_per_s: subtleVerify.opsPerSec,
+      ed25519_verify_invalid_per_s: webInvalid.opsPerSec,
+      ed25519_subtle_sign_per_s: subtleSign.opsPerSec,
+      ed25519_sign_per_s: webSign.opsPerSec,
+    });
   } else {
     console.log('\nWebCrypto Ed25519 is not supported here: only noble was measured.');
   }
+  reportFigures({ ed25519_noble_verify_per_s: nobleVerify.opsPerSec, ed25519_noble_sign_per_s: (signRows[0] as BenchResult).opsPerSec });
 
   report('Ed25519 verify (200-byte message), ratio to noble verify', verifyRows, nobleVerify);
   report('Ed25519 sign (200-byte message), ratio to noble sign', signRows, signRows[0]);

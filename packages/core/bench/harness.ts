@@ -2,7 +2,13 @@
  * A tiny benchmark harness: runs an operation for a time budget in rounds and
  * reports the median throughput across rounds plus per-op latency p50/p99.
  * Figures are noisy on shared machines: compare ratios measured in one run.
+ * In quick mode (`ADMITONE_BENCH_QUICK=1`, see `bench/figures.ts` at the
+ * repository root) every budget is 0.15 times as long.
  */
+import { byMode } from '../../../bench/figures.js';
+
+/** Budget multiplier: 1, or 0.15 in quick mode. */
+const BUDGET_SCALE = byMode(1, 0.15);
 
 export interface BenchResult {
   readonly name: string;
@@ -29,7 +35,7 @@ function percentile(sorted: number[], p: number): number {
 
 /** Benchmarks a synchronous or asynchronous operation. */
 export async function bench(name: string, op: () => unknown, options: BenchOptions = {}): Promise<BenchResult> {
-  const budget = options.budgetMs ?? 1500;
+  const budget = (options.budgetMs ?? 1500) * BUDGET_SCALE;
   const rounds = options.rounds ?? 5;
   // warm-up
   const warmEnd = performance.now() + Math.min(200, budget / 5);

@@ -3,6 +3,7 @@
  * by Ed25519 verification, measured in the same run as the baseline, plus the
  * cost of a full-state digest.
  */
+import { byMode, reportFigures } from '../../../bench/figures.js';
 import { bench, report } from './harness.js';
 import { nobleCrypto } from '../src/crypto/noble.js';
 import { defaultCrypto } from '../src/crypto/webcrypto.js';
@@ -24,7 +25,7 @@ export async function benchLedger(): Promise<void> {
     await exec(org, { type: 'createEvent', eventId: E }, 1);
     await exec(org, { type: 'authorizeGate', eventId: E, device: await crypto.getPublicKey(gate) }, 2);
     // pre-sign a pool of scans so the measured path is prepare (verify) + execute
-    const N = 3000;
+    const N = byMode(3000, 300);
     const reqs: SignedRequest[] = [];
     for (let i = 0; i < N; i++) {
       await exec(org, { type: 'issue', eventId: E, ticketId: ticketId(`t${i}`), holder: new Uint8Array(32).fill(3) }, 3 + i);
@@ -48,5 +49,8 @@ export async function benchLedger(): Promise<void> {
       await bench(`${name}: digest (${N} tickets)`, () => ledger.digest(), { budgetMs: 1000, rounds: 3 }),
     ];
     report(`Ticket ledger, single instance, ${name} (ratio to verify)`, results, results[0]);
+    const [verify, validate, digest] = results.map((r) => r.opsPerSec) as [number, number, number];
+    const prefix = name === 'webcrypto' ? 'ledger' : 'ledger_noble';
+    reportFigures({ [`${prefix}_verify_per_s`]: verify, [`${prefix}_validate_per_s`]: validate, [`${prefix}_digest_per_s`]: digest });
   }
 }

@@ -22,6 +22,7 @@ import {
   x25519KeyPair,
   type Share,
 } from '../src/threshold/index.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
 import { bench, report, type BenchResult } from './harness.js';
 
 const F = bn254_Fr;
@@ -54,19 +55,29 @@ export async function benchThreshold(): Promise<void> {
     const secrets = Array.from({ length: BATCH }, () => randomFieldElement(F, rng));
     for (const s of secrets) shamirShare(F, s, t, xs, rng).forEach((share, i) => (columns[i] as bigint[]).push(share.y));
     const rows = secrets.map((_, v) => columns.map((c) => c[v] as bigint));
-    openRows.push(scaled(await bench(`openMany n=${n} t=${t} (values)`, () => opener.openMany(columns), { budgetMs }), BATCH));
+    const many = scaled(await bench(`openMany n=${n} t=${t} (values)`, () => opener.openMany(columns), { budgetMs }), BATCH);
     let v = 0;
-    openRows.push(await bench(`open n=${n} t=${t} (one value per call)`, () => opener.open(rows[v++ % BATCH] as bigint[]), { budgetMs }));
+    const one = await bench(`open n=${n} t=${t} (one value per call)`, () => opener.open(rows[v++ % BATCH] as bigint[]), { budgetMs });
+    openRows.push(many, one);
 
     // one member lies on every value: BW once, then the suspect-avoiding plan
     const lying = columns.map((c, i) => (i === 0 ? c.map((y) => F.add(y, 1n)) : c));
-    fallbackRows.push(scaled(await bench(`openMany n=${n} t=${t}, 1 liar on every value`, () => opener.openMany(lying), { budgetMs }), BATCH));
+    const liar = scaled(await bench(`openMany n=${n} t=${t}, 1 liar on every value`, () => opener.openMany(lying), { budgetMs }), BATCH);
     // a single opening with a wrong share: Berlekamp–Welch every time
     const wrongRow = (rows[0] as bigint[]).map((y, i) => (i === 0 ? F.add(y, 1n) : y));
-    fallbackRows.push(await bench(`open n=${n} t=${t}, 1 wrong share (BW)`, () => opener.open(wrongRow), { budgetMs }));
+    const bw = await bench(`open n=${n} t=${t}, 1 wrong share (BW)`, () => opener.open(wrongRow), { budgetMs });
     const shares: Share[] = wrongRow.map((y, i) => ({ x: xs[i] as bigint, y }));
-    fallbackRows.push(await bench(`robustReconstruct n=${n} t=${t}, 1 wrong (BW)`, () => robustReconstruct(F, shares, t), { budgetMs }));
+    const robust = await bench(`robustReconstruct n=${n} t=${t}, 1 wrong (BW)`, () => robustReconstruct(F, shares, t), { budgetMs });
+    fallbackRows.push(liar, bw, robust);
+    reportFigures({
+      [`shamir_n${n}_open_many_per_s`]: many.opsPerSec,
+      [`shamir_n${n}_open_per_s`]: one.opsPerSec,
+      [`shamir_n${n}_open_many_liar_per_s`]: liar.opsPerSec,
+      [`shamir_n${n}_open_bw_per_s`]: bw.opsPerSec,
+      [`shamir_n${n}_robust_reconstruct_per_s`]: robust.opsPerSec,
+    });
   }
+  reportFigures({ bn254_mul_per_s: mul.opsPerSec });
   if (sink === -1n) console.log(sink); // keep the multiplications alive
   report(`Opening Shamir-shared BN254 values (batches of ${BATCH}); ratio to raw bn254_Fr.mul`, openRows, mul);
   report('Robust opening when shares are wrong; ratio to raw bn254_Fr.mul', [mul, ...fallbackRows], mul);
@@ -78,11 +89,10 @@ export async function benchThreshold(): Promise<void> {
   const aad = rng.bytes(32);
   const sealed = sealTo(recipient.publicKey, plaintext, aad, rng);
   const ecdh = await bench('x25519.getSharedSecret', () => x25519.getSharedSecret(sender.secretKey, recipient.publicKey), { budgetMs });
-  report('Sealing a 64-byte share to a member; ratio to one raw x25519', [
-    ecdh,
-    await bench('sealTo (keygen + ECDH + HKDF + AEAD)', () => sealTo(recipient.publicKey, plaintext, aad, rng), { budgetMs }),
-    await bench('openSealed (ECDH + HKDF + AEAD)', () => openSealed(recipient.secretKey, sealed, aad), { budgetMs }),
-  ], ecdh);
+  const seal = await bench('sealTo (keygen + ECDH + HKDF + AEAD)', () => sealTo(recipient.publicKey, plaintext, aad, rng), { budgetMs });
+  const open = await bench('openSealed (ECDH + HKDF + AEAD)', () => openSealed(recipient.secretKey, sealed, aad), { budgetMs });
+  report('Sealing a 64-byte share to a member; ratio to one raw x25519', [ecdh, seal, open], ecdh);
+  reportFigures({ x25519_per_s: ecdh.opsPerSec, seal_per_s: seal.opsPerSec, open_sealed_per_s: open.opsPerSec });
 
   // --- DKG over an in-memory network -----------------------------------------
   // DKG verification is dominated by variable-base multiplications (proofs of knowledge, VSS checks).
@@ -91,17 +101,19 @@ export async function benchThreshold(): Promise<void> {
   const baseMul = await bench('ed25519 variable-base multiply', () => point.multiply(scalar), { budgetMs });
   console.log('\nFROST DKG latency: every member runs in this one thread over a memory network');
   console.log(`baseline: ed25519 variable-base multiply ${Math.round(baseMul.opsPerSec).toLocaleString('en-US')} ops/s (p50 ${baseMul.p50us.toFixed(0)} µs)`);
+  reportFigures({ ed25519_var_mul_per_s: baseMul.opsPerSec });
   for (const [n, min] of [
     [4, 2],
     [7, 3],
   ] as const) {
     let run = 0;
-    const r = await bench(`DKG n=${n}`, () => dkgOnce(n, min, run++), { budgetMs: 4000, rounds: 3 });
+    const r = await bench(`DKG n=${n}`, () => dkgOnce(n, min, run++), { budgetMs: 4000, rounds: byMode(3, 1) });
     const perMember = r.p50us / n;
     console.log(
       `DKG ed25519 n=${n} min=${min}: p50 ${(r.p50us / 1000).toFixed(0)} ms, p99 ${(r.p99us / 1000).toFixed(0)} ms for all ${n} members ` +
         `(${r.samples} runs) = ${(perMember / 1000).toFixed(0)} ms per member ≈ ${(perMember / baseMul.p50us).toFixed(0)} variable-base multiplications per member`,
     );
+    reportFigures({ [`dkg_n${n}_p50_ms`]: r.p50us / 1000, [`dkg_n${n}_p99_ms`]: r.p99us / 1000 });
   }
 }
 

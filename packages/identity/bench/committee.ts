@@ -29,6 +29,7 @@ import { decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, reques
 import { identityElement } from '../src/attributes.js';
 import { BN254_FR, mimc7 } from '../src/mimc/index.js';
 import { createMpcEngine } from '../src/mpc/index.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
 import { fmt, summarize } from './stats.js';
 
 const crypto = await defaultCrypto();
@@ -177,18 +178,24 @@ async function prfOverWs(n: number, t: number, count: number) {
 
 export async function benchCommittee(): Promise<void> {
   console.log('## identity committee, end to end (n = 4, t = 1, one process; includes per-batch preprocessing and FROST)');
-  const mem = await enrollLatency('memory', 20);
+  const sequential = byMode(20, 5);
+  const mem = await enrollLatency('memory', sequential);
   console.log(`enrollment latency, in memory        : p50 ${fmt(mem.p50)} ms, p99 ${fmt(mem.p99)} ms (${mem.n} sequential)`);
-  const ws = await enrollLatency('ws', 20);
+  const ws = await enrollLatency('ws', sequential);
   console.log(`enrollment latency, loopback WS      : p50 ${fmt(ws.p50)} ms, p99 ${fmt(ws.p99)} ms (${ws.n} sequential)`);
+  reportFigures({ enroll_memory_p50_ms: mem.p50, enroll_memory_p99_ms: mem.p99, enroll_ws_p50_ms: ws.p50, enroll_ws_p99_ms: ws.p99 });
   for (const [n, t] of [[4, 1], [7, 2]] as const) {
-    const s = await prfOverWs(n, t, 20);
+    const s = await prfOverWs(n, t, byMode(20, 8));
     console.log(`PRF evaluation over loopback WS, n=${n}: p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms (online only, ${s.n} evaluations)`);
+    reportFigures({ [`prf_n${n}_ws_p50_ms`]: s.p50, [`prf_n${n}_ws_p99_ms`]: s.p99 });
   }
-  const online = await enrollThroughput(512, true);
-  console.log(`batched enrollment throughput, memory, tuples prepared in idle time: ${Math.round(online).toLocaleString('en-US')} identities/s (512 prepared requests, batches ≤ 256)`);
-  const inline = await enrollThroughput(256, false);
-  console.log(`batched enrollment throughput, memory, preprocessing inline        : ${Math.round(inline).toLocaleString('en-US')} identities/s (256 prepared requests)`);
+  const aheadCount = byMode(512, 128);
+  const online = await enrollThroughput(aheadCount, true);
+  console.log(`batched enrollment throughput, memory, tuples prepared in idle time: ${Math.round(online).toLocaleString('en-US')} identities/s (${aheadCount} prepared requests, batches ≤ 256)`);
+  const inlineCount = byMode(256, 64);
+  const inline = await enrollThroughput(inlineCount, false);
+  console.log(`batched enrollment throughput, memory, preprocessing inline        : ${Math.round(inline).toLocaleString('en-US')} identities/s (${inlineCount} prepared requests)`);
+  reportFigures({ enroll_n4_batch_per_s: online, enroll_n4_batch_inline_per_s: inline });
   console.log('Targets (issue 5): PRF p50 ≤ 40 ms at n = 4 over loopback WS; batched enrollment ≥ 500 identities/s at n = 4 in memory.');
 }
 

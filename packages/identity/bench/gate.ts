@@ -11,6 +11,7 @@ import { credentialBatchStatement, credentialLeaf, type EventCredential } from '
 import { merkleBatch } from '../src/credential/merkle.js';
 import { createPresentation, encodePresentation, issueTicketPass } from '../src/credential/pass.js';
 import { createGateVerifier } from '../src/gate/verify.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
 
 const NOW = 1_800_000_000_000;
 const EVENT = eventId('bench-gig');
@@ -75,7 +76,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function runGateBench(): Promise<void> {
   const crypto = await defaultCrypto();
-  const N = 2000;
+  const N = byMode(2000, 500);
+  const ROUNDS = byMode(5, 3);
   const fixture = await presentations(crypto, N, 64);
   const msg = new Uint8Array(200).fill(1);
   const key = seededRandom(2).bytes(32);
@@ -89,19 +91,21 @@ export async function runGateBench(): Promise<void> {
     row.p50.push(r.p50);
     row.p99.push(r.p99);
   };
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     record('Ed25519 verify (provider, 1 in flight)', await drive(N, 1, () => crypto.verify(sig, msg, pub)));
     record('Ed25519 verify (provider, 16 in flight)', await drive(N, 16, () => crypto.verify(sig, msg, pub)));
     const cold = createGateVerifier({ eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto, cacheSize: 0, clock: { now: () => NOW, setTimeout: () => ({ cancel() {} }) } });
     record('verifyAdmission, cold (3 verifies), 1 in flight', await drive(N, 1, (i) => cold.verify(fixture.presentations[i]!, { now: NOW })));
     const cold16 = createGateVerifier({ eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto, cacheSize: 0 });
     record('verifyAdmission, cold, 16 in flight', await drive(N, 16, (i) => cold16.verify(fixture.presentations[i]!, { now: NOW })));
+    const warm1 = createGateVerifier({ eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto });
+    record('verifyAdmission, batch cache (2 verifies), 1 in flight', await drive(N, 1, (i) => warm1.verify(fixture.presentations[i]!, { now: NOW })));
     const warm = createGateVerifier({ eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto });
     record('verifyAdmission, batch cache (2 verifies), 16 in flight', await drive(N, 16, (i) => warm.verify(fixture.presentations[i]!, { now: NOW })));
     const check = await warm.verify(fixture.presentations[0]!, { now: NOW });
     if (check.status !== 'admitted') throw new Error(`bench fixture not admitted: ${JSON.stringify(check)}`);
   }
-  console.log(`\n## @admitone/identity gate verification (provider: ${crypto.backend}, ${N} distinct presentations per round, medians of 5 rounds)`);
+  console.log(`\n## @admitone/identity gate verification (provider: ${crypto.backend}, ${N} distinct presentations per round, medians of ${ROUNDS} rounds)`);
   const limit = median(rows['Ed25519 verify (provider, 16 in flight)']!.opsPerSec);
   console.log('| operation | ops/s | p50 ms | p99 ms | × (verify/s ÷ sigs) |');
   console.log('|---|---:|---:|---:|---:|');
@@ -110,6 +114,28 @@ export async function runGateBench(): Promise<void> {
     console.log(`| ${name} | ${Math.round(median(r.opsPerSec)).toLocaleString('en-US')} | ${median(r.p50).toFixed(3)} | ${median(r.p99).toFixed(3)} | ${(median(r.opsPerSec) / (limit / sigs)).toFixed(2)} |`);
   }
   console.log('Targets (issue 5): ≥ 3,000 offline verifications/s, p99 ≤ 2 ms.');
+  const fig = (name: string) => {
+    const r = rows[name]!;
+    return { perSec: median(r.opsPerSec), p50: median(r.p50), p99: median(r.p99) };
+  };
+  const cold1 = fig('verifyAdmission, cold (3 verifies), 1 in flight');
+  const cold16 = fig('verifyAdmission, cold, 16 in flight');
+  const warm1 = fig('verifyAdmission, batch cache (2 verifies), 1 in flight');
+  const warm16 = fig('verifyAdmission, batch cache (2 verifies), 16 in flight');
+  reportFigures({
+    gate_ed25519_verify_1_per_s: median(rows['Ed25519 verify (provider, 1 in flight)']!.opsPerSec),
+    gate_ed25519_verify_16_per_s: limit,
+    gate_verify_per_s: warm16.perSec,
+    gate_verify_p50_ms: warm16.p50,
+    gate_verify_p99_ms: warm16.p99,
+    gate_verify_serial_per_s: warm1.perSec,
+    gate_verify_serial_p50_ms: warm1.p50,
+    gate_verify_serial_p99_ms: warm1.p99,
+    gate_verify_cold_serial_per_s: cold1.perSec,
+    gate_verify_cold_serial_p99_ms: cold1.p99,
+    gate_verify_cold_per_s: cold16.perSec,
+    gate_verify_cold_p99_ms: cold16.p99,
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runGateBench();

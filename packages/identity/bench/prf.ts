@@ -13,6 +13,7 @@ import { memoryNetwork, seededRandom, systemClock, utf8ToBytes } from '@admitone
 import { randomFieldElement, shamirShare } from '@admitone/core/threshold';
 import { BN254_FR, BN254_FR_ORDER, MIMC7_ROUNDS, mimc7 } from '../src/mimc/index.js';
 import { createMpcEngine, type MpcEngine } from '../src/mpc/index.js';
+import { byMode, quickMode, reportFigures } from '../../../bench/figures.js';
 import { fmt, opsPerSecond, summarize } from './stats.js';
 
 const F = BN254_FR;
@@ -74,16 +75,17 @@ export async function benchPrf(): Promise<void> {
   let y = 3n;
   const plainPerSecond = opsPerSecond(() => {
     y = mimc7(y, 5n);
-  }, 500);
+  }, byMode(500, 200));
   const plainMs = 1000 / plainPerSecond;
   console.log(`plain mimc7 (same run)      ${fmt(plainPerSecond)} ops/s = ${fmt(plainMs * 1000, 1)} µs each`);
+  reportFigures({ prf_mimc7_baseline_per_s: plainPerSecond });
   for (const [n, t, iterations] of [
-    [4, 1, 60],
-    [7, 2, 30],
+    [4, 1, byMode(60, 15)],
+    [7, 2, byMode(30, 8)],
   ] as const) {
     const c = committee(n, t, `bench-${n}`);
     const warm = 3;
-    await preprocess(c, 500); // JIT warm-up, then discarded
+    await preprocess(c, byMode(500, 200)); // JIT warm-up, then discarded
     for (const e of c.engines) e.discardUnclaimed();
     const tuples = MIMC7_ROUNDS * (iterations + warm);
     const preMs = await preprocess(c, tuples);
@@ -98,22 +100,28 @@ export async function benchPrf(): Promise<void> {
     console.log(
       `n=${n} t=${t} single-input PRF    p50 ${fmt(s.p50, 2)} ms  p99 ${fmt(s.p99, 2)} ms  (mean ${fmt(s.mean, 2)}, ${s.n} runs, 92 rounds each; p50 = ${fmt(s.p50 / plainMs)}× plain mimc7)`,
     );
+    reportFigures({ [`prf_n${n}_memory_p50_ms`]: s.p50, [`prf_n${n}_memory_p99_ms`]: s.p99, [`prf_n${n}_preprocess_tuple_ms`]: preMs / tuples });
     await c.close();
   }
   for (const batch of [64, 256]) {
     const c = committee(4, 1, `bench-batch-${batch}`);
-    const runs = batch === 64 ? 4 : 2;
-    const tuples = MIMC7_ROUNDS * batch * (runs + 1);
+    const runs = batch === 64 ? byMode(4, 1) : byMode(2, 1);
+    // quick mode: batch 64 has just warmed up the same code, so batch 256 skips its warm-up evaluation
+    const warmups = quickMode && batch === 256 ? 0 : 1;
+    const tuples = MIMC7_ROUNDS * batch * (runs + warmups);
     const preMs = await preprocess(c, tuples);
-    await evaluate(c, 1, batch, random); // warm-up
+    for (let i = 0; i < warmups; i++) await evaluate(c, 1, batch, random);
     const samples: number[] = [];
     for (let i = 0; i < runs; i++) samples.push(await evaluate(c, 1, batch, random));
     const online = summarize(samples).p50;
-    const prePerIdentity = preMs / (batch * (runs + 1));
+    const prePerIdentity = preMs / (batch * (runs + warmups));
     console.log(
       `n=4 t=1 batch ${String(batch).padStart(3)}           online ${fmt((batch * 1000) / online).padStart(6)} identities/s (p50 ${fmt(online, 1)} ms/batch; ${fmt((batch * 1000) / online / plainPerSecond * 100, 1)}% of plain mimc7 ops/s); ` +
         `with preprocessing ${fmt(1000 / (online / batch + prePerIdentity))} identities/s (preprocessing ${fmt((preMs * 1000) / tuples, 1)} µs/tuple)`,
     );
+    // batch 256 is the headline MPC figure (prf_n4_batch_per_s)
+    const key = batch === 256 ? 'prf_n4_batch' : `prf_n4_batch${batch}`;
+    reportFigures({ [`${key}_per_s`]: (batch * 1000) / online, [`${key}_with_preprocessing_per_s`]: 1000 / (online / batch + prePerIdentity) });
     await c.close();
   }
 }

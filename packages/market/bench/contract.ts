@@ -12,6 +12,7 @@
  *
  * Run: `npx tsx --conditions=admitone-source bench/contract.ts` from packages/market
  * (S=seconds per round, R=rounds, C=clients, W=requests in flight per client).
+ * Quick mode (`ADMITONE_BENCH_QUICK=1`): 1 s rounds and shorter warm-ups.
  */
 import { createClient, createLocalEngine, createReplica, type Client, type Replica } from '@admitone/consensus';
 import {
@@ -27,6 +28,7 @@ import {
 } from '@admitone/core';
 import { credentialBatchStatement, credentialLeaf, encodeCredential, merkleBatch, type CredentialBody, type EventCredential } from '@admitone/identity';
 import { createEventContract, decodeContractResult, encodeContractOp, type EventContract, type EventPolicy } from '../src/contract/index.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
 
 const EVENT = eventId('bench-primary');
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -93,7 +95,7 @@ async function setup(clients: number): Promise<Setup> {
 }
 
 /** Ed25519 verifications per second through the provider, over about `ms`. */
-async function verifiesPerSecond(crypto: CryptoProvider, ms = 700): Promise<number> {
+async function verifiesPerSecond(crypto: CryptoProvider, ms = byMode(700, 300)): Promise<number> {
   const secret = seededRandom('bench/contract/verify').bytes(32);
   const pk = await crypto.getPublicKey(secret);
   const msg = new Uint8Array(200).fill(3);
@@ -130,7 +132,7 @@ async function closedLoop(engines: readonly { submit(op: Uint8Array): Promise<Ui
 
 /** Runs the buyPrimary benchmark: local engine baseline, then the 4-replica cluster. */
 export async function benchContract(): Promise<void> {
-  const seconds = Number(process.env['S'] ?? 3);
+  const seconds = Number(process.env['S'] ?? byMode(3, 1));
   const rounds = Number(process.env['R'] ?? 3);
   const clients = Number(process.env['C'] ?? 16);
   const window = Number(process.env['W'] ?? 8);
@@ -147,10 +149,11 @@ export async function benchContract(): Promise<void> {
     await gateway.submit(encodeContractOp({ type: 'createEvent', eventId: EVENT, policy: s.policy }));
     for (const b of s.buyers) await gateway.submit(encodeContractOp({ type: 'deposit', account: b.publicKey, amount: 1_000_000_000n }));
     const engines = s.buyers.map((b) => local(b.secret));
-    await closedLoop(engines, buyOps, 500, window);
+    await closedLoop(engines, buyOps, byMode(500, 300), window);
     const r = await closedLoop(engines, buyOps, seconds * 1000, window);
     const v = await verifiesPerSecond(crypto);
     console.log(`  local engine (no replication):     ${Math.round(r.ops).toLocaleString('en-US').padStart(6)} ops/s   p50/p99 ${r.p50.toFixed(1)}/${r.p99.toFixed(1)} ms   (Ed25519 verify ${Math.round(v).toLocaleString('en-US')}/s, ratio ${(r.ops / v).toFixed(3)})`);
+    reportFigures({ buy_primary_local_ops_per_s: r.ops, buy_primary_local_p50_ms: r.p50, buy_primary_local_p99_ms: r.p99, buy_primary_local_verify_per_s: v });
   }
 
   // the cluster
@@ -187,19 +190,32 @@ export async function benchContract(): Promise<void> {
   await setupClient.submit(encodeContractOp({ type: 'createEvent', eventId: EVENT, policy: s.policy }));
   for (const b of s.buyers) await setupClient.submit(encodeContractOp({ type: 'deposit', account: b.publicKey, amount: 1_000_000_000n }));
   const buyers = s.buyers.map((b, i) => client(`c${i}`, b.secret));
-  await closedLoop(buyers, buyOps, 1000, window);
+  await closedLoop(buyers, buyOps, byMode(1000, 500), window);
   const rates: number[] = [];
   const ratios: number[] = [];
+  const verifies: number[] = [];
+  const p50s: number[] = [];
+  const p99s: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const res = await closedLoop(buyers, buyOps, seconds * 1000, window);
     const v = await verifiesPerSecond(crypto);
     rates.push(res.ops);
     ratios.push(res.ops / v);
+    verifies.push(v);
+    p50s.push(res.p50);
+    p99s.push(res.p99);
     console.log(`  round ${r + 1}: ${Math.round(res.ops).toLocaleString('en-US')} ops/s   p50/p99 ${res.p50.toFixed(1)}/${res.p99.toFixed(1)} ms   (Ed25519 verify ${Math.round(v).toLocaleString('en-US')}/s)`);
   }
   const digests = apps.map((a) => bytesToHex(a.digest()));
   const issued = apps[0]!.getEvent(EVENT)!.issued;
   console.log(`  4-replica PBFT cluster (median):  ${Math.round(median(rates)).toLocaleString('en-US').padStart(6)} ops/s   ratio to Ed25519 verify/s ${median(ratios).toFixed(3)}`);
+  reportFigures({
+    buy_primary_n4_memory_ops_per_s: median(rates),
+    buy_primary_n4_memory_p50_ms: median(p50s),
+    buy_primary_n4_memory_p99_ms: median(p99s),
+    buy_primary_n4_memory_verify_per_s: median(verifies),
+    buy_primary_n4_memory_ratio: median(ratios),
+  });
   console.log(`  ${issued.toLocaleString('en-US')} tickets issued; replica digests ${new Set(digests).size === 1 ? 'agree' : 'DIFFER (replicas may lag by in-flight batches)'}`);
   for (const b of [setupClient, ...buyers]) await b.close();
   for (const r of replicas) await r.stop();

@@ -15,7 +15,16 @@
  * the cutoff, so each round settles the same epoch from scratch.
  *
  * Run: `npx tsx --conditions=admitone-source bench/epoch.ts` from packages/market
- * (ORDERS=200 for a quick run).
+ * (ORDERS=200 for a quick run). Quick mode (`ADMITONE_BENCH_QUICK=1`, the
+ * root runner's `--quick`) keeps 1 000 orders at n = 4 (the issue's target)
+ * but seals 250 at n = 7, settles once instead of three times, and only the
+ * t + 1 members whose shares settle the epoch compute them while it is open
+ * (the others' share work is the same per member, so the per-member figure is
+ * their median either way); it skips the "later member" line.
+ *
+ * Figures for the root runner (`bench/figures.ts`): per-order keys
+ * `f3b_n{n}_*` for both sizes (comparable between quick and full mode), plus
+ * the epoch totals `f3b_epoch{orders}_n4_s` / `_cold_s` at n = 4.
  */
 import { ristretto255, ristretto255_FROST } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
@@ -24,6 +33,7 @@ import { credentialBatchStatement, credentialLeaf, encodeCredential, merkleBatch
 import { tdh2KeyShare, tdh2PublicKey } from '../src/tdh2/index.js';
 import { createEventContract, decodeContractResult, encodeContractOp, type ContractOp, type EventContract, type EventPolicy } from '../src/contract/index.js';
 import { createShareMaker, sealOrder, type ShareMaker } from '../src/epoch/index.js';
+import { byMode, quickMode, reportFigures } from '../../../bench/figures.js';
 
 const HOUR = 3_600_000;
 const T0 = 1_900_000_000_000;
@@ -129,9 +139,13 @@ async function benchOne(crypto: CryptoProvider, n: number, min: number, orders: 
   // --- the epoch: sealed asks from sellers and bids from buyers, prices around face
   now = T0 + 1;
   const priceRandom = seededRandom('bench/epoch/prices');
-  const makers: ShareMaker[] = keyShares.map((keyShare, i) => createShareMaker({ keyShare, eventId: EVENT, epoch: 0, random: random.fork(`member-${i}`) }));
-  const memberMs = members.map(() => 0);
-  const mpsSealing0 = multsPerSecond(400);
+  // members that compute shares while the epoch is open: all (full), or the t + 1 that settle it (quick)
+  const sharing = quickMode ? min : n;
+  const makers: ShareMaker[] = keyShares
+    .slice(0, sharing)
+    .map((keyShare, i) => createShareMaker({ keyShare, eventId: EVENT, epoch: 0, random: random.fork(`member-${i}`) }));
+  const memberMs = makers.map(() => 0);
+  const mpsSealing0 = multsPerSecond(byMode(400, 200));
   let sealMs = 0;
   let submitMs = 0;
   for (const [i, p] of people.entries()) {
@@ -150,7 +164,7 @@ async function benchOne(crypto: CryptoProvider, n: number, min: number, orders: 
       memberMs[m]! += performance.now() - s;
     });
   }
-  const mpsSealing = (mpsSealing0 + multsPerSecond(400)) / 2;
+  const mpsSealing = (mpsSealing0 + multsPerSecond(byMode(400, 200))) / 2;
   const setupS = (performance.now() - setup0) / 1000;
   const atCutoff = contract.snapshot();
   const opsOf = makers.map((m) => m.release(orders));
@@ -170,7 +184,7 @@ async function benchOne(crypto: CryptoProvider, n: number, min: number, orders: 
     now = T0 + HOUR + 1;
     let prepareSum = 0;
     let executeSum = 0;
-    const mpsBefore = multsPerSecond(400);
+    const mpsBefore = multsPerSecond(byMode(400, 200));
     const start = performance.now();
     const ctx = (): ExecuteContext => ({ seq: ++seq, timestamp: now });
     const cut = await contract.prepare(await sign(members[0]!, { type: 'cutoff', eventId: EVENT }));
@@ -197,12 +211,12 @@ async function benchOne(crypto: CryptoProvider, n: number, min: number, orders: 
     if (supply.balances + supply.escrow !== supply.deposited - supply.withdrawn) throw new Error('money not conserved');
     // the remaining members' shares arrive after settlement: their ciphertexts are no longer indexed, so prepare
     // skips verification and execute refuses them as epoch_settled without verifying either
-    if (round === 0 && min < n) {
+    if (round === 0 && min < sharing) {
       const l0 = performance.now();
       for (const op of opsOf[min]!) await contract.prepare(await sign(members[min]!, op));
       lateVerifyMs = performance.now() - l0;
     }
-    const mps = (mpsBefore + multsPerSecond(400)) / 2;
+    const mps = (mpsBefore + multsPerSecond(byMode(400, 200))) / 2;
     roundMps.push(mps);
     totals.push(total);
     verifyMs.push(prepareSum);
@@ -223,17 +237,32 @@ async function benchOne(crypto: CryptoProvider, n: number, min: number, orders: 
   console.log(`  cold (members start only at the cutoff, in parallel): ${(hot + memberS).toFixed(2)} s`);
   if (lateVerifyMs > 0) console.log(`  each later member's ${orders} shares after settlement (prepare, not verified): ${(lateVerifyMs / 1000).toFixed(2)} s`);
   console.log(`  before the cutoff, per order: seal ${(sealMs / orders).toFixed(2)} ms (client), submit ${(submitMs / orders).toFixed(2)} ms (prepare validity check + execute)`);
+  const key = `f3b_n${n}`;
+  const perOrderMs = (seconds: number) => (seconds * 1000) / orders;
+  reportFigures({
+    [`${key}_settle_per_order_ms`]: perOrderMs(hot),
+    [`${key}_cold_per_order_ms`]: perOrderMs(hot + memberS),
+    [`${key}_member_shares_per_order_ms`]: perOrderMs(memberS),
+    [`${key}_prepare_per_order_ms`]: median(verifyMs) / orders,
+    [`${key}_execute_per_order_ms`]: median(executeMs) / orders,
+    [`${key}_post_shares_p50_ms`]: pct(opLatency, 50),
+    [`${key}_post_shares_p99_ms`]: pct(opLatency, 99),
+    [`${key}_mult_per_s`]: mps,
+    [`${key}_seal_ms`]: sealMs / orders,
+    [`${key}_submit_ms`]: submitMs / orders,
+    ...(n === 4 ? { [`f3b_epoch${orders}_n4_s`]: hot, [`f3b_epoch${orders}_n4_cold_s`]: hot + memberS } : {}),
+  });
 }
 
 /** Runs the epoch benchmark at n = 4 and n = 7. */
 export async function benchEpoch(): Promise<void> {
   const orders = Number(process.env['ORDERS'] ?? 1000);
-  const rounds = Number(process.env['ROUNDS'] ?? 3);
+  const rounds = Number(process.env['ROUNDS'] ?? byMode(3, 1));
   if (!Number.isSafeInteger(orders) || orders < 2 || orders % 2 !== 0) throw new RangeError('ORDERS must be an even integer ≥ 2');
   const crypto = await defaultCrypto();
   console.log(`\nF3B sealed-order epochs (EventContract), ${orders} orders, Ed25519 backend ${crypto.backend}; target: n=4 settled in ≤ 5 s`);
   await benchOne(crypto, 4, 2, orders, rounds);
-  await benchOne(crypto, 7, 3, orders, rounds);
+  await benchOne(crypto, 7, 3, byMode(orders, Math.min(orders, 250)), rounds);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -25,6 +25,7 @@ import {
   type Tdh2DecryptionShare,
   type Tdh2ShareItem,
 } from '../src/tdh2/index.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
 
 /** One measured row. */
 interface Row {
@@ -60,7 +61,7 @@ function timed(op: () => unknown, ms: number, min: number, lat?: number[]): numb
  * third of the time, and the round's ratio compares the two. On a shared,
  * noisy machine the per-round ratio is far steadier than either rate alone.
  */
-function measure(name: string, op: () => unknown, limit: () => unknown, items = 1, budgetMs = 1500, rounds = 5): Row {
+function measure(name: string, op: () => unknown, limit: () => unknown, items = 1, budgetMs = byMode(1500, 180), rounds = byMode(5, 3)): Row {
   timed(op, Math.min(300, budgetMs / 5), 1);
   const rates: number[] = [];
   const ratios: number[] = [];
@@ -103,6 +104,7 @@ export function benchTdh2(): void {
     m('limit: ristretto255 var-base multiply (ct)', mult),
     m('ristretto255 var-base multiplyUnsafe', () => points[next()]!.multiplyUnsafe(scalars[next()]!)),
   ];
+  reportFigures({ ristretto_mul_per_s: limitRows[0]!.itemsPerSec, ristretto_mul_unsafe_per_s: limitRows[1]!.itemsPerSec });
 
   for (const [min, max] of [
     [3, 7],
@@ -126,10 +128,18 @@ export function benchTdh2(): void {
     const nextCt = () => pool[c++ % pool.length]!;
 
     const rows: Row[] = [...limitRows];
-    rows.push(m(`encrypt (${payload.length}-byte order)`, () => tdh2Encrypt(publicKey, label, payload, random)));
-    rows.push(m('validity check', () => tdh2CheckCiphertext(publicKey, nextCt().ct, label)));
-    rows.push(m('decryption share (incl. validity check)', () => tdh2DecryptionShare(members[0]!, nextCt().ct, { random })));
-    rows.push(
+    /** Figures for the root runner: items/s, and the ratio to the mult limit measured beside the row. */
+    const figures: Record<string, number> = {};
+    const add = (key: string, row: Row) => {
+      rows.push(row);
+      figures[`tdh2_n${max}_${key}_per_s`] = row.itemsPerSec;
+      figures[`tdh2_n${max}_${key}_ratio`] = row.ratio;
+    };
+    add('encrypt', m(`encrypt (${payload.length}-byte order)`, () => tdh2Encrypt(publicKey, label, payload, random)));
+    add('check', m('validity check', () => tdh2CheckCiphertext(publicKey, nextCt().ct, label)));
+    add('share', m('decryption share (incl. validity check)', () => tdh2DecryptionShare(members[0]!, nextCt().ct, { random })));
+    add(
+      'verify_share',
       m('verify one share', () => {
         const { ct, shares } = nextCt();
         return tdh2VerifyShare(publicKey, ct, shares[0]!);
@@ -138,21 +148,23 @@ export function benchTdh2(): void {
     for (const size of [16, 64, 256]) {
       const batch = items.slice(0, size);
       const cts = new Set(batch.map((b) => b.ciphertext)).size;
-      rows.push(m(`batch verify ${size} shares (${cts} cts), per share`, () => tdh2VerifyShares(publicKey, batch, random), size));
+      add(`batch_verify${size}`, m(`batch verify ${size} shares (${cts} cts), per share`, () => tdh2VerifyShares(publicKey, batch, random), size));
     }
     const bad = items.slice(0, 64);
     const first = bad[5]!;
     bad[5] = { ciphertext: first.ciphertext, share: { ...first.share, z: Point.Fn.add(first.share.z, 1n) } };
-    rows.push(m('batch 64 with 1 bad (fallback), per share', () => tdh2VerifyShares(publicKey, bad, random), 64));
-    rows.push(
+    add('batch_verify64_bad', m('batch 64 with 1 bad (fallback), per share', () => tdh2VerifyShares(publicKey, bad, random), 64));
+    add(
+      'combine',
       m(`combine (${min} shares, incl. checks)`, () => {
         const { ct, shares } = nextCt();
         return tdh2Combine(publicKey, ct, shares.slice(0, min), { random });
       }),
     );
     const epoch = pool.slice(0, 32).map(({ ct, shares }) => ({ ciphertext: ct, shares: shares.slice(0, min) }));
-    rows.push(m('decryptMany 32 cts, per ciphertext', () => tdh2DecryptMany(publicKey, epoch, { random }), epoch.length));
+    add('decrypt_many', m('decryptMany 32 cts, per ciphertext', () => tdh2DecryptMany(publicKey, epoch, { random }), epoch.length));
     print(`TDH2, n=${max}, t=${min - 1} (${min} shares decrypt); ratios to the ct var-base mult limit (measured beside each row)`, rows);
+    reportFigures(figures);
   }
 }
 

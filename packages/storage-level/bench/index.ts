@@ -2,13 +2,15 @@
  * `npm run bench -w @admitone/storage-level`: levelStorage() write and read
  * throughput with `sync` on (fsync per write, the default) and off, in a temp
  * directory. Figures depend heavily on the disk's fsync latency; compare the
- * rows of one run, not runs on different machines.
+ * rows of one run, not runs on different machines. Quick mode
+ * (`ADMITONE_BENCH_QUICK=1`): 300 ms per row instead of 1 s.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchOp, Storage } from '@admitone/core';
 import { levelStorage } from '../src/index.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
 
 interface Result {
   readonly name: string;
@@ -18,7 +20,7 @@ interface Result {
 }
 
 /** Runs `op` sequentially for `budgetMs` after a short warm-up; ops/s and latency percentiles. */
-async function bench(name: string, op: (i: number) => Promise<unknown>, budgetMs = 1000): Promise<Result> {
+async function bench(name: string, op: (i: number) => Promise<unknown>, budgetMs = byMode(1000, 300)): Promise<Result> {
   for (let i = 0; i < 20; i++) await op(-1 - i);
   const lat: number[] = [];
   const start = performance.now();
@@ -71,3 +73,12 @@ console.log(`\n${'operation'.padEnd(w)}  ${'ops/s'.padStart(10)}  ${'p50 µs'.pa
 for (const r of results) {
   console.log(`${r.name.padEnd(w)}  ${Math.round(r.opsPerSec).toLocaleString('en-US').padStart(10)}  ${r.p50us.toFixed(1).padStart(9)}  ${r.p99us.toFixed(1).padStart(9)}`);
 }
+const [putSync, batchSync, getSync, putNoSync, batchNoSync] = results as [Result, Result, Result, Result, Result, Result];
+reportFigures({
+  level_put_sync_per_s: putSync.opsPerSec,
+  level_put_sync_p99_ms: putSync.p99us / 1000,
+  level_batch16_sync_per_s: batchSync.opsPerSec,
+  level_get_per_s: getSync.opsPerSec,
+  level_put_nosync_per_s: putNoSync.opsPerSec,
+  level_batch16_nosync_per_s: batchNoSync.opsPerSec,
+});

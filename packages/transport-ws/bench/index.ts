@@ -8,7 +8,8 @@
  * would. Also measures the round-trip time of 3-byte echoes.
  *
  * Figures are medians over rounds; they include framing, one copy per send,
- * `ws` and the loopback TCP stack, not any consensus work.
+ * `ws` and the loopback TCP stack, not any consensus work. Quick mode
+ * (`ADMITONE_BENCH_QUICK=1`): 3 rounds and 500 echoes.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -16,8 +17,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isAdmitOneError, nobleCrypto, type InboundMessage } from '@admitone/core';
 import { webSocketTransport, type WebSocketTransport } from '../src/index.js';
 import { benchMembers, MAX_MESSAGE_BYTES } from './members.js';
+import { byMode, reportFigures } from '../../../bench/figures.js';
 
-const ROUNDS = 7;
+const ROUNDS = byMode(7, 3);
 
 const child = startSink();
 try {
@@ -51,10 +53,13 @@ try {
     console.log(
       `${label(size).padEnd(10)}  ${String(burst).padStart(7)}  ${fmt(median).padStart(10)}  ${((median * size) / 1e6).toFixed(1).padStart(8)}  ${range.padStart(20)}`,
     );
+    const key = size >= 1024 ? `ws_${size / 1024}k` : `ws_${size}b`;
+    reportFigures({ [`${key}_msgs_per_s`]: median, [`${key}_mb_per_s`]: (median * size) / 1e6 });
   }
 
-  const rtts = await echo(transport, inbox, 2_000);
+  const rtts = await echo(transport, inbox, byMode(2_000, 500));
   console.log(`\necho round trip (3 B, sequential, ${rtts.length} samples): p50 ${pct(rtts, 50).toFixed(1)} µs, p99 ${pct(rtts, 99).toFixed(1)} µs`);
+  reportFigures({ ws_echo_p50_ms: pct(rtts, 50) / 1000, ws_echo_p99_ms: pct(rtts, 99) / 1000 });
   await transport.close();
 } finally {
   await child.stop();
