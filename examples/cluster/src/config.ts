@@ -6,7 +6,7 @@
  * @module
  */
 import { hexToBytes } from '@admitone/core';
-import type { PbftTunables } from '@admitone/consensus';
+import { PBFT_TUNABLE_KEYS, type PbftTunables } from '@admitone/consensus';
 
 /** A replica in the membership: it listens at `url` (`ws://host:port`). */
 export interface HostReplicaMember {
@@ -69,17 +69,7 @@ export interface ResolvedHostConfig {
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-const TUNABLES = [
-  'checkpointInterval',
-  'logWindow',
-  'maxBatchRequests',
-  'maxBatchBytes',
-  'maxInFlightBatches',
-  'viewChangeTimeoutMs',
-  'maxViewChangeTimeoutMs',
-  'stateTransferRetryMs',
-  'replyCachePerClient',
-] as const;
+const TUNABLES = PBFT_TUNABLE_KEYS;
 
 /**
  * Validates a parsed JSON configuration. Throws `TypeError`/`RangeError`

@@ -13,7 +13,7 @@
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { AdmitOneError, bytesToHex, equalBytes, hexToBytes, type LogLevel } from '@admitone/core';
-import type { PbftTunables } from '@admitone/consensus';
+import { PBFT_TUNABLE_KEYS, type PbftTunables } from '@admitone/consensus';
 
 /** One replica of the venue: a venue node. */
 export interface ReplicaEntry {
@@ -281,17 +281,7 @@ export class NodeConfigError extends AdmitOneError {
 /** The log levels a configuration may name. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const LEVELS = LOG_LEVELS;
-const TUNABLES = [
-  'checkpointInterval',
-  'logWindow',
-  'maxBatchRequests',
-  'maxBatchBytes',
-  'maxInFlightBatches',
-  'viewChangeTimeoutMs',
-  'maxViewChangeTimeoutMs',
-  'stateTransferRetryMs',
-  'replyCachePerClient',
-] as const;
+const TUNABLES = PBFT_TUNABLE_KEYS;
 const TOP_FIELDS = [
   'id',
   'keys',

@@ -36,6 +36,19 @@ export interface PbftTunables {
   readonly replyCachePerClient?: number;
 }
 
+/** The names of every {@link PbftTunables} field: for hosts that read tunables from configuration files. */
+export const PBFT_TUNABLE_KEYS = [
+  'checkpointInterval',
+  'logWindow',
+  'maxBatchRequests',
+  'maxBatchBytes',
+  'maxInFlightBatches',
+  'viewChangeTimeoutMs',
+  'maxViewChangeTimeoutMs',
+  'stateTransferRetryMs',
+  'replyCachePerClient',
+] as const satisfies readonly (keyof PbftTunables)[];
+
 /** Options of `createReplica`. */
 export interface ReplicaOptions extends PbftTunables {
   /** This replica's id (must be in `members`). */

@@ -341,11 +341,13 @@ export async function openGateStation(options: GateStationOptions): Promise<Gate
   let syncing: Promise<SyncReport> | undefined;
   async function syncOnce(): Promise<SyncReport> {
     const settled: QueueItem[] = [];
+    const tried = new Set<number>(); // each queued scan is settled at most once per sync
     for (;;) {
-      const next = [...items.values()].filter((i) => i.state === 'pending').sort((a, b) => a.seq - b.seq);
-      const todo = next.filter((i) => !settled.some((s) => s.seq === i.seq));
-      const item = todo[0];
+      // the oldest pending scan not yet tried (the queue may grow while we sync)
+      let item: QueueItem | undefined;
+      for (const i of items.values()) if (i.state === 'pending' && !tried.has(i.seq) && (item === undefined || i.seq < item.seq)) item = i;
       if (item === undefined || link === undefined || closed) break;
+      tried.add(item.seq);
       const outcome = await settleItem(item);
       if (outcome === undefined) {
         return { settled, pending: pendingCount(), error: link === undefined ? 'offline' : 'the ledger did not answer' };
