@@ -18,6 +18,8 @@ export interface MemoryVenue extends VenueAccess {
   readonly contracts: readonly EventContract[];
   /** A ticket as the ledger reports it (fast read through the replicas). */
   ticket(eventId: EventId, serial: number): Promise<TicketView>;
+  /** Resolves once every replica has executed the same sequence number (all caught up). */
+  settle(): Promise<void>;
   /** Stops clients and replicas. */
   stop(): Promise<void>;
 }
@@ -79,6 +81,15 @@ export async function startMemoryVenue(random: SeededRandom, devices: readonly s
       const answer = decodeContractQueryResult(await reader.read(encodeContractQuery({ type: 'ticket', eventId, serial })));
       if (answer.status !== 'ok' || !('ticket' in answer)) throw new Error(`no ticket ${serial}`);
       return answer.ticket;
+    },
+    async settle() {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const executed = replicas.map((r) => r.status().lastExecuted);
+        if (executed.every((e) => e === executed[0])) return;
+        if (Date.now() > deadline) throw new Error(`replicas did not converge: executed ${executed.join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     },
     async stop() {
       for (const c of clients.values()) await c.close();

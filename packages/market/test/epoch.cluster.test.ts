@@ -109,6 +109,8 @@ describe('a sealed-order epoch on a 4-replica PBFT cluster', () => {
     });
     for (const ct of ciphertexts) expect(seenByPrimary.some((m) => contains(m, ct))).toBe(true); // the recorder works
     for (const p of plaintexts) expect(seenByPrimary.some((m) => contains(m, p))).toBe(false);
+    // the client's f+1 replies may come before the primary itself has executed the cutoff
+    await waitFor(() => apps[0]!.getEpoch(EVENT, 0)?.status === 'closed', 'the primary to execute the cutoff');
     expect(apps[0]!.getEpoch(EVENT, 0)).toEqual({ eventId: EVENT, epoch: 0, status: 'closed', orders: 3, decryptable: 0, closedAtSeq: expect.any(Number) });
 
     // two members (t + 1) release their shares after the cutoff
