@@ -56,13 +56,13 @@ describe('state transfer from a stable checkpoint', () => {
     const r3 = await c.start(3);
     const transfers: { fromSeq: number; toSeq: number }[] = [];
     r3.on('state-transfer', (e) => transfers.push(e));
-    await waitFor(() => r3.status().lastExecuted >= c!.replicas[0]!.status().lastExecuted, 'r3 to catch up');
+    await waitFor(() => c!.replicas.every((r) => r!.status().lastExecuted === r3.status().lastExecuted), 'r3 to catch up (every replica at one seq)');
     expect(transfers[0]?.fromSeq).toBe(0);
     expect(r3.status().stableSeq).toBeGreaterThanOrEqual(stable);
     expect(c.apps[3]!.digest()).toEqual(c.apps[0]!.digest());
     // it takes part from here on: new requests commit with it, and it restarts from what it stored
     await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId('after'), holder }));
-    await waitFor(() => r3.status().lastExecuted === c!.replicas[0]!.status().lastExecuted, 'r3 to execute the new request');
+    await waitFor(() => c!.replicas.every((r) => r!.status().lastExecuted === r3.status().lastExecuted), 'r3 to execute the new request');
     expect(c.apps[3]!.digest()).toEqual(c.apps[0]!.digest());
     await c.crash(3);
     const again = await c.start(3);
@@ -77,9 +77,9 @@ describe('state transfer from a stable checkpoint', () => {
     await org.submit(encodeTicketOp({ type: 'createEvent', eventId: E }));
     const holder = await c.crypto.getPublicKey(keyOf('holder'));
     for (let i = 0; i < 20; i++) await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId(`sn-${i}`), holder }));
-    expect(c.replicas[0]!.status().stableSeq).toBeGreaterThanOrEqual(12);
+    await waitFor(() => c!.replicas[0]!.status().stableSeq >= 12, 'a stable checkpoint at 12 or later');
     const r2 = await c.start(2);
-    await waitFor(() => r2.status().lastExecuted >= c!.replicas[0]!.status().lastExecuted, 'r2 to catch up');
+    await waitFor(() => c!.replicas.every((r) => r!.status().lastExecuted === r2.status().lastExecuted), 'r2 to catch up (every replica at one seq)');
     expect(r2.status().stableSeq).toBeGreaterThan(0);
     expect(c.apps[2]!.digest()).toEqual(c.apps[0]!.digest());
   });
