@@ -62,7 +62,7 @@ async function wsTransports(n: number, seed: string): Promise<Transport[]> {
   return transports;
 }
 
-async function committee(kind: 'memory' | 'ws', seed: string, preprocessAhead = 91 * 64) {
+export async function committee(kind: 'memory' | 'ws', seed: string, preprocessAhead = 91 * 64) {
   const random = seededRandom(seed);
   const ids = ['m1', 'm2', 'm3', 'm4'];
   const keys = ids.map(() => x25519KeyPair(random));
@@ -119,7 +119,7 @@ async function enrollLatency(kind: 'memory' | 'ws', count: number) {
 }
 
 /** Enrollment requests built ahead (clients seal and sign on their own devices). */
-async function buildRequests(descriptor: CommitteeDescriptor, count: number, seed: string): Promise<Uint8Array[]> {
+export async function buildRequests(descriptor: CommitteeDescriptor, count: number, seed: string): Promise<Uint8Array[]> {
   const random = seededRandom(seed);
   const ids = descriptor.members.map((m) => m.id).sort();
   const xs = ids.map((_, i) => BigInt(i + 1));
@@ -138,7 +138,7 @@ async function buildRequests(descriptor: CommitteeDescriptor, count: number, see
 }
 
 /** Committee-side throughput: prepared requests handled by all four members; `ahead` = tuples prepared in idle time first. */
-async function enrollThroughput(total: number, ahead: boolean) {
+export async function enrollThroughput(total: number, ahead: boolean) {
   const c = await committee('memory', `throughput-${ahead}`, ahead ? 91 * (total + 16) : 0);
   const requests = await buildRequests(c.descriptor, total, `T${ahead}`);
   if (ahead) await c.ready(91 * total);

@@ -57,7 +57,17 @@ export { maxCorrectable, robustReconstruct, type RobustReconstruction } from './
 export { createOpener, type OpenManyResult, type OpenResult, type Opener } from './opener.js';
 
 // confidentiality
-export { SEAL_OVERHEAD_BYTES, X25519_KEY_BYTES, openSealed, sealTo, x25519KeyPair, type X25519KeyPair } from './seal.js';
+export {
+  SEAL_OVERHEAD_BYTES,
+  X25519_KEY_BYTES,
+  createSealOpener,
+  openSealed,
+  sealTo,
+  x25519KeyPair,
+  type SealOpener,
+  type SealOpenerOptions,
+  type X25519KeyPair,
+} from './seal.js';
 export { SECURE_TRANSPORT_OVERHEAD_BYTES, secureTransport, type SecureTransport, type SecureTransportInit } from './secure-transport.js';
 
 // networked protocols

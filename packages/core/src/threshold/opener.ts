@@ -106,7 +106,7 @@ export function createOpener(F: PrimeField, xs: readonly bigint[], degree: numbe
       else culprits.add(i);
     });
     requireShares(present.length, degree, toXs(points, culprits));
-    const result = openOne(F, plans, present, NO_SUSPECTS, (i) => ys[i] as bigint);
+    const result = openOne(F, plans, plans.get(present, NO_SUSPECTS), present, (i) => ys[i] as bigint);
     if (result === undefined) throw undecodable(present.length, degree, toXs(points, culprits));
     for (const i of result.culprits) culprits.add(i);
     return { value: result.value, culprits: toXs(points, culprits) };
@@ -126,14 +126,19 @@ export function createOpener(F: PrimeField, xs: readonly bigint[], degree: numbe
     requireShares(present.length, degree, toXs(points, culprits));
     const suspects = new Set<number>();
     const values: bigint[] = new Array<bigint>(length);
+    // One plan serves every value until a new suspect appears (the common case: none ever does).
+    let plan = plans.get(present, suspects);
     for (let v = 0; v < length; v++) {
-      const result = openOne(F, plans, present, suspects, (i) => (columns[i] as readonly bigint[])[v] as bigint);
+      const result = openOne(F, plans, plan, present, (i) => (columns[i] as readonly bigint[])[v] as bigint);
       if (result === undefined) {
         throw undecodable(present.length, degree, toXs(points, new Set([...culprits, ...suspects])), { valueIndex: v });
       }
-      for (const i of result.culprits) {
-        culprits.add(i);
-        suspects.add(i);
+      if (result.culprits.length > 0) {
+        for (const i of result.culprits) {
+          culprits.add(i);
+          suspects.add(i);
+        }
+        plan = plans.get(present, suspects);
       }
       values[v] = result.value;
     }
@@ -156,6 +161,8 @@ export function createOpener(F: PrimeField, xs: readonly bigint[], degree: numbe
 // internals
 
 const NO_SUSPECTS: ReadonlySet<number> = new Set();
+/** Shared empty culprit list of the fast path (never mutated). */
+const NO_CULPRITS: number[] = [];
 /** Plans kept per opener; present/suspect patterns beyond this are recomputed. */
 const MAX_CACHED_PLANS = 64;
 
@@ -217,13 +224,12 @@ class PlanCache {
 function openOne(
   F: PrimeField,
   plans: PlanCache,
+  plan: Plan,
   present: readonly number[],
-  suspects: ReadonlySet<number>,
   y: (i: number) => bigint,
 ): { value: bigint; culprits: number[] } | undefined {
-  const plan = plans.get(present, suspects);
   const by = plan.basis.map(y);
-  const culprits: number[] = [];
+  let culprits: number[] = NO_CULPRITS;
   let consistent = true;
   for (const check of plan.checks) {
     if (dot(F, check.row, by) === y(check.index)) continue;
@@ -231,6 +237,7 @@ function openOne(
       consistent = false;
       break;
     }
+    if (culprits === NO_CULPRITS) culprits = [];
     culprits.push(check.index);
   }
   if (consistent) return { value: dot(F, plan.weights, by), culprits };

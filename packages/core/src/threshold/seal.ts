@@ -114,6 +114,117 @@ export function openSealed(recipientX25519Secret: Uint8Array, sealed: Uint8Array
   }
 }
 
+/** Opens messages sealed to one static x25519 key; see {@link createSealOpener}. */
+export interface SealOpener {
+  /** The recipient's x25519 public key. */
+  readonly publicKey: Uint8Array;
+  /** `'webcrypto'` when the platform's X25519 does the ECDH, `'noble'` otherwise. */
+  readonly backend: 'webcrypto' | 'noble';
+  /**
+   * Decrypts like {@link openSealed}, with the same single failure
+   * (`THRESHOLD_DECRYPT_FAILED`, whatever went wrong).
+   */
+  open(sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Options of {@link createSealOpener}. */
+export interface SealOpenerOptions {
+  /**
+   * The WebCrypto implementation to try (default `globalThis.crypto.subtle`);
+   * `null` forces the portable noble path.
+   */
+  readonly subtle?: SubtleCrypto | null;
+}
+
+/**
+ * An opener for a member's static x25519 key, for a member that opens many
+ * sealed shares. Where the platform's WebCrypto has X25519 (Node ≥ 20,
+ * current Chromium, Firefox, Safari) the ECDH runs natively, about 10–15×
+ * faster than portable code and off the main thread in Node; elsewhere it
+ * falls back to noble. Both give the same bytes and the same errors:
+ * `openSealed(k, s, a)` and `(await createSealOpener(k)).open(s, a)` agree on
+ * every input.
+ *
+ * The secret is imported once as a non-extractable key; the caller may wipe its
+ * own copy afterwards only when the backend is `'webcrypto'`.
+ *
+ * @example
+ * ```ts
+ * const opener = await createSealOpener(member.secretKey);
+ * const share = await opener.open(sealed, aad);
+ * ```
+ */
+export async function createSealOpener(recipientX25519Secret: Uint8Array, options: SealOpenerOptions = {}): Promise<SealOpener> {
+  const secret = readSecretKey(recipientX25519Secret);
+  const publicKey = x25519.getPublicKey(secret);
+  const subtle = options.subtle === undefined ? globalThis.crypto?.subtle : options.subtle;
+  const privateKey = subtle ? await importX25519Private(subtle, secret, publicKey) : undefined;
+  const decrypt = (sealed: Uint8Array, aad: Uint8Array, shared: Uint8Array): Uint8Array => {
+    const { key, nonce } = deriveKeyAndNonce(shared, sealed.subarray(1, 1 + X25519_KEY_BYTES), publicKey);
+    try {
+      return xchacha20poly1305(key, nonce, concatBytes(VERSION_BYTES, aad)).decrypt(sealed.subarray(1 + X25519_KEY_BYTES));
+    } catch {
+      throw decryptFailed();
+    } finally {
+      key.fill(0);
+    }
+  };
+  const check = (sealed: Uint8Array, aad: Uint8Array): void => {
+    assertBytes(sealed, 'sealed');
+    assertBytes(aad, 'aad');
+    if (sealed.length < SEAL_OVERHEAD_BYTES || sealed[0] !== VERSION) throw decryptFailed();
+  };
+  if (subtle && privateKey) {
+    return {
+      publicKey,
+      backend: 'webcrypto',
+      async open(sealed, aad) {
+        check(sealed, aad);
+        let shared: Uint8Array;
+        try {
+          const ephemeral = await subtle.importKey('raw', sealed.slice(1, 1 + X25519_KEY_BYTES), { name: 'X25519' }, false, []);
+          // WebCrypto rejects an all-zero shared secret (a low-order point), as noble does.
+          shared = new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: ephemeral }, privateKey, 256));
+        } catch {
+          throw decryptFailed();
+        }
+        return decrypt(sealed, aad, shared);
+      },
+    };
+  }
+  const own = Uint8Array.from(secret);
+  return {
+    publicKey,
+    backend: 'noble',
+    async open(sealed, aad) {
+      check(sealed, aad);
+      let shared: Uint8Array;
+      try {
+        shared = x25519.getSharedSecret(own, sealed.subarray(1, 1 + X25519_KEY_BYTES));
+      } catch {
+        throw decryptFailed();
+      }
+      return decrypt(sealed, aad, shared);
+    },
+  };
+}
+
+/** Imports an x25519 secret into WebCrypto, or `undefined` when the platform lacks X25519. */
+async function importX25519Private(subtle: SubtleCrypto, secret: Uint8Array, publicKey: Uint8Array): Promise<CryptoKey | undefined> {
+  try {
+    const jwk: JsonWebKey = { kty: 'OKP', crv: 'X25519', d: base64Url(secret), x: base64Url(publicKey) };
+    return await subtle.importKey('jwk', jwk, { name: 'X25519' }, false, ['deriveBits']);
+  } catch {
+    return undefined;
+  }
+}
+
+function base64Url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 // ---------------------------------------------------------------------------
 // helpers
 

@@ -42,7 +42,7 @@ import {
   systemRandom,
   utf8ToBytes,
 } from '@admitone/core';
-import { memberPoints, openSealed, runDkg, runJointRandomSharing, secureTransport } from '@admitone/core/threshold';
+import { createSealOpener, memberPoints, runDkg, runJointRandomSharing, secureTransport } from '@admitone/core/threshold';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { bn254_Fr } from '@noble/curves/bn254.js';
 import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
@@ -377,19 +377,21 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     if (keys === undefined || descriptor === undefined || closed) return;
     counters.batches += 1;
     const valid: IdentityRequest[] = [];
-    for (const bytes of requests) {
-      const verdict = await validate(bytes);
+    // Signature checks run concurrently (native verification overlaps); verdicts keep batch order.
+    const verdicts = await Promise.all(requests.map((bytes) => validate(bytes)));
+    verdicts.forEach((verdict, i) => {
       if (typeof verdict === 'string') {
-        const id = tryRequestId(bytes);
+        const id = tryRequestId(requests[i] as Uint8Array);
         if (id !== undefined) answer(id, { status: 'rejected', requestId: id, reason: verdict });
       } else valid.push(verdict);
-    }
+    });
     if (valid.length === 0) return;
     // Open this member's shares; a share that does not open counts as a wrong share (0),
     // which the robust openings correct or blame on the member that had it.
+    const xs = await Promise.all(valid.map((request) => openShare(request)));
     const inputs: { x: bigint; d: bigint }[] = [];
-    for (const request of valid) {
-      const x = openShare(request);
+    for (const [i, request] of valid.entries()) {
+      const x = xs[i] as bigint;
       if (request.kind !== 'derive') inputs.push({ x, d: dMaster });
       if (request.kind !== 'enroll') inputs.push({ x, d: eventDomain(config.committeeId, request.eventId as NonNullable<typeof request.eventId>) });
     }
@@ -492,11 +494,15 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     });
   };
 
-  const openShare = (request: IdentityRequest): bigint => {
+  // The member's static x25519 key, imported once (native X25519 where the platform has it).
+  let opener: ReturnType<typeof createSealOpener> | undefined;
+  const openShare = async (request: IdentityRequest): Promise<bigint> => {
     const sealed = request.shares[self - 1];
     if (sealed === undefined) return 0n;
     try {
-      return decodeShareValue(openSealed(options.encryptionSecretKey, sealed, shareAad(config.committeeId, request.requestId, selfId)), bn254_Fr.ORDER);
+      opener ??= createSealOpener(options.encryptionSecretKey);
+      const plaintext = await (await opener).open(sealed, shareAad(config.committeeId, request.requestId, selfId));
+      return decodeShareValue(plaintext, bn254_Fr.ORDER);
     } catch {
       logger.warn('a request share did not open; treating it as a wrong share', { request: bytesToHex(request.requestId) });
       return 0n;

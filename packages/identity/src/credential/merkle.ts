@@ -37,23 +37,34 @@ function splitPoint(size: number): number {
   return k;
 }
 
-function rootOf(hashes: readonly Uint8Array[], from: number, to: number): Uint8Array {
+/**
+ * Subtree roots by `(from, to)`, computed once per batch: every path reuses the
+ * interior nodes, so a whole batch costs `2n − 1` hashes, not `n²`.
+ */
+type NodeCache = Map<number, Uint8Array>;
+
+function rootOf(hashes: readonly Uint8Array[], from: number, to: number, cache: NodeCache): Uint8Array {
   const size = to - from;
   if (size === 1) return hashes[from] as Uint8Array;
+  const key = from * (MAX_BATCH_SIZE + 1) + to;
+  const known = cache.get(key);
+  if (known !== undefined) return known;
   const k = splitPoint(size);
-  return nodeHash(rootOf(hashes, from, from + k), rootOf(hashes, from + k, to));
+  const root = nodeHash(rootOf(hashes, from, from + k, cache), rootOf(hashes, from + k, to, cache));
+  cache.set(key, root);
+  return root;
 }
 
-function pathOf(hashes: readonly Uint8Array[], index: number, from: number, to: number, out: Uint8Array[]): void {
+function pathOf(hashes: readonly Uint8Array[], index: number, from: number, to: number, out: Uint8Array[], cache: NodeCache): void {
   const size = to - from;
   if (size === 1) return;
   const k = splitPoint(size);
   if (index < from + k) {
-    pathOf(hashes, index, from, from + k, out);
-    out.push(rootOf(hashes, from + k, to));
+    pathOf(hashes, index, from, from + k, out, cache);
+    out.push(rootOf(hashes, from + k, to, cache));
   } else {
-    pathOf(hashes, index, from + k, to, out);
-    out.push(rootOf(hashes, from, from + k));
+    pathOf(hashes, index, from + k, to, out, cache);
+    out.push(rootOf(hashes, from, from + k, cache));
   }
 }
 
@@ -77,10 +88,11 @@ export function merkleBatch(leaves: readonly Uint8Array[]): MerkleBatch {
     if (!(leaf instanceof Uint8Array)) throw new TypeError('every leaf must be a Uint8Array');
     return merkleLeafHash(leaf);
   });
-  const root = rootOf(hashes, 0, hashes.length);
+  const cache: NodeCache = new Map();
+  const root = rootOf(hashes, 0, hashes.length, cache);
   const paths = hashes.map((_, i) => {
     const out: Uint8Array[] = [];
-    pathOf(hashes, i, 0, hashes.length, out);
+    pathOf(hashes, i, 0, hashes.length, out, cache);
     return out;
   });
   return { root, paths };
