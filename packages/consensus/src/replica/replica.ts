@@ -132,6 +132,12 @@ interface Slot {
   preparedCert: PreparedProof | undefined;
   commitCert: CommittedEntry | undefined;
   executed: boolean;
+  /**
+   * This replica's own vote signatures for the slot, by vote key, started as
+   * soon as the pre-prepare is seen (before its checks finish) so that signing
+   * is off the critical path. A vote is only ever *sent* after the checks.
+   */
+  signing: Map<string, Promise<Signed<Vote>>>;
 }
 
 const MAX_VOTE_VIEW_AHEAD = 2;
@@ -223,7 +229,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const slotOf = (seq: number): Slot => {
     let s = slots.get(seq);
     if (s === undefined) {
-      s = { pp: undefined, requests: undefined, accepting: false, votes: new Map(), checking: new Map(), surplus: new Map(), sentPrepare: new Set(), sentCommit: new Set(), preparedCert: undefined, commitCert: undefined, executed: false };
+      s = { pp: undefined, requests: undefined, accepting: false, votes: new Map(), checking: new Map(), surplus: new Map(), sentPrepare: new Set(), sentCommit: new Set(), preparedCert: undefined, commitCert: undefined, executed: false, signing: new Map() };
       slots.set(seq, s);
     }
     return s;
@@ -232,6 +238,31 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
 
   // ---- crypto helpers ------------------------------------------------------------
   const sign = <M extends ReplicaMessage>(body: M) => signMessage(crypto, opts.secretKey, body);
+  /**
+   * This replica's PREPARE or COMMIT for `(view, seq, digest)`, signed once per
+   * slot (Ed25519 is deterministic, so an early start changes no bytes). Signing
+   * speculatively is safe: a vote is sent only after the checks it depends on.
+   */
+  const voteSignature = (slot: Slot, type: 'prepare' | 'commit', v: number, seq: number, digest: Uint8Array): Promise<Signed<Vote>> => {
+    const key = `${type}:${voteKey(v, seq, digest)}`;
+    let signed = slot.signing.get(key);
+    if (signed === undefined) {
+      signed = sign<Vote>({ type, view: v, seq, digest, replica: me });
+      slot.signing.set(key, signed);
+      signed.catch(() => {
+        if (slot.signing.get(key) === signed) slot.signing.delete(key);
+      });
+    }
+    return signed;
+  };
+  /** Starts this backup's votes for a current-view PRE-PREPARE while its signature and requests are checked. */
+  const speculateVotes = (m: PrePrepare): void => {
+    if (stopped || viewChanging || m.view !== view || isPrimary() || m.replica !== primaryOf(cfg, view) || !inWindow(m.seq)) return;
+    const slot = slotOf(m.seq);
+    if (slot.pp !== undefined || slot.signing.size >= 4) return; // accepted already, or a primary spraying digests
+    void voteSignature(slot, 'prepare', m.view, m.seq, m.digest).catch(() => undefined);
+    void voteSignature(slot, 'commit', m.view, m.seq, m.digest).catch(() => undefined);
+  };
   // A verdict is a function of (signature, signed bytes): the cache is keyed by
   // the signature and hit only for the very same bytes, so a valid signature
   // replayed on another body never hits it. Large messages (pre-prepares, view
@@ -392,7 +423,9 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
         const timestamp = Math.max(lastTimestamp + 1, Math.floor(clock.now()));
         lastTimestamp = timestamp;
         const v = view;
-        const pp = await sign<PrePrepare>({ type: 'pre-prepare', view: v, seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: me });
+        const digest = batchDigest(timestamp, batch);
+        void voteSignature(slotOf(seq), 'commit', v, seq, digest).catch(() => undefined); // ready by the time it prepares
+        const pp = await sign<PrePrepare>({ type: 'pre-prepare', view: v, seq, digest, timestamp, batch, replica: me });
         await store.savePrePrepare(pp);
         if (stopped || view !== v || viewChanging) return;
         const slot = slotOf(seq);
@@ -445,7 +478,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       if (stopped || m.view !== view || viewChanging) return;
       if (slot.pp !== undefined && slot.pp.body.view === m.view) return;
       const amPrimary = isPrimary(m.view);
-      const vote = amPrimary ? undefined : await sign<Vote>({ type: 'prepare', view: m.view, seq: m.seq, digest: m.digest, replica: me });
+      const vote = amPrimary ? undefined : await voteSignature(slot, 'prepare', m.view, m.seq, m.digest);
       await store.savePrePrepare(s, vote);
       if (stopped || m.view !== view || viewChanging) return;
       slot.pp = s;
@@ -551,7 +584,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       slot.sentCommit.add(view);
       const v = view;
       void guarded('commit', async () => {
-        const commit = await sign<Vote>({ type: 'commit', view: v, seq, digest, replica: me });
+        const commit = await voteSignature(slot, 'commit', v, seq, digest);
         // a restarted replica must still prove in its VIEW-CHANGEs what it prepared
         await store.savePrepared(slot.preparedCert as PreparedProof, commit);
         if (stopped || view !== v) return;
@@ -1098,6 +1131,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   /** Verifies a signed message at once (in parallel) and handles it in its sender's order. */
   function ingestSigned(from: string, s: Signed): void {
     const verified = verify(s);
+    if (s.body.type === 'pre-prepare') speculateVotes(s.body);
     if (s.body.type === 'prepare' || s.body.type === 'commit') trackCheck(s.body, verified);
     const prev = senderChains.get(from) ?? Promise.resolve();
     const next = prev.then(() => guarded('message', () => handleSigned(from, s, verified)));
