@@ -299,13 +299,13 @@ export const SECTIONS: readonly Section[] = [
   {
     title: 'Gate: offline `verifyAdmission` (`packages/identity/bench`)',
     short: 'gate',
-    note: 'Distinct valid presentations. Cold = batch cache off (3 signatures: committee batch, organizer pass, holder code); the shipped default caches verified committee batches (2 signatures). Issue 5 targets ≥ 3,000/s with p99 ≤ 2 ms; "16 in flight" is a gate server handling many lanes (its p99 includes queueing behind 15 others), "one at a time" a single scanner.',
+    note: 'Distinct valid presentations. Cold = batch cache off (3 signatures: committee batch, organizer pass, holder code); the shipped default caches verified committee batches (2 signatures). Issue 5 targets ≥ 3,000/s with p99 ≤ 2 ms "on one core": the one-at-a-time rows. "16 in flight" is a gate server handling many lanes; by Little\'s law its mean latency is 16 ÷ throughput (≥ 1.4 ms at the 2-verify limit), so its p99 is queueing, shown without a target.',
     rows: [
       perS('gate_ed25519_verify_16_per_s', 'Ed25519 verifies/s, 16 in flight (limit)'),
       perS('gate_ed25519_verify_1_per_s', 'Ed25519 verifies/s, one at a time (limit)'),
-      perS('gate_verify_per_s', 'verifyAdmission, default (batch cache), 16 in flight', { label: 'verifies/s (16 in flight) ÷ 2', key: 'gate_ed25519_verify_16_per_s', scale: 1 / 2, unit: 'ops/s' }, atLeast(3000, ISSUE5), 'verifications/s'),
+      perS('gate_verify_per_s', 'verifyAdmission, default (batch cache), 16 in flight', { label: 'verifies/s (16 in flight) ÷ 2', key: 'gate_ed25519_verify_16_per_s', scale: 1 / 2, unit: 'ops/s' }, undefined, 'verifications/s'),
       ms('gate_verify_p50_ms', 'verifyAdmission p50 latency (16 in flight)'),
-      ms('gate_verify_p99_ms', 'verifyAdmission p99 latency (16 in flight)', { label: '16 × 2 verifies (queue of 16)', key: 'gate_ed25519_verify_16_per_s', invert: true, scale: 32_000 }, atMost(2, ISSUE5)),
+      ms('gate_verify_p99_ms', 'verifyAdmission p99 latency (16 in flight)', { label: '16 × 2 verifies (queue of 16)', key: 'gate_ed25519_verify_16_per_s', invert: true, scale: 32_000 }),
       perS('gate_verify_serial_per_s', 'verifyAdmission, default (batch cache), one at a time', { label: 'verifies/s (one at a time) ÷ 2', key: 'gate_ed25519_verify_1_per_s', scale: 1 / 2, unit: 'ops/s' }, atLeast(3000, ISSUE5), 'verifications/s'),
       ms('gate_verify_serial_p50_ms', 'verifyAdmission p50 latency (one at a time)'),
       ms('gate_verify_serial_p99_ms', 'verifyAdmission p99 latency (one at a time)', { label: '2 verifies, one at a time', key: 'gate_ed25519_verify_1_per_s', invert: true, scale: 2000 }, atMost(2, ISSUE5)),
