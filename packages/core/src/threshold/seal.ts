@@ -145,8 +145,8 @@ export interface SealOpenerOptions {
  * `openSealed(k, s, a)` and `(await createSealOpener(k)).open(s, a)` agree on
  * every input.
  *
- * The secret is imported once as a non-extractable key; the caller may wipe its
- * own copy afterwards only when the backend is `'webcrypto'`.
+ * The opener keeps its own copy of the secret (a non-extractable WebCrypto key,
+ * or a private array for noble), so the caller may wipe its array afterwards.
  *
  * @example
  * ```ts
@@ -174,33 +174,26 @@ export async function createSealOpener(recipientX25519Secret: Uint8Array, option
     assertBytes(aad, 'aad');
     if (sealed.length < SEAL_OVERHEAD_BYTES || sealed[0] !== VERSION) throw decryptFailed();
   };
+  // The one step that differs: the ECDH with the message's ephemeral key. Both reject a
+  // low-order point (an all-zero shared secret), which `open` reports as a failed decryption.
+  let ecdh: (ephemeralPublic: Uint8Array<ArrayBuffer>) => Promise<Uint8Array>;
   if (subtle && privateKey) {
-    return {
-      publicKey,
-      backend: 'webcrypto',
-      async open(sealed, aad) {
-        check(sealed, aad);
-        let shared: Uint8Array;
-        try {
-          const ephemeral = await subtle.importKey('raw', sealed.slice(1, 1 + X25519_KEY_BYTES), { name: 'X25519' }, false, []);
-          // WebCrypto rejects an all-zero shared secret (a low-order point), as noble does.
-          shared = new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: ephemeral }, privateKey, 256));
-        } catch {
-          throw decryptFailed();
-        }
-        return decrypt(sealed, aad, shared);
-      },
+    ecdh = async (ephemeralPublic) => {
+      const ephemeral = await subtle.importKey('raw', ephemeralPublic, { name: 'X25519' }, false, []);
+      return new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: ephemeral }, privateKey, 256));
     };
+  } else {
+    const own = Uint8Array.from(secret);
+    ecdh = async (ephemeralPublic) => x25519.getSharedSecret(own, ephemeralPublic);
   }
-  const own = Uint8Array.from(secret);
   return {
     publicKey,
-    backend: 'noble',
+    backend: subtle && privateKey ? 'webcrypto' : 'noble',
     async open(sealed, aad) {
       check(sealed, aad);
       let shared: Uint8Array;
       try {
-        shared = x25519.getSharedSecret(own, sealed.subarray(1, 1 + X25519_KEY_BYTES));
+        shared = await ecdh(sealed.slice(1, 1 + X25519_KEY_BYTES));
       } catch {
         throw decryptFailed();
       }
