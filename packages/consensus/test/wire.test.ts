@@ -22,6 +22,7 @@ import {
   systemClock,
 } from '@admitone/core';
 import {
+  batchDigest,
   createReplica,
   decodeWire,
   encodeReplies,
@@ -149,6 +150,47 @@ describe('a replica drops bad input, counts it, and stays unchanged', () => {
     expect(replica.status().lastExecuted).toBe(0);
     await replica.stop();
     await net.close();
+  });
+});
+
+describe('votes signed ahead of the checks are sent only after them', () => {
+  /** A backup (r1) fed one pre-prepare over the primary's link; returns the votes r1 then sent. */
+  async function feedPrePrepare(tamper: boolean) {
+    const ids = ['r0', 'r1', 'r2', 'r3'];
+    const net = memoryNetwork({ members: ids });
+    const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
+    const replica = await createReplica({ id: 'r1', secretKey: keyOf('r1'), members, transport: net.transport('r1'), storage: memoryStorage(), app: createTicketLedger({ crypto, requireHolderCode: false }), crypto, clock: systemClock() });
+    const sent: string[] = [];
+    const peers = new Map(['r0', 'r2', 'r3'].map((id) => [id, net.transport(id)]));
+    for (const [id, t] of peers) {
+      t.onMessage((m) => {
+        const f = readFrame(m.bytes);
+        if (m.from === 'r1' && f.kind === 'signed' && (f.signed.body.type === 'prepare' || f.signed.body.type === 'commit')) sent.push(`${f.signed.body.type}→${id}`);
+      });
+    }
+    const batch = [encodeRequest(await request(1))];
+    const timestamp = 1_000;
+    const pp = await signMessage(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq: 1, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r0' } satisfies PrePrepare);
+    const frame = encodeSignedFrame(tamper ? { ...pp, signature: pp.signature.map((v, i) => (i === 5 ? v ^ 1 : v)) } : pp);
+    await peers.get('r0')!.send('r1', frame);
+    for (let i = 0; i < 200 && sent.length < 3 && (replica.dropped()['bad_signature'] ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20)); // anything still on its way
+    const dropped = replica.dropped();
+    await replica.stop();
+    await net.close();
+    return { sent: sent.sort(), dropped };
+  }
+
+  it('a genuine pre-prepare gets its PREPARE out to every peer', async () => {
+    const { sent, dropped } = await feedPrePrepare(false);
+    expect(sent).toEqual(['prepare→r0', 'prepare→r2', 'prepare→r3']);
+    expect(dropped).toEqual({});
+  });
+
+  it('a pre-prepare with a bad signature is dropped, and the PREPARE signed for it never leaves', async () => {
+    const { sent, dropped } = await feedPrePrepare(true);
+    expect(dropped).toEqual({ bad_signature: 1 });
+    expect(sent).toEqual([]);
   });
 });
 
