@@ -93,25 +93,14 @@ export function sealTo(recipientX25519Public: Uint8Array, plaintext: Uint8Array,
  */
 export function openSealed(recipientX25519Secret: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   const secret = readSecretKey(recipientX25519Secret);
-  assertBytes(sealed, 'sealed');
-  assertBytes(aad, 'aad');
-  if (sealed.length < SEAL_OVERHEAD_BYTES || sealed[0] !== VERSION) throw decryptFailed();
-  const ephemeralPublic = sealed.subarray(1, 1 + X25519_KEY_BYTES);
-  const ciphertext = sealed.subarray(1 + X25519_KEY_BYTES);
+  checkSealed(sealed, aad);
   let shared: Uint8Array;
   try {
-    shared = x25519.getSharedSecret(secret, ephemeralPublic);
+    shared = x25519.getSharedSecret(secret, sealed.subarray(1, 1 + X25519_KEY_BYTES));
   } catch {
     throw decryptFailed();
   }
-  const { key, nonce } = deriveKeyAndNonce(shared, ephemeralPublic, publicKeyOf(secret));
-  try {
-    return xchacha20poly1305(key, nonce, concatBytes(VERSION_BYTES, aad)).decrypt(ciphertext);
-  } catch {
-    throw decryptFailed();
-  } finally {
-    key.fill(0);
-  }
+  return decryptSealed(sealed, aad, shared, publicKeyOf(secret));
 }
 
 /** Opens messages sealed to one static x25519 key; see {@link createSealOpener}. */
@@ -159,21 +148,6 @@ export async function createSealOpener(recipientX25519Secret: Uint8Array, option
   const publicKey = x25519.getPublicKey(secret);
   const subtle = options.subtle === undefined ? globalThis.crypto?.subtle : options.subtle;
   const privateKey = subtle ? await importX25519Private(subtle, secret, publicKey) : undefined;
-  const decrypt = (sealed: Uint8Array, aad: Uint8Array, shared: Uint8Array): Uint8Array => {
-    const { key, nonce } = deriveKeyAndNonce(shared, sealed.subarray(1, 1 + X25519_KEY_BYTES), publicKey);
-    try {
-      return xchacha20poly1305(key, nonce, concatBytes(VERSION_BYTES, aad)).decrypt(sealed.subarray(1 + X25519_KEY_BYTES));
-    } catch {
-      throw decryptFailed();
-    } finally {
-      key.fill(0);
-    }
-  };
-  const check = (sealed: Uint8Array, aad: Uint8Array): void => {
-    assertBytes(sealed, 'sealed');
-    assertBytes(aad, 'aad');
-    if (sealed.length < SEAL_OVERHEAD_BYTES || sealed[0] !== VERSION) throw decryptFailed();
-  };
   // The one step that differs: the ECDH with the message's ephemeral key. Both reject a
   // low-order point (an all-zero shared secret), which `open` reports as a failed decryption.
   let ecdh: (ephemeralPublic: Uint8Array<ArrayBuffer>) => Promise<Uint8Array>;
@@ -190,14 +164,14 @@ export async function createSealOpener(recipientX25519Secret: Uint8Array, option
     publicKey,
     backend: subtle && privateKey ? 'webcrypto' : 'noble',
     async open(sealed, aad) {
-      check(sealed, aad);
+      checkSealed(sealed, aad);
       let shared: Uint8Array;
       try {
         shared = await ecdh(sealed.slice(1, 1 + X25519_KEY_BYTES));
       } catch {
         throw decryptFailed();
       }
-      return decrypt(sealed, aad, shared);
+      return decryptSealed(sealed, aad, shared, publicKey);
     },
   };
 }
@@ -226,6 +200,25 @@ const VERSION_BYTES = Uint8Array.of(VERSION);
 const SEAL_LABEL = utf8ToBytes('admitone/threshold/seal/x25519-hkdf-sha256-xchacha20poly1305/v1');
 const KEY_BYTES = 32;
 const NONCE_BYTES = 24;
+
+/** Argument and framing checks shared by every opener (a bad frame is the one decrypt failure). */
+function checkSealed(sealed: Uint8Array, aad: Uint8Array): void {
+  assertBytes(sealed, 'sealed');
+  assertBytes(aad, 'aad');
+  if (sealed.length < SEAL_OVERHEAD_BYTES || sealed[0] !== VERSION) throw decryptFailed();
+}
+
+/** Derives the message key from the ECDH result and opens the AEAD; wipes the key. */
+function decryptSealed(sealed: Uint8Array, aad: Uint8Array, shared: Uint8Array, recipientPublic: Uint8Array): Uint8Array {
+  const { key, nonce } = deriveKeyAndNonce(shared, sealed.subarray(1, 1 + X25519_KEY_BYTES), recipientPublic);
+  try {
+    return xchacha20poly1305(key, nonce, concatBytes(VERSION_BYTES, aad)).decrypt(sealed.subarray(1 + X25519_KEY_BYTES));
+  } catch {
+    throw decryptFailed();
+  } finally {
+    key.fill(0);
+  }
+}
 
 function deriveKeyAndNonce(shared: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
   const okm = hkdf(sha256, shared, undefined, concatBytes(SEAL_LABEL, ephemeralPublic, recipientPublic), KEY_BYTES + NONCE_BYTES);
