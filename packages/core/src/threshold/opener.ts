@@ -19,7 +19,7 @@
 import { ThresholdError } from '../errors/index.js';
 import { decodeBerlekampWelch, maxCorrectable } from './berlekamp-welch.js';
 import { assertDegree, assertField, assertPoints, isElement, type PrimeField } from './field.js';
-import { dot, lagrangeUnchecked, requireShares, type Share } from './shamir.js';
+import { lagrangeUnchecked, requireShares, type Share } from './shamir.js';
 
 /** One opened value and the points whose shares were wrong or malformed. */
 export interface OpenResult {
@@ -166,13 +166,20 @@ const NO_CULPRITS: number[] = [];
 /** Plans kept per opener; present/suspect patterns beyond this are recomputed. */
 const MAX_CACHED_PLANS = 64;
 
-/** A precomputed check-and-open for one pattern of present points and suspects. */
+/**
+ * A precomputed check-and-open for one pattern of present points and
+ * suspects. Weights are stored as *signed* representatives in
+ * `(−p/2, p/2]`: for the usual points 1…n they are small integers (at 0 over
+ * 1…t+1 they are `±C(t+1, i)`), so a combination costs a few short
+ * multiplications and one short reduction instead of full-width products
+ * (see {@link signedDot}).
+ */
 interface Plan {
   /** Indices of the `degree + 1` basis points. */
   readonly basis: readonly number[];
-  /** Lagrange weights at 0 over the basis. */
+  /** Lagrange weights at 0 over the basis (signed representatives). */
   readonly weights: readonly bigint[];
-  /** For each other present point: extrapolation weights from the basis, and whether it is a suspect. */
+  /** For each other present point: extrapolation weights from the basis (signed representatives), and whether it is a suspect. */
   readonly checks: readonly { readonly index: number; readonly row: readonly bigint[]; readonly suspect: boolean }[];
 }
 
@@ -204,10 +211,10 @@ class PlanCache {
       const bx = basis.map((i) => this.xs[i] as bigint);
       plan = {
         basis,
-        weights: lagrangeUnchecked(this.F, bx, 0n),
+        weights: toSigned(this.F, lagrangeUnchecked(this.F, bx, 0n)),
         checks: present
           .filter((i) => !basis.includes(i))
-          .map((index) => ({ index, row: lagrangeUnchecked(this.F, bx, this.xs[index] as bigint), suspect: !trustedSet.has(index) })),
+          .map((index) => ({ index, row: toSigned(this.F, lagrangeUnchecked(this.F, bx, this.xs[index] as bigint)), suspect: !trustedSet.has(index) })),
       };
       if (this.#plans.size >= MAX_CACHED_PLANS) this.#plans.clear();
       this.#plans.set(key, plan);
@@ -232,7 +239,7 @@ function openOne(
   let culprits: number[] = NO_CULPRITS;
   let consistent = true;
   for (const check of plan.checks) {
-    if (dot(F, check.row, by) === y(check.index)) continue;
+    if (signedDot(F, check.row, by) === y(check.index)) continue;
     if (!check.suspect) {
       consistent = false;
       break;
@@ -240,13 +247,31 @@ function openOne(
     if (culprits === NO_CULPRITS) culprits = [];
     culprits.push(check.index);
   }
-  if (consistent) return { value: dot(F, plan.weights, by), culprits };
+  if (consistent) return { value: signedDot(F, plan.weights, by), culprits };
   // Slow path: Berlekamp–Welch over every present share.
   const shares: Share[] = present.map((i) => ({ x: plans.xs[i] as bigint, y: y(i) }));
   const decoded = decodeBerlekampWelch(F, shares, plans.degree);
   if (decoded === undefined) return undefined;
   const wrong = new Set(decoded.culprits);
   return { value: decoded.value, culprits: present.filter((i) => wrong.has(plans.xs[i] as bigint)) };
+}
+
+/** Each element's representative in `(−p/2, p/2]` (the same residue, usually far shorter). */
+function toSigned(F: PrimeField, weights: readonly bigint[]): bigint[] {
+  const half = F.ORDER >> 1n;
+  return weights.map((w) => (w > half ? w - F.ORDER : w));
+}
+
+/**
+ * `Σ aᵢ·bᵢ mod p` for signed weights `a` (from {@link toSigned}) and field
+ * elements `b`, as a canonical element. The exact sum is reduced once; with
+ * small weights it is only a few bits longer than p.
+ */
+function signedDot(F: PrimeField, a: readonly bigint[], b: readonly bigint[]): bigint {
+  let acc = 0n;
+  for (let i = 0; i < a.length; i++) acc += (a[i] as bigint) * (b[i] as bigint);
+  const r = acc % F.ORDER;
+  return r < 0n ? r + F.ORDER : r;
 }
 
 function undecodable(have: number, degree: number, culprits: bigint[], meta: Record<string, unknown> = {}): ThresholdError {

@@ -464,7 +464,22 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     const statement = credentialBatchStatement(config.committeeId, batchId, leaves.length, tree.root);
     const key = bytesToHex(batchId);
     const signing = createBatchSigning(
-      { self, coordinator, members, min: config.degree + 1, pub: frostPub as FrostPublic, secret: frostSecret as FrostSecret, send, peerOf, random, clock, timeoutMs, logger },
+      {
+        self,
+        coordinator,
+        members,
+        min: config.degree + 1,
+        rotation: counters.batches,
+        avoid: new Set([...suspects].map(indexOf)),
+        pub: frostPub as FrostPublic,
+        secret: frostSecret as FrostSecret,
+        send,
+        peerOf,
+        random,
+        clock,
+        timeoutMs,
+        logger,
+      },
       batchId,
       statement,
     );
@@ -474,6 +489,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     let signature: Uint8Array;
     try {
       signature = await signing.run();
+      for (const m of signing.culprits()) suspects.add(peerOf(m)); // left out of later signing sets
     } catch (cause) {
       for (const c of (cause as { culprits?: readonly string[] }).culprits ?? []) suspects.add(c);
       for (const { request } of bodies) answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });

@@ -5,8 +5,13 @@
  *
  * 1. every member makes fresh nonces and sends its commitments to the
  *    coordinator;
- * 2. the coordinator fixes the signing set (every member that answered in
- *    time, at least t+1) and broadcasts it;
+ * 2. the coordinator fixes the signing set and broadcasts it: itself and t
+ *    of the other members that committed in time, in an order that rotates
+ *    from batch to batch and puts members suspected of misbehaving last.
+ *    FROST needs only t+1 signers, and every signer's share (and the
+ *    aggregation) costs a validation of every listed commitment, so t+1
+ *    signers instead of n cut the batch's signing work about four-fold at
+ *    n = 4. Members left out commit afresh, ready for a retry;
  * 3. each signer sends its signature share to the coordinator, which
  *    aggregates (noble's `aggregate` costs about as much as a share, so one
  *    aggregation instead of n matters) and broadcasts the signature; every
@@ -31,6 +36,8 @@ export interface BatchSigning {
   receive(from: number, message: ControlMessage): void;
   /** Runs the protocol; resolves with the 64-byte signature. */
   run(): Promise<Uint8Array>;
+  /** Members whose signature shares the coordinator found invalid or missing (always empty at other members), ascending. */
+  culprits(): number[];
 }
 
 /** Everything the signing protocol needs from its member. */
@@ -41,8 +48,12 @@ export interface SignerContext {
   readonly coordinator: number;
   /** Every member index. */
   readonly members: readonly number[];
-  /** Minimum signers (t+1). */
+  /** Signers per attempt (t+1). */
   readonly min: number;
+  /** Where the coordinator's rotation over the other members starts for this batch (e.g. a batch counter). */
+  readonly rotation?: number;
+  /** Members the coordinator asks to sign only when too few others committed (e.g. suspects from the MPC). */
+  readonly avoid?: ReadonlySet<number>;
   /** FROST public package. */
   readonly pub: FrostPublic;
   /** FROST secret package. */
@@ -109,6 +120,8 @@ export function createBatchSigning(ctx: SignerContext, batchId: Uint8Array, stat
   };
 
   return {
+    culprits: () => [...excluded].sort((a, b) => a - b),
+
     receive(from, message) {
       if (!equalBytes(message.batchId, batchId)) return;
       switch (message.type) {
@@ -159,13 +172,17 @@ export function createBatchSigning(ctx: SignerContext, batchId: Uint8Array, stat
           // fix the signing set: every member not excluded that committed in time (at least t+1)
           const expected = ctx.members.filter((m) => !excluded.has(m));
           await until(() => expected.every((m) => mapOf(commits, attempt).has(m)), 'commitments');
-          const got = [...mapOf(commits, attempt).entries()].filter(([m]) => !excluded.has(m)).sort(([a], [b]) => a - b);
-          if (got.length < ctx.min) {
+          const committed = mapOf(commits, attempt);
+          if (expected.filter((m) => committed.has(m)).length < ctx.min) {
             throw new IdentityError('IDENTITY_UNAVAILABLE', 'Too few committee members committed to sign the batch.', {
-              culprits: expected.filter((m) => !mapOf(commits, attempt).has(m)).map(ctx.peerOf),
+              culprits: expected.filter((m) => !committed.has(m)).map(ctx.peerOf),
             });
           }
-          const list = got.map(([member, c]) => ({ member, hiding: c.hiding, binding: c.binding }));
+          const chosen = chooseSigners(ctx, expected.filter((m) => committed.has(m)), attempt);
+          const list = chosen.map((member) => {
+            const c = committed.get(member) as { hiding: Uint8Array; binding: Uint8Array };
+            return { member, hiding: c.hiding, binding: c.binding };
+          });
           signerLists.set(attempt, {
             members: list.map((c) => c.member),
             list: list.map((c) => ({ identifier: idOf(c.member), hiding: c.hiding, binding: c.binding })) as NonceCommitments[],
@@ -188,6 +205,10 @@ export function createBatchSigning(ctx: SignerContext, batchId: Uint8Array, stat
             ctx.send(ctx.coordinator, { type: 'share', batchId, attempt, share });
             if (attempt + 1 < MAX_ATTEMPTS) commitFor(attempt + 1);
           }
+        } else if (!isCoordinator && myEntry === undefined && attempt + 1 < MAX_ATTEMPTS && !nonces.has(attempt + 1)) {
+          // left out of this attempt: the unused nonce is dropped, and a fresh commitment is ready for a retry
+          nonces.delete(attempt);
+          commitFor(attempt + 1);
         }
         if (!isCoordinator) {
           // the coordinator aggregates and broadcasts; a retry shows up as the next signing set
@@ -228,4 +249,22 @@ export function createBatchSigning(ctx: SignerContext, batchId: Uint8Array, stat
       return finalSignature;
     },
   };
+}
+
+/**
+ * The coordinator's signing set for one attempt: itself (when it committed)
+ * and then the other committed members in a rotating order, members in
+ * `avoid` last, until t+1. Returned in ascending member order.
+ */
+function chooseSigners(ctx: SignerContext, committed: readonly number[], attempt: number): number[] {
+  const others = committed.filter((m) => m !== ctx.coordinator);
+  const start = others.length === 0 ? 0 : ((ctx.rotation ?? 0) + attempt) % others.length;
+  const rotated = [...others.slice(start), ...others.slice(0, start)];
+  const avoid = ctx.avoid ?? new Set<number>();
+  const ordered = [
+    ...(committed.includes(ctx.coordinator) ? [ctx.coordinator] : []),
+    ...rotated.filter((m) => !avoid.has(m)),
+    ...rotated.filter((m) => avoid.has(m)),
+  ];
+  return ordered.slice(0, ctx.min).sort((a, b) => a - b);
 }

@@ -17,7 +17,9 @@ export const POWERS = 7;
 
 /**
  * Shares of many power tuples as 7 parallel vectors: `powers[j][i]` is this
- * member's share of `r_i^(j+1)`.
+ * member's share of `r_i^(j+1)`, scaled by a public constant per `j` (the
+ * engine stores the online phase's form, see `preprocessChunk`; the pool
+ * itself never looks at the values).
  */
 export type PowerVectors = readonly (readonly bigint[])[];
 
@@ -147,7 +149,7 @@ export function createTuplePool(): TuplePool {
         count,
         async take() {
           await Promise.all(parts.map((part) => part.batch.done));
-          const out: bigint[][] = Array.from({ length: POWERS }, () => []);
+          const slices: (readonly bigint[])[][] = Array.from({ length: POWERS }, () => []);
           let failure: unknown;
           for (const { batch, from, to } of parts) {
             batch.consumed += to - from;
@@ -155,12 +157,9 @@ export function createTuplePool(): TuplePool {
               failure ??= batch.error;
               continue;
             }
-            for (let j = 0; j < POWERS; j++) {
-              const src = batch.powers[j] as readonly bigint[];
-              const dst = out[j] as bigint[];
-              for (let i = from; i < to; i++) dst.push(src[i] as bigint);
-            }
+            for (let j = 0; j < POWERS; j++) (slices[j] as (readonly bigint[])[]).push((batch.powers[j] as readonly bigint[]).slice(from, to));
           }
+          const out = slices.map((s) => (s.length === 1 ? (s[0] as bigint[]) : ([] as bigint[]).concat(...s)));
           forget();
           if (failure !== undefined || parts.some((p) => p.batch.state !== 'ready')) {
             throw new MpcError('MPC_PREPROCESSING_FAILED', 'Some claimed power tuples come from a failed preprocessing batch.', {

@@ -71,7 +71,25 @@ export async function preprocessChunk(
   ]);
   const powers = [r1, r2[0], r3, r4, ...high] as bigint[][];
   invariant(powers.length === POWERS, 'preprocessing produced the wrong number of powers');
-  return powers;
+  return toOnlineForm(ctx.p, powers);
+}
+
+/** The binomial coefficients `C(7, j)` that the online phase multiplies `[ρʲ]` by (j = 1…7). */
+const ONLINE_SCALES = [1n, 21n, 35n, 35n, 21n, 7n, 1n] as const;
+
+/**
+ * Scales the power shares into the form the online phase consumes:
+ * `[ρ], [21ρ²], [35ρ³], [35ρ⁴], [21ρ⁵], [7ρ⁶], [ρ⁷]` (`[ρ]` stays unscaled
+ * because it also masks the round's input). Scaling a share by a public
+ * constant scales the shared value, so these are still degree-t sharings;
+ * doing it here, in idle time, saves the online phase five short
+ * multiplications per MiMC round and input.
+ */
+function toOnlineForm(p: bigint, powers: bigint[][]): bigint[][] {
+  return powers.map((vector, j) => {
+    const scale = ONLINE_SCALES[j] as bigint;
+    return scale === 1n ? vector : vector.map((v) => (v * scale) % p);
+  });
 }
 
 // ---------------------------------------------------------------------------
