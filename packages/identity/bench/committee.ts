@@ -143,14 +143,17 @@ export async function buildRequests(descriptor: CommitteeDescriptor, count: numb
  * the same committee first, unmeasured (JIT and allocator warm-up).
  */
 export async function enrollThroughput(total: number, ahead: boolean, warmup = 0) {
-  const c = await committee('memory', `throughput-${ahead}`, ahead ? 91 * (warmup + total + 16) : 0);
+  if (warmup > total) throw new RangeError('warmup must not exceed total');
+  const pool = ahead ? 91 * (total + 16) : 0;
+  const c = await committee('memory', `throughput-${ahead}`, pool);
   if (warmup > 0) {
     const warm = await buildRequests(c.descriptor, warmup, `W${ahead}`);
     if (ahead) await c.ready(91 * warmup);
     await Promise.all(warm.map((bytes) => Promise.all(c.members.map((m) => m.handle(bytes)))));
   }
   const requests = await buildRequests(c.descriptor, total, `T${ahead}`);
-  if (ahead) await c.ready(91 * total);
+  // wait for the whole pool: idle-time preprocessing then stops, instead of refilling during the timed window
+  if (ahead) await c.ready(pool);
   const t0 = performance.now();
   const answers = await Promise.all(requests.map((bytes) => Promise.all(c.members.map((m) => m.handle(bytes)))));
   const seconds = (performance.now() - t0) / 1000;
