@@ -135,6 +135,7 @@ function shareEach(ctx: MpcContext, values: readonly bigint[]): bigint[][] {
   const P = ctx.p;
   const t = ctx.degree;
   const points = ctx.points;
+  invariant(t >= 1, 'the engine shares with degree ≥ 1');
   const coefficients = randomElements(ctx, values.length * t);
   const perMember: bigint[][] = points.map(() => new Array<bigint>(values.length));
   for (let i = 0; i < values.length; i++) {
