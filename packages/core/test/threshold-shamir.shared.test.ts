@@ -1,6 +1,7 @@
 import { Field } from '@noble/curves/abstract/modular.js';
 import { bn254_Fr } from '@noble/curves/bn254.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AdmitOneError, seededRandom } from '../src/index.js';
@@ -15,11 +16,14 @@ import {
   lagrangeCoefficients,
   maxCorrectable,
   randomFieldElement,
+  randomFieldElements,
   reconstruct,
   robustReconstruct,
   scaleShare,
   scaleVector,
   shamirShare,
+  shamirShareMany,
+  signedRepresentatives,
   subShares,
   subVectors,
   sumVectors,
@@ -145,6 +149,54 @@ describe('evaluatePolynomial and lagrangeCoefficients', () => {
     expect(() => lagrangeCoefficients(Fr, [1n, Fr.ORDER], 0n)).toThrow(RangeError);
     expect(() => evaluatePolynomial(Fr, [Fr.ORDER], 1n)).toThrow(RangeError);
     expect(() => evaluatePolynomial({} as PrimeField, [1n], 1n)).toThrow(TypeError);
+  });
+});
+
+describe('bulk helpers: randomFieldElements, shamirShareMany, signedRepresentatives', () => {
+  for (const [name, F] of [
+    ['BN254 Fr (48-byte draws, whole words)', Fr],
+    ['F13 (17-byte draws, a leading partial word)', F13],
+  ] as const) {
+    it(`randomFieldElements reads each element as big-endian bytes mod p from one draw (${name})`, () => {
+      const width = Math.ceil((F.BITS + 128) / 8);
+      const bytes = seededRandom('bulk').bytes(5 * width);
+      const expected = Array.from({ length: 5 }, (_, i) => bytesToNumberBE(bytes.subarray(i * width, (i + 1) * width)) % F.ORDER);
+      expect(randomFieldElements(F, seededRandom('bulk'), 5)).toEqual(expected);
+      expect(randomFieldElement(F, seededRandom('bulk'))).toBe(expected[0]);
+      expect(randomFieldElements(F, seededRandom('bulk'), 0)).toEqual([]);
+      expect(() => randomFieldElements(F, seededRandom('bulk'), -1)).toThrow(RangeError);
+    });
+  }
+
+  it('shamirShareMany: per point vectors whose every degree+1 subset reconstructs each secret', () => {
+    for (const [F, degree, n] of [
+      [Fr, 1, 4],
+      [Fr, 2, 7],
+      [F13, 1, 4],
+    ] as const) {
+      const secrets = randomFieldElements(F, seededRandom(`s${n}`), 6);
+      const columns = shamirShareMany(F, secrets, degree, xsOf(n), seededRandom(`c${n}`));
+      expect(columns).toHaveLength(n);
+      secrets.forEach((secret, i) => {
+        const shares = columns.map((c, j) => ({ x: BigInt(j + 1), y: c[i] as bigint }));
+        expect(reconstruct(F, shares, degree)).toBe(secret); // all n lie on one degree-t polynomial
+        expect(reconstruct(F, shares.slice(n - degree - 1), degree)).toBe(secret);
+      });
+    }
+    expect(() => shamirShareMany(Fr, [Fr.ORDER], 1, xsOf(4), seededRandom(1))).toThrow(RangeError);
+    expect(() => shamirShareMany(Fr, [1n], 3, xsOf(3), seededRandom(1))).toThrow(RangeError);
+  });
+
+  it('signedRepresentatives keeps the residue and lands in (−p/2, p/2]', () => {
+    const weights = lagrangeCoefficients(Fr, xsOf(3), 0n);
+    expect(signedRepresentatives(Fr, weights)).toEqual([3n, -3n, 1n]);
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: F101.ORDER - 1n }), (v) => {
+        const [w] = signedRepresentatives(F101, [v]) as [bigint];
+        expect(w > -F101.ORDER / 2n - 1n && w <= F101.ORDER / 2n).toBe(true);
+        expect(F101.create(w)).toBe(v);
+      }),
+    );
   });
 });
 

@@ -38,7 +38,16 @@
 export { ThresholdError, type ThresholdCulprit, type ThresholdErrorCode, type ThresholdErrorOptions } from '../errors/index.js';
 
 // fields and vectors
-export { addVectors, randomFieldElement, scaleVector, subVectors, sumVectors, type PrimeField } from './field.js';
+export {
+  addVectors,
+  randomFieldElement,
+  randomFieldElements,
+  scaleVector,
+  signedRepresentatives,
+  subVectors,
+  sumVectors,
+  type PrimeField,
+} from './field.js';
 
 // Shamir
 export {
@@ -50,6 +59,7 @@ export {
   reconstruct,
   scaleShare,
   shamirShare,
+  shamirShareMany,
   subShares,
   type Share,
 } from './shamir.js';

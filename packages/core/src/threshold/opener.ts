@@ -18,7 +18,7 @@
  */
 import { ThresholdError } from '../errors/index.js';
 import { decodeBerlekampWelch, maxCorrectable } from './berlekamp-welch.js';
-import { assertDegree, assertField, assertPoints, isElement, type PrimeField } from './field.js';
+import { assertDegree, assertField, assertPoints, isElement, signedRepresentatives, type PrimeField } from './field.js';
 import { lagrangeUnchecked, requireShares, type Share } from './shamir.js';
 
 /** One opened value and the points whose shares were wrong or malformed. */
@@ -211,10 +211,10 @@ class PlanCache {
       const bx = basis.map((i) => this.xs[i] as bigint);
       plan = {
         basis,
-        weights: toSigned(this.F, lagrangeUnchecked(this.F, bx, 0n)),
+        weights: signedRepresentatives(this.F, lagrangeUnchecked(this.F, bx, 0n)),
         checks: present
           .filter((i) => !basis.includes(i))
-          .map((index) => ({ index, row: toSigned(this.F, lagrangeUnchecked(this.F, bx, this.xs[index] as bigint)), suspect: !trustedSet.has(index) })),
+          .map((index) => ({ index, row: signedRepresentatives(this.F, lagrangeUnchecked(this.F, bx, this.xs[index] as bigint)), suspect: !trustedSet.has(index) })),
       };
       if (this.#plans.size >= MAX_CACHED_PLANS) this.#plans.clear();
       this.#plans.set(key, plan);
@@ -256,14 +256,8 @@ function openOne(
   return { value: decoded.value, culprits: present.filter((i) => wrong.has(plans.xs[i] as bigint)) };
 }
 
-/** Each element's representative in `(−p/2, p/2]` (the same residue, usually far shorter). */
-function toSigned(F: PrimeField, weights: readonly bigint[]): bigint[] {
-  const half = F.ORDER >> 1n;
-  return weights.map((w) => (w > half ? w - F.ORDER : w));
-}
-
 /**
- * `Σ aᵢ·bᵢ mod p` for signed weights `a` (from {@link toSigned}) and field
+ * `Σ aᵢ·bᵢ mod p` for signed weights `a` (from `signedRepresentatives`) and field
  * elements `b`, as a canonical element. The exact sum is reduced once; with
  * small weights it is only a few bits longer than p.
  */

@@ -12,7 +12,7 @@
  */
 import { ThresholdError } from '../errors/index.js';
 import type { Random } from '../env/types.js';
-import { assertDegree, assertField, assertPoints, element, isElement, randomFieldElement, type PrimeField } from './field.js';
+import { assertDegree, assertField, assertPoints, element, isElement, randomFieldElement, randomFieldElements, type PrimeField } from './field.js';
 
 /** One Shamir share: the polynomial's value y at the non-zero point x. */
 export interface Share {
@@ -62,6 +62,47 @@ export function shamirShare(F: PrimeField, secret: bigint, degree: number, xs: r
   const shares = xs.map((x) => ({ x, y: evaluatePolynomial(F, coefficients, x) }));
   coefficients.fill(0n); // best effort: JS cannot truly erase bigints
   return shares;
+}
+
+/**
+ * Shares many secrets at once, each as {@link shamirShare} does (a fresh
+ * uniform polynomial of degree `degree` per secret), and returns one vector
+ * per point: `result[j][i]` is the share of `secrets[i]` at `xs[j]`. The
+ * arguments are checked once, the coefficients come from one draw of
+ * `random`, and each share is reduced once — the form for MPC hot loops that
+ * deal thousands of values per round.
+ *
+ * @example
+ * ```ts
+ * const [atOne, atTwo] = shamirShareMany(bn254_Fr, [5n, 6n], 1, [1n, 2n], seededRandom(7));
+ * ```
+ */
+export function shamirShareMany(F: PrimeField, secrets: readonly bigint[], degree: number, xs: readonly bigint[], random: Random): bigint[][] {
+  assertField(F);
+  if (!Array.isArray(secrets)) throw new TypeError('secrets must be an array of field elements');
+  for (const s of secrets) element(F, s, 'secrets');
+  assertDegree(degree);
+  assertPoints(F, xs, 'xs', true);
+  if (xs.length < degree + 1) {
+    throw new RangeError(`xs must have at least degree + 1 = ${degree + 1} points, got ${xs.length}`);
+  }
+  const P = F.ORDER;
+  const t = degree;
+  const coefficients = randomFieldElements(F, random, secrets.length * t);
+  const out: bigint[][] = xs.map(() => new Array<bigint>(secrets.length));
+  for (let i = 0; i < secrets.length; i++) {
+    const secret = secrets[i] as bigint;
+    const base = i * t;
+    for (let j = 0; j < xs.length; j++) {
+      const x = xs[j] as bigint;
+      // Horner's rule on plain integers, one reduction per share
+      let acc = 0n;
+      for (let k = t - 1; k >= 0; k--) acc = acc * x + (coefficients[base + k] as bigint);
+      (out[j] as bigint[])[i] = (acc * x + secret) % P;
+    }
+  }
+  coefficients.fill(0n); // best effort: JS cannot truly erase bigints
+  return out;
 }
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 import { isBytes, silentLogger, type Clock, type Logger, type PeerId, type Random, type Transport } from '@admitone/core';
-import { createOpener, lagrangeCoefficients, memberPoints } from '@admitone/core/threshold';
+import { createOpener, lagrangeCoefficients, memberPoints, signedRepresentatives } from '@admitone/core/threshold';
 import { BN254_FR, MIMC7_ROUNDS } from '../mimc/mimc7.js';
 import { MpcError } from './errors.js';
 import { createInbox, type DropCounts } from './inbox.js';
@@ -165,7 +165,7 @@ export function createMpcEngine(options: MpcEngineOptions): MpcEngine {
     self,
     degree,
     resharers,
-    reduceWeights: lagrangeCoefficients(F, resharers.map((j) => points[j] as bigint), 0n),
+    reduceWeights: signedRepresentatives(F, lagrangeCoefficients(F, resharers.map((j) => points[j] as bigint), 0n)),
     opener: createOpener(F, points, degree),
     transport,
     inbox,

@@ -26,7 +26,7 @@
  * @module
  */
 import { invariant, taggedHash } from '@admitone/core';
-import { ThresholdError } from '@admitone/core/threshold';
+import { ThresholdError, randomFieldElements, shamirShareMany } from '@admitone/core/threshold';
 import type { RoundInputs } from './inbox.js';
 import { POWERS, type PowerVectors } from './pool.js';
 import { dealRound, type MpcContext, type RoundAddress } from './round.js';
@@ -52,8 +52,8 @@ export async function preprocessChunk(
   const base = chunk * PREPROCESS_ROUNDS;
 
   // Round 0: joint random sharing.
-  const secrets = randomElements(ctx, count);
-  const dealt = shareEach(ctx, secrets);
+  const secrets = randomFieldElements(ctx.F, ctx.random, count);
+  const dealt = shamirShareMany(ctx.F, secrets, ctx.degree, ctx.points, ctx.random);
   const received = await dealRound(ctx, address, base, dealt);
   const everyone = ctx.members.map((_, j) => j);
   const r1 = combine(ctx, address, received, dealt[ctx.self] as bigint[], count, base, everyone, null);
@@ -108,73 +108,17 @@ async function multiply(
   const length = pairs.length * count;
   let dealt: bigint[][];
   if (ctx.resharers.includes(ctx.self)) {
-    // the products stay unreduced: shareEach reduces each share once, and the constant term may exceed p
+    const P = ctx.p;
     const products = new Array<bigint>(length);
     let i = 0;
-    for (const [a, b] of pairs) for (let m = 0; m < count; m++) products[i++] = (a[m] as bigint) * (b[m] as bigint);
-    dealt = shareEach(ctx, products);
+    for (const [a, b] of pairs) for (let m = 0; m < count; m++) products[i++] = ((a[m] as bigint) * (b[m] as bigint)) % P;
+    dealt = shamirShareMany(ctx.F, products, ctx.degree, ctx.points, ctx.random);
   } else {
     dealt = ctx.members.map(() => []);
   }
   const received = await dealRound(ctx, at, round, dealt);
   const reduced = combine(ctx, at, received, dealt[ctx.self] as bigint[], length, round, ctx.resharers, ctx.reduceWeights);
   return pairs.map((_, k) => reduced.slice(k * count, (k + 1) * count));
-}
-
-/**
- * Deals a degree-t Shamir sharing of each value (a non-negative integer,
- * taken mod p); returns the sub-share vector for each member.
- *
- * The same sharing as core's `shamirShare` (uniform coefficients
- * `c_1 … c_t`, share `f(x_j)` at each member's point), vectorised for the
- * hot loop: the coefficients come from one bulk draw, the points were
- * checked when the engine was made, and Horner's rule runs on plain
- * integers with one short reduction per share (the value is reduced first).
- */
-function shareEach(ctx: MpcContext, values: readonly bigint[]): bigint[][] {
-  const P = ctx.p;
-  const t = ctx.degree;
-  const points = ctx.points;
-  invariant(t >= 1, 'the engine shares with degree ≥ 1');
-  const coefficients = randomElements(ctx, values.length * t);
-  const perMember: bigint[][] = points.map(() => new Array<bigint>(values.length));
-  for (let i = 0; i < values.length; i++) {
-    let secret = values[i] as bigint;
-    if (secret >= P) secret %= P; // one wide reduction, so each share's below is short
-    const base = i * t;
-    for (let j = 0; j < points.length; j++) {
-      const x = points[j] as bigint;
-      let acc = coefficients[base + t - 1] as bigint;
-      for (let k = t - 2; k >= 0; k--) acc = acc * x + (coefficients[base + k] as bigint);
-      (perMember[j] as bigint[])[i] = (acc * x + secret) % P;
-    }
-  }
-  coefficients.fill(0n); // best effort: JS cannot truly erase bigints
-  return perMember;
-}
-
-/** Bytes drawn per random element: BN254 Fr's 254 bits plus 128, so reducing mod p is within 2^-128 of uniform. */
-const WIDE_BYTES = 48;
-
-/**
- * `count` uniform field elements from one draw of `ctx.random` (each from
- * {@link WIDE_BYTES} bytes reduced mod p, as core's `randomFieldElement`,
- * read 64 bits at a time instead of through a hex string).
- */
-function randomElements(ctx: MpcContext, count: number): bigint[] {
-  const P = ctx.p;
-  invariant(WIDE_BYTES * 8 >= ctx.F.BITS + 128, 'random elements need 128 bits beyond the field size');
-  const bytes = ctx.random.bytes(count * WIDE_BYTES);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Array<bigint>(count);
-  for (let i = 0; i < count; i++) {
-    const o = i * WIDE_BYTES;
-    const hi = (view.getBigUint64(o) << 128n) | (view.getBigUint64(o + 8) << 64n) | view.getBigUint64(o + 16);
-    const lo = (view.getBigUint64(o + 24) << 128n) | (view.getBigUint64(o + 32) << 64n) | view.getBigUint64(o + 40);
-    out[i] = ((hi << 192n) | lo) % P;
-  }
-  bytes.fill(0);
-  return out;
 }
 
 /**
@@ -211,17 +155,14 @@ function combine(
       meta: { round },
     });
   }
-  // Lagrange weights as signed representatives: over the usual points 1…2t+1 they are small
-  // integers (3, −3, 1 at t = 1), so each term is a short product and the sum is reduced once
+  // the weights are signed representatives (ctx.reduceWeights): short products, one reduction per sum
   const P = ctx.p;
-  const half = P >> 1n;
-  const signed = weights?.map((w) => (w > half ? w - P : w)) ?? null;
   const out = new Array<bigint>(length);
   for (let i = 0; i < length; i++) {
     let acc = 0n;
     for (let j = 0; j < vectors.length; j++) {
       const v = (vectors[j] as readonly bigint[])[i] as bigint;
-      acc += signed === null ? v : (signed[j] as bigint) * v;
+      acc += weights === null ? v : (weights[j] as bigint) * v;
     }
     acc %= P;
     out[i] = acc < 0n ? acc + P : acc;

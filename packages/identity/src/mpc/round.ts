@@ -27,7 +27,10 @@ export interface MpcContext {
    * degree-2t products: the 2t + 1 with the smallest points.
    */
   readonly resharers: readonly number[];
-  /** Lagrange weights at 0 over the resharers' points, parallel to `resharers`. */
+  /**
+   * Lagrange weights at 0 over the resharers' points, parallel to `resharers`, as signed
+   * representatives (small integers over the usual points: 3, −3, 1 at t = 1).
+   */
   readonly reduceWeights: readonly bigint[];
   /** The robust opener over all `points` at degree t. */
   readonly opener: Opener;
