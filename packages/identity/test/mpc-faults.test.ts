@@ -60,7 +60,7 @@ interface Harness {
   flush(): Promise<void>;
 }
 
-function harness(n: number, t: number, seed: string, liars: Readonly<Record<string, Mutate>> = {}): Harness {
+function harness(n: number, t: number, seed: string, liars: Readonly<Record<string, Mutate>> = {}, extra: { verifyTuples?: boolean } = {}): Harness {
   const members = Array.from({ length: n }, (_, i) => `m${i}`);
   const queue: (() => void)[] = [];
   const net = memoryNetwork({
@@ -85,7 +85,7 @@ function harness(n: number, t: number, seed: string, liars: Readonly<Record<stri
     return liar;
   });
   const engines = transports.map((transport, i) =>
-    createMpcEngine({ transport, degree: t, random: root.fork(members[i] as string), clock, logger, timeoutMs: TIMEOUT }),
+    createMpcEngine({ transport, degree: t, random: root.fork(members[i] as string), clock, logger, timeoutMs: TIMEOUT, ...extra }),
   );
   const intruder = net.transport('intruder');
   cleanups.push(async () => {
@@ -277,6 +277,135 @@ describe('silent members', () => {
     expect(e2.stats().tuples).toEqual({ ready: 0, preparing: 0, failed: 0, claimed: MIMC7_ROUNDS });
   });
 });
+
+/**
+ * The attack robust openings cannot see: the member at `points[liar]` re-shares
+ * its product (round 1, computing [r²]) plus δ with a consistent degree-1
+ * polynomial, shifting every receiver's sub-share by δ·(1 − x_to/x_liar). Its
+ * own sub-share is unchanged, so every member's shares stay on one polynomial:
+ * only the shared *value* is wrong.
+ */
+function consistentReshareShift(h: Harness, liar: number, delta: bigint): Mutate {
+  const xl = h.points[liar] as bigint;
+  return (m, to) => {
+    if (m.phase !== 'pre' || m.round !== 1 || to === 'all') return m;
+    const xt = h.points[h.members.indexOf(to)] as bigint;
+    const shift = F.mul(delta, F.sub(1n, F.div(xt, xl)));
+    const v = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
+    return { ...m, elements: packElements(v.map((e) => F.add(e, shift))) };
+  };
+}
+
+describe('verified preprocessing (sacrifice)', () => {
+  it('honest members pass the check, and the verified tuples give the right outputs', async () => {
+    const h = harness(4, 1, 'verified-honest');
+    const s = scenario(h, 1, 3);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 3);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    for (const r of results) expect(r).toEqual({ outputs: s.expected, suspects: [] });
+  });
+
+  it('without the check, a consistent re-sharing error goes unseen and the outputs are wrong (the attack is real)', async () => {
+    const h = harness(4, 1, 'unverified-shift', { m1: consistentReshareShift(harnessPoints(4), 1, 5n) }, { verifyTuples: false });
+    const s = scenario(h, 1, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    for (const j of [0, 2, 3]) {
+      expect(results[j]?.suspects).toEqual([]); // nothing looked wrong to the openings
+      for (let i = 0; i < s.expected.length; i++) expect(results[j]?.outputs[i]).not.toBe(s.expected[i]);
+    }
+  });
+
+  it('with the check (the default), the same error fails the batch at every member, with no usable tuples and no secret in the error', async () => {
+    const h = harness(4, 1, 'verified-shift', { m1: consistentReshareShift(harnessPoints(4), 1, 5n) });
+    const settled = await h.drive(Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), MIMC7_ROUNDS))));
+    for (const r of settled) {
+      expect(r.status).toBe('rejected');
+      const error = (r as PromiseRejectedResult).reason as ThresholdError;
+      expect(error).toBeInstanceOf(ThresholdError);
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.culprits).toEqual([]); // the check shows that a tuple is wrong, not who made it so
+    }
+    for (const e of h.engines) {
+      expect(e.stats().tuples).toMatchObject({ ready: 0, failed: MIMC7_ROUNDS });
+      await expect(e.evaluateMimc(utf8ToBytes('e'), [{ x: 1n, d: 2n }], 3n)).rejects.toSatisfy((x) => isAdmitOneError(x, 'MPC_PREPROCESSING_FAILED'));
+    }
+    expect(h.logger.records.filter((r) => r.message === 'mpc preprocessing check failed; the batch is discarded')).toHaveLength(4);
+  });
+
+  it('an error in the sacrificed half alone is caught too', async () => {
+    // shift only the second half of the [r²] re-sharing (the tuples made to be sacrificed)
+    const shift = consistentReshareShift(harnessPoints(4), 1, 7n);
+    const h = harness(4, 1, 'verified-shift-sacrificed', {
+      m1: (m, to) => {
+        const changed = shift(m, to);
+        if (changed === m) return m;
+        const before = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
+        const after = unpackElements(changed.elements, changed.elements.length / 32, P) as bigint[];
+        const half = before.length / 2;
+        return { ...m, elements: packElements(before.map((v, i) => (i < half ? v : (after[i] as bigint)))) };
+      },
+    });
+    const settled = await h.drive(Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), 8))));
+    for (const r of settled) expect(((r as PromiseRejectedResult).reason as ThresholdError).code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+  });
+
+  it.each([
+    ['[r³]', 2, 0, 2],
+    ['[r⁴]', 2, 1, 2],
+    ['[r⁵]', 3, 0, 3],
+    ['[r⁷]', 3, 2, 3],
+  ])('an error in only the kept %s is caught', async (_name, round, block, blocks) => {
+    const xl = harnessPoints(4).points[1] as bigint;
+    const h = harness(4, 1, `verified-shift-${round}-${block}`, {
+      m1: (m, to) => {
+        if (m.phase !== 'pre' || m.round !== round || to === 'all') return m;
+        const xt = h.points[h.members.indexOf(to)] as bigint;
+        const shift = F.sub(1n, F.div(xt, xl)); // δ = 1, consistent with the liar's own sub-share
+        const v = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
+        const made = v.length / blocks;
+        const kept = made / 2;
+        return { ...m, elements: packElements(v.map((e, i) => (i >= block * made && i < block * made + kept ? F.add(e, shift) : e))) };
+      },
+    });
+    const settled = await h.drive(Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), 6))));
+    for (const r of settled) expect(((r as PromiseRejectedResult).reason as ThresholdError).code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+  });
+
+  it('a member that also lies in the check openings is corrected there and named in the failure', async () => {
+    const shift = consistentReshareShift(harnessPoints(4), 1, 3n);
+    const h = harness(4, 1, 'verified-shift-and-lie', { m1: (m, to) => (m.phase === 'pre' && m.round === 7 ? { ...m, elements: packElements([12345n]) } : shift(m, to)) });
+    const settled = await h.drive(Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), 4))));
+    for (const j of [0, 2, 3]) {
+      const error = (settled[j] as PromiseRejectedResult).reason as ThresholdError;
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.culprits).toEqual(['m1']);
+    }
+  });
+
+  it('members that disagree about verification fail the batch instead of mixing tuples', async () => {
+    const h = harness(4, 1, 'verify-mismatch');
+    const odd = createMpcEngine({ transport: h.transports[0] as Transport, degree: 1, random: h.random.fork('odd'), clock: h.clock, logger: h.logger, timeoutMs: TIMEOUT, verifyTuples: false });
+    cleanups.push(async () => odd.close());
+    h.engines[0]?.close();
+    const settled = await h.drive(Promise.allSettled([odd, ...h.engines.slice(1)].map((e) => e.preprocess(utf8ToBytes('pre'), 4))));
+    for (const r of settled) expect(r.status).toBe('rejected');
+  });
+
+  it('refuses a non-boolean verifyTuples', () => {
+    const h = harness(4, 1, 'verify-option');
+    expect(() =>
+      createMpcEngine({ transport: h.transports[0] as Transport, degree: 1, random: h.random, clock: h.clock, verifyTuples: 'yes' as unknown as boolean }),
+    ).toThrow(TypeError);
+  });
+});
+
+/** The points of members m0 … m(n−1) (what the harness assigns), for building liars before the harness exists. */
+function harnessPoints(n: number): Harness {
+  const members = Array.from({ length: n }, (_, i) => `m${i}`);
+  const pointOf = memberPoints(members);
+  return { members, points: members.map((m) => pointOf.get(m) as bigint) } as unknown as Harness;
+}
 
 describe('closing', () => {
   it('close() fails pending preprocessing and evaluations with MPC_CLOSED', async () => {

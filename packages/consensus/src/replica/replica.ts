@@ -671,7 +671,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     consecutiveViewChanges = 0;
     rstate.afterBatch();
     if (executedReqs !== undefined) emit('executed', { replica: me, view: pp.view, seq, digest: pp.digest, timestamp: pp.timestamp, requests: executedReqs });
-    if (seq % cfg.K === 0) await takeCheckpoint(seq);
+    if (seq % cfg.K === 0) takeCheckpoint(seq);
     armViewChangeTimer(true);
     if (isPrimary()) void guarded('batching', cutBatches);
   }
@@ -684,12 +684,20 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     return next;
   }
 
-  async function takeCheckpoint(seq: number): Promise<void> {
+  /**
+   * Captures the state at `seq` synchronously (before the next batch runs)
+   * and announces it. The signature is made off the execution path: batches
+   * behind a checkpoint do not wait for it.
+   */
+  function takeCheckpoint(seq: number): void {
     const ck = rstate.checkpoint();
     ownCheckpoints.set(seq, ck);
-    const msg = await sign<Checkpoint>({ type: 'checkpoint', seq, digest: ck.digest, replica: me });
-    broadcast(msg);
-    addCheckpointVote(msg);
+    void guarded('checkpoint', async () => {
+      const msg = await sign<Checkpoint>({ type: 'checkpoint', seq, digest: ck.digest, replica: me });
+      if (stopped) return;
+      broadcast(msg);
+      addCheckpointVote(msg);
+    });
   }
 
   function addCheckpointVote(s: Signed<Checkpoint>): void {

@@ -133,6 +133,11 @@ export interface CommitteeMemberOptions {
    * preprocessing.
    */
   readonly preprocessAhead?: number;
+  /**
+   * Verify power tuples by sacrifice (default `true`; see the MPC engine's
+   * `verifyTuples`). Every member of a committee must use the same setting.
+   */
+  readonly verifyTuples?: boolean;
 }
 
 /** Counters a member exposes. */
@@ -224,7 +229,15 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       });
   const mux = multiplexTransport(inner);
   const control = mux.channel('identity/control');
-  const engine: MpcEngine = createMpcEngine({ transport: mux.channel('identity/mpc'), degree: config.degree, random: random, clock, logger, timeoutMs });
+  const engine: MpcEngine = createMpcEngine({
+    transport: mux.channel('identity/mpc'),
+    degree: config.degree,
+    random: random,
+    clock,
+    logger,
+    timeoutMs,
+    ...(options.verifyTuples === undefined ? {} : { verifyTuples: options.verifyTuples }),
+  });
 
   let keys: MemberKeys | undefined;
   let descriptor: CommitteeDescriptor | undefined;

@@ -40,6 +40,16 @@ export interface MpcEngineOptions {
   readonly maxBufferedBytes?: number;
   /** Largest preprocessing chunk, in tuples (default 4096; also bounded by the transport's message size). */
   readonly maxTuplesPerChunk?: number;
+  /**
+   * Verify every power tuple by sacrificing another (default `true`). With it,
+   * a member that corrupts its preprocessing dealings or re-sharings makes the
+   * batch fail (`THRESHOLD_INCONSISTENT_SHARES`) instead of yielding tuples
+   * that give wrong outputs; it costs about twice the preprocessing work and
+   * four more message rounds per chunk. Turn it off only when every member is
+   * trusted to follow the protocol (semi-honest). Every member of a committee
+   * must use the same setting.
+   */
+  readonly verifyTuples?: boolean;
 }
 
 /** Counters for monitoring an engine. */
@@ -69,12 +79,12 @@ export interface MpcEngine {
   /** The sharing degree t. */
   readonly degree: number;
   /**
-   * Prepares `count` power tuples (4 message rounds per chunk of up to
-   * `maxTuplesPerChunk`) and adds them to the pool. `batchId` (1–64 bytes)
+   * Prepares `count` power tuples (8 message rounds per chunk of up to
+   * `maxTuplesPerChunk`, 4 without `verifyTuples`) and adds them to the pool. `batchId` (1–64 bytes)
    * must never be reused on this engine (`MPC_SESSION_REUSED`). Rejects with a `ThresholdError`
    * (`THRESHOLD_TIMEOUT` naming silent members, `THRESHOLD_PROTOCOL` naming
-   * senders of unusable messages) or `MPC_CLOSED`; the batch's tuples are
-   * then unusable.
+   * senders of unusable messages, `THRESHOLD_INCONSISTENT_SHARES` when the
+   * tuple check fails) or `MPC_CLOSED`; the batch's tuples are then unusable.
    */
   preprocess(batchId: Uint8Array, count: number): Promise<void>;
   /**
@@ -129,11 +139,14 @@ export const DEFAULT_MPC_TIMEOUT_MS = 10_000;
  * - online robustness: openings are error-correcting (n ≥ 3t + 1,
  *   Berlekamp–Welch), so up to ⌊(n − t − 1)/2⌋ members sending wrong opening
  *   shares (t at n = 3t + 1) cannot change an output, and they are named;
- * - preprocessing is secure against *semi-honest* members only (honest
- *   majority, n ≥ 2t + 1): a malicious member can add errors to its dealings
- *   or re-sharings and so corrupt tuples undetected, and an evaluation using
- *   a corrupted tuple returns a wrong output. Verifying tuples (e.g. by
- *   sacrificing) is not implemented.
+ * - preprocessing: every tuple is verified by sacrificing another
+ *   (`verifyTuples`, on by default), so a member adding errors to its
+ *   dealings or re-sharings makes the batch fail with
+ *   `THRESHOLD_INCONSISTENT_SHARES` rather than corrupt an output. The check
+ *   detects; it cannot say who cheated, so such a batch aborts without a
+ *   culprit unless one was caught lying in the check's own (robust)
+ *   openings. With `verifyTuples: false` preprocessing is secure against
+ *   semi-honest members only, and a corrupted tuple gives a wrong output.
  *
  * @example
  * ```ts
@@ -152,7 +165,10 @@ export function createMpcEngine(options: MpcEngineOptions): MpcEngine {
   const resharers = members.map((_, j) => j).filter((j) => (points[j] as bigint) <= BigInt(2 * degree + 1));
   const timeoutMs = options.timeoutMs ?? DEFAULT_MPC_TIMEOUT_MS;
   const maxMessageBytes = transport.capabilities.maxMessageBytes;
-  const maxChunk = Math.max(1, Math.min(options.maxTuplesPerChunk ?? 4096, Math.floor((maxMessageBytes - MESSAGE_OVERHEAD) / (3 * ELEMENT_BYTES))));
+  const verifyTuples = options.verifyTuples ?? true;
+  // the largest message carries three products per tuple made (twice the tuples kept when verifying)
+  const elementsPerTuple = verifyTuples ? 6 : 3;
+  const maxChunk = Math.max(1, Math.min(options.maxTuplesPerChunk ?? 4096, Math.floor((maxMessageBytes - MESSAGE_OVERHEAD) / (elementsPerTuple * ELEMENT_BYTES))));
   const maxBatch = Math.floor((maxMessageBytes - MESSAGE_OVERHEAD) / ELEMENT_BYTES);
   const logger = (options.logger ?? silentLogger()).child({ component: 'mpc', member: transport.localId });
   const inbox = createInbox({ transport, clock, logger, timeoutMs, maxBufferedBytes: options.maxBufferedBytes ?? 64 * 1024 * 1024 });
@@ -193,7 +209,7 @@ export function createMpcEngine(options: MpcEngineOptions): MpcEngine {
         const parts: (readonly bigint[])[][] = [];
         for (let chunk = 0, done = 0; done < count; chunk++) {
           const size = Math.min(maxChunk, count - done);
-          parts.push((await preprocessChunk(ctx, { phase: 'pre', session: id, inbox: session }, chunk, size)) as (readonly bigint[])[]);
+          parts.push((await preprocessChunk(ctx, { phase: 'pre', session: id, inbox: session }, chunk, size, verifyTuples)) as (readonly bigint[])[]);
           done += size;
         }
         slot.fill(parts.length === 1 ? (parts[0] as bigint[][]) : concatPowers(parts));
@@ -261,6 +277,7 @@ export function createMpcEngine(options: MpcEngineOptions): MpcEngine {
     if (o.maxTuplesPerChunk !== undefined && !(Number.isSafeInteger(o.maxTuplesPerChunk) && o.maxTuplesPerChunk >= 1)) {
       throw new RangeError(`options.maxTuplesPerChunk must be a positive integer, got ${String(o.maxTuplesPerChunk)}`);
     }
+    if (o.verifyTuples !== undefined && typeof o.verifyTuples !== 'boolean') throw new TypeError('options.verifyTuples must be a boolean');
     if (o.maxBufferedBytes !== undefined && !(Number.isSafeInteger(o.maxBufferedBytes) && o.maxBufferedBytes >= 0)) {
       throw new RangeError(`options.maxBufferedBytes must be a non-negative integer, got ${String(o.maxBufferedBytes)}`);
     }

@@ -17,11 +17,10 @@
  * @module
  */
 import { taggedHash, type PeerId } from '@admitone/core';
-import { ThresholdError } from '@admitone/core/threshold';
 import { MIMC7_ROUNDS, mimc7Constants } from '../mimc/mimc7.js';
 import type { PowerVectors } from './pool.js';
-import { broadcastRound, type MpcContext, type RoundAddress } from './round.js';
-import { packElements, unpackElements } from './wire.js';
+import { openRobust, type MpcContext, type RoundAddress } from './round.js';
+import { packElements } from './wire.js';
 
 /** Message rounds of one evaluation: one opening per MiMC round plus the output opening. */
 export const EVALUATION_ROUNDS = MIMC7_ROUNDS + 1;
@@ -79,7 +78,7 @@ export async function evaluateMimcOnline(
       while (v >= P) v -= P; // at most three subtractions: cheaper than a division
       masked[m] = v;
     }
-    const c = await open(ctx, address, i, masked, suspects);
+    const c = await openRobust(ctx, address, i, masked, suspects);
     // [t⁷] = c⁷ + 7c⁶[ρ] + 21c⁵[ρ²] + 35c⁴[ρ³] + 35c³[ρ⁴] + 21c²[ρ⁵] + 7c[ρ⁶] + [ρ⁷], by Horner's rule in the
     // public c over the pre-scaled shares, reducing after the fourth and the last step (measured fastest:
     // bigint division and allocation dominate).
@@ -96,60 +95,6 @@ export async function evaluateMimcOnline(
     }
   }
   const outShares = r.map((v) => (v + k) % P);
-  const outputs = await open(ctx, address, MIMC7_ROUNDS, outShares, suspects);
+  const outputs = await openRobust(ctx, address, MIMC7_ROUNDS, outShares, suspects);
   return { outputs, suspects: [...suspects].sort((a, b) => a - b).map((i) => ctx.members[i] as PeerId) };
-}
-
-// ---------------------------------------------------------------------------
-
-/**
- * Opens a vector robustly: broadcast own shares, collect, decode. Suspects
- * (from earlier rounds) are left out; new culprits are added to `suspects`.
- */
-async function open(ctx: MpcContext, at: RoundAddress, round: number, shares: readonly bigint[], suspects: Set<number>): Promise<bigint[]> {
-  const received = await broadcastRound(ctx, at, round, shares, suspects);
-  const L = shares.length;
-  const columns: (readonly bigint[] | undefined)[] = new Array(ctx.members.length);
-  const fresh: number[] = [];
-  for (let j = 0; j < ctx.members.length; j++) {
-    if (j === ctx.self) {
-      columns[j] = shares;
-      continue;
-    }
-    if (suspects.has(j)) continue;
-    const bytes = received[j];
-    const vector = bytes === null || bytes === undefined ? undefined : unpackElements(bytes, L, ctx.p);
-    if (vector === undefined) {
-      fresh.push(j);
-      if (bytes !== null && bytes !== undefined) at.inbox.reject(j);
-    }
-    columns[j] = vector;
-  }
-  let values: bigint[];
-  try {
-    const result = ctx.opener.openManyWithCulprits(columns, L);
-    values = result.values;
-    for (const x of result.culprits) fresh.push(indexOfPoint(ctx, x));
-  } catch (error) {
-    if (!(error instanceof ThresholdError)) throw error;
-    const blamed = new Set([...suspects, ...fresh]);
-    for (const x of error.culprits) if (typeof x === 'bigint') blamed.add(indexOfPoint(ctx, x));
-    const culprits = [...blamed].sort((a, b) => a - b).map((i) => ctx.members[i] as PeerId);
-    ctx.logger.error('mpc opening failed', { session: at.inbox.id, round, culprits });
-    throw new ThresholdError(error.code, `Opening in round ${round} failed: the shares cannot be decoded.`, {
-      cause: error,
-      culprits,
-      meta: { session: at.inbox.id, round },
-    });
-  }
-  const added = fresh.filter((j) => !suspects.has(j));
-  if (added.length > 0) {
-    for (const j of added) suspects.add(j);
-    ctx.logger.warn('mpc wrong opening shares', { session: at.inbox.id, round, culprits: added.map((j) => ctx.members[j]) });
-  }
-  return values;
-}
-
-function indexOfPoint(ctx: MpcContext, x: bigint): number {
-  return ctx.points.indexOf(x);
 }

@@ -17,61 +17,181 @@
  *   Vectorised as `r²`; then `r³ = r²·r`, `r⁴ = r²·r²`; then
  *   `r⁵, r⁶, r⁷ = r⁴·(r, r², r³)`.
  *
- * Security: semi-honest (honest majority). Members that follow the protocol
- * learn nothing about `r`, but a malicious member can add an error to its
- * re-sharing and so corrupt tuples undetectably; malformed or missing
- * messages abort the batch (`THRESHOLD_PROTOCOL` / `THRESHOLD_TIMEOUT`
- * naming the member). Every message of rounds 0–3 carries secret shares and
- * must travel over a confidential channel.
+ * - Rounds 4–7 (verification by sacrifice, on by default): rounds 0–3 make
+ *   twice the tuples asked for, and every kept tuple `r` is checked against
+ *   a sacrificed one `s`. A joint random `[u]` is dealt only now, when every
+ *   tuple share is fixed, and opened; it gives public challenges α, γ, β.
+ *   Then `ρ = α·r − s` is opened for each pair (uniform, since `s` is never
+ *   used again), and one combination is opened,
+ *   `Σ_m β^m Σ_{k=2..7} γ^k (α^k [r_m^k] − Σ_{j=0..k} C(k,j) ρ_m^(k−j) [s_m^j])`
+ *   (`s⁰ = 1`). It is 0 when every tuple is right. An error `e` in some
+ *   `[r^k]` or `f` in some `[s^j]`, fixed before `u` existed, leaves a
+ *   non-zero polynomial in the challenges, so the check fails except with
+ *   probability below 2⁻²⁴⁰. All openings are robust (Berlekamp–Welch), so a
+ *   member lying in them is corrected and named as usual.
+ *
+ * Security: with verification, a malicious member that adds errors to its
+ * dealings or re-sharings makes the batch fail with
+ * `THRESHOLD_INCONSISTENT_SHARES` instead of producing tuples that would
+ * give wrong outputs (abort, not correction: the check shows *that* a tuple
+ * is wrong, not who made it so). Without verification it is secure against
+ * semi-honest members only (honest majority): such errors go undetected.
+ * Members that follow the protocol learn nothing about the kept `r` either
+ * way. Malformed or missing messages abort the batch (`THRESHOLD_PROTOCOL` /
+ * `THRESHOLD_TIMEOUT` naming the member). Every message of rounds 0–4 carries
+ * secret shares and must travel over a confidential channel.
  * @module
  */
-import { invariant, taggedHash } from '@admitone/core';
+import { concatBytes, invariant, taggedHash, type PeerId } from '@admitone/core';
 import { ThresholdError, randomFieldElements, shamirShareMany } from '@admitone/core/threshold';
+import { hashToField } from '../mimc/hash-to-field.js';
 import type { RoundInputs } from './inbox.js';
 import { POWERS, type PowerVectors } from './pool.js';
-import { dealRound, type MpcContext, type RoundAddress } from './round.js';
-import { unpackElements } from './wire.js';
+import { dealRound, openRobust, type MpcContext, type RoundAddress } from './round.js';
+import { packElements, unpackElements } from './wire.js';
 
-/** Message rounds one preprocessing chunk takes. */
-export const PREPROCESS_ROUNDS = 4;
+/** Message rounds one preprocessing chunk takes with verification (the default); 4 without. */
+export const PREPROCESS_ROUNDS = 8;
+
+/** Rounds per chunk: making the tuples (0–3), then checking them (4–7). */
+const roundsPerChunk = (verify: boolean): number => (verify ? PREPROCESS_ROUNDS : PREPROCESS_ROUNDS / 2);
 
 /**
- * Runs preprocessing chunk number `chunk` (rounds `4·chunk … 4·chunk + 3` of
- * the session) for `count` tuples and returns this member's shares.
+ * Runs preprocessing chunk number `chunk` (rounds `R·chunk … R·chunk + R − 1`
+ * of the session, R = 8 with verification and 4 without) for `count` tuples
+ * and returns this member's shares. Every member must pass the same
+ * `verify` (it is bound into the rounds' context).
  */
 export async function preprocessChunk(
   ctx: MpcContext,
   at: Omit<RoundAddress, 'context'>,
   chunk: number,
   count: number,
+  verify: boolean,
 ): Promise<PowerVectors> {
   const address: RoundAddress = {
     ...at,
-    context: taggedHash('admitone/mpc/preprocess/v1', [chunk, count, ctx.members.length, ctx.degree]),
+    context: taggedHash('admitone/mpc/preprocess/v2', [chunk, count, ctx.members.length, ctx.degree, verify ? 1 : 0]),
   };
-  const base = chunk * PREPROCESS_ROUNDS;
+  const base = chunk * roundsPerChunk(verify);
+  // with verification, tuples count … 2·count − 1 are made to be sacrificed
+  const made = verify ? 2 * count : count;
 
   // Round 0: joint random sharing.
-  const secrets = randomFieldElements(ctx.F, ctx.random, count);
+  const secrets = randomFieldElements(ctx.F, ctx.random, made);
   const dealt = shamirShareMany(ctx.F, secrets, ctx.degree, ctx.points, ctx.random);
   const received = await dealRound(ctx, address, base, dealt);
-  const everyone = ctx.members.map((_, j) => j);
-  const r1 = combine(ctx, address, received, dealt[ctx.self] as bigint[], count, base, everyone, null);
+  const r1 = combine(ctx, address, received, dealt[ctx.self] as bigint[], made, base, everyone(ctx), null);
 
   // Rounds 1–3: products with degree reduction.
-  const r2 = await multiply(ctx, address, base + 1, count, [[r1, r1]]);
-  const [r3, r4] = await multiply(ctx, address, base + 2, count, [
+  const r2 = await multiply(ctx, address, base + 1, made, [[r1, r1]]);
+  const [r3, r4] = await multiply(ctx, address, base + 2, made, [
     [r2[0] as bigint[], r1],
     [r2[0] as bigint[], r2[0] as bigint[]],
   ]);
-  const high = await multiply(ctx, address, base + 3, count, [
+  const high = await multiply(ctx, address, base + 3, made, [
     [r4 as bigint[], r1],
     [r4 as bigint[], r2[0] as bigint[]],
     [r4 as bigint[], r3 as bigint[]],
   ]);
-  const powers = [r1, r2[0], r3, r4, ...high] as bigint[][];
+  let powers = [r1, r2[0], r3, r4, ...high] as bigint[][];
   invariant(powers.length === POWERS, 'preprocessing produced the wrong number of powers');
+  if (verify) {
+    // Rounds 4–7: check the kept half against the sacrificed half, then drop the latter.
+    await checkBySacrifice(ctx, address, base + 4, powers, count);
+    powers = powers.map((vector) => vector.slice(0, count));
+  }
   return toOnlineForm(ctx.p, powers);
+}
+
+const everyone = (ctx: MpcContext): number[] => ctx.members.map((_, j) => j);
+
+/** `C(k, j)` for 0 ≤ j ≤ k ≤ 7. */
+const BINOMIAL: readonly (readonly bigint[])[] = Array.from({ length: POWERS + 1 }, (_, k) => {
+  const row = [1n];
+  for (let j = 1; j <= k; j++) row.push((row[j - 1] as bigint) * BigInt(k - j + 1) / BigInt(j));
+  return row;
+});
+
+/** A public challenge from the opened coin `u`: a field element, never 0. */
+function challenge(u: bigint, label: number): bigint {
+  const v = hashToField(concatBytes(packElements([u]), Uint8Array.of(label)), 'admitone/mpc/sacrifice/v1');
+  return v === 0n ? 1n : v;
+}
+
+/**
+ * Rounds `round … round + 3`: checks tuples `0 … count − 1` of `powers`
+ * (plain powers, not online form) by sacrificing tuples `count … 2·count − 1`
+ * (see the module comment). Rejects with `THRESHOLD_INCONSISTENT_SHARES`
+ * when the check fails; its culprits are the members caught lying in the
+ * check's openings, if any (the check itself cannot tell who made a tuple
+ * wrong).
+ */
+async function checkBySacrifice(ctx: MpcContext, at: RoundAddress, round: number, powers: readonly (readonly bigint[])[], count: number): Promise<void> {
+  const { F, p: P } = ctx;
+  const suspects = new Set<number>();
+
+  // Round 4: a joint random [u], dealt after every tuple share was fixed (so no error can depend on it).
+  const dealt = shamirShareMany(F, randomFieldElements(F, ctx.random, 1), ctx.degree, ctx.points, ctx.random);
+  const received = await dealRound(ctx, at, round, dealt);
+  const uShare = combine(ctx, at, received, dealt[ctx.self] as bigint[], 1, round, everyone(ctx), null);
+
+  // Round 5: open u; the challenges follow from it.
+  const u = (await openRobust(ctx, at, round + 1, uShare, suspects))[0] as bigint;
+  const alpha = challenge(u, 1);
+  const gamma = challenge(u, 2);
+  const beta = challenge(u, 3);
+
+  // Round 6: open ρ_m = α·r_m − s_m (uniform: s_m is independent of r_m and is never used again).
+  const r = powers[0] as readonly bigint[];
+  const rhoShares = new Array<bigint>(count);
+  for (let m = 0; m < count; m++) {
+    const v = ((alpha * (r[m] as bigint)) % P) - (r[count + m] as bigint);
+    rhoShares[m] = v < 0n ? v + P : v;
+  }
+  const rho = await openRobust(ctx, at, round + 2, rhoShares, suspects);
+
+  // This member's share of Σ_m β^m Σ_k γ^k (α^k [r_m^k] − Σ_j C(k,j) ρ_m^(k−j) [s_m^j]).
+  const gammaPow: bigint[] = [1n];
+  const alphaGammaPow: bigint[] = [1n];
+  for (let k = 1; k <= POWERS; k++) {
+    gammaPow.push(((gammaPow[k - 1] as bigint) * gamma) % P);
+    alphaGammaPow.push(((alphaGammaPow[k - 1] as bigint) * alpha * gamma) % P);
+  }
+  // coefficient of [s^j]: Σ_{k ≥ max(2, j)} γ^k C(k,j) ρ^(k−j), as a table over (k, j) without ρ
+  const coeff: bigint[][] = BINOMIAL.map((row, k) => row.map((c) => (c * (gammaPow[k] as bigint)) % P));
+  const rhoPow = new Array<bigint>(POWERS + 1);
+  let total = 0n;
+  let weight = 1n;
+  for (let m = 0; m < count; m++) {
+    const x = rho[m] as bigint;
+    rhoPow[0] = 1n;
+    for (let i = 1; i <= POWERS; i++) rhoPow[i] = ((rhoPow[i - 1] as bigint) * x) % P;
+    let acc = 0n;
+    for (let k = 2; k <= POWERS; k++) {
+      acc += (alphaGammaPow[k] as bigint) * ((powers[k - 1] as readonly bigint[])[m] as bigint);
+      acc -= (coeff[k]?.[0] as bigint) * (rhoPow[k] as bigint); // j = 0: the public s⁰ = 1
+    }
+    for (let j = 1; j <= POWERS; j++) {
+      let c = 0n;
+      for (let k = Math.max(2, j); k <= POWERS; k++) c += ((coeff[k] as bigint[])[j] as bigint) * (rhoPow[k - j] as bigint);
+      acc -= (c % P) * ((powers[j - 1] as readonly bigint[])[count + m] as bigint);
+    }
+    total = (total + weight * (acc % P)) % P;
+    weight = (weight * beta) % P;
+  }
+  if (total < 0n) total += P;
+
+  // Round 7: open the combination; it must be 0.
+  const z = (await openRobust(ctx, at, round + 3, [total], suspects))[0] as bigint;
+  if (z !== 0n) {
+    const culprits = [...suspects].sort((a, b) => a - b).map((j) => ctx.members[j] as PeerId);
+    ctx.logger.error('mpc preprocessing check failed; the batch is discarded', { session: at.inbox.id, round: round + 3, culprits });
+    throw new ThresholdError('THRESHOLD_INCONSISTENT_SHARES', 'The preprocessing check failed: a member deviated while making power tuples, so the batch is discarded.', {
+      culprits,
+      meta: { session: at.inbox.id, round: round + 3 },
+    });
+  }
 }
 
 /** The binomial coefficients `C(7, j)` that the online phase multiplies `[ρʲ]` by (j = 1…7). */

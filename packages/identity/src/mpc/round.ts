@@ -4,9 +4,9 @@
  * @module
  */
 import type { Logger, PeerId, Random, Transport } from '@admitone/core';
-import type { Opener, PrimeField } from '@admitone/core/threshold';
+import { ThresholdError, type Opener, type PrimeField } from '@admitone/core/threshold';
 import type { Inbox, RoundInputs, SessionInbox } from './inbox.js';
-import { encodeMpcMessage, packElements, type MpcPhase } from './wire.js';
+import { encodeMpcMessage, packElements, unpackElements, type MpcPhase } from './wire.js';
 
 /** What the protocols share: the committee, the field and the plumbing. */
 export interface MpcContext {
@@ -90,4 +90,59 @@ export async function dealRound(
   });
   await Promise.all(sends);
   return incoming;
+}
+
+/**
+ * Opens a vector robustly: broadcast own shares, collect, decode
+ * (Berlekamp–Welch through `ctx.opener`). Suspects (member indices, from
+ * earlier rounds) are left out and not waited for; members caught sending
+ * wrong or unusable shares are added to `suspects`. Undecodable shares reject
+ * with a `ThresholdError` naming every member blamed so far.
+ */
+export async function openRobust(ctx: MpcContext, at: RoundAddress, round: number, shares: readonly bigint[], suspects: Set<number>): Promise<bigint[]> {
+  const received = await broadcastRound(ctx, at, round, shares, suspects);
+  const L = shares.length;
+  const columns: (readonly bigint[] | undefined)[] = new Array(ctx.members.length);
+  const fresh: number[] = [];
+  for (let j = 0; j < ctx.members.length; j++) {
+    if (j === ctx.self) {
+      columns[j] = shares;
+      continue;
+    }
+    if (suspects.has(j)) continue;
+    const bytes = received[j];
+    const vector = bytes === null || bytes === undefined ? undefined : unpackElements(bytes, L, ctx.p);
+    if (vector === undefined) {
+      fresh.push(j);
+      if (bytes !== null && bytes !== undefined) at.inbox.reject(j);
+    }
+    columns[j] = vector;
+  }
+  let values: bigint[];
+  try {
+    const result = ctx.opener.openManyWithCulprits(columns, L);
+    values = result.values;
+    for (const x of result.culprits) fresh.push(indexOfPoint(ctx, x));
+  } catch (error) {
+    if (!(error instanceof ThresholdError)) throw error;
+    const blamed = new Set([...suspects, ...fresh]);
+    for (const x of error.culprits) if (typeof x === 'bigint') blamed.add(indexOfPoint(ctx, x));
+    const culprits = [...blamed].sort((a, b) => a - b).map((i) => ctx.members[i] as PeerId);
+    ctx.logger.error('mpc opening failed', { session: at.inbox.id, round, culprits });
+    throw new ThresholdError(error.code, `Opening in round ${round} failed: the shares cannot be decoded.`, {
+      cause: error,
+      culprits,
+      meta: { session: at.inbox.id, round },
+    });
+  }
+  const added = fresh.filter((j) => !suspects.has(j));
+  if (added.length > 0) {
+    for (const j of added) suspects.add(j);
+    ctx.logger.warn('mpc wrong opening shares', { session: at.inbox.id, round, culprits: added.map((j) => ctx.members[j]) });
+  }
+  return values;
+}
+
+function indexOfPoint(ctx: MpcContext, x: bigint): number {
+  return ctx.points.indexOf(x);
 }
