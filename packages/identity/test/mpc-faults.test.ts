@@ -385,7 +385,7 @@ describe('verified preprocessing (sacrifice)', () => {
 
   it('members that disagree about verification fail the batch instead of mixing tuples', async () => {
     const h = harness(4, 1, 'verify-mismatch');
-    const odd = createMpcEngine({ transport: h.transports[0] as Transport, degree: 1, random: h.random.fork('odd'), clock: h.clock, logger: h.logger, timeoutMs: TIMEOUT, verifyTuples: false });
+    const odd = createMpcEngine({ transport: h.transports[0] as Transport, degree: 1, random: seededRandom('odd'), clock: h.clock, logger: h.logger, timeoutMs: TIMEOUT, verifyTuples: false });
     cleanups.push(async () => odd.close());
     h.engines[0]?.close();
     const settled = await h.drive(Promise.allSettled([odd, ...h.engines.slice(1)].map((e) => e.preprocess(utf8ToBytes('pre'), 4))));
