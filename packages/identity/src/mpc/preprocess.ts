@@ -26,9 +26,13 @@
  *   `Σ_m β^m Σ_{k=2..7} γ^k (α^k [r_m^k] − Σ_{j=0..k} C(k,j) ρ_m^(k−j) [s_m^j])`
  *   (`s⁰ = 1`). It is 0 when every tuple is right. An error `e` in some
  *   `[r^k]` or `f` in some `[s^j]`, fixed before `u` existed, leaves a
- *   non-zero polynomial in the challenges, so the check fails except with
- *   probability below 2⁻²⁴⁰. All openings are robust (Berlekamp–Welch), so a
- *   member lying in them is corrected and named as usual.
+ *   non-zero polynomial of degree below `count + 20` in the challenges, so
+ *   the check fails except with probability below `(count + 20)/p` (about
+ *   2⁻²⁴¹ for a 4,096-tuple chunk). An error in a product propagates into
+ *   the powers built on it and may make the opened value depend on `r` or
+ *   `s`; the batch is then discarded, so nothing it reveals is ever used.
+ *   All openings are robust (Berlekamp–Welch), so a member lying in them is
+ *   corrected and named as usual.
  *
  * Security: with verification, a malicious member that adds errors to its
  * dealings or re-sharings makes the batch fail with
@@ -166,7 +170,8 @@ async function checkBySacrifice(ctx: MpcContext, at: RoundAddress, round: number
   for (let m = 0; m < count; m++) {
     const x = rho[m] as bigint;
     rhoPow[0] = 1n;
-    for (let i = 1; i <= POWERS; i++) rhoPow[i] = ((rhoPow[i - 1] as bigint) * x) % P;
+    rhoPow[1] = x;
+    for (let i = 2; i <= POWERS; i++) rhoPow[i] = ((rhoPow[i - 1] as bigint) * x) % P;
     let acc = 0n;
     for (let k = 2; k <= POWERS; k++) {
       acc += (alphaGammaPow[k] as bigint) * ((powers[k - 1] as readonly bigint[])[m] as bigint);
