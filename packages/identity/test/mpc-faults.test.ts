@@ -279,20 +279,25 @@ describe('silent members', () => {
 });
 
 /**
- * The attack robust openings cannot see: the member at `points[liar]` re-shares
- * its product (round 1, computing [r²]) plus δ with a consistent degree-1
- * polynomial, shifting every receiver's sub-share by δ·(1 − x_to/x_liar). Its
- * own sub-share is unchanged, so every member's shares stay on one polynomial:
- * only the shared *value* is wrong.
+ * The attack robust openings cannot see: member `m${liar}` (of m0…m3) re-shares
+ * its products in preprocessing round `round` plus δ with a consistent
+ * degree-1 polynomial, shifting each receiver's sub-share by δ·(1 − x_to/x_liar).
+ * Its own sub-share is unchanged, so every member's shares stay on one
+ * polynomial: only the shared *value* is wrong. The round's vector holds
+ * `blocks` products of `made` tuples each (the first half kept, the second
+ * sacrificed when verifying); `select(block, index, made)` says which
+ * elements to shift (default: all).
  */
-function consistentReshareShift(h: Harness, liar: number, delta: bigint): Mutate {
-  const xl = h.points[liar] as bigint;
+function consistentShift(liar: number, delta: bigint, round: number, blocks = 1, select: (block: number, index: number, made: number) => boolean = () => true): Mutate {
+  const members = ['m0', 'm1', 'm2', 'm3'];
+  const pointOf = memberPoints(members);
+  const xl = pointOf.get(`m${liar}`) as bigint;
   return (m, to) => {
-    if (m.phase !== 'pre' || m.round !== 1 || to === 'all') return m;
-    const xt = h.points[h.members.indexOf(to)] as bigint;
-    const shift = F.mul(delta, F.sub(1n, F.div(xt, xl)));
+    if (m.phase !== 'pre' || m.round !== round || to === 'all') return m;
+    const shift = F.mul(delta, F.sub(1n, F.div(pointOf.get(to) as bigint, xl)));
     const v = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
-    return { ...m, elements: packElements(v.map((e) => F.add(e, shift))) };
+    const made = v.length / blocks;
+    return { ...m, elements: packElements(v.map((e, i) => (select(Math.floor(i / made), i % made, made) ? F.add(e, shift) : e))) };
   };
 }
 
@@ -306,7 +311,7 @@ describe('verified preprocessing (sacrifice)', () => {
   });
 
   it('without the check, a consistent re-sharing error goes unseen and the outputs are wrong (the attack is real)', async () => {
-    const h = harness(4, 1, 'unverified-shift', { m1: consistentReshareShift(harnessPoints(4), 1, 5n) }, { verifyTuples: false });
+    const h = harness(4, 1, 'unverified-shift', { m1: consistentShift(1, 5n, 1) }, { verifyTuples: false });
     const s = scenario(h, 1, 2);
     await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
     const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
@@ -317,7 +322,7 @@ describe('verified preprocessing (sacrifice)', () => {
   });
 
   it('with the check (the default), the same error fails the batch at every member, with no usable tuples and no secret in the error', async () => {
-    const h = harness(4, 1, 'verified-shift', { m1: consistentReshareShift(harnessPoints(4), 1, 5n) });
+    const h = harness(4, 1, 'verified-shift', { m1: consistentShift(1, 5n, 1) });
     const settled = await h.drive(Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), MIMC7_ROUNDS))));
     for (const r of settled) {
       expect(r.status).toBe('rejected');
@@ -334,18 +339,8 @@ describe('verified preprocessing (sacrifice)', () => {
   });
 
   it('an error in the sacrificed half alone is caught too', async () => {
-    // shift only the second half of the [r²] re-sharing (the tuples made to be sacrificed)
-    const shift = consistentReshareShift(harnessPoints(4), 1, 7n);
-    const h = harness(4, 1, 'verified-shift-sacrificed', {
-      m1: (m, to) => {
-        const changed = shift(m, to);
-        if (changed === m) return m;
-        const before = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
-        const after = unpackElements(changed.elements, changed.elements.length / 32, P) as bigint[];
-        const half = before.length / 2;
-        return { ...m, elements: packElements(before.map((v, i) => (i < half ? v : (after[i] as bigint)))) };
-      },
-    });
+    // only the second half of the [r²] re-sharing: the tuples made to be sacrificed
+    const h = harness(4, 1, 'verified-shift-sacrificed', { m1: consistentShift(1, 7n, 1, 1, (_b, i, made) => i >= made / 2) });
     const settled = await h.drive(Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), 8))));
     for (const r of settled) expect(((r as PromiseRejectedResult).reason as ThresholdError).code).toBe('THRESHOLD_INCONSISTENT_SHARES');
   });
@@ -356,24 +351,14 @@ describe('verified preprocessing (sacrifice)', () => {
     ['[r⁵]', 3, 0, 3],
     ['[r⁷]', 3, 2, 3],
   ])('an error in only the kept %s is caught', async (_name, round, block, blocks) => {
-    const xl = harnessPoints(4).points[1] as bigint;
-    const h = harness(4, 1, `verified-shift-${round}-${block}`, {
-      m1: (m, to) => {
-        if (m.phase !== 'pre' || m.round !== round || to === 'all') return m;
-        const xt = h.points[h.members.indexOf(to)] as bigint;
-        const shift = F.sub(1n, F.div(xt, xl)); // δ = 1, consistent with the liar's own sub-share
-        const v = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
-        const made = v.length / blocks;
-        const kept = made / 2;
-        return { ...m, elements: packElements(v.map((e, i) => (i >= block * made && i < block * made + kept ? F.add(e, shift) : e))) };
-      },
-    });
+    // δ = 1 on the kept half of one product block of the round
+    const h = harness(4, 1, `verified-shift-${round}-${block}`, { m1: consistentShift(1, 1n, round, blocks, (b, i, made) => b === block && i < made / 2) });
     const settled = await h.drive(Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), 6))));
     for (const r of settled) expect(((r as PromiseRejectedResult).reason as ThresholdError).code).toBe('THRESHOLD_INCONSISTENT_SHARES');
   });
 
   it('a member that also lies in the check openings is corrected there and named in the failure', async () => {
-    const shift = consistentReshareShift(harnessPoints(4), 1, 3n);
+    const shift = consistentShift(1, 3n, 1);
     const h = harness(4, 1, 'verified-shift-and-lie', { m1: (m, to) => (m.phase === 'pre' && m.round === 7 ? { ...m, elements: packElements([12345n]) } : shift(m, to)) });
     const settled = await h.drive(Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), 4))));
     for (const j of [0, 2, 3]) {
@@ -399,13 +384,6 @@ describe('verified preprocessing (sacrifice)', () => {
     ).toThrow(TypeError);
   });
 });
-
-/** The points of members m0 … m(n−1) (what the harness assigns), for building liars before the harness exists. */
-function harnessPoints(n: number): Harness {
-  const members = Array.from({ length: n }, (_, i) => `m${i}`);
-  const pointOf = memberPoints(members);
-  return { members, points: members.map((m) => pointOf.get(m) as bigint) } as unknown as Harness;
-}
 
 describe('closing', () => {
   it('close() fails pending preprocessing and evaluations with MPC_CLOSED', async () => {

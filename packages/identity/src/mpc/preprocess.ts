@@ -82,10 +82,7 @@ export async function preprocessChunk(
   const made = verify ? 2 * count : count;
 
   // Round 0: joint random sharing.
-  const secrets = randomFieldElements(ctx.F, ctx.random, made);
-  const dealt = shamirShareMany(ctx.F, secrets, ctx.degree, ctx.points, ctx.random);
-  const received = await dealRound(ctx, address, base, dealt);
-  const r1 = combine(ctx, address, received, dealt[ctx.self] as bigint[], made, base, everyone(ctx), null);
+  const r1 = await jointRandom(ctx, address, base, made);
 
   // Rounds 1–3: products with degree reduction.
   const r2 = await multiply(ctx, address, base + 1, made, [[r1, r1]]);
@@ -108,7 +105,16 @@ export async function preprocessChunk(
   return toOnlineForm(ctx.p, powers);
 }
 
-const everyone = (ctx: MpcContext): number[] => ctx.members.map((_, j) => j);
+/**
+ * One round of joint random sharing: every member deals `count` fresh random
+ * values with degree t; this member's shares of their sums (uniform and
+ * unknown while one dealer is honest).
+ */
+async function jointRandom(ctx: MpcContext, at: RoundAddress, round: number, count: number): Promise<bigint[]> {
+  const dealt = shamirShareMany(ctx.F, randomFieldElements(ctx.F, ctx.random, count), ctx.degree, ctx.points, ctx.random);
+  const received = await dealRound(ctx, at, round, dealt);
+  return combine(ctx, at, received, dealt[ctx.self] as bigint[], count, round, ctx.members.map((_, j) => j), null);
+}
 
 /** `C(k, j)` for 0 ≤ j ≤ k ≤ 7. */
 const BINOMIAL: readonly (readonly bigint[])[] = Array.from({ length: POWERS + 1 }, (_, k) => {
@@ -132,13 +138,11 @@ function challenge(u: bigint, label: number): bigint {
  * wrong).
  */
 async function checkBySacrifice(ctx: MpcContext, at: RoundAddress, round: number, powers: readonly (readonly bigint[])[], count: number): Promise<void> {
-  const { F, p: P } = ctx;
+  const P = ctx.p;
   const suspects = new Set<number>();
 
   // Round 4: a joint random [u], dealt after every tuple share was fixed (so no error can depend on it).
-  const dealt = shamirShareMany(F, randomFieldElements(F, ctx.random, 1), ctx.degree, ctx.points, ctx.random);
-  const received = await dealRound(ctx, at, round, dealt);
-  const uShare = combine(ctx, at, received, dealt[ctx.self] as bigint[], 1, round, everyone(ctx), null);
+  const uShare = await jointRandom(ctx, at, round, 1);
 
   // Round 5: open u; the challenges follow from it.
   const u = (await openRobust(ctx, at, round + 1, uShare, suspects))[0] as bigint;
@@ -175,7 +179,7 @@ async function checkBySacrifice(ctx: MpcContext, at: RoundAddress, round: number
     let acc = 0n;
     for (let k = 2; k <= POWERS; k++) {
       acc += (alphaGammaPow[k] as bigint) * ((powers[k - 1] as readonly bigint[])[m] as bigint);
-      acc -= (coeff[k]?.[0] as bigint) * (rhoPow[k] as bigint); // j = 0: the public s⁰ = 1
+      acc -= ((coeff[k] as bigint[])[0] as bigint) * (rhoPow[k] as bigint); // j = 0: the public s⁰ = 1
     }
     for (let j = 1; j <= POWERS; j++) {
       let c = 0n;
