@@ -265,6 +265,9 @@ export const SECTIONS: readonly Section[] = [
           ms(`prf_n${n}_memory_p50_ms`, `PRF n=${n}, one input, in memory, p50`, plain),
           ms(`prf_n${n}_memory_p99_ms`, `PRF n=${n} in memory p99`, plain),
           ms(`prf_n${n}_preprocess_tuple_ms`, `PRF n=${n} preprocessing per power tuple, verified by sacrifice (whole committee)`, n === 4 ? { label: 'the same unverified (semi-honest only)', key: 'prf_n4_preprocess_unverified_tuple_ms' } : undefined),
+          ...(n === 4
+            ? [ms('prf_n4_preprocess_signed_tuple_ms', 'PRF n=4 preprocessing per power tuple, verified, signed transcripts (names a cheater)', { label: 'verified, unsigned', key: 'prf_n4_preprocess_tuple_ms' })]
+            : []),
         ];
       }),
       ...[4, 7].flatMap((n) => {

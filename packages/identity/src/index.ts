@@ -61,6 +61,7 @@ export {
   type MpcEngineOptions,
   type MpcEngineStats,
   type MpcErrorCode,
+  type MpcSigning,
   type PoolStats,
 } from './mpc/index.js';
 

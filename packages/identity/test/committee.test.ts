@@ -23,7 +23,8 @@ import {
 } from '@admitone/core';
 import { sealTo, shamirShare, x25519KeyPair } from '@admitone/core/threshold';
 import { bn254_Fr } from '@noble/curves/bn254.js';
-import { ELEMENT_BYTES, decodeMpcMessage, encodeMpcMessage, packElements, unpackElements } from '../src/mpc/index.js';
+import { ELEMENT_BYTES, PREPROCESS_ROUNDS, decodeMpcMessage, encodeMpcMessage, packElements, unpackElements } from '../src/mpc/index.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { identityElement } from '../src/attributes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { createCommitteeMember, shareAad, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
@@ -55,14 +56,24 @@ afterEach(async () => {
   for (const c of open.splice(0)) await c.close();
 });
 
-async function cluster(seed: number, opts: { gates?: Uint8Array[]; liar?: (bytes: Uint8Array) => Uint8Array } = {}): Promise<Cluster> {
+/** Member `i`'s Ed25519 transcript-signing secret key in a cluster made with `signing`. */
+const signingSecret = (seed: number, i: number): Uint8Array => seededRandom(`signing-${seed}-${i}`).bytes(32);
+
+async function cluster(
+  seed: number,
+  opts: { gates?: Uint8Array[]; liar?: (bytes: Uint8Array, to: string | undefined) => Uint8Array; signing?: boolean } = {},
+): Promise<Cluster> {
   const random = seededRandom(seed);
   const ids = ['m1', 'm2', 'm3', 'm4'];
   const keys = ids.map(() => x25519KeyPair(random));
   const config: CommitteeConfig = {
     committeeId: 'test-committee',
     degree: 1,
-    members: ids.map((id, i) => ({ id, encryptionKey: keys[i]!.publicKey })),
+    members: ids.map((id, i) => ({
+      id,
+      encryptionKey: keys[i]!.publicKey,
+      ...(opts.signing === true ? { signingKey: ed25519.getPublicKey(signingSecret(seed, i)) } : {}),
+    })),
     ...(opts.gates === undefined ? {} : { authorizedGates: opts.gates }),
   };
   const net = memoryNetwork({ members: ids });
@@ -80,6 +91,7 @@ async function cluster(seed: number, opts: { gates?: Uint8Array[]; liar?: (bytes
       transport: i === 3 && opts.liar !== undefined ? lyingTransport(transport, opts.liar) : transport,
       ...(opts.liar === undefined ? {} : { confidentialTransport: true }),
       encryptionSecretKey: keys[i]!.secretKey,
+      ...(opts.signing === true ? { signingSecretKey: signingSecret(seed, i) } : {}),
       storage,
       crypto,
       random: random.fork(`member-${i}-${restarts++}`),
@@ -118,9 +130,9 @@ async function cluster(seed: number, opts: { gates?: Uint8Array[]; liar?: (bytes
 }
 
 /** A transport whose outgoing payloads pass through `lie`. */
-function lyingTransport(inner: Transport, lie: (bytes: Uint8Array) => Uint8Array): Transport {
+function lyingTransport(inner: Transport, lie: (bytes: Uint8Array, to: string | undefined) => Uint8Array): Transport {
   return { ...inner, localId: inner.localId, members: inner.members, capabilities: inner.capabilities,
-    send: (to, bytes) => inner.send(to, lie(bytes)), broadcast: (bytes) => inner.broadcast(lie(bytes)),
+    send: (to, bytes) => inner.send(to, lie(bytes, to)), broadcast: (bytes) => inner.broadcast(lie(bytes, undefined)),
     onMessage: (h) => inner.onMessage(h), onPeerStatus: (h) => inner.onPeerStatus(h), connectedPeers: () => inner.connectedPeers(), close: () => inner.close() };
 }
 
@@ -321,6 +333,50 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
     // over the other members skips it in every one of the five batches
     expect(lies.frost).toBe(0);
     expect(c.logs[0]!.records.filter((x) => x.message.startsWith('invalid FROST signature shares'))).toEqual([]);
+  });
+
+  it('with signed transcripts, names a member that corrupts preprocessing (the check fails, the replay shows who)', async () => {
+    let lies = 0;
+    // m4 adds 9 to the share it deals m1 in round 0 of each preprocessing chunk, and signs what it sends. m1 re-shares
+    // products (m4 does not), so the tuples come out wrong; the robust openings of the check even blame m1, whose share
+    // is off. The revelation shows the error started in m4's dealing.
+    const liar = (bytes: Uint8Array, to: string | undefined): Uint8Array => {
+      const [channel, body] = channelOf(bytes);
+      if (channel !== 'identity/mpc' || to !== 'm1') return bytes;
+      const m = decodeMpcMessage(body);
+      if (m.phase !== 'pre' || m.round % PREPROCESS_ROUNDS !== 0 || m.signature === undefined) return bytes;
+      lies += 1;
+      const values = unpackElements(m.elements, m.elements.length / ELEMENT_BYTES, bn254_Fr.ORDER)!;
+      const elements = packElements(values.map((v) => bn254_Fr.add(v, 9n)));
+      const entry = encode(['admitone/mpc/transcript/v1', m.phase, m.session, m.round, m.context, to, sha256(elements)]);
+      const signature = ed25519.sign(entry, signingSecret(17, 3));
+      return concatBytes(bytes.subarray(0, bytes.length - body.length), encodeMpcMessage({ ...m, elements, signature }));
+    };
+    const c = await cluster(17, { liar, signing: true });
+    await vi.waitFor(() => {
+      for (const m of c.members.slice(0, 3)) expect(m.stats().suspects).toEqual(['m4']);
+    }, 10_000);
+    expect(lies).toBeGreaterThan(0);
+    for (const log of c.logs.slice(1, 3)) expect(log.records.some((x) => x.message === 'mpc wrong opening shares' && String(x.fields?.['culprits']) === 'm1')).toBe(true);
+    for (const log of c.logs.slice(0, 3)) {
+      const failures = log.records.filter((x) => x.message === 'mpc preprocessing check failed; the batch is discarded');
+      expect(failures.length).toBeGreaterThan(0);
+      for (const f of failures) expect(f.fields).toMatchObject({ culprits: ['m4'], deviationRound: 0 });
+    }
+  });
+
+  it('refuses signing keys for some members only, or a secret without keys', async () => {
+    const random = seededRandom(18);
+    const member = (id: string, signed: boolean) => ({ id, encryptionKey: x25519KeyPair(random).publicKey, ...(signed ? { signingKey: random.bytes(32) } : {}) });
+    const net = memoryNetwork({ members: ['a', 'b', 'c', 'd'] });
+    const base = { transport: net.transport('a'), encryptionSecretKey: random.bytes(32), storage: memoryStorage({ store: createMemoryStore() }), crypto };
+    const some = { committeeId: 'x', degree: 1, members: ['a', 'b', 'c', 'd'].map((id, i) => member(id, i < 2)) };
+    const none = { committeeId: 'x', degree: 1, members: ['a', 'b', 'c', 'd'].map((id) => member(id, false)) };
+    const all = { committeeId: 'x', degree: 1, members: ['a', 'b', 'c', 'd'].map((id) => member(id, true)) };
+    expect(() => createCommitteeMember({ ...base, config: some, signingSecretKey: random.bytes(32) })).toThrow(/every member a signingKey/);
+    expect(() => createCommitteeMember({ ...base, config: none, signingSecretKey: random.bytes(32) })).toThrow(/needs signingKey/);
+    expect(() => createCommitteeMember({ ...base, config: all })).toThrow(/signingSecretKey is required/);
+    await net.close();
   });
 
   it('names a member that sends wrong FROST signature shares, signs without it, and stops asking it', async () => {

@@ -5,9 +5,13 @@
  * work is still pending, the virtual clock jumps to the next timer (a round
  * timeout), so every run is deterministic and needs no real waiting.
  */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   encode,
+  nobleCrypto,
+  systemClock,
   formatLogRecord,
   isAdmitOneError,
   memoryLogger,
@@ -15,6 +19,7 @@ import {
   seededRandom,
   utf8ToBytes,
   virtualClock,
+  type Clock,
   type MemoryLogger,
   type Random,
   type Transport,
@@ -37,19 +42,22 @@ import {
 const F = BN254_FR;
 const P = BN254_FR_ORDER;
 const TIMEOUT = 5_000;
+/** Real-time round timeout of the signed-transcript tests. */
+const SIGNED_TIMEOUT = 1_500;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-type Mutate = (message: MpcMessage, to: string | 'all') => MpcMessage;
+/** Rewrites (or, returning `null`, drops) a liar's outgoing message. */
+type Mutate = (message: MpcMessage, to: string | 'all') => MpcMessage | null;
 
 interface Harness {
   readonly members: string[];
   readonly engines: MpcEngine[];
   readonly transports: Transport[];
   readonly points: bigint[];
-  readonly clock: VirtualClock;
+  readonly clock: VirtualClock | Clock;
   readonly logger: MemoryLogger;
   readonly random: Random;
   /** Raw endpoint of a network peer outside the committee. */
@@ -60,32 +68,70 @@ interface Harness {
   flush(): Promise<void>;
 }
 
-function harness(n: number, t: number, seed: string, liars: Readonly<Record<string, Mutate>> = {}, extra: { verifyTuples?: boolean } = {}): Harness {
+/**
+ * Signed transcripts (`signing: true`) run in real time: signatures and
+ * digests go through the runtime's crypto, which the virtual-clock driver
+ * cannot see, so delivery is the network's own and round timeouts are real
+ * (short). A liar's rewritten message is signed again with its own key, as a
+ * cheater would.
+ */
+function harness(
+  n: number,
+  t: number,
+  seed: string,
+  liars: Readonly<Record<string, Mutate>> = {},
+  extra: { verifyTuples?: boolean; signing?: boolean } = {},
+): Harness {
   const members = Array.from({ length: n }, (_, i) => `m${i}`);
+  const realTime = extra.signing === true;
   const queue: (() => void)[] = [];
   const net = memoryNetwork({
     members: [...members, 'intruder'],
-    schedule: (_envelope, deliver) => queue.push(deliver),
-    capabilities: { ordered: true, reliable: true },
+    ...(realTime ? {} : { schedule: (_envelope, deliver) => queue.push(deliver), capabilities: { ordered: true, reliable: true } }),
   });
-  const clock = virtualClock();
+  const clock = realTime ? systemClock() : virtualClock();
   const logger = memoryLogger();
   const root = seededRandom(seed);
-  const transports = members.map((id) => {
+  const secretKeys = members.map((id) => root.fork(`key/${id}`).bytes(32));
+  const publicKeys = new Map(members.map((id, i) => [id, ed25519.getPublicKey(secretKeys[i] as Uint8Array)]));
+  const transports = members.map((id, i) => {
     const raw = net.transport(id);
     const view: Transport = { ...raw, members }; // the committee excludes the intruder
     const mutate = liars[id];
     if (mutate === undefined) return view;
-    const rewrite = (bytes: Uint8Array, to: string): Uint8Array => encodeMpcMessage(mutate(decodeMpcMessage(bytes), to));
+    const rewrite = (bytes: Uint8Array, to: string): Uint8Array | null => {
+      const original = decodeMpcMessage(bytes);
+      const m = mutate(original, to);
+      if (m === null) return null;
+      // a message whose signature the liar left alone is signed again over what it now says
+      if (m.signature === undefined || m.signature !== original.signature) return encodeMpcMessage(m);
+      return encodeMpcMessage({ ...m, signature: signEntry(m, to === 'all' ? '' : to, secretKeys[i] as Uint8Array) });
+    };
     const liar: Transport = {
       ...view,
-      broadcast: (bytes: Uint8Array) => view.broadcast(rewrite(bytes, 'all')),
-      send: (to: string, bytes: Uint8Array) => view.send(to, rewrite(bytes, to)),
+      broadcast: async (bytes: Uint8Array) => {
+        const out = rewrite(bytes, 'all');
+        if (out !== null) await view.broadcast(out);
+      },
+      send: async (to: string, bytes: Uint8Array) => {
+        const out = rewrite(bytes, to);
+        if (out !== null) await view.send(to, out);
+      },
     };
     return liar;
   });
+  const crypto = nobleCrypto();
   const engines = transports.map((transport, i) =>
-    createMpcEngine({ transport, degree: t, random: root.fork(members[i] as string), clock, logger, timeoutMs: TIMEOUT, ...extra }),
+    createMpcEngine({
+      transport,
+      degree: t,
+      random: root.fork(members[i] as string),
+      clock,
+      logger,
+      timeoutMs: realTime ? SIGNED_TIMEOUT : TIMEOUT,
+      ...(extra.verifyTuples === undefined ? {} : { verifyTuples: extra.verifyTuples }),
+      ...(extra.signing === true ? { signing: { crypto, secretKey: secretKeys[i] as Uint8Array, publicKeys } } : {}),
+    }),
   );
   const intruder = net.transport('intruder');
   cleanups.push(async () => {
@@ -94,6 +140,7 @@ function harness(n: number, t: number, seed: string, liars: Readonly<Record<stri
   });
   const pointOf = memberPoints(members);
   async function drive<T>(work: Promise<T>): Promise<T> {
+    if (realTime) return work;
     let settled = false;
     work.then(
       () => (settled = true),
@@ -106,7 +153,7 @@ function harness(n: number, t: number, seed: string, liars: Readonly<Record<stri
         for (const deliver of queue.splice(0)) deliver();
         continue;
       }
-      if (!clock.runNext()) throw new Error('deadlock: nothing to deliver and no timer pending');
+      if (!(clock as VirtualClock).runNext()) throw new Error('deadlock: nothing to deliver and no timer pending');
     }
   }
   async function flush(): Promise<void> {
@@ -131,6 +178,14 @@ function scenario(h: Harness, t: number, batch: number) {
   const inputsOf = (j: number, d = ds) => xShares.map((s, i) => ({ x: s[j] as bigint, d: d[i] as bigint }));
   const secrets = [k, ...xs, ...keyShares, ...xShares.flat()];
   return { k, xs, ds, keyShares, expected, inputsOf, secrets };
+}
+
+/**
+ * What a member signs for a preprocessing message (the transcript entry):
+ * `[tag, phase, session, round, context, recipient ('' for broadcasts), SHA-256(elements)]`.
+ */
+function signEntry(m: MpcMessage, recipient: string, secretKey: Uint8Array): Uint8Array {
+  return ed25519.sign(encode(['admitone/mpc/transcript/v1', m.phase, m.session, m.round, m.context, recipient, sha256(m.elements)]), secretKey);
 }
 
 async function preprocess(h: Harness, engines: readonly MpcEngine[], count: number, id = 'pre'): Promise<void> {
@@ -382,6 +437,101 @@ describe('verified preprocessing (sacrifice)', () => {
     expect(() =>
       createMpcEngine({ transport: h.transports[0] as Transport, degree: 1, random: h.random, clock: h.clock, verifyTuples: 'yes' as unknown as boolean }),
     ).toThrow(TypeError);
+  });
+});
+
+describe('signed preprocessing transcripts: a failed check names the cheater', () => {
+  /** Preprocessing of `count` tuples on every engine, settled. */
+  const attempt = (h: Harness, count: number) => Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), count)));
+  const reasonOf = (r: PromiseSettledResult<unknown> | undefined) => (r as PromiseRejectedResult).reason as ThresholdError;
+
+  it('honest signed members pass the check, and the tuples give the right outputs', async () => {
+    const h = harness(4, 1, 'signed-honest', {}, { signing: true });
+    const s = scenario(h, 1, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const results = await Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint)));
+    for (const r of results) expect(r).toEqual({ outputs: s.expected, suspects: [] });
+  });
+
+  it.each([
+    ['the [r²] re-sharing (round 1)', 1, 1, 0],
+    ['the [r⁴] re-sharing (round 2)', 2, 2, 1],
+    ['the [r⁷] re-sharing (round 3)', 3, 3, 2],
+  ])('a consistent error in %s is traced to its author', async (_name, round, blocks, block) => {
+    const h = harness(4, 1, `signed-shift-${round}`, { m1: consistentShift(1, 5n, round, blocks, (b) => b === block) }, { signing: true });
+    const settled = await attempt(h, 6);
+    for (const j of [0, 2, 3]) {
+      const error = reasonOf(settled[j]);
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.culprits).toEqual(['m1']);
+      expect(error.meta).toMatchObject({ deviationRound: round });
+    }
+    for (const e of h.engines) expect(e.stats().tuples).toMatchObject({ ready: 0, failed: 6 });
+  });
+
+  it('an error in the joint random dealing (round 0) is traced too', async () => {
+    // m2 adds 9 to the value it deals, consistently: its dealing stays a degree-1 sharing, of the wrong value
+    const shiftDealing: Mutate = (m, to) => {
+      if (m.phase !== 'pre' || m.round !== 0 || to === 'all') return m;
+      const v = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
+      return { ...m, elements: packElements(v.map((e) => F.add(e, 9n))) };
+    };
+    const h = harness(4, 1, 'signed-shift-0', { m2: shiftDealing }, { signing: true });
+    const settled = await attempt(h, 4);
+    // m2 keeps its own share unshifted, so its dealing is not one sharing, and its later products are off;
+    // the replay shows its round-0 messages are not what its seed deals
+    for (const j of [0, 1, 3]) {
+      expect(reasonOf(settled[j]).culprits).toEqual(['m2']);
+      expect(reasonOf(settled[j]).meta).toMatchObject({ deviationRound: 0 });
+    }
+  });
+
+  it('a rewritten message without its sender\'s signature is refused on receipt, naming the sender', async () => {
+    const shift = consistentShift(1, 5n, 1);
+    const h = harness(4, 1, 'signed-unsigned', { m1: (m, to) => { const out = shift(m, to); return out === null ? null : { ...out, signature: new Uint8Array(64) }; } }, { signing: true });
+    const settled = await attempt(h, 4);
+    for (const j of [0, 2, 3]) {
+      const error = reasonOf(settled[j]);
+      expect(error.code).toBe('THRESHOLD_PROTOCOL');
+      expect(error.culprits).toEqual(['m1']);
+      expect(h.engines[j]?.stats().dropped.malformed).toBeGreaterThan(0);
+    }
+  });
+
+  it('a member that forges a record in its revelation is named beside the cheater; the member it tried to frame is not', async () => {
+    const shift = consistentShift(1, 5n, 1);
+    // m2 deals honestly but, in the revelation (the round after the check), flips a digest byte of what m3 sent it in round 0
+    const forge: Mutate = (m) => {
+      if (m.phase !== 'pre' || m.round !== 8) return m;
+      const e = m.elements.slice();
+      e[5 * 32 + 2 * 96] = (e[5 * 32 + 2 * 96] as number) ^ 1; // round 0, the third other member (m3): first digest byte
+      return { ...m, elements: e };
+    };
+    const h = harness(4, 1, 'signed-forger', { m1: shift, m2: forge }, { signing: true });
+    const settled = await attempt(h, 4);
+    for (const j of [0, 3]) expect(reasonOf(settled[j]).culprits).toEqual(['m1', 'm2']);
+  });
+
+  it('a cheater that will not reveal its transcript is named for it', async () => {
+    const shift = consistentShift(1, 5n, 1);
+    const h = harness(4, 1, 'signed-silent', { m1: (m, to) => (m.phase === 'pre' && m.round === 8 ? null : shift(m, to)) }, { signing: true });
+    const settled = await attempt(h, 4);
+    for (const j of [0, 2, 3]) {
+      const error = reasonOf(settled[j]);
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.culprits).toEqual(['m1']);
+      expect(error.meta).toMatchObject({ unrevealed: ['m1'] });
+    }
+  });
+
+  it('refuses malformed signing options', () => {
+    const h = harness(4, 1, 'signing-options');
+    const base = { transport: h.transports[0] as Transport, degree: 1, random: h.random, clock: h.clock };
+    const crypto = nobleCrypto();
+    const keys = new Map(h.members.map((m) => [m, new Uint8Array(32)]));
+    expect(() => createMpcEngine({ ...base, signing: { crypto, secretKey: new Uint8Array(31), publicKeys: keys } })).toThrow(TypeError);
+    expect(() => createMpcEngine({ ...base, signing: { crypto, secretKey: new Uint8Array(32), publicKeys: new Map([['m0', new Uint8Array(32)]]) } })).toThrow(RangeError);
+    expect(() => createMpcEngine({ ...base, signing: { crypto: {} as never, secretKey: new Uint8Array(32), publicKeys: keys } })).toThrow(TypeError);
   });
 });
 

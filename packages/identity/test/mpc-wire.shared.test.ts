@@ -60,6 +60,12 @@ describe('encodeMpcMessage / decodeMpcMessage', () => {
     expect(decodeMpcMessage(encodeMpcMessage(message))).toEqual(message);
   });
 
+  it('round-trips a signed message, and leaves the signature out when there is none', () => {
+    const signed = { ...message, phase: 'pre' as const, signature: new Uint8Array(64).fill(9) };
+    expect(decodeMpcMessage(encodeMpcMessage(signed))).toEqual(signed);
+    expect('signature' in decodeMpcMessage(encodeMpcMessage(message))).toBe(false);
+  });
+
   it.each([
     ['bad CBOR', Uint8Array.of(0xff)],
     ['not a map', encode([1, 2])],
@@ -70,6 +76,8 @@ describe('encodeMpcMessage / decodeMpcMessage', () => {
     ['negative round', encode({ v: 1, p: 'eval', s: Uint8Array.of(1), r: -1, h: new Uint8Array(32), e: new Uint8Array(0) })],
     ['short digest', encode({ v: 1, p: 'eval', s: Uint8Array.of(1), r: 0, h: new Uint8Array(31), e: new Uint8Array(0) })],
     ['ragged elements', encode({ v: 1, p: 'eval', s: Uint8Array.of(1), r: 0, h: new Uint8Array(32), e: new Uint8Array(33) })],
+    ['short signature', encode({ v: 1, p: 'pre', s: Uint8Array.of(1), r: 0, h: new Uint8Array(32), e: new Uint8Array(0), g: new Uint8Array(63) })],
+    ['non-bytes signature', encode({ v: 1, p: 'pre', s: Uint8Array.of(1), r: 0, h: new Uint8Array(32), e: new Uint8Array(0), g: 5 })],
     ['extra key', encode({ v: 1, p: 'eval', s: Uint8Array.of(1), r: 0, h: new Uint8Array(32), e: new Uint8Array(0), x: 1 })],
   ])('rejects %s with a CodecError', (_name, bytes) => {
     let caught: unknown;

@@ -74,6 +74,13 @@ export interface CommitteeMemberInfo {
   readonly id: PeerId;
   /** Its 32-byte x25519 public key: users seal identity shares to it; members derive pairwise channel keys from it. */
   readonly encryptionKey: Uint8Array;
+  /**
+   * Its 32-byte Ed25519 public key for signed preprocessing transcripts
+   * (optional; give it for every member or none). With it, a member that
+   * corrupts preprocessing is named rather than only detected; see
+   * {@link CommitteeMemberOptions.signingSecretKey}.
+   */
+  readonly signingKey?: Uint8Array;
 }
 
 /** The committee's static configuration (the same at every member and client). */
@@ -138,6 +145,16 @@ export interface CommitteeMemberOptions {
    * `verifyTuples`). Every member of a committee must use the same setting.
    */
   readonly verifyTuples?: boolean;
+  /**
+   * This member's 32-byte Ed25519 secret key matching its `signingKey` in the
+   * configuration. Required when the configuration lists signing keys, and
+   * refused when it does not. With it, every preprocessing message is signed,
+   * and when the tuple check fails the members reveal and replay the failed
+   * chunk, so the member that cheated is named (and kept as a suspect: see
+   * {@link CommitteeMemberStats.suspects}) instead of the batch failing with
+   * no culprit.
+   */
+  readonly signingSecretKey?: Uint8Array;
 }
 
 /** Counters a member exposes. */
@@ -210,6 +227,13 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
   if (!(options.encryptionSecretKey instanceof Uint8Array) || options.encryptionSecretKey.length !== 32) {
     throw new IdentityError('IDENTITY_CONFIG', 'encryptionSecretKey must be 32 bytes.');
   }
+  const signed = config.members.some((m) => m.signingKey !== undefined);
+  if (signed !== (options.signingSecretKey !== undefined)) {
+    throw new IdentityError('IDENTITY_CONFIG', signed ? 'The committee lists signing keys: signingSecretKey is required.' : 'signingSecretKey needs signingKey in the configuration for every member.');
+  }
+  if (signed && !(options.signingSecretKey instanceof Uint8Array && options.signingSecretKey.length === 32)) {
+    throw new IdentityError('IDENTITY_CONFIG', 'signingSecretKey must be 32 bytes.');
+  }
   const points = memberPoints(ids); // PeerId → 1-based x, by sorted id
   const indexOf = (id: PeerId) => Number(points.get(id) as bigint);
   const sorted = [...ids].sort();
@@ -237,6 +261,9 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     logger,
     timeoutMs,
     ...(options.verifyTuples === undefined ? {} : { verifyTuples: options.verifyTuples }),
+    ...(options.signingSecretKey === undefined
+      ? {}
+      : { signing: { crypto, secretKey: options.signingSecretKey, publicKeys: new Map(config.members.map((m) => [m.id, m.signingKey as Uint8Array])) } }),
   });
 
   let keys: MemberKeys | undefined;
@@ -329,7 +356,15 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     enqueue(async () => {
       if (keys === undefined || closed) return;
       if (message.type === 'reset') engine.discardUnclaimed();
-      else await engine.preprocess(derivedId(message.batchId, 'ahead'), message.count);
+      else {
+        try {
+          await engine.preprocess(derivedId(message.batchId, 'ahead'), message.count);
+        } catch (cause) {
+          // a cheater named by the tuple check (signed transcripts) is kept as a suspect
+          for (const c of (cause as { culprits?: readonly unknown[] }).culprits ?? []) if (typeof c === 'string') suspects.add(c);
+          throw cause;
+        }
+      }
     });
   };
   /** Coordinator: puts a pool operation into the ordered stream (for everyone, itself included). */
@@ -693,5 +728,10 @@ function checkConfig(config: CommitteeConfig): void {
     if (!(m.encryptionKey instanceof Uint8Array) || m.encryptionKey.length !== 32) {
       throw new IdentityError('IDENTITY_CONFIG', `Member ${m.id} needs a 32-byte encryptionKey.`, { meta: { id: m.id } });
     }
+    if (m.signingKey !== undefined && !(m.signingKey instanceof Uint8Array && m.signingKey.length === 32)) {
+      throw new IdentityError('IDENTITY_CONFIG', `Member ${m.id} has a signingKey that is not 32 bytes.`, { meta: { id: m.id } });
+    }
   }
+  const signing = config.members.filter((m) => m.signingKey !== undefined).length;
+  if (signing !== 0 && signing !== n) throw new IdentityError('IDENTITY_CONFIG', 'Give every member a signingKey, or none.', { meta: { withKey: signing, n } });
 }

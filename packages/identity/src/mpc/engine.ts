@@ -3,7 +3,7 @@
  * MiMC PRF `MiMC_k(x + d)` on Shamir-shared `k` and `x`.
  * @module
  */
-import { isBytes, silentLogger, type Clock, type Logger, type PeerId, type Random, type Transport } from '@admitone/core';
+import { isBytes, silentLogger, type Clock, type CryptoProvider, type Logger, type PeerId, type Random, type Transport } from '@admitone/core';
 import { createOpener, lagrangeCoefficients, memberPoints, signedRepresentatives } from '@admitone/core/threshold';
 import { BN254_FR, MIMC7_ROUNDS } from '../mimc/mimc7.js';
 import { MpcError } from './errors.js';
@@ -13,6 +13,7 @@ import { createTuplePool, type PoolStats } from './pool.js';
 import { preprocessChunk } from './preprocess.js';
 import { bufferedRandom } from './random.js';
 import type { MpcContext } from './round.js';
+import type { TranscriptKeys } from './transcript.js';
 import { ELEMENT_BYTES, MAX_SESSION_ID_BYTES } from './wire.js';
 
 /** Options of {@link createMpcEngine}. */
@@ -50,6 +51,27 @@ export interface MpcEngineOptions {
    * must use the same setting.
    */
   readonly verifyTuples?: boolean;
+  /**
+   * Ed25519 keys for signed preprocessing transcripts. With them (and
+   * `verifyTuples`), every preprocessing message is signed and checked on
+   * receipt, and when a chunk's tuple check fails the members reveal that
+   * chunk's transcript and replay it, so the member that cheated is named in
+   * the error's `culprits` (only members proven to have deviated are named).
+   * Without them a failed check is detected but its author stays unknown. It
+   * costs about 18 signatures and 24 verifications per member per chunk.
+   * Every member of a committee must configure it, or none.
+   */
+  readonly signing?: MpcSigning;
+}
+
+/** Keys for signed preprocessing transcripts ({@link MpcEngineOptions.signing}). */
+export interface MpcSigning {
+  /** The Ed25519 provider that signs and verifies. */
+  readonly crypto: CryptoProvider;
+  /** This member's 32-byte Ed25519 secret key. */
+  readonly secretKey: Uint8Array;
+  /** Every member's 32-byte Ed25519 public key, by peer id (this member's included). */
+  readonly publicKeys: ReadonlyMap<PeerId, Uint8Array>;
 }
 
 /** Counters for monitoring an engine. */
@@ -143,9 +165,12 @@ export const DEFAULT_MPC_TIMEOUT_MS = 10_000;
  *   (`verifyTuples`, on by default), so a member adding errors to its
  *   dealings or re-sharings makes the batch fail with
  *   `THRESHOLD_INCONSISTENT_SHARES` rather than corrupt an output. The check
- *   detects; it cannot say who cheated, so such a batch aborts without a
- *   culprit unless one was caught lying in the check's own (robust)
- *   openings. With `verifyTuples: false` preprocessing is secure against
+ *   detects; with `signing` the members then reveal the failed chunk's
+ *   signed transcript and replay it, and the member that deviated is named
+ *   in the error's `culprits` (only members proven to have deviated, or
+ *   that refuse to reveal, are named). Without `signing` such a batch aborts
+ *   without a culprit unless one was caught lying in the check's own
+ *   (robust) openings. With `verifyTuples: false` preprocessing is secure against
  *   semi-honest members only, and a corrupted tuple gives a wrong output.
  *
  * @example
@@ -187,6 +212,7 @@ export function createMpcEngine(options: MpcEngineOptions): MpcEngine {
     inbox,
     random: bufferedRandom(random),
     logger,
+    ...(options.signing === undefined ? {} : { signing: readSigning(options.signing, members) }),
   };
   let closed = false;
   const ensureOpen = (): void => {
@@ -289,6 +315,19 @@ export function createMpcEngine(options: MpcEngineOptions): MpcEngine {
 
 /** Bytes reserved for a message's envelope beyond its elements. */
 const MESSAGE_OVERHEAD = 256;
+
+function readSigning(signing: MpcSigning, members: readonly PeerId[]): TranscriptKeys {
+  if (typeof signing !== 'object' || signing === null) throw new TypeError('options.signing must be an object');
+  if (typeof signing.crypto?.sign !== 'function' || typeof signing.crypto.verify !== 'function') throw new TypeError('options.signing.crypto must be a CryptoProvider');
+  if (!isBytes(signing.secretKey) || signing.secretKey.length !== 32) throw new TypeError('options.signing.secretKey must be a 32-byte Uint8Array');
+  if (!(signing.publicKeys instanceof Map)) throw new TypeError('options.signing.publicKeys must be a Map from peer id to public key');
+  const publicKeys = members.map((id) => {
+    const key = signing.publicKeys.get(id);
+    if (!isBytes(key) || key.length !== 32) throw new RangeError(`options.signing.publicKeys must hold a 32-byte key for member ${JSON.stringify(id)}`);
+    return key.slice();
+  });
+  return { crypto: signing.crypto, secretKey: signing.secretKey.slice(), publicKeys };
+}
 
 function checkSessionId(id: unknown, name: string): void {
   if (!isBytes(id)) throw new TypeError(`${name} must be a Uint8Array`);

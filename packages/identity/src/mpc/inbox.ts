@@ -42,6 +42,12 @@ export type DropCounts = Record<DropReason, number>;
  */
 export type RoundInputs = readonly (Uint8Array | null | undefined)[];
 
+/** What one round delivered: the elements ({@link RoundInputs}) and, parallel to them, each sender's signature if it sent one. */
+export interface RoundMessages {
+  readonly elements: RoundInputs;
+  readonly signatures: readonly (Uint8Array | undefined)[];
+}
+
 /** Options of {@link createInbox}. */
 export interface InboxInit {
   readonly transport: Transport;
@@ -66,7 +72,7 @@ export interface SessionInbox {
    * members, or `MPC_CLOSED`. Call it *before* sending this round's own
    * message.
    */
-  collect(round: number, context: Uint8Array, skip?: ReadonlySet<number>): Promise<RoundInputs>;
+  collect(round: number, context: Uint8Array, skip?: ReadonlySet<number>): Promise<RoundMessages>;
   /**
    * Counts a delivered message as dropped (`malformed`) after the protocol
    * found its contents unusable (wrong vector length, out-of-field element).
@@ -117,6 +123,7 @@ export function createInbox(init: InboxInit): Inbox {
     if (waiter.inputs[index] !== undefined) return drop('duplicate', members[index] as PeerId);
     if (equalBytes(message.context, waiter.context)) {
       waiter.inputs[index] = message.elements;
+      waiter.signatures[index] = message.signature;
     } else {
       waiter.inputs[index] = null;
       drop('context', members[index] as PeerId);
@@ -129,7 +136,7 @@ export function createInbox(init: InboxInit): Inbox {
   const settle = (state: SessionState, waiter: Waiter, error?: unknown): void => {
     waiter.timer.cancel();
     if (state.waiter === waiter) state.waiter = undefined;
-    if (error === undefined) waiter.resolve(waiter.inputs);
+    if (error === undefined) waiter.resolve({ elements: waiter.inputs, signatures: waiter.signatures });
     else waiter.reject(error);
   };
 
@@ -223,13 +230,14 @@ export function createInbox(init: InboxInit): Inbox {
             }
           }
           state.round = round;
-          return new Promise<RoundInputs>((resolve, reject) => {
+          return new Promise<RoundMessages>((resolve, reject) => {
             const inputs: (Uint8Array | null | undefined)[] = new Array(members.length).fill(undefined);
             const waiter: Waiter = {
               round,
               context,
               skip,
               inputs,
+              signatures: new Array(members.length).fill(undefined),
               missing: members.filter((_, i) => i !== self && !skip.has(i)).length,
               resolve,
               reject,
@@ -300,8 +308,9 @@ interface Waiter {
   readonly context: Uint8Array;
   readonly skip: ReadonlySet<number>;
   readonly inputs: (Uint8Array | null | undefined)[];
+  readonly signatures: (Uint8Array | undefined)[];
   missing: number;
-  readonly resolve: (inputs: RoundInputs) => void;
+  readonly resolve: (messages: RoundMessages) => void;
   readonly reject: (error: unknown) => void;
   timer: TimerHandle;
 }

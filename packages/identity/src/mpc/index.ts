@@ -3,7 +3,7 @@
  * tuples and robust online evaluation of `MiMC_k(x + d)` on Shamir shares.
  * @module
  */
-export { DEFAULT_MPC_TIMEOUT_MS, createMpcEngine, type MpcEngine, type MpcEngineOptions, type MpcEngineStats } from './engine.js';
+export { DEFAULT_MPC_TIMEOUT_MS, createMpcEngine, type MpcEngine, type MpcEngineOptions, type MpcEngineStats, type MpcSigning } from './engine.js';
 export { MpcError, type MpcErrorCode } from './errors.js';
 export type { DropCounts, DropReason } from './inbox.js';
 export { EVALUATION_ROUNDS, type MimcEvaluation, type MimcInput } from './online.js';
@@ -14,6 +14,7 @@ export {
   ELEMENT_BYTES,
   MAX_SESSION_ID_BYTES,
   MPC_WIRE_VERSION,
+  SIGNATURE_BYTES,
   decodeMpcMessage,
   encodeMpcMessage,
   packElements,

@@ -37,8 +37,11 @@
  * Security: with verification, a malicious member that adds errors to its
  * dealings or re-sharings makes the batch fail with
  * `THRESHOLD_INCONSISTENT_SHARES` instead of producing tuples that would
- * give wrong outputs (abort, not correction: the check shows *that* a tuple
- * is wrong, not who made it so). Without verification it is secure against
+ * give wrong outputs (abort, not correction). The check shows *that* a
+ * tuple is wrong, not who made it so; with signed transcripts (the engine's
+ * `signing` option) a failed check is followed by one more round in which
+ * the members reveal the chunk's seeds and signed messages and replay it,
+ * which names the member that deviated (see `transcript.ts`). Without verification it is secure against
  * semi-honest members only (honest majority): such errors go undetected.
  * Members that follow the protocol learn nothing about the kept `r` either
  * way. Malformed or missing messages abort the batch (`THRESHOLD_PROTOCOL` /
@@ -51,7 +54,8 @@ import { ThresholdError, randomFieldElements, shamirShareMany } from '@admitone/
 import { hashToField } from '../mimc/hash-to-field.js';
 import type { RoundInputs } from './inbox.js';
 import { POWERS, type PowerVectors } from './pool.js';
-import { dealRound, openRobust, type MpcContext, type RoundAddress } from './round.js';
+import { broadcastRound, dealRound, openRobust, type MpcContext, type RoundAddress } from './round.js';
+import { blame, signedTranscript, type TranscriptKeys } from './transcript.js';
 import { packElements, unpackElements } from './wire.js';
 
 /** Message rounds one preprocessing chunk takes with verification (the default); 4 without. */
@@ -73,36 +77,96 @@ export async function preprocessChunk(
   count: number,
   verify: boolean,
 ): Promise<PowerVectors> {
-  const address: RoundAddress = {
+  const plain: RoundAddress = {
     ...at,
     context: taggedHash('admitone/mpc/preprocess/v2', [chunk, count, ctx.members.length, ctx.degree, verify ? 1 : 0]),
   };
   const base = chunk * roundsPerChunk(verify);
+  const keys = verify ? ctx.signing : undefined;
+  const address: RoundAddress = keys === undefined ? plain : { ...plain, transcript: signedTranscript(ctx, plain, base, keys) };
+  const { powers, check } = await makeTuples(ctx, address, base, count, verify);
+  if (check !== undefined && check.z !== 0n) await checkFailed(ctx, address, base, count, check.suspects, keys);
+  return toOnlineForm(ctx.p, verify ? powers.map((vector) => vector.slice(0, count)) : powers);
+}
+
+/**
+ * Rounds 0–7 of a chunk (0–3 without verification): the tuples (plain
+ * powers; with verification the sacrificed half too) and the check's
+ * outcome. The replay behind a failed check runs this same function.
+ */
+async function makeTuples(
+  ctx: MpcContext,
+  at: RoundAddress,
+  base: number,
+  count: number,
+  verify: boolean,
+): Promise<{ powers: bigint[][]; check: { z: bigint; suspects: ReadonlySet<number> } | undefined }> {
   // with verification, tuples count … 2·count − 1 are made to be sacrificed
   const made = verify ? 2 * count : count;
 
   // Round 0: joint random sharing.
-  const r1 = await jointRandom(ctx, address, base, made);
+  const r1 = await jointRandom(ctx, at, base, made);
 
   // Rounds 1–3: products with degree reduction.
-  const r2 = await multiply(ctx, address, base + 1, made, [[r1, r1]]);
-  const [r3, r4] = await multiply(ctx, address, base + 2, made, [
+  const r2 = await multiply(ctx, at, base + 1, made, [[r1, r1]]);
+  const [r3, r4] = await multiply(ctx, at, base + 2, made, [
     [r2[0] as bigint[], r1],
     [r2[0] as bigint[], r2[0] as bigint[]],
   ]);
-  const high = await multiply(ctx, address, base + 3, made, [
+  const high = await multiply(ctx, at, base + 3, made, [
     [r4 as bigint[], r1],
     [r4 as bigint[], r2[0] as bigint[]],
     [r4 as bigint[], r3 as bigint[]],
   ]);
-  let powers = [r1, r2[0], r3, r4, ...high] as bigint[][];
+  const powers = [r1, r2[0], r3, r4, ...high] as bigint[][];
   invariant(powers.length === POWERS, 'preprocessing produced the wrong number of powers');
-  if (verify) {
-    // Rounds 4–7: check the kept half against the sacrificed half, then drop the latter.
-    await checkBySacrifice(ctx, address, base + 4, powers, count);
-    powers = powers.map((vector) => vector.slice(0, count));
+  // Rounds 4–7: check the kept half against the sacrificed half.
+  return { powers, check: verify ? await checkBySacrifice(ctx, at, base + 4, powers, count) : undefined };
+}
+
+/**
+ * The check failed: reject with `THRESHOLD_INCONSISTENT_SHARES`. With signed
+ * transcripts, first reveal them (round `base + 8`) and name whoever sent a
+ * message its seeds and inputs do not explain (see `transcript.ts`);
+ * without, the culprits are only the members caught lying in the check's
+ * own openings.
+ */
+async function checkFailed(ctx: MpcContext, at: RoundAddress, base: number, count: number, suspects: ReadonlySet<number>, keys: TranscriptKeys | undefined): Promise<never> {
+  const round = base + PREPROCESS_ROUNDS;
+  const meta: Record<string, unknown> = { session: at.inbox.id, round: round - 1 };
+  let culprits = [...suspects];
+  let message = 'The preprocessing check failed: a member deviated while making power tuples, so the batch is discarded.';
+  if (keys !== undefined && at.transcript !== undefined) {
+    const own = at.transcript.reveal();
+    let revealed: (Uint8Array | null | undefined)[] | undefined;
+    try {
+      const { transcript: _signed, ...unsigned } = at; // the revelation itself is not signed
+      revealed = [...(await broadcastRound(ctx, unsigned, round, own))];
+      revealed[ctx.self] = own;
+    } catch (error) {
+      if (!(error instanceof ThresholdError) || error.code !== 'THRESHOLD_TIMEOUT') throw error;
+      // members that do not justify their part of a failed chunk are named for it
+      culprits = error.culprits.map((id) => ctx.members.indexOf(id as PeerId));
+      meta['unrevealed'] = error.culprits;
+      message = 'The preprocessing check failed, and member(s) did not reveal their transcript for the failed chunk.';
+    }
+    if (revealed !== undefined) {
+      const found = await blame(ctx, at, base, keys, revealed, (simCtx, simAt) => makeTuples(simCtx, simAt, base, count, true));
+      if (found.unrevealed.length > 0) {
+        for (const j of found.unrevealed) at.inbox.reject(j);
+        meta['unrevealed'] = found.unrevealed.map((j) => ctx.members[j]);
+        culprits = [...found.unrevealed];
+        message = 'The preprocessing check failed, and member(s) sent an unusable transcript revelation.';
+      } else if (found.culprits.length > 0) {
+        culprits = [...found.culprits];
+        meta['deviationRound'] = found.round;
+        message = `The preprocessing check failed: member(s) sent messages in chunk round ${String(found.round)} that their revealed transcript does not explain.`;
+      }
+    }
   }
-  return toOnlineForm(ctx.p, powers);
+  const named = [...new Set(culprits)].sort((a, b) => a - b).map((j) => ctx.members[j] as PeerId);
+  ctx.logger.error('mpc preprocessing check failed; the batch is discarded', { ...meta, culprits: named });
+  throw new ThresholdError('THRESHOLD_INCONSISTENT_SHARES', message, { culprits: named, meta });
 }
 
 /**
@@ -111,7 +175,8 @@ export async function preprocessChunk(
  * unknown while one dealer is honest).
  */
 async function jointRandom(ctx: MpcContext, at: RoundAddress, round: number, count: number): Promise<bigint[]> {
-  const dealt = shamirShareMany(ctx.F, randomFieldElements(ctx.F, ctx.random, count), ctx.degree, ctx.points, ctx.random);
+  const random = at.transcript?.dealingRandom(round) ?? ctx.random;
+  const dealt = shamirShareMany(ctx.F, randomFieldElements(ctx.F, random, count), ctx.degree, ctx.points, random);
   const received = await dealRound(ctx, at, round, dealt);
   return combine(ctx, at, received, dealt[ctx.self] as bigint[], count, round, ctx.members.map((_, j) => j), null);
 }
@@ -132,12 +197,17 @@ function challenge(u: bigint, label: number): bigint {
 /**
  * Rounds `round … round + 3`: checks tuples `0 … count − 1` of `powers`
  * (plain powers, not online form) by sacrificing tuples `count … 2·count − 1`
- * (see the module comment). Rejects with `THRESHOLD_INCONSISTENT_SHARES`
- * when the check fails; its culprits are the members caught lying in the
- * check's openings, if any (the check itself cannot tell who made a tuple
- * wrong).
+ * (see the module comment). Returns the opened combination `z` (0 when
+ * the tuples are right) and the members caught lying in the check's own
+ * openings; the caller decides what a non-zero `z` means.
  */
-async function checkBySacrifice(ctx: MpcContext, at: RoundAddress, round: number, powers: readonly (readonly bigint[])[], count: number): Promise<void> {
+async function checkBySacrifice(
+  ctx: MpcContext,
+  at: RoundAddress,
+  round: number,
+  powers: readonly (readonly bigint[])[],
+  count: number,
+): Promise<{ z: bigint; suspects: ReadonlySet<number> }> {
   const P = ctx.p;
   const suspects = new Set<number>();
 
@@ -193,14 +263,7 @@ async function checkBySacrifice(ctx: MpcContext, at: RoundAddress, round: number
 
   // Round 7: open the combination; it must be 0.
   const z = (await openRobust(ctx, at, round + 3, [total], suspects))[0] as bigint;
-  if (z !== 0n) {
-    const culprits = [...suspects].sort((a, b) => a - b).map((j) => ctx.members[j] as PeerId);
-    ctx.logger.error('mpc preprocessing check failed; the batch is discarded', { session: at.inbox.id, round: round + 3, culprits });
-    throw new ThresholdError('THRESHOLD_INCONSISTENT_SHARES', 'The preprocessing check failed: a member deviated while making power tuples, so the batch is discarded.', {
-      culprits,
-      meta: { session: at.inbox.id, round: round + 3 },
-    });
-  }
+  return { z, suspects };
 }
 
 /** The binomial coefficients `C(7, j)` that the online phase multiplies `[ρʲ]` by (j = 1…7). */
@@ -241,7 +304,7 @@ async function multiply(
     const products = new Array<bigint>(length);
     let i = 0;
     for (const [a, b] of pairs) for (let m = 0; m < count; m++) products[i++] = ((a[m] as bigint) * (b[m] as bigint)) % P;
-    dealt = shamirShareMany(ctx.F, products, ctx.degree, ctx.points, ctx.random);
+    dealt = shamirShareMany(ctx.F, products, ctx.degree, ctx.points, at.transcript?.dealingRandom(round) ?? ctx.random);
   } else {
     dealt = ctx.members.map(() => []);
   }

@@ -5,7 +5,8 @@
  */
 import type { Logger, PeerId, Random, Transport } from '@admitone/core';
 import { ThresholdError, type Opener, type PrimeField } from '@admitone/core/threshold';
-import type { Inbox, RoundInputs, SessionInbox } from './inbox.js';
+import type { Inbox, RoundInputs, RoundMessages, SessionInbox } from './inbox.js';
+import type { Transcript, TranscriptKeys } from './transcript.js';
 import { encodeMpcMessage, packElements, unpackElements, type MpcPhase } from './wire.js';
 
 /** What the protocols share: the committee, the field and the plumbing. */
@@ -38,6 +39,8 @@ export interface MpcContext {
   readonly inbox: Inbox;
   readonly random: Random;
   readonly logger: Logger;
+  /** Keys for signed preprocessing transcripts (the engine's `signing` option), if configured. */
+  readonly signing?: TranscriptKeys;
 }
 
 /** The identity of a round's messages. */
@@ -46,6 +49,8 @@ export interface RoundAddress {
   readonly session: Uint8Array;
   readonly inbox: SessionInbox;
   readonly context: Uint8Array;
+  /** When set, this round's messages are signed and the received ones checked and kept (preprocessing with `signing`). */
+  readonly transcript?: Transcript;
 }
 
 /** Broadcasts the same vector to every other member and collects theirs (except from `skip`). */
@@ -53,14 +58,16 @@ export async function broadcastRound(
   ctx: MpcContext,
   at: RoundAddress,
   round: number,
-  values: readonly bigint[],
+  values: readonly bigint[] | Uint8Array,
   skip?: ReadonlySet<number>,
 ): Promise<RoundInputs> {
   const incoming = at.inbox.collect(round, at.context, skip);
   incoming.catch(() => {}); // observed below; never an unhandled rejection if sending throws
-  const bytes = encodeMpcMessage({ phase: at.phase, session: at.session, round, context: at.context, elements: packElements(values) });
+  const elements = values instanceof Uint8Array ? values : packElements(values);
+  const signature = await at.transcript?.outgoing(round, null, elements);
+  const bytes = encodeMpcMessage({ phase: at.phase, session: at.session, round, context: at.context, elements, ...(signature === undefined ? {} : { signature }) });
   await ctx.transport.broadcast(bytes);
-  return incoming;
+  return checked(ctx, at, round, false, await incoming);
 }
 
 /**
@@ -76,20 +83,36 @@ export async function dealRound(
 ): Promise<RoundInputs> {
   const incoming = at.inbox.collect(round, at.context);
   incoming.catch(() => {});
-  const sends: Promise<void>[] = [];
-  ctx.members.forEach((member, j) => {
-    if (j === ctx.self) return;
-    const bytes = encodeMpcMessage({
-      phase: at.phase,
-      session: at.session,
-      round,
-      context: at.context,
-      elements: packElements(perMember[j] as readonly bigint[]),
+  await Promise.all(
+    ctx.members.map(async (member, j) => {
+      if (j === ctx.self) return;
+      const elements = packElements(perMember[j] as readonly bigint[]);
+      const signature = await at.transcript?.outgoing(round, j, elements);
+      const bytes = encodeMpcMessage({ phase: at.phase, session: at.session, round, context: at.context, elements, ...(signature === undefined ? {} : { signature }) });
+      await ctx.transport.send(member, bytes);
+    }),
+  );
+  return checked(ctx, at, round, true, await incoming);
+}
+
+/**
+ * The round's elements, after the transcript (if any) checked and kept every
+ * usable message's signature; a missing or bad signature rejects with
+ * `THRESHOLD_PROTOCOL` naming its senders.
+ */
+async function checked(ctx: MpcContext, at: RoundAddress, round: number, dealt: boolean, messages: RoundMessages): Promise<RoundInputs> {
+  if (at.transcript === undefined) return messages.elements;
+  const bad = await at.transcript.incoming(round, dealt, messages);
+  if (bad.length > 0) {
+    for (const j of bad) at.inbox.reject(j);
+    const culprits = bad.map((j) => ctx.members[j] as PeerId);
+    ctx.logger.warn('mpc preprocessing message without a valid signature', { session: at.inbox.id, round, culprits });
+    throw new ThresholdError('THRESHOLD_PROTOCOL', `${bad.length} member(s) sent a preprocessing message without a valid signature.`, {
+      culprits,
+      meta: { session: at.inbox.id, round },
     });
-    sends.push(ctx.transport.send(member, bytes));
-  });
-  await Promise.all(sends);
-  return incoming;
+  }
+  return messages.elements;
 }
 
 /**

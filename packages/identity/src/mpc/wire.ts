@@ -5,7 +5,8 @@
  *
  * ```
  * { v: 1, p: 'pre' | 'eval', s: session id (1–64 bytes), r: round,
- *   h: 32-byte context digest, e: elements (32 bytes each, big-endian) }
+ *   h: 32-byte context digest, e: elements (32 bytes each, big-endian),
+ *   g?: 64-byte Ed25519 signature (signed preprocessing transcripts only) }
  * ```
  * The context digest binds every message to what the sender believes the
  * session is (batch size, tuple positions, public inputs), so members whose
@@ -41,24 +42,34 @@ export interface MpcMessage {
   readonly context: Uint8Array;
   /** Packed field elements: a multiple of {@link ELEMENT_BYTES} bytes (see {@link packElements}). */
   readonly elements: Uint8Array;
+  /**
+   * The sender's Ed25519 signature over the message's transcript entry
+   * ({@link SIGNATURE_BYTES} bytes), present when the committee signs its
+   * preprocessing transcript (see the engine's `signing` option).
+   */
+  readonly signature?: Uint8Array;
 }
+
+/** Bytes of an Ed25519 signature (`g`). */
+export const SIGNATURE_BYTES = 64;
 
 /** Encodes an engine message as canonical CBOR. */
 export function encodeMpcMessage(message: MpcMessage): Uint8Array {
-  return encode({
+  const record = {
     v: MPC_WIRE_VERSION,
     p: message.phase,
     s: message.session,
     r: message.round,
     h: message.context,
     e: message.elements,
-  });
+  };
+  return encode(message.signature === undefined ? record : { ...record, g: message.signature });
 }
 
 /**
  * Decodes and checks the shape of an engine message. Throws `CodecError`
  * (`CODEC_*`) for bad CBOR, a wrong version, unknown keys, a bad session id,
- * round or digest length, or an element blob whose length is not a multiple
+ * round, digest or signature length, or an element blob whose length is not a multiple
  * of {@link ELEMENT_BYTES}. Element ranges are checked by
  * {@link unpackElements}.
  */
@@ -78,7 +89,8 @@ export function decodeMpcMessage(bytes: Uint8Array, maxBytes?: number): MpcMessa
   if (elements.length % ELEMENT_BYTES !== 0) {
     throw new CodecError('CODEC_SCHEMA', `Field message.e must be a multiple of ${ELEMENT_BYTES} bytes.`, { meta: { field: 'message.e' } });
   }
-  return { phase, session, round, context, elements };
+  if (record['g'] === undefined) return { phase, session, round, context, elements };
+  return { phase, session, round, context, elements, signature: readBytes(record['g'], 'message.g', SIGNATURE_BYTES) };
 }
 
 /**
@@ -122,7 +134,7 @@ export function unpackElements(bytes: Uint8Array, count: number, order: bigint):
 
 // ---------------------------------------------------------------------------
 
-const KEYS = ['v', 'p', 's', 'r', 'h', 'e'] as const;
+const KEYS = ['v', 'p', 's', 'r', 'h', 'e', 'g'] as const;
 const PHASES: readonly MpcPhase[] = ['pre', 'eval'];
 /** Rounds are small integers; this bound only keeps them in a sane range. */
 const MAX_ROUND = 2 ** 31 - 1;
