@@ -170,10 +170,12 @@ export async function saveOrderKey(storage: Storage, key: FrostKeyPackage): Prom
 export interface CommitteesOptions {
   /** The committee mesh (members: the venue nodes). Owned from here on: closed by `close()`. */
   readonly transport: Transport;
-  /** The venue nodes: ids and x25519 encryption keys (a `CommitteeMemberInfo` each). */
+  /** The venue nodes: ids, x25519 encryption keys and (optionally, all or none) Ed25519 signing keys (a `CommitteeMemberInfo` each). */
   readonly members: readonly CommitteeMemberInfo[];
   /** This node's x25519 secret key. */
   readonly encryptionSecretKey: Uint8Array;
+  /** This node's Ed25519 secret key for signed identity preprocessing transcripts (when `members` carry signing keys). */
+  readonly signingSecretKey?: Uint8Array;
   /** The identity committee's parameters. */
   readonly identity: IdentityParameters;
   /** The order committee's parameters. */
@@ -237,11 +239,12 @@ export async function startCommittees(options: CommitteesOptions): Promise<Commi
       config: {
         committeeId: options.identity.committeeId,
         degree: options.identity.degree,
-        members: options.members.map((m) => ({ id: m.id, encryptionKey: m.encryptionKey })),
+        members: options.members.map((m) => ({ id: m.id, encryptionKey: m.encryptionKey, ...(m.signingKey === undefined ? {} : { signingKey: m.signingKey }) })),
         authorizedGates: options.identity.authorizedGates,
       },
       transport: identityChannel,
       encryptionSecretKey: options.encryptionSecretKey,
+      ...(options.signingSecretKey === undefined ? {} : { signingSecretKey: options.signingSecretKey }),
       storage: watched.storage,
       crypto,
       random: random,

@@ -148,8 +148,10 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
     });
     const committees = await startCommittees({
       transport: committeeTransport,
-      members: replicas.map((r) => ({ id: r.id, encryptionKey: r.encryptionKey })),
+      // the replica keys also sign identity preprocessing transcripts (tagged messages), so a cheater is named
+      members: replicas.map((r) => ({ id: r.id, encryptionKey: r.encryptionKey, signingKey: r.publicKey })),
       encryptionSecretKey: config.encryptionSecretKey,
+      signingSecretKey: config.secretKey,
       identity: config.identity,
       orders: config.orders,
       identityStorage,
