@@ -38,7 +38,7 @@ import type { Clock, Logger, Random } from '../env/types.js';
 import { ThresholdError } from '../errors/index.js';
 import type { PeerId, Transport } from '../transport/types.js';
 import { X25519_KEY_BYTES, openSealed, sealTo, x25519KeyPair } from './seal.js';
-import { createRun, listenSession, memberPoints, protocolViolation, readSessionId, readTimeout, sendOrLog, sessionMessage } from './session.js';
+import { broadcastOrLog, createRun, listenSession, memberPoints, protocolViolation, readSessionId, readTimeout, sendOrLog, sessionMessage } from './session.js';
 
 /** Options of {@link runDkg}. */
 export interface DkgOptions {
@@ -287,11 +287,7 @@ export function runDkg(options: DkgOptions): Promise<DkgResult> {
 
   // Round 1: broadcast (the handler is already subscribed).
   const bytes = sessionMessage(DKG_PROTOCOL, sessionId, { r: 1, c: mine.commitment, k: mine.proof, e: mine.ephemeral });
-  transport.broadcast(bytes).catch((error: unknown) => {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'TRANSPORT_CLOSED') run.reject(error);
-    else logger.warn('dkg: round-1 broadcast failed', { code: typeof code === 'string' ? code : 'unknown' });
-  });
+  broadcastOrLog(transport, bytes, run, logger);
   return run.promise;
 }
 

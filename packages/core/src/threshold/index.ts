@@ -10,10 +10,12 @@
  * - confidentiality: {@link sealTo}/{@link openSealed} (x25519 + HKDF +
  *   XChaCha20-Poly1305) and {@link secureTransport}, a pairwise-encrypted
  *   wrapper for transports that authenticate but do not encrypt;
- * - protocols over a `Transport`: {@link runJointRandomSharing} (dealerless
- *   random sharings, e.g. the PRF key) and {@link runDkg} (noble's FROST DKG
- *   rounds with sealed round-2 shares and blame), both on the member points
- *   of {@link memberPoints}.
+ * - protocols over a `Transport`: {@link runVerifiableJointRandomSharing} /
+ *   {@link runJointRandomSharing} (dealerless random sharings, e.g. the PRF
+ *   key, verifiable with Pedersen commitments over BN254 G1:
+ *   {@link pedersenH}, {@link verifyPedersenShare}) and {@link runDkg}
+ *   (noble's FROST DKG rounds with sealed round-2 shares and blame), both on
+ *   the member points of {@link memberPoints}.
  *
  * Errors are {@link ThresholdError}s whose `culprits` name members or share
  * x-coordinates, never share values.
@@ -82,5 +84,14 @@ export { SECURE_TRANSPORT_OVERHEAD_BYTES, secureTransport, type SecureTransport,
 
 // networked protocols
 export { memberPoints } from './session.js';
-export { JOINT_RANDOM_PROTOCOL, runJointRandomSharing, type JointRandomSharingOptions } from './joint-random.js';
+export {
+  JOINT_RANDOM_PROTOCOL,
+  runJointRandomSharing,
+  runVerifiableJointRandomSharing,
+  type DisqualificationReason,
+  type DisqualifiedDealer,
+  type JointRandomSharingOptions,
+  type JointRandomSharingResult,
+} from './joint-random.js';
+export { PEDERSEN_H_DST, PEDERSEN_POINT_BYTES, pedersenCommit, pedersenH, verifyPedersenShare, type G1Point } from './pedersen.js';
 export { DKG_PROTOCOL, runDkg, type DkgOptions, type DkgResult } from './dkg.js';

@@ -141,6 +141,18 @@ export function sendOrLog(transport: Transport, to: PeerId, bytes: Uint8Array, r
   });
 }
 
+/**
+ * Broadcasts like {@link sendOrLog} sends: a closed transport rejects the
+ * run; any other failure is logged (code only) and the run carries on.
+ */
+export function broadcastOrLog(transport: Transport, bytes: Uint8Array, run: Run<unknown>, logger: Logger): void {
+  transport.broadcast(bytes).catch((error: unknown) => {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'TRANSPORT_CLOSED') run.reject(error);
+    else logger.warn('threshold protocol: broadcast failed', { code: typeof code === 'string' ? code : 'unknown' });
+  });
+}
+
 /** A `THRESHOLD_PROTOCOL` error blaming `culprit` for `what`. */
 export function protocolViolation(protocol: string, culprit: PeerId, what: string, cause?: unknown): ThresholdError {
   return new ThresholdError('THRESHOLD_PROTOCOL', `${protocol}: member "${culprit}" ${what}.`, {

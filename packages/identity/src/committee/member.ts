@@ -595,7 +595,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
         const sessionId = `${SETUP_SESSION}/${config.committeeId}`;
         const [dkg, prf] = await Promise.all([
           runDkg({ suite: ed25519_FROST, transport: mux.channel('identity/dkg'), sessionId, threshold: config.degree + 1, random, clock, timeoutMs: timeoutMs * 3, logger }),
-          runJointRandomSharing({ F: bn254_Fr, transport: mux.channel('identity/prf-key'), sessionId, degree: config.degree, count: 1, random, clock, timeoutMs: timeoutMs * 3 }),
+          runJointRandomSharing({ F: bn254_Fr, transport: mux.channel('identity/prf-key'), sessionId, degree: config.degree, count: 1, random, clock, timeoutMs: timeoutMs * 3, logger }),
         ]);
         const k = dkg.key;
         keys = {
