@@ -486,7 +486,7 @@ describe('signed preprocessing transcripts: a failed check names the cheater', (
     }
   });
 
-  it('a rewritten message without its sender\'s signature is refused on receipt, naming the sender', async () => {
+  it('a rewritten message without a valid signature from its sender is refused on receipt, naming the sender', async () => {
     const shift = consistentShift(1, 5n, 1);
     const h = harness(4, 1, 'signed-unsigned', { m1: (m, to) => { const out = shift(m, to); return out === null ? null : { ...out, signature: new Uint8Array(64) }; } }, { signing: true });
     const settled = await attempt(h, 4);

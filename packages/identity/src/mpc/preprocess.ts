@@ -55,7 +55,7 @@ import { hashToField } from '../mimc/hash-to-field.js';
 import type { RoundInputs } from './inbox.js';
 import { POWERS, type PowerVectors } from './pool.js';
 import { broadcastRound, dealRound, openRobust, type MpcContext, type RoundAddress } from './round.js';
-import { blame, signedTranscript, type TranscriptKeys } from './transcript.js';
+import { blame, signedTranscript } from './transcript.js';
 import { packElements, unpackElements } from './wire.js';
 
 /** Message rounds one preprocessing chunk takes with verification (the default); 4 without. */
@@ -85,7 +85,7 @@ export async function preprocessChunk(
   const keys = verify ? ctx.signing : undefined;
   const address: RoundAddress = keys === undefined ? plain : { ...plain, transcript: signedTranscript(ctx, plain, base, keys) };
   const { powers, check } = await makeTuples(ctx, address, base, count, verify);
-  if (check !== undefined && check.z !== 0n) await checkFailed(ctx, address, base, count, check.suspects, keys);
+  if (check !== undefined && check.z !== 0n) await checkFailed(ctx, address, base, count, check.suspects);
   return toOnlineForm(ctx.p, verify ? powers.map((vector) => vector.slice(0, count)) : powers);
 }
 
@@ -131,11 +131,13 @@ async function makeTuples(
  * without, the culprits are only the members caught lying in the check's
  * own openings.
  */
-async function checkFailed(ctx: MpcContext, at: RoundAddress, base: number, count: number, suspects: ReadonlySet<number>, keys: TranscriptKeys | undefined): Promise<never> {
+async function checkFailed(ctx: MpcContext, at: RoundAddress, base: number, count: number, suspects: ReadonlySet<number>): Promise<never> {
   const round = base + PREPROCESS_ROUNDS;
   const meta: Record<string, unknown> = { session: at.inbox.id, round: round - 1 };
   let culprits = [...suspects];
   let message = 'The preprocessing check failed: a member deviated while making power tuples, so the batch is discarded.';
+  // a transcript exists exactly when the chunk was signed (verification on, and ctx.signing set)
+  const keys = ctx.signing;
   if (keys !== undefined && at.transcript !== undefined) {
     const own = at.transcript.reveal();
     let revealed: (Uint8Array | null | undefined)[] | undefined;
