@@ -14,6 +14,7 @@ import {
   decodeRequest,
   encode,
   encodeRequest,
+  equalBytes,
   hash,
   readArray,
   readBytes,
@@ -27,6 +28,7 @@ import {
   type PeerId,
   type SignedRequest,
 } from '@admitone/core';
+import { byteStringsAt } from './raw-cbor.js';
 
 /** A replica's id on the transport. */
 export type ReplicaId = PeerId;
@@ -296,7 +298,7 @@ export function readFrame(bytes: Uint8Array): Frame {
     case FRAME_SIGNED: {
       if (bytes.length < 66) throw new CodecError('CODEC_MALFORMED', 'Signed message is too short.');
       const body = bytes.subarray(65);
-      return { kind: 'signed', signed: { body: readBody(decode(body, { maxBytes: MAX_WIRE_BYTES, maxDepth: 16 }), 'signed.b'), signature: bytes.slice(1, 65), bytes: body } };
+      return { kind: 'signed', signed: { body: batchAsViews(readBody(decode(body, { maxBytes: MAX_WIRE_BYTES, maxDepth: 16 }), 'signed.b'), body), signature: bytes.subarray(1, 65), bytes: body } };
     }
     case FRAME_REQUEST: {
       const flags = bytes[1] as number;
@@ -395,7 +397,24 @@ function toCbor(m: ReplicaMessage): CborValue {
 function readSigned(value: unknown, field: string): Signed {
   const r = readRecord(value, field, ['b', 'g']);
   const bytes = readBytes(r['b'], `${field}.b`);
-  return { body: readBody(decode(bytes, { maxBytes: MAX_WIRE_BYTES, maxDepth: 16 }), `${field}.b`), signature: readBytes(r['g'], `${field}.g`, 64), bytes };
+  return { body: batchAsViews(readBody(decode(bytes, { maxBytes: MAX_WIRE_BYTES, maxDepth: 16 }), `${field}.b`), bytes), signature: readBytes(r['g'], `${field}.g`, 64), bytes };
+}
+
+/** The canonical encoding of a pre-prepare starts with its batch: a 7-entry map whose first key is `b` (keys sort by length, then bytes). */
+const PRE_PREPARE_HEAD = Uint8Array.of(0xa7, 0x61, 0x62);
+
+/**
+ * A decoded message, with a pre-prepare's batch as views into its canonical
+ * encoding `bytes` instead of the decoder's copies: a batch is held until its
+ * checkpoint is stable, and one buffer per pre-prepare costs the collector
+ * far less than one per request. The views must equal the decoded requests;
+ * otherwise the message is returned as decoded.
+ */
+function batchAsViews(m: ReplicaMessage, bytes: Uint8Array): ReplicaMessage {
+  if (m.type !== 'pre-prepare' || m.batch.length === 0 || !equalBytes(bytes.subarray(0, 3), PRE_PREPARE_HEAD)) return m;
+  const views = byteStringsAt(bytes, 3)?.items;
+  if (views === undefined || views.length !== m.batch.length || !views.every((v, i) => equalBytes(v, m.batch[i] as Uint8Array))) return m;
+  return { ...m, batch: views };
 }
 
 function readSignedOf<T extends ReplicaMessage['type']>(value: unknown, field: string, ...types: T[]): Signed<Extract<ReplicaMessage, { type: T }>> {

@@ -24,7 +24,8 @@ import {
   type StateEntry,
 } from '@admitone/core';
 import { ConsensusError, createReplica, encodeSignedFrame, signMessage, type Checkpoint, type StateResponse } from '../src/index.js';
-import { createReplicaState, digestEntries, encodeEntries } from '../src/replica/state.js';
+import { decodePairs, encodeChanges, encodePairs } from '../src/raw-cbor.js';
+import { createReplicaState, digestEntries, encodeEntries, keyBytes, keyString } from '../src/replica/state.js';
 import { cluster, keyOf, type Cluster } from './helpers/cluster.js';
 
 let c: Cluster | undefined;
@@ -156,9 +157,55 @@ describe('the reply cache in checkpointed state', () => {
     expect([live.reply(client, 5), live.reply(client, 3), live.reply(client, 9)]).toEqual([undefined, r(3), r(9)]);
     const first = live.checkpoint();
     const restored = createReplicaState(ledger(), 2);
-    restored.install([...first.changes.values()].filter((ch) => ch.value !== undefined).map((ch) => ({ key: ch.key, value: ch.value as Uint8Array })).sort((a, b) => Buffer.compare(a.key, b.key)));
+    restored.install([...first.changes].filter(([, v]) => v !== undefined).map(([k, v]) => ({ key: keyBytes(k), value: v as Uint8Array })).sort((a, b) => Buffer.compare(a.key, b.key)));
     for (const s of [live, restored]) s.recordReply(client, 11, r(11), 3, 0); // evicts 3 in both
     expect(restored.reply(client, 3)).toBeUndefined();
     expect(restored.checkpoint().digest).toEqual(live.checkpoint().digest);
+  });
+});
+
+describe('the one-pass encoding of checkpoint entries and deltas', () => {
+  it('is byte for byte the canonical encoding, across every CBOR head length', () => {
+    const sizes = [0, 1, 23, 24, 255, 256, 65_535, 65_536, 70_000];
+    const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+    const pairs = sizes.flatMap((n, i) => [
+      { key: bytes(Math.max(1, n % 300), i), value: bytes(n, i + 1) },
+      { key: bytes(i + 1, 0xee), value: undefined },
+    ]);
+    for (const count of [0, 1, 23, 24, pairs.length]) {
+      const list = Array.from({ length: count }, (_, i) => pairs[i % pairs.length] as (typeof pairs)[number]);
+      expect(Buffer.from(encodePairs(list)).equals(Buffer.from(encode(list.map((p) => [p.key, p.value ?? null]))))).toBe(true);
+    }
+    const many = Array.from({ length: 300 }, (_, i) => ({ key: Uint8Array.of(i >> 8, i & 0xff), value: bytes(i % 40, i) }));
+    expect(encodePairs(many)).toEqual(encode(many.map((p) => [p.key, p.value])));
+    expect(encodeEntries(many)).toEqual(encode(many.map((p) => [p.key, p.value])));
+    // the same from a map of changes keyed one char per byte
+    const changes = new Map(pairs.map((p) => [keyString(p.key), p.value]));
+    expect(encodeChanges(changes)).toEqual(encodePairs([...changes].map(([k, v]) => ({ key: keyBytes(k), value: v }))));
+  });
+
+  it('decodes only that canonical form', () => {
+    const pairs = [
+      { key: Uint8Array.of(1), value: new Uint8Array(300).fill(2) },
+      { key: Uint8Array.of(3), value: undefined },
+    ];
+    const bytes = encodePairs(pairs);
+    expect(decodePairs(bytes, 'delta', true)).toEqual(pairs);
+    const code = (b: Uint8Array, allowNull = true) => {
+      try {
+        decodePairs(b, 'delta', allowNull);
+        return 'accepted';
+      } catch (err) {
+        return (err as { code?: string }).code;
+      }
+    };
+    expect(code(bytes, false)).toBe('CODEC_SCHEMA'); // null where a value is required
+    expect(code(concatBytes(bytes, Uint8Array.of(0)))).toBe('CODEC_TRAILING_BYTES');
+    expect(code(bytes.subarray(0, bytes.length - 1))).toBe('CODEC_MALFORMED');
+    expect(code(Uint8Array.of(0x98, 0x01, 0x82, 0x41, 0x01, 0xf6))).toBe('CODEC_NON_CANONICAL'); // a one-byte length written in two
+    expect(code(Uint8Array.of(0x81, 0x82, 0x59, 0x00, 0x01, 0x01, 0xf6))).toBe('CODEC_NON_CANONICAL');
+    expect(code(Uint8Array.of(0x9f, 0xff))).toBe('CODEC_MALFORMED'); // indefinite length
+    expect(code(Uint8Array.of(0x81, 0x82, 0x61, 0x61, 0xf6))).toBe('CODEC_SCHEMA'); // a text key
+    expect(code(Uint8Array.of(0x81, 0x83, 0x41, 0x01, 0xf6, 0xf6))).toBe('CODEC_SCHEMA'); // not a pair
   });
 });

@@ -7,21 +7,29 @@
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, encodeRequest, memoryStorage, nobleCrypto, signRequest, sortByKey, utf8ToBytes, type StateEntry, type Storage } from '@admitone/core';
 import { batchDigest, signMessage, type PrePrepare, type Vote } from '../src/index.js';
+import { keyString } from '../src/replica/state.js';
 import { replicaStore } from '../src/replica/store.js';
 import { keyOf } from './helpers/cluster.js';
 
 const crypto = nobleCrypto();
 const ckpt = (seq: number) => ({ seq, digest: new Uint8Array(32).fill(seq), proof: [] });
 const entry = (k: string, size: number, fill: number): StateEntry => ({ key: utf8ToBytes(k), value: new Uint8Array(size).fill(fill) });
-const hexes = (es: readonly StateEntry[]) => es.map((e) => `${bytesToHex(e.key)}=${bytesToHex(e.value).slice(0, 8)}:${e.value.length}`);
+const hexes = (es: readonly StateEntry[]) => es.map((e) => `${bytesToHex(e.key)}=${bytesToHex(e.value.subarray(0, 4))}:${e.value.length}`);
 
 describe('replica store: checkpointed state', () => {
   it('replays base + deltas on load, and rewrites the base once the deltas outweigh it', async () => {
-    const storage = memoryStorage();
+    const inner = memoryStorage();
+    let baseWrites = 0;
+    const storage: Storage = {
+      ...inner,
+      async batch(ops) {
+        if (ops.some((op) => op.type === 'put' && op.key.length === 1 && op.key[0] === 0x62)) baseWrites++;
+        return inner.batch(ops);
+      },
+    };
     const store = replicaStore(storage);
     const model = new Map<string, StateEntry>();
     const all = () => sortByKey([...model.values()]);
-    let baseWrites = 0;
     for (let seq = 1; seq <= 16; seq++) {
       const changes = [entry(`k${seq}`, 600_000, seq), entry('shared', 10, seq)];
       if (seq % 3 === 0) changes.push({ key: utf8ToBytes(`k${seq - 2}`), value: undefined } as never);
@@ -29,16 +37,12 @@ describe('replica store: checkpointed state', () => {
         if (ch.value === undefined) model.delete(bytesToHex(ch.key));
         else model.set(bytesToHex(ch.key), ch as StateEntry);
       }
-      await store.saveCheckpoint(ckpt(seq), {
-        changes,
-        all: () => {
-          baseWrites++;
-          return all();
-        },
-      });
+      await store.saveCheckpoint(ckpt(seq), { changes: new Map(changes.map((c) => [keyString(c.key), c.value])) });
       const loaded = await replicaStore(storage).load();
       expect(loaded.checkpoint?.seq).toBe(seq);
       expect(hexes(loaded.entries)).toEqual(hexes(all()));
+      // state transfer serves the same entries from the store
+      expect(hexes(await store.loadState())).toEqual(hexes(all()));
     }
     // 600 kB per checkpoint: the deltas pass 4 MiB (then twice the base), each time folded into a new base
     expect(baseWrites).toBeGreaterThanOrEqual(1);
@@ -48,6 +52,43 @@ describe('replica store: checkpointed state', () => {
     // state transfer replaces everything
     await store.saveCheckpoint(ckpt(20), { replace: [entry('only', 3, 1)] });
     expect(hexes((await replicaStore(storage).load()).entries)).toEqual(hexes([entry('only', 3, 1)]));
+    expect(hexes(await store.loadState())).toEqual(hexes([entry('only', 3, 1)]));
+  });
+
+  it('a checkpoint deletes the log at or below it, written or loaded, and nothing above it', async () => {
+    const storage = memoryStorage();
+    const ppAt = async (seq: number, view = 0) => {
+      const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { requestSeq: seq, op: new Uint8Array([seq]) }))];
+      return signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view, seq, digest: batchDigest(1, batch), timestamp: 1, batch, replica: 'r0' });
+    };
+    const vote = (pp: { body: PrePrepare }, type: 'prepare' | 'commit', id: string) =>
+      signMessage<Vote>(crypto, keyOf(id), { type, view: pp.body.view, seq: pp.body.seq, digest: pp.body.digest, replica: id });
+    const keys = async () => {
+      const out: string[] = [];
+      for await (const [key] of storage.iterate()) out.push(bytesToHex(key));
+      return out;
+    };
+    const first = replicaStore(storage);
+    for (const seq of [1, 2, 3]) {
+      const pp = await ppAt(seq);
+      await first.savePrePrepare(pp, await vote(pp, 'prepare', 'r1'));
+      await first.savePrepared({ prePrepare: pp, prepares: [] }, await vote(pp, 'commit', 'r1'));
+      first.saveCommitCert({ prePrepare: pp, commits: [] });
+    }
+    await first.saveView(0);
+    // a restarted store deletes what it loaded; a pre-prepare of a later view at seq 2 joins the log
+    const store = replicaStore(storage);
+    await store.load();
+    await store.savePrePrepare(await ppAt(2, 1));
+    await store.saveCheckpoint(ckpt(2), { changes: new Map() });
+    const left = await keys();
+    const seqOf = (hex: string) => Number.parseInt(hex.slice(2, 18), 16);
+    const log = left.filter((k) => ['70', '71', '73', '78'].includes(k.slice(0, 2)));
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((k) => seqOf(k) === 3)).toBe(true);
+    const loaded = await replicaStore(storage).load();
+    expect(loaded.prePrepares.map((p) => p.body.seq)).toEqual([3]);
+    expect(loaded.certs.map((c) => c.prePrepare.body.seq)).toEqual([3]);
   });
 
   it('certificates refer to their pre-prepare, which is written once', async () => {
@@ -79,22 +120,20 @@ describe('replica store: checkpointed state', () => {
     expect((await replicaStore(fresh).load()).certs[0]?.prePrepare.signature).toEqual(pp.signature);
   });
 
-  it('regression: a commit certificate flushed while a checkpoint collects the log to delete does not break the next load', async () => {
+  it('regression: a commit certificate flushed while a checkpoint is written does not break the next load', async () => {
     const inner = memoryStorage();
-    let duringLastScan: (() => Promise<void>) | undefined;
-    // runs `duringLastScan` when the checkpoint starts its last scan (prepared certificates, tag 'q'),
-    // i.e. after it has listed the commit certificates to delete
+    let duringCheckpoint: (() => Promise<void>) | undefined;
+    // runs `duringCheckpoint` when the checkpoint's write (the batch with the checkpoint record 'c')
+    // is issued, before it lands: after the checkpoint has listed the log records to delete
     const storage: Storage = {
       ...inner,
-      iterate(options) {
-        const hook = options !== undefined && 'gte' in options && options.gte?.[0] === 0x71 ? duringLastScan : undefined;
-        duringLastScan = hook === undefined ? duringLastScan : undefined;
-        return {
-          async *[Symbol.asyncIterator]() {
-            await hook?.();
-            yield* inner.iterate(options);
-          },
-        };
+      async batch(ops) {
+        const hook = ops.some((op) => op.key.length === 1 && op.key[0] === 0x63) ? duringCheckpoint : undefined;
+        if (hook !== undefined) {
+          duringCheckpoint = undefined;
+          await hook();
+        }
+        return inner.batch(ops);
       },
     };
     const store = replicaStore(storage);
@@ -107,8 +146,8 @@ describe('replica store: checkpointed state', () => {
     await store.savePrePrepare(pp8);
     store.saveCommitCert({ prePrepare: pp8, commits: [] });
     // the next write, which carries the deferred certificate for seq 8, lands in the middle of the checkpoint
-    duringLastScan = () => store.savePrePrepare(pp9);
-    await store.saveCheckpoint(ckpt(8), { changes: [], all: () => [] });
+    duringCheckpoint = () => store.savePrePrepare(pp9);
+    await store.saveCheckpoint(ckpt(8), { changes: new Map() });
     const loaded = await replicaStore(storage).load();
     expect(loaded.checkpoint?.seq).toBe(8);
     expect(loaded.certs).toEqual([]);

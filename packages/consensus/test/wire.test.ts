@@ -75,6 +75,25 @@ describe('signed messages', () => {
   });
 });
 
+describe('pre-prepares as received', () => {
+  it('hold their batch as views into the frame, equal to the requests, wherever they are decoded', async () => {
+    const batch = [encodeRequest(await request(1)), encodeRequest(await request(2))];
+    const spp = await signMessage(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq: 3, digest: batchDigest(9, batch), timestamp: 9, batch, replica: 'r0' } satisfies PrePrepare);
+    const bytes = encodeSignedFrame(spp);
+    const frame = readFrame(bytes);
+    if (frame.kind !== 'signed' || frame.signed.body.type !== 'pre-prepare') throw new Error('expected a pre-prepare');
+    expect(frame.signed.body.batch.map(bytesToHex)).toEqual(batch.map(bytesToHex));
+    expect(frame.signed.body.batch.every((b) => b.buffer === bytes.buffer)).toBe(true);
+    expect({ ...frame.signed.body, batch: [] }).toEqual({ ...spp.body, batch: [] });
+    // nested in a view change too
+    const vc = await signMessage(crypto, keyOf('r2'), { type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [{ prePrepare: spp, prepares: [] }], replica: 'r2' });
+    const back = readFrame(encodeSignedFrame(vc));
+    if (back.kind !== 'signed' || back.signed.body.type !== 'view-change') throw new Error('expected a view change');
+    const inner = back.signed.body.prepared[0]?.prePrepare.body;
+    expect(inner?.type === 'pre-prepare' && inner.batch.map(bytesToHex)).toEqual(batch.map(bytesToHex));
+  });
+});
+
 describe('client frames', () => {
   it('a burst of requests and a batch of replies round-trip', async () => {
     const reqs = await Promise.all([1, 2, 3].map(request));

@@ -11,7 +11,10 @@ import { MAX_STATE_KEY_BYTES, createStateDigest, sortByKey, stateDigest, type St
 import { bytesToHex, utf8ToBytes } from '../src/bytes/index.js';
 import { CodecError } from '../src/errors/index.js';
 
-/** The spec, independently: FNV-1a buckets (4,096), 64 groups of 64, tagged SHA-256 at every level. */
+/**
+ * The spec, independently: FNV-1a buckets (4,096), 64 groups of 64 listing their non-empty buckets as
+ * (index in the group, hash) records, tagged SHA-256 at every level.
+ */
 function reference(entries: readonly StateEntry[]): string {
   const sha = (...parts: Uint8Array[]) => {
     const h = createHash('sha256');
@@ -30,7 +33,9 @@ function reference(entries: readonly StateEntry[]): string {
     buckets[fnv(e.key)]!.push({ key: e.key, leaf: sha(Uint8Array.of(0), len, e.key, e.value) });
   }
   const bucketHashes = buckets.map((b) => sha(Uint8Array.of(1), ...sortByKey(b).map((x) => x.leaf)));
-  const groups = Array.from({ length: 64 }, (_, g) => sha(Uint8Array.of(2), ...bucketHashes.slice(64 * g, 64 * g + 64)));
+  const groups = Array.from({ length: 64 }, (_, g) =>
+    sha(Uint8Array.of(2), ...Array.from({ length: 64 }, (_, j) => (buckets[64 * g + j]!.length === 0 ? [] : [Uint8Array.of(j), bucketHashes[64 * g + j]!])).flat()),
+  );
   return bytesToHex(sha(Uint8Array.of(3), ...groups));
 }
 
@@ -42,6 +47,15 @@ describe('stateDigest', () => {
     expect(bytesToHex(createStateDigest().root())).toBe(reference([]));
     const fixed = sortByKey([entry('e/gig', 'organizer'), entry('t/t-1', 'ISSUED'), entry('t/t-2', 'VALIDATED'), entry('r/client', '')]);
     expect(bytesToHex(stateDigest(fixed))).toBe(reference(fixed));
+  });
+
+  it('matches the reference for values of any size', () => {
+    const big = (n: number) => ({ key: utf8ToBytes(`v/${n}`), value: new Uint8Array(n).fill(n & 0xff) });
+    const entries = sortByKey([0, 1, 300, 5_000, 70_000, 200_000].map(big));
+    expect(bytesToHex(stateDigest(entries))).toBe(reference(entries));
+    const d = createStateDigest();
+    for (const e of entries) d.set(e.key, e.value);
+    expect(bytesToHex(d.root())).toBe(reference(entries));
   });
 
   it('matches the reference when many keys share buckets', () => {
@@ -83,6 +97,30 @@ describe('createStateDigest (incremental)', () => {
       }),
       { numRuns: 200, seed: 20_261_121 },
     );
+  });
+
+  it('equals a from-scratch digest when buckets hold many entries (inserts, overwrites and deletions in any order)', () => {
+    const d = createStateDigest();
+    const model = new Map<string, string>();
+    let x = 12_345;
+    const next = () => (x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0);
+    for (let step = 0; step < 30_000; step++) {
+      const k = `t/${next() % 12_000}`;
+      if (next() % 4 === 0) {
+        d.set(utf8ToBytes(k), undefined);
+        model.delete(k);
+      } else {
+        const v = `v${next() % 1000}`;
+        d.set(utf8ToBytes(k), utf8ToBytes(v));
+        model.set(k, v);
+      }
+      if (step % 10_000 === 9_999) {
+        expect(d.size).toBe(model.size);
+        expect(bytesToHex(d.root())).toBe(bytesToHex(stateDigest(sortByKey([...model].map(([k2, v]) => entry(k2, v))))));
+      }
+    }
+    const fresh = sortByKey([...model].map(([k, v]) => entry(k, v)));
+    expect(bytesToHex(d.root())).toBe(reference(fresh));
   });
 
   it('clear() returns to the empty digest, and root() hands out a copy', () => {

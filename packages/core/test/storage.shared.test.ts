@@ -145,6 +145,8 @@ const opArb: fc.Arbitrary<BatchOp> = fc.oneof(
 const commandArb = fc.oneof(
   opArb.map((op) => ({ kind: 'op' as const, op })),
   fc.array(opArb, { maxLength: 6 }).map((ops) => ({ kind: 'batch' as const, ops })),
+  // large batches are merged into the table in one pass, repeated keys included
+  fc.array(opArb, { minLength: 17, maxLength: 80 }).map((ops) => ({ kind: 'batch' as const, ops })),
 );
 const optionsArb: fc.Arbitrary<IterateOptions> = fc.record(
   { prefix: boundArb, gt: boundArb, gte: boundArb, lt: boundArb, lte: boundArb, reverse: fc.boolean(), limit: fc.nat({ max: 8 }) },

@@ -14,7 +14,6 @@ import {
   type InboundMessage,
   type PreparedRequest,
   type SignedRequest,
-  type StateChange,
   type StateEntry,
   type TimerHandle,
 } from '@admitone/core';
@@ -42,7 +41,7 @@ import {
   type Vote,
 } from '../messages.js';
 import { replicaStore } from './store.js';
-import { createReplicaState, createStableEntries, decodeEntries, digestEntries, encodeEntries, keyString, type CheckpointState } from './state.js';
+import { createReplicaState, decodeEntries, digestEntries, encodeEntries, keyString, type CheckpointState } from './state.js';
 import { checkCheckpointProof, checkViewChange, planNewView, voteKey } from './view-change.js';
 
 /** A snapshot of a replica's protocol state, for monitoring and tests. */
@@ -176,8 +175,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   let lastExecuted = 0;
   let stableSeq = 0;
   let stableProof: Signed<Checkpoint>[] = [];
-  /** The stable checkpoint's state entries, and their encoding once a peer asked for them. */
-  let stableEntries = createStableEntries();
+  /** The stable checkpoint's state as served in state transfer, read from storage once a peer asked for it. */
   let stableEncoded: { seq: number; bytes: Uint8Array } | undefined;
   /** Bumped when state transfer replaces the state: checkpoints queued before it are void. */
   let stateEpoch = 0;
@@ -196,8 +194,15 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const ordered = new Set<string>();
   /** Requests seen, by canonical bytes: each is decoded and verified once, whether it came from its client or in a batch. */
   const pool = new Map<string, PooledRequest>();
-  /** Signature checks of small messages (votes, checkpoints), by signature, with the bytes they cover. */
-  const verifyCache = new Map<string, { bytes: Uint8Array; verdict: Promise<boolean> }>();
+  /**
+   * Signature checks of small messages (votes, checkpoints), by signature,
+   * with the bytes they cover, in two generations: since the last stable
+   * checkpoint, and the interval before it. Votes at or below the stable
+   * checkpoint are seldom checked again, so they leave with their log instead
+   * of lingering in memory.
+   */
+  let verifyCache = new Map<string, { bytes: Uint8Array; verdict: Promise<boolean> }>();
+  let verifyCacheOld: typeof verifyCache = new Map();
   const viewChanges = new Map<number, Map<ReplicaId, Signed<ViewChange>>>();
   let lastNewView: Signed<NewView> | undefined;
   /** PRE-PREPAREs that overtook the NEW-VIEW of their view on the network, replayed in enterView. */
@@ -271,13 +276,17 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const key = cfg.keyOf.get(s.body.replica);
     if (key === undefined) return Promise.resolve(false);
     if (s.bytes.length > 1024) return crypto.verify(s.signature, signedBytesOf(s), key);
-    const id = bytesToHex(s.signature);
-    const hit = verifyCache.get(id);
+    const id = keyString(s.signature);
+    const hit = verifyCache.get(id) ?? verifyCacheOld.get(id);
     if (hit !== undefined && (hit.bytes === s.bytes || equalBytes(hit.bytes, s.bytes))) return hit.verdict;
     const verdict = crypto.verify(s.signature, signedBytesOf(s), key);
-    if (verifyCache.size >= 8192) verifyCache.clear();
+    if (verifyCache.size >= 8192) ageVerifyCache();
     verifyCache.set(id, { bytes: s.bytes, verdict });
     return verdict;
+  };
+  const ageVerifyCache = () => {
+    verifyCacheOld = verifyCache;
+    verifyCache = new Map();
   };
   /**
    * The pooled request for canonical request bytes; throws `CodecError` when
@@ -634,7 +643,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
 
   async function executeSlot(seq: number, slot: Slot): Promise<void> {
     const pp = (slot.commitCert as CommittedEntry).prePrepare.body;
-    const reqs = slot.requests as PooledRequest[];
+    const reqs = slot.requests;
+    if (reqs === undefined) return; // executed already (requests are let go then)
     const prepared = await Promise.all(reqs.map((e) => e.prepared));
     if (seq !== lastExecuted + 1) return;
     // the event's request list is built only for listeners
@@ -667,6 +677,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     }
     for (const [peer, list] of replies) sendTo(peer, encodeReplies(me, list));
     slot.executed = true;
+    // the decoded requests are not needed any more: let them go before the checkpoint drops the slot
+    slot.requests = undefined;
     lastExecuted = seq;
     consecutiveViewChanges = 0;
     rstate.afterBatch();
@@ -734,16 +746,16 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const epoch = stateEpoch;
     await serialCheckpoint(async () => {
       if (seq <= stableSeq || epoch !== stateEpoch) return;
-      // the changes since the stable checkpoint, up to seq, oldest first
-      const merged = new Map<string, StateChange>();
-      for (const s of [...ownCheckpoints.keys()].sort((a, b) => a - b)) {
-        if (s > seq) break;
-        for (const [k, c] of (ownCheckpoints.get(s) as CheckpointState).changes) merged.set(k, c);
-        ownCheckpoints.delete(s);
+      // the changes since the stable checkpoint, up to seq, oldest first (usually one checkpoint's)
+      const upTo = [...ownCheckpoints.keys()].sort((a, b) => a - b).filter((s) => s <= seq);
+      let changes: ReadonlyMap<string, Uint8Array | undefined> = ownCheckpoints.get(upTo[0] ?? seq)?.changes ?? new Map();
+      if (upTo.length > 1) {
+        const merged = new Map<string, Uint8Array | undefined>();
+        for (const s of upTo) for (const [k, v] of (ownCheckpoints.get(s) as CheckpointState).changes) merged.set(k, v);
+        changes = merged;
       }
-      const changes = [...merged.values()];
-      stableEntries.apply(changes);
-      await store.saveCheckpoint({ seq, digest, proof }, { changes, all: () => stableEntries.all() });
+      for (const s of upTo) ownCheckpoints.delete(s);
+      await store.saveCheckpoint({ seq, digest, proof }, { changes });
       becomeStable(seq, proof, digest);
     });
   }
@@ -752,7 +764,6 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   function installTransferred(seq: number, entries: readonly StateEntry[], proof: Signed<Checkpoint>[], digest: Uint8Array): Promise<void> {
     return serialCheckpoint(async () => {
       if (seq <= stableSeq) return;
-      stableEntries.replace(entries);
       await store.saveCheckpoint({ seq, digest, proof }, { replace: entries });
       becomeStable(seq, proof, digest);
     });
@@ -763,6 +774,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     stableSeq = seq;
     stableProof = proof;
     stableEncoded = undefined;
+    ageVerifyCache();
     for (const k of [...slots.keys()]) if (k <= seq) slots.delete(k);
     for (const k of [...checkpointVotes.keys()]) if (k <= seq) checkpointVotes.delete(k);
     for (const k of [...ownCheckpoints.keys()]) if (k <= seq) ownCheckpoints.delete(k);
@@ -795,28 +807,41 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     stTimer = clock.setTimeout(ask, delayMs);
   }
 
+  /**
+   * The stable checkpoint's state, encoded for state transfer, with its seq
+   * and proof. Read from storage between checkpoint installs (so the three
+   * agree), O(state) once per stable checkpoint however many peers ask.
+   */
+  function stableSnapshot(): Promise<{ seq: number; proof: Signed<Checkpoint>[]; bytes: Uint8Array }> {
+    return new Promise((resolve, reject) => {
+      void serialCheckpoint(async () => {
+        try {
+          if (stableEncoded?.seq !== stableSeq) stableEncoded = { seq: stableSeq, bytes: encodeEntries(await store.loadState()) };
+          resolve({ seq: stableSeq, proof: stableProof, bytes: stableEncoded.bytes });
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    });
+  }
+
   async function onStateRequest(s: Signed<StateRequest>): Promise<void> {
     const m = s.body;
     if (lastExecuted < m.seq) return;
-    const includeSnapshot = stableSeq > 0 && stableSeq >= m.seq;
+    const snap = stableSeq > 0 && stableSeq >= m.seq ? await stableSnapshot() : undefined;
+    const from = snap?.seq ?? stableSeq;
     const logEntries: CommittedEntry[] = [];
-    for (let seq = Math.max(m.seq, stableSeq + 1); seq <= lastExecuted && logEntries.length < cfg.L; seq++) {
+    for (let seq = Math.max(m.seq, from + 1); seq <= lastExecuted && logEntries.length < cfg.L; seq++) {
       const cert = slots.get(seq)?.commitCert;
       if (cert === undefined) break;
       logEntries.push(cert);
     }
-    if (!includeSnapshot && logEntries.length === 0) return;
-    let snapshot: Uint8Array = new Uint8Array(0);
-    if (includeSnapshot) {
-      // O(state), once per stable checkpoint however many peers ask
-      if (stableEncoded?.seq !== stableSeq) stableEncoded = { seq: stableSeq, bytes: encodeEntries(stableEntries.sorted()) };
-      snapshot = stableEncoded.bytes;
-    }
+    if (snap === undefined && logEntries.length === 0) return;
     const resp = await sign<StateResponse>({
       type: 'state-response',
-      seq: stableSeq,
-      snapshot,
-      proof: includeSnapshot ? stableProof : [],
+      seq: from,
+      snapshot: snap?.bytes ?? new Uint8Array(0),
+      proof: snap?.proof ?? [],
       log: logEntries,
       replica: me,
     });
@@ -1187,7 +1212,6 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (!ok) throw new ConsensusError('CONSENSUS_STORAGE', 'The stored checkpoint state does not match its certified digest.', { meta: { seq: loaded.checkpoint.seq } });
     lastExecuted = stableSeq = loaded.checkpoint.seq;
     stableProof = [...loaded.checkpoint.proof];
-    stableEntries = createStableEntries(loaded.entries);
   }
   for (const pp of loaded.prePrepares) {
     if (pp.body.seq <= stableSeq) continue;

@@ -8,36 +8,33 @@
  * without keyed state fall back to one `a‖snapshot` entry taken at every
  * checkpoint.
  *
- * The stable checkpoint's entries live in storage (see `store.ts`) and in an
- * in-memory mirror, from which state transfer serves peers; a receiver
- * recomputes the digest of the entries it gets before installing them.
+ * The stable checkpoint's entries live in storage (see `store.ts`), from which
+ * state transfer serves peers; a receiver recomputes the digest of the entries
+ * it gets before installing them.
  * @module
  */
 import {
   CodecError,
   bytesToUtf8,
   compareBytes,
-  concatBytes,
   createStateDigest,
-  decode,
-  encode,
-  readArray,
-  readBytes,
-  sortByKey,
   stateDigest,
   taggedHash,
   utf8ToBytes,
   type Digest,
   type ReplicatedApp,
-  type StateChange,
   type StateEntry,
 } from '@admitone/core';
+import { decodePairs, encodePairs } from '../raw-cbor.js';
 
 /** The state at a checkpoint: its digest and the entries changed since the previous checkpoint. */
 export interface CheckpointState {
   readonly digest: Digest;
-  /** Changes by key (as a one-char-per-byte string), since the previous checkpoint. */
-  readonly changes: ReadonlyMap<string, StateChange>;
+  /**
+   * The entries changed since the previous checkpoint: key (one char per
+   * byte, see {@link keyString}) → value, `undefined` for a deletion.
+   */
+  readonly changes: ReadonlyMap<string, Uint8Array | undefined>;
 }
 
 /** The app and the reply cache, with change tracking. */
@@ -60,8 +57,10 @@ export interface ReplicaState {
 
 /** One client's cached replies: a ring of slots, the next to overwrite, and the slot of each request number. */
 interface ClientReplies {
-  /** `r‖clientId‖00 00`: the prefixed key of slot 0 (copied and numbered per slot). */
+  /** `r‖clientId‖slot`: the prefixed key of a slot (rewritten for the slot at hand). */
   readonly key: Uint8Array;
+  /** `r‖clientId` as a one-char-per-byte string: the delta's keys are this and the slot's two bytes. */
+  readonly keyPrefix: string;
   readonly ring: (RingSlot | undefined)[];
   next: number;
   readonly bySeq: Map<number, number>;
@@ -85,8 +84,13 @@ export function createReplicaState(app: ReplicatedApp, replyCachePerClient: numb
   if (replyCachePerClient > MAX_SLOTS) throw new RangeError(`replyCachePerClient must be at most ${MAX_SLOTS}`);
   let replies = new Map<string, ClientReplies>();
   const replyDigest = createStateDigest();
-  let delta = new Map<string, StateChange>();
-  const note = (key: Uint8Array, value: Uint8Array | undefined) => delta.set(keyString(key), { key, value });
+  /** The pending delta: changed keys (one char per byte) → values. */
+  let delta = new Map<string, Uint8Array | undefined>();
+  // The changes are held until their checkpoint is stable (about a checkpoint
+  // interval): values copied into shared chunks, and keys kept as strings,
+  // cost the collector (and malloc) one buffer per chunk instead of two per change.
+  const arena = createArena();
+  const APP_CHAR = String.fromCharCode(APP);
 
   return {
     reply(clientId, requestSeq) {
@@ -97,7 +101,7 @@ export function createReplicaState(app: ReplicatedApp, replyCachePerClient: numb
     recordReply(clientId, requestSeq, result, seq, index) {
       let c = replies.get(clientId);
       if (c === undefined) {
-        c = { key: replyKey(clientId), ring: new Array<RingSlot | undefined>(replyCachePerClient), next: 0, bySeq: new Map() };
+        c = clientReplies(clientId, replyCachePerClient);
         replies.set(clientId, c);
       }
       // the oldest reply of the client gives way (its slot is the next one)
@@ -110,25 +114,25 @@ export function createReplicaState(app: ReplicatedApp, replyCachePerClient: numb
         c.bySeq.set(requestSeq, slot);
       }
       c.ring[slot] = { requestSeq, result };
-      const prefixed = c.key.slice();
-      prefixed[prefixed.length - 2] = slot >> 8;
-      prefixed[prefixed.length - 1] = slot & 0xff;
-      const value = replyValue(requestSeq, seq * 65_536 + index, result);
-      replyDigest.set(prefixed.subarray(1), value);
-      note(prefixed, value);
+      // the digest hashes the key at once and keeps none of it: the client's key buffer is reused
+      c.key[c.key.length - 2] = slot >> 8;
+      c.key[c.key.length - 1] = slot & 0xff;
+      const value = replyValue(arena.alloc(16 + result.length), requestSeq, seq * 65_536 + index, result);
+      replyDigest.set(c.key.subarray(1), value);
+      delta.set(c.keyPrefix + String.fromCharCode(slot >> 8, slot & 0xff), value);
     },
     afterBatch() {
       if (keyed === undefined) return;
-      for (const c of keyed.takeChanges()) note(concatBytes(APP_TAG, c.key), c.value);
+      for (const c of keyed.takeChanges()) delta.set(APP_CHAR + keyString(c.key), c.value === undefined ? undefined : arena.copy(c.value));
     },
     checkpoint() {
       let appDigest: Digest;
       if (keyed !== undefined) {
-        for (const c of keyed.takeChanges()) note(concatBytes(APP_TAG, c.key), c.value);
+        for (const c of keyed.takeChanges()) delta.set(APP_CHAR + keyString(c.key), c.value === undefined ? undefined : arena.copy(c.value));
         appDigest = app.digest();
       } else {
         const snapshot = app.snapshot();
-        note(concatBytes(APP_TAG, SNAPSHOT_KEY), snapshot);
+        delta.set(APP_CHAR + keyString(SNAPSHOT_KEY), snapshot);
         appDigest = stateDigest([{ key: SNAPSHOT_KEY, value: snapshot }]);
       }
       const changes = delta;
@@ -149,7 +153,7 @@ export function createReplicaState(app: ReplicatedApp, replyCachePerClient: numb
         if (slot >= replyCachePerClient || requestSeq < 1) throw new CodecError('CODEC_SCHEMA', 'Malformed reply-cache entry.');
         let c = next.get(clientId);
         if (c === undefined) {
-          c = { key: replyKey(clientId), ring: new Array<RingSlot | undefined>(replyCachePerClient), next: 0, bySeq: new Map() };
+          c = clientReplies(clientId, replyCachePerClient);
           next.set(clientId, c);
         }
         if (c.bySeq.has(requestSeq)) throw new CodecError('CODEC_SCHEMA', 'Reply cache holds one request twice.');
@@ -185,54 +189,16 @@ export function digestEntries(entries: readonly StateEntry[]): Digest {
 
 /** Canonical bytes of checkpoint entries (for state transfer). */
 export function encodeEntries(entries: readonly StateEntry[]): Uint8Array {
-  return encode(entries.map((e) => [e.key, e.value]));
+  return encodePairs(entries);
 }
+
 
 /** Decodes {@link encodeEntries} output; throws `CodecError` when malformed. */
 export function decodeEntries(bytes: Uint8Array): StateEntry[] {
-  return readArray(decode(bytes, { maxBytes: 1 << 30, maxDepth: 4 }), 'entries').map((row, i) => {
-    const a = readArray(row, `entries[${i}]`, 2);
-    if (a.length !== 2) throw new CodecError('CODEC_SCHEMA', `Field entries[${i}] must be a [key, value] pair.`);
-    return { key: readBytes(a[0], `entries[${i}].key`), value: readBytes(a[1], `entries[${i}].value`) };
-  });
-}
-
-/** The stable checkpoint's entries in memory, to serve state transfer without touching storage. */
-export interface StableEntries {
-  /** Applies changes (deletions have no value). */
-  apply(changes: Iterable<StateChange>): void;
-  /** Replaces everything. */
-  replace(entries: readonly StateEntry[]): void;
-  /** All entries in ascending key order. */
-  sorted(): StateEntry[];
-  /** All entries, in no particular order. */
-  all(): StateEntry[];
-}
-
-/** Creates an empty {@link StableEntries}. */
-export function createStableEntries(initial: readonly StateEntry[] = []): StableEntries {
-  const map = new Map<string, StateEntry>();
-  for (const e of initial) map.set(keyString(e.key), e);
-  return {
-    apply(changes) {
-      for (const c of changes) {
-        const k = keyString(c.key);
-        if (c.value === undefined) map.delete(k);
-        else map.set(k, { key: c.key, value: c.value });
-      }
-    },
-    replace(entries) {
-      map.clear();
-      for (const e of entries) map.set(keyString(e.key), e);
-    },
-    sorted: () => sortByKey([...map.values()]),
-    all: () => [...map.values()],
-  };
+  return decodePairs(bytes, 'entries', false) as StateEntry[];
 }
 
 // ---------------------------------------------------------------------------
-
-const APP_TAG = Uint8Array.of(APP);
 
 function combine(appDigest: Uint8Array, replyDigest: Uint8Array): Digest {
   return taggedHash(STATE_DOMAIN, [appDigest, replyDigest]);
@@ -253,18 +219,17 @@ function split(entries: readonly StateEntry[]): { appEntries: StateEntry[]; repl
   return { appEntries, replyEntries };
 }
 
-/** A client's reply-slot key with its prefix: `r‖clientId‖slot` (u16), here with slot 0. */
-function replyKey(clientId: string): Uint8Array {
+/** A client's empty reply cache, with its reply-slot key `r‖clientId‖slot` (u16). */
+function clientReplies(clientId: string, slots: number): ClientReplies {
   const id = utf8ToBytes(clientId);
   const key = new Uint8Array(1 + id.length + 2);
   key[0] = REPLY;
   key.set(id, 1);
-  return key;
+  return { key, keyPrefix: keyString(key.subarray(0, key.length - 2)), ring: new Array<RingSlot | undefined>(slots), next: 0, bySeq: new Map() };
 }
 
-/** A reply slot's value: the request number, its execution order (`seq·65536 + index`), then the result. */
-function replyValue(requestSeq: number, order: number, result: Uint8Array): Uint8Array {
-  const v = new Uint8Array(16 + result.length);
+/** Writes a reply slot's value into `v` (16 + result bytes): the request number, its execution order (`seq·65536 + index`), then the result. */
+function replyValue(v: Uint8Array, requestSeq: number, order: number, result: Uint8Array): Uint8Array {
   writeU64(v, 0, requestSeq);
   writeU64(v, 8, order);
   v.set(result, 16);
@@ -282,6 +247,49 @@ function readU64(buf: Uint8Array, at: number): number {
   const x = dv.getUint32(at) * 2 ** 32 + dv.getUint32(at + 4);
   if (!Number.isSafeInteger(x)) throw new CodecError('CODEC_SCHEMA', 'Integer out of range in a state entry.');
   return x;
+}
+
+/** Copies of small byte arrays, carved out of shared chunks. */
+interface Arena {
+  /** A fresh (zeroed) array of `n` bytes. */
+  alloc(n: number): Uint8Array;
+  /** A copy of `bytes`. */
+  copy(bytes: Uint8Array): Uint8Array;
+}
+
+/**
+ * Small arrays that live and die together (a checkpoint's changes), carved out
+ * of `chunkBytes` chunks: a chunk is freed once nothing in it is referenced.
+ * Arrays over a quarter of a chunk get their own buffer.
+ */
+function createArena(chunkBytes = 64 * 1024): Arena {
+  let chunk = new Uint8Array(0);
+  let used = 0;
+  const alloc = (n: number): Uint8Array => {
+    if (4 * n > chunkBytes) return new Uint8Array(n);
+    if (used + n > chunk.length) {
+      chunk = new Uint8Array(chunkBytes);
+      used = 0;
+    }
+    const out = chunk.subarray(used, used + n);
+    used += n;
+    return out;
+  };
+  return {
+    alloc,
+    copy(bytes) {
+      const out = alloc(bytes.length);
+      out.set(bytes);
+      return out;
+    },
+  };
+}
+
+/** The bytes of a {@link keyString}. */
+export function keyBytes(key: string): Uint8Array {
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
+  return out;
 }
 
 /** A string with one char per byte: a cheap, exact Map key for bytes. */

@@ -9,13 +9,18 @@
  * The state is a base (all entries at some stable checkpoint) plus one delta
  * record per later stable checkpoint, each written atomically with its
  * checkpoint: a checkpoint costs one write of its changes, O(changes). Once
- * the deltas outweigh the base, the next checkpoint writes a new base and
- * drops them, so the stored size stays within a small factor of the state.
+ * the deltas outweigh the base, the next checkpoint reads them back, folds
+ * them into a new base and drops them, so the stored size stays within a
+ * small factor of the state. The stored state is also what a replica serves
+ * to peers in state transfer ({@link ReplicaStore.loadState}): no copy of it
+ * is kept in memory.
+ *
+ * The store remembers the keys of the log records it wrote or loaded, so a
+ * checkpoint deletes the log below it without reading it back.
  * @module
  */
 import {
   CodecError,
-  bytesToHex,
   decode,
   encode,
   readArray,
@@ -24,10 +29,11 @@ import {
   readRecord,
   sortByKey,
   type BatchOp,
-  type StateChange,
   type StateEntry,
   type Storage,
 } from '@admitone/core';
+import { decodePairs, encodeChanges, encodePairs } from '../raw-cbor.js';
+import { keyBytes, keyString } from './state.js';
 import { decodeSigned, encodeSigned, type Checkpoint, type CommittedEntry, type PrePrepare, type PreparedProof, type Signed, type Vote } from '../messages.js';
 
 const VIEW_KEY = new Uint8Array([0x76]); // 'v'
@@ -40,6 +46,8 @@ const BASE_KEY = new Uint8Array([0x62]); // 'b': all state entries at the base c
 const DELTA = 0x64; // 'd' seq: the state changes of one stable checkpoint after the base
 /** Deltas may grow to twice the base, and at least to this, before a checkpoint rewrites the base. */
 const MIN_COMPACT_BYTES = 4 << 20;
+/** Tags of the log records a checkpoint garbage-collects. */
+const LOG_TAGS = new Set([PP, VOTE, CERT, PREPARED]);
 
 function seqOfKey(key: Uint8Array): number {
   return Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(1));
@@ -69,7 +77,9 @@ export interface StoredCheckpoint {
 
 /** The state written with a stable checkpoint (see {@link ReplicaStore.saveCheckpoint}). */
 export type CheckpointWrite =
-  | { readonly changes: readonly StateChange[]; readonly all: () => readonly StateEntry[] }
+  /** The changes since the previous stable checkpoint: key (one char per byte) → value, `undefined` for a deletion. */
+  | { readonly changes: ReadonlyMap<string, Uint8Array | undefined> }
+  /** The whole new state (after state transfer). */
   | { readonly replace: readonly StateEntry[] };
 
 /** Everything a replica reloads at start. */
@@ -102,11 +112,15 @@ export interface ReplicaStore {
   /**
    * Persists a new stable checkpoint and its state atomically, and deletes log
    * entries at or below it. The state is either the `changes` since the
-   * previous stable checkpoint (`all` gives every entry at `ckpt`, in any
-   * order, read only when the store rewrites its base) or, after state
-   * transfer, `replace`: the whole new state.
+   * previous stable checkpoint or, after state transfer, `replace`: the whole
+   * new state. Calls must not overlap each other or {@link ReplicaStore.loadState}.
    */
   saveCheckpoint(ckpt: StoredCheckpoint, state: CheckpointWrite): Promise<void>;
+  /**
+   * The stored state (at the stable checkpoint), in ascending key order:
+   * O(state), for state transfer. Must not overlap {@link ReplicaStore.saveCheckpoint}.
+   */
+  loadState(): Promise<StateEntry[]>;
 }
 
 /**
@@ -119,13 +133,24 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
   /** Sizes of the stored base and deltas (bytes), to decide when to rewrite the base. */
   let baseBytes = 0;
   let deltaBytes = 0;
+  /** Keys of the stored deltas. */
+  let deltaKeys: Uint8Array[] = [];
   /** `seq:view` of the pre-prepares written (or loaded): certificates refer to them instead of copying them. */
   const written = new Set<string>();
+  /** Keys of the log records written (or loaded), by sequence number: a checkpoint deletes them without a scan. */
+  const logKeys = new Map<number, Uint8Array[]>();
+  const noteLogKey = (key: Uint8Array) => {
+    const seq = seqOfKey(key);
+    const keys = logKeys.get(seq);
+    if (keys === undefined) logKeys.set(seq, [key]);
+    else keys.push(key);
+  };
   /** Commit certificates waiting for the next write. */
   let deferred: BatchOp[] = [];
   const write = (ops: BatchOp[]): Promise<void> => {
     const all = deferred.length === 0 ? ops : [...deferred, ...ops];
     deferred = [];
+    for (const op of all) if (op.type === 'put' && LOG_TAGS.has(op.key[0] as number)) noteLogKey(op.key);
     return storage.batch(all);
   };
   const ppOps = (pp: Signed<PrePrepare>): BatchOp[] => {
@@ -133,6 +158,24 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
     if (written.has(id)) return [];
     written.add(id);
     return [{ type: 'put', key: seqKey(PP, pp.body.seq, pp.body.view), value: encodeSigned(pp) }];
+  };
+  /** The stored state by key (`keyString`): the base with the deltas applied in order; also sizes `baseBytes`, `deltaBytes`, `deltaKeys`. */
+  const readState = async (): Promise<Map<string, StateEntry>> => {
+    const state = new Map<string, StateEntry>();
+    const base = await storage.get(BASE_KEY);
+    baseBytes = base?.length ?? 0;
+    if (base !== undefined) for (const e of decodePairs(base, 'base', false) as StateEntry[]) state.set(keyString(e.key), e);
+    deltaBytes = 0;
+    deltaKeys = [];
+    for await (const [key, value] of storage.iterate({ prefix: new Uint8Array([DELTA]) })) {
+      deltaBytes += value.length;
+      deltaKeys.push(key);
+      for (const ch of decodePairs(value, 'delta', true)) {
+        if (ch.value === undefined) state.delete(keyString(ch.key));
+        else state.set(keyString(ch.key), { key: ch.key, value: ch.value });
+      }
+    }
+    return state;
   };
   return {
     async load() {
@@ -148,22 +191,12 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
           proof: readArray(r['c'], 'checkpoint.c').map((b, i) => decodeSigned(readBytes(b, `checkpoint.c[${i}]`)) as Signed<Checkpoint>),
         };
       }
-      const state = new Map<string, StateEntry>();
-      const base = await storage.get(BASE_KEY);
-      baseBytes = base?.length ?? 0;
-      deltaBytes = 0;
-      if (base !== undefined) for (const e of readEntries(base, 'base')) state.set(bytesToHex(e.key), e);
-      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([DELTA]) })) {
-        deltaBytes += value.length;
-        for (const ch of readChanges(value)) {
-          if (ch.value === undefined) state.delete(bytesToHex(ch.key));
-          else state.set(bytesToHex(ch.key), { key: ch.key, value: ch.value });
-        }
-      }
-      const entries = sortByKey([...state.values()]);
+      const entries = sortByKey([...(await readState()).values()]);
+      logKeys.clear();
       const prePrepares: Signed<PrePrepare>[] = [];
       const ppAt = new Map<string, Signed<PrePrepare>>();
-      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([PP]) })) {
+      for await (const [key, value] of storage.iterate({ prefix: new Uint8Array([PP]) })) {
+        noteLogKey(key);
         const pp = decodeSigned(value) as Signed<PrePrepare>;
         prePrepares.push(pp);
         ppAt.set(`${pp.body.seq}:${pp.body.view}`, pp);
@@ -176,12 +209,16 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
         return pp;
       };
       const votes: Signed<Vote>[] = [];
-      for await (const [, value] of storage.iterate({ prefix: new Uint8Array([VOTE]) })) votes.push(decodeSigned(value) as Signed<Vote>);
+      for await (const [key, value] of storage.iterate({ prefix: new Uint8Array([VOTE]) })) {
+        noteLogKey(key);
+        votes.push(decodeSigned(value) as Signed<Vote>);
+      }
       const certs: CommittedEntry[] = [];
-      // A checkpoint deletes the log at or below it from a scan that a certificate written
-      // meanwhile may miss; such a leftover at or below the checkpoint is garbage.
+      // A record at or below the checkpoint (written while that checkpoint was being
+      // saved) is garbage; the next checkpoint deletes it.
       const stable = checkpoint?.seq ?? 0;
       for await (const [key, value] of storage.iterate({ prefix: new Uint8Array([CERT]) })) {
+        noteLogKey(key);
         if (seqOfKey(key) <= stable) continue;
         const r = readRecord(decode(value, { maxBytes: 1 << 26 }), 'cert', ['v', 'cs']);
         certs.push({
@@ -191,6 +228,7 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
       }
       const prepared: PreparedProof[] = [];
       for await (const [key, value] of storage.iterate({ prefix: new Uint8Array([PREPARED]) })) {
+        noteLogKey(key);
         if (seqOfKey(key) <= stable) continue;
         const r = readRecord(decode(value, { maxBytes: 1 << 26 }), 'prepared', ['ps']);
         prepared.push({
@@ -224,47 +262,49 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
       deferred.push(...ppOps(entry.prePrepare), { type: 'put', key: seqKey(CERT, entry.prePrepare.body.seq), value });
     },
     async saveCheckpoint(ckpt, state) {
-      for (const id of written) if (Number(id.slice(0, id.indexOf(':'))) <= ckpt.seq) written.delete(id);
-      const ops: BatchOp[] = [{ type: 'put', key: CKPT_KEY, value: encode({ n: ckpt.seq, d: ckpt.digest, c: ckpt.proof.map(encodeSigned) }) }];
-      let newBase: readonly StateEntry[] | undefined;
+      let newBase: Iterable<StateEntry> | undefined;
+      let delta: Uint8Array | undefined;
       if ('replace' in state) newBase = state.replace;
       else {
-        const delta = encode(state.changes.map((ch) => [ch.key, ch.value ?? null]));
-        if (deltaBytes + delta.length > compactionSkew * Math.max(2 * baseBytes, MIN_COMPACT_BYTES)) newBase = state.all();
-        else {
-          ops.push({ type: 'put', key: seqKey(DELTA, ckpt.seq), value: delta });
-          deltaBytes += delta.length;
+        delta = encodeChanges(state.changes);
+        if (deltaBytes + delta.length > compactionSkew * Math.max(2 * baseBytes, MIN_COMPACT_BYTES)) {
+          // fold the stored deltas and this one into a new base
+          const all = await readState();
+          for (const [k, value] of state.changes) {
+            if (value === undefined) all.delete(k);
+            else all.set(k, { key: keyBytes(k), value });
+          }
+          newBase = all.values();
+          delta = undefined;
         }
       }
-      if (newBase !== undefined) {
-        const base = encode(newBase.map((e) => [e.key, e.value]));
+      // from here on synchronous up to the write: the log keys collected are exactly those written so far
+      for (const id of written) if (Number(id.slice(0, id.indexOf(':'))) <= ckpt.seq) written.delete(id);
+      const ops: BatchOp[] = [{ type: 'put', key: CKPT_KEY, value: encode({ n: ckpt.seq, d: ckpt.digest, c: ckpt.proof.map(encodeSigned) }) }];
+      if (delta !== undefined) {
+        const key = seqKey(DELTA, ckpt.seq);
+        ops.push({ type: 'put', key, value: delta });
+        deltaKeys.push(key);
+        deltaBytes += delta.length;
+      } else if (newBase !== undefined) {
+        const base = encodePairs(newBase);
         ops.push({ type: 'put', key: BASE_KEY, value: base });
-        for await (const [key] of storage.iterate({ prefix: new Uint8Array([DELTA]) })) ops.push({ type: 'del', key });
+        for (const key of deltaKeys) ops.push({ type: 'del', key });
+        deltaKeys = [];
         baseBytes = base.length;
         deltaBytes = 0;
       }
-      for (const tag of [PP, VOTE, CERT, PREPARED]) {
-        for await (const [key] of storage.iterate({ gte: new Uint8Array([tag]), lt: seqKey(tag, ckpt.seq + 1) })) ops.push({ type: 'del', key });
+      for (const [seq, keys] of logKeys) {
+        if (seq > ckpt.seq) continue;
+        for (const key of keys) ops.push({ type: 'del', key });
+        logKeys.delete(seq);
       }
       // deferred certificates at or below the checkpoint are garbage already
-      deferred = deferred.filter((op) => op.key[0] === PP ? seqOfKey(op.key) > ckpt.seq : !(op.key[0] === CERT && seqOfKey(op.key) <= ckpt.seq));
+      deferred = deferred.filter((op) => (op.key[0] === PP ? seqOfKey(op.key) > ckpt.seq : !(op.key[0] === CERT && seqOfKey(op.key) <= ckpt.seq)));
       await write(ops);
     },
+    async loadState() {
+      return sortByKey([...(await readState()).values()]);
+    },
   };
-}
-
-function readEntries(bytes: Uint8Array, field: string): StateEntry[] {
-  return readArray(decode(bytes, { maxBytes: 1 << 30, maxDepth: 4 }), field).map((row, i) => {
-    const a = readArray(row, `${field}[${i}]`, 2);
-    if (a.length !== 2) throw new CodecError('CODEC_SCHEMA', `Field ${field}[${i}] must be a [key, value] pair.`);
-    return { key: readBytes(a[0], `${field}[${i}].key`), value: readBytes(a[1], `${field}[${i}].value`) };
-  });
-}
-
-function readChanges(bytes: Uint8Array): StateChange[] {
-  return readArray(decode(bytes, { maxBytes: 1 << 30, maxDepth: 4 }), 'delta').map((row, i) => {
-    const a = readArray(row, `delta[${i}]`, 2);
-    if (a.length !== 2) throw new CodecError('CODEC_SCHEMA', `Field delta[${i}] must be a [key, value | null] pair.`);
-    return { key: readBytes(a[0], `delta[${i}].key`), value: a[1] === null ? undefined : readBytes(a[1], `delta[${i}].value`) };
-  });
 }

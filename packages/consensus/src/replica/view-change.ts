@@ -4,8 +4,9 @@
  * primary must re-propose. Pure apart from signature checks.
  * @module
  */
-import { bytesToHex, equalBytes } from '@admitone/core';
+import { equalBytes } from '@admitone/core';
 import { primaryOf, type ResolvedConfig } from '../config.js';
+import { keyString } from './state.js';
 import { batchDigest, type Checkpoint, type PrePrepare, type PreparedProof, type Signed, type ViewChange } from '../messages.js';
 
 /** Verifies one signed message from `replica` (cached by the caller). */
@@ -115,7 +116,7 @@ export function planNewView(vcs: readonly ViewChange[]): NewViewPlan {
   return { minS, minSSource: minS > 0 ? minSSource : undefined, slots };
 }
 
-/** A stable key for `(view, seq, digest)`. */
+/** A stable in-memory key for `(view, seq, digest)` (the digest one char per byte: shorter and cheaper than hex). */
 export function voteKey(view: number, seq: number, digest: Uint8Array): string {
-  return `${view}:${seq}:${bytesToHex(digest)}`;
+  return `${view}:${seq}:${keyString(digest)}`;
 }

@@ -8,20 +8,24 @@
  * - leaf = H(0x00 ‖ u32 key length ‖ key ‖ value);
  * - 4,096 buckets, chosen by an FNV-1a of the key; bucket = H(0x01 ‖ its
  *   leaves in ascending key order);
- * - 64 groups of 64 buckets; group = H(0x02 ‖ its bucket hashes);
+ * - 64 groups of 64 buckets; group = H(0x02 ‖ for each *non-empty* bucket of
+ *   the group, in ascending order: its index in the group (one byte) ‖ its
+ *   hash), so an empty group is H(0x02);
  * - root = H(0x03 ‖ the 64 group hashes).
  *
  * {@link createStateDigest} maintains the root under single-entry writes: a
  * write hashes its leaf and rehashes its (small) bucket at once, so that
- * reading the root costs at most the 64 group hashes (128 KiB of hashing), however many entries
- * changed since. Each level has its own tag byte, so no leaf, bucket or group
- * can pass for another.
+ * reading the root costs at most the 64 group hashes, however many entries
+ * changed since: 33 bytes of hashing per non-empty bucket (at most 132 KiB,
+ * and little for a small state, whose buckets are mostly empty). Each level
+ * has its own tag byte, and a group lists its buckets as fixed-size
+ * (index, hash) records, so no leaf, bucket or group can pass for another.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { compareBytes } from '../bytes/index.js';
 import type { Digest } from '../codec/hash.js';
 import { CodecError } from '../errors/index.js';
+import { sha256, sha256Into } from './sha256.js';
 
 /** One entry of an app's keyed state. */
 export interface StateEntry {
@@ -94,11 +98,16 @@ export function createStateDigest(): StateDigest {
   return digestTree(false);
 }
 
-/** One bucket: its keys in ascending order and their leaf hashes. */
+/** One non-empty bucket: its keys in ascending order and, in the same order, their leaf hashes. */
 interface Bucket {
   /** Keys as one-char-per-byte strings: string order is byte order. */
   readonly ids: string[];
-  readonly leaves: Map<string, Uint8Array>;
+  /**
+   * The bucket hash's input, `0x01 ‖ leaf hashes` (32 bytes per id, in id
+   * order), with room to grow at the end: one buffer per bucket instead of
+   * one small array per entry.
+   */
+  input: Uint8Array;
 }
 
 /**
@@ -108,17 +117,19 @@ interface Bucket {
  */
 function digestTree(deferBuckets: boolean): StateDigest {
   const buckets: (Bucket | undefined)[] = new Array(BUCKETS);
-  const bucketHashes: Uint8Array[] = new Array(BUCKETS);
-  const groupHashes: Uint8Array[] = new Array(GROUPS);
+  /** The hash of each non-empty bucket, 32 bytes each in bucket order (stale bytes for empty ones). */
+  const bucketHashes = new Uint8Array(32 * BUCKETS);
+  /** The root hash's input: `0x03 ‖ the 64 group hashes`, kept up to date group by group. */
+  const rootInput = new Uint8Array(1 + 32 * GROUPS);
   const dirtyBuckets = new Set<number>();
   const dirtyGroups = new Set<number>();
   let rootHash: Uint8Array;
   let size = 0;
   const reset = () => {
     buckets.fill(undefined);
-    bucketHashes.fill(EMPTY_BUCKET);
     const empty = emptyHashes();
-    groupHashes.fill(empty.group);
+    rootInput[0] = ROOT;
+    for (let g = 0; g < GROUPS; g++) rootInput.set(empty.group, 1 + 32 * g);
     rootHash = empty.root;
     dirtyBuckets.clear();
     dirtyGroups.clear();
@@ -126,7 +137,8 @@ function digestTree(deferBuckets: boolean): StateDigest {
   };
   reset();
   const rehash = (b: number) => {
-    bucketHashes[b] = bucketHash(buckets[b]);
+    const bucket = buckets[b];
+    if (bucket !== undefined) sha256Into(bucket.input, 0, 1 + 32 * bucket.ids.length, bucketHashes, 32 * b);
     dirtyGroups.add(b >> GROUP_BITS);
   };
   return {
@@ -135,20 +147,35 @@ function digestTree(deferBuckets: boolean): StateDigest {
       const b = bucketOf(key);
       const id = keyString(key);
       let bucket = buckets[b];
+      const n = bucket === undefined ? 0 : bucket.ids.length;
+      const i = bucket === undefined ? 0 : search(bucket.ids, id);
+      const found = bucket !== undefined && i < n && bucket.ids[i] === id;
       if (value === undefined) {
-        if (bucket === undefined || !bucket.leaves.delete(id)) return;
-        bucket.ids.splice(search(bucket.ids, id), 1);
+        if (!found) return;
+        const bk = bucket as Bucket;
+        if (n === 1) buckets[b] = undefined;
+        else {
+          bk.ids.splice(i, 1);
+          bk.input.copyWithin(1 + 32 * i, 1 + 32 * (i + 1), 1 + 32 * n);
+        }
         size--;
       } else {
         if (bucket === undefined) {
-          bucket = { ids: [], leaves: new Map() };
+          bucket = { ids: [], input: new Uint8Array(1 + 32 * 2) };
+          bucket.input[0] = BUCKET;
           buckets[b] = bucket;
         }
-        if (!bucket.leaves.has(id)) {
-          bucket.ids.splice(search(bucket.ids, id), 0, id);
+        if (!found) {
+          if (1 + 32 * (n + 1) > bucket.input.length) {
+            const grown = new Uint8Array(1 + 32 * 2 * n);
+            grown.set(bucket.input.subarray(0, 1 + 32 * n));
+            bucket.input = grown;
+          }
+          bucket.input.copyWithin(1 + 32 * (i + 1), 1 + 32 * i, 1 + 32 * n);
+          bucket.ids.splice(i, 0, id);
           size++;
         }
-        bucket.leaves.set(id, leafHash(key, value));
+        leafHashInto(key, value, bucket.input, 1 + 32 * i);
       }
       if (deferBuckets) dirtyBuckets.add(b);
       else rehash(b);
@@ -157,9 +184,9 @@ function digestTree(deferBuckets: boolean): StateDigest {
       for (const b of dirtyBuckets) rehash(b);
       dirtyBuckets.clear();
       if (dirtyGroups.size > 0) {
-        for (const g of dirtyGroups) groupHashes[g] = nodeHash(GROUP_TAG, bucketHashes, g << GROUP_BITS, GROUP_SIZE);
+        for (const g of dirtyGroups) groupHashInto(buckets, bucketHashes, g, rootInput, 1 + 32 * g);
         dirtyGroups.clear();
-        rootHash = nodeHash(ROOT_TAG, groupHashes, 0, GROUPS);
+        rootHash = sha256(rootInput);
       }
       return rootHash.slice() as Digest;
     },
@@ -229,8 +256,15 @@ function keyString(key: Uint8Array): string {
   return s;
 }
 
-function leafHash(key: Uint8Array, value: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(5 + key.length + value.length);
+/** Scratch input of leaf hashes (grown on demand, up to {@link MAX_LEAF_SCRATCH}); hashing never re-enters. */
+let leafInput = new Uint8Array(256);
+const MAX_LEAF_SCRATCH = 64 * 1024;
+
+/** Writes the leaf hash H(0x00 ‖ u32 key length ‖ key ‖ value) into `out[at, at + 32)`. */
+function leafHashInto(key: Uint8Array, value: Uint8Array, out: Uint8Array, at: number): void {
+  const n = 5 + key.length + value.length;
+  if (n > leafInput.length && n <= MAX_LEAF_SCRATCH) leafInput = new Uint8Array(Math.min(MAX_LEAF_SCRATCH, Math.max(n, 2 * leafInput.length)));
+  const buf = n <= leafInput.length ? leafInput : new Uint8Array(n);
   buf[0] = LEAF;
   buf[1] = key.length >>> 24;
   buf[2] = (key.length >>> 16) & 0xff;
@@ -238,33 +272,37 @@ function leafHash(key: Uint8Array, value: Uint8Array): Uint8Array {
   buf[4] = key.length & 0xff;
   buf.set(key, 5);
   buf.set(value, 5 + key.length);
-  return sha256(buf);
+  sha256Into(buf, 0, n, out, at);
 }
 
-function bucketHash(bucket: Bucket | undefined): Uint8Array {
-  if (bucket === undefined || bucket.ids.length === 0) return EMPTY_BUCKET;
-  const buf = new Uint8Array(1 + 32 * bucket.ids.length);
-  buf[0] = BUCKET;
-  bucket.ids.forEach((id, i) => buf.set(bucket.leaves.get(id) as Uint8Array, 1 + 32 * i));
-  return sha256(buf);
+/** Input of a group hash: `0x02 ‖ (index, hash)` of up to 64 buckets. Shared: hashing never re-enters. */
+const GROUP_INPUT = new Uint8Array(1 + 33 * GROUP_SIZE);
+
+/**
+ * Writes group `g`'s hash, H(0x02 ‖ for each non-empty bucket, ascending: its
+ * index in the group ‖ its hash), into `out[at, at + 32)`.
+ */
+function groupHashInto(buckets: readonly (Bucket | undefined)[], bucketHashes: Uint8Array, g: number, out: Uint8Array, at: number): void {
+  GROUP_INPUT[0] = GROUP;
+  let p = 1;
+  for (let j = 0, b = g << GROUP_BITS; j < GROUP_SIZE; j++, b++) {
+    if (buckets[b] === undefined) continue;
+    GROUP_INPUT[p] = j;
+    for (let k = 0, h = 32 * b; k < 32; k++) GROUP_INPUT[p + 1 + k] = bucketHashes[h + k] as number;
+    p += 33;
+  }
+  sha256Into(GROUP_INPUT, 0, p, out, at);
 }
 
-function nodeHash(tag: Uint8Array, children: readonly Uint8Array[], from: number, count: number): Uint8Array {
-  const buf = new Uint8Array(1 + 32 * count);
-  buf[0] = tag[0] as number;
-  for (let i = 0; i < count; i++) buf.set(children[from + i] as Uint8Array, 1 + 32 * i);
-  return sha256(buf);
-}
-
-const EMPTY_BUCKET = sha256(Uint8Array.of(BUCKET));
-const GROUP_TAG = Uint8Array.of(GROUP);
-const ROOT_TAG = Uint8Array.of(ROOT);
 let empty: { group: Uint8Array; root: Uint8Array } | undefined;
 /** The group and root hashes of the empty state (computed once, on first use). */
 function emptyHashes(): { group: Uint8Array; root: Uint8Array } {
   if (empty === undefined) {
-    const group = nodeHash(GROUP_TAG, new Array<Uint8Array>(GROUP_SIZE).fill(EMPTY_BUCKET), 0, GROUP_SIZE);
-    empty = { group, root: nodeHash(ROOT_TAG, new Array<Uint8Array>(GROUPS).fill(group), 0, GROUPS) };
+    const group = sha256(Uint8Array.of(GROUP));
+    const input = new Uint8Array(1 + 32 * GROUPS);
+    input[0] = ROOT;
+    for (let g = 0; g < GROUPS; g++) input.set(group, 1 + 32 * g);
+    empty = { group, root: sha256(input) };
   }
   return empty;
 }
