@@ -42,23 +42,12 @@ export function decodePairs(bytes: Uint8Array, field: string, allowNull: boolean
  */
 export function encodePairs(pairs: Iterable<{ readonly key: Uint8Array; readonly value: Uint8Array | undefined }>): Uint8Array {
   const list = Array.isArray(pairs) ? (pairs as readonly { readonly key: Uint8Array; readonly value: Uint8Array | undefined }[]) : [...pairs];
-  let size = headLength(list.length);
-  for (const { key, value } of list) size += 1 + headLength(key.length) + key.length + (value === undefined ? 1 : headLength(value.length) + value.length);
-  const out = new Uint8Array(size);
-  let at = writeHead(out, 0, ARRAY, list.length);
-  for (const { key, value } of list) {
-    out[at++] = ARRAY | 2;
-    at = writeHead(out, at, BYTES, key.length);
-    out.set(key, at);
-    at += key.length;
-    if (value === undefined) out[at++] = NULL;
-    else {
-      at = writeHead(out, at, BYTES, value.length);
-      out.set(value, at);
-      at += value.length;
-    }
-  }
-  return out;
+  return writePairs(
+    list.length,
+    list.map((e) => [e.key, e.value] as const),
+    (key) => key.length,
+    (out, at, key) => out.set(key, at),
+  );
 }
 
 /**
@@ -67,14 +56,36 @@ export function encodePairs(pairs: Iterable<{ readonly key: Uint8Array; readonly
  * order.
  */
 export function encodeChanges(changes: ReadonlyMap<string, Uint8Array | undefined>): Uint8Array {
-  let size = headLength(changes.size);
-  for (const [key, value] of changes) size += 1 + headLength(key.length) + key.length + (value === undefined ? 1 : headLength(value.length) + value.length);
+  return writePairs(
+    changes.size,
+    changes,
+    (key) => key.length,
+    (out, at, key) => {
+      for (let i = 0; i < key.length; i++) out[at + i] = key.charCodeAt(i);
+    },
+  );
+}
+
+/** Writes `count` pairs `[key, value or null]` as a canonical CBOR array, keys through `keyLength` and `writeKey`. */
+function writePairs<K>(
+  count: number,
+  pairs: Iterable<readonly [K, Uint8Array | undefined]>,
+  keyLength: (key: K) => number,
+  writeKey: (out: Uint8Array, at: number, key: K) => void,
+): Uint8Array {
+  let size = headLength(count);
+  for (const [key, value] of pairs) {
+    const n = keyLength(key);
+    size += 1 + headLength(n) + n + (value === undefined ? 1 : headLength(value.length) + value.length);
+  }
   const out = new Uint8Array(size);
-  let at = writeHead(out, 0, ARRAY, changes.size);
-  for (const [key, value] of changes) {
+  let at = writeHead(out, 0, ARRAY, count);
+  for (const [key, value] of pairs) {
     out[at++] = ARRAY | 2;
-    at = writeHead(out, at, BYTES, key.length);
-    for (let i = 0; i < key.length; i++) out[at++] = key.charCodeAt(i);
+    const n = keyLength(key);
+    at = writeHead(out, at, BYTES, n);
+    writeKey(out, at, key);
+    at += n;
     if (value === undefined) out[at++] = NULL;
     else {
       at = writeHead(out, at, BYTES, value.length);
