@@ -344,7 +344,8 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
       const [channel, body] = channelOf(bytes);
       if (channel !== 'identity/mpc' || to !== 'm1') return bytes;
       const m = decodeMpcMessage(body);
-      if (m.phase !== 'pre' || m.round % PREPROCESS_ROUNDS !== 0 || m.signature === undefined) return bytes;
+      // a signed chunk takes PREPROCESS_ROUNDS rounds, then t + 1 = 2 rounds of alarm agreement
+      if (m.phase !== 'pre' || m.round % (PREPROCESS_ROUNDS + 2) !== 0 || m.signature === undefined) return bytes;
       lies += 1;
       const values = unpackElements(m.elements, m.elements.length / ELEMENT_BYTES, bn254_Fr.ORDER)!;
       const elements = packElements(values.map((v) => bn254_Fr.add(v, 9n)));

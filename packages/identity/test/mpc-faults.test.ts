@@ -9,6 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  concatBytes,
   encode,
   nobleCrypto,
   systemClock,
@@ -44,6 +45,9 @@ const P = BN254_FR_ORDER;
 const TIMEOUT = 5_000;
 /** Real-time round timeout of the signed-transcript tests. */
 const SIGNED_TIMEOUT = 1_500;
+/** Chunk 0 of a signed, verified batch at n = 4, t = 1: rounds 0–7, the alarm agreement (t + 1 rounds), then the revelation. */
+const AGREEMENT_ROUND = 8;
+const REVEAL_ROUND = AGREEMENT_ROUND + 2;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
@@ -51,6 +55,13 @@ afterEach(async () => {
 
 /** Rewrites (or, returning `null`, drops) a liar's outgoing message. */
 type Mutate = (message: MpcMessage, to: string | 'all') => MpcMessage | null;
+
+/**
+ * Rewrites (or drops) a liar's *broadcast* separately for each recipient, so
+ * it can say different things to different members (signed again like a
+ * {@link Mutate}'s output, as a broadcast).
+ */
+type Split = (message: MpcMessage, to: string) => MpcMessage | null;
 
 interface Harness {
   readonly members: string[];
@@ -80,7 +91,7 @@ function harness(
   t: number,
   seed: string,
   liars: Readonly<Record<string, Mutate>> = {},
-  extra: { verifyTuples?: boolean; signing?: boolean } = {},
+  extra: { verifyTuples?: boolean; signing?: boolean; split?: Readonly<Record<string, Split>> } = {},
 ): Harness {
   const members = Array.from({ length: n }, (_, i) => `m${i}`);
   const realTime = extra.signing === true;
@@ -92,26 +103,37 @@ function harness(
   const clock = realTime ? systemClock() : virtualClock();
   const logger = memoryLogger();
   const root = seededRandom(seed);
-  const secretKeys = members.map((id) => root.fork(`key/${id}`).bytes(32));
+  const secretKeys = members.map((id) => secretKeyOf(seed, id));
   const publicKeys = new Map(members.map((id, i) => [id, ed25519.getPublicKey(secretKeys[i] as Uint8Array)]));
   const transports = members.map((id, i) => {
     const raw = net.transport(id);
     const view: Transport = { ...raw, members }; // the committee excludes the intruder
-    const mutate = liars[id];
-    if (mutate === undefined) return view;
+    const mutate = liars[id] ?? ((m: MpcMessage) => m);
+    const split = extra.split?.[id];
+    if (liars[id] === undefined && split === undefined) return view;
+    // a message whose signature the liar left alone is signed again over what it now says
+    const signed = (original: MpcMessage, m: MpcMessage, recipient: string): Uint8Array =>
+      m.signature === undefined || m.signature !== original.signature
+        ? encodeMpcMessage(m)
+        : encodeMpcMessage({ ...m, signature: signEntry(m, recipient, secretKeys[i] as Uint8Array) });
     const rewrite = (bytes: Uint8Array, to: string): Uint8Array | null => {
       const original = decodeMpcMessage(bytes);
       const m = mutate(original, to);
-      if (m === null) return null;
-      // a message whose signature the liar left alone is signed again over what it now says
-      if (m.signature === undefined || m.signature !== original.signature) return encodeMpcMessage(m);
-      return encodeMpcMessage({ ...m, signature: signEntry(m, to === 'all' ? '' : to, secretKeys[i] as Uint8Array) });
+      return m === null ? null : signed(original, m, to === 'all' ? '' : to);
     };
     const liar: Transport = {
       ...view,
       broadcast: async (bytes: Uint8Array) => {
         const out = rewrite(bytes, 'all');
-        if (out !== null) await view.broadcast(out);
+        if (out === null) return;
+        if (split === undefined) return view.broadcast(out);
+        const message = decodeMpcMessage(out);
+        await Promise.all(
+          members.map(async (to) => {
+            const m = to === id ? null : split(message, to);
+            if (m !== null) await view.send(to, signed(message, m, ''));
+          }),
+        );
       },
       send: async (to: string, bytes: Uint8Array) => {
         const out = rewrite(bytes, to);
@@ -178,6 +200,11 @@ function scenario(h: Harness, t: number, batch: number) {
   const inputsOf = (j: number, d = ds) => xShares.map((s, i) => ({ x: s[j] as bigint, d: d[i] as bigint }));
   const secrets = [k, ...xs, ...keyShares, ...xShares.flat()];
   return { k, xs, ds, keyShares, expected, inputsOf, secrets };
+}
+
+/** The Ed25519 secret key of member `id` in the harness seeded with `seed`. */
+function secretKeyOf(seed: string, id: string): Uint8Array {
+  return seededRandom(seed).fork(`key/${id}`).bytes(32);
 }
 
 /**
@@ -445,10 +472,15 @@ describe('signed preprocessing transcripts: a failed check names the cheater', (
   const attempt = (h: Harness, count: number) => Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), count)));
   const reasonOf = (r: PromiseSettledResult<unknown> | undefined) => (r as PromiseRejectedResult).reason as ThresholdError;
 
-  it('honest signed members pass the check, and the tuples give the right outputs', async () => {
+  it('honest signed members pass the check, raise no alarm, and the tuples give the right outputs', async () => {
     const h = harness(4, 1, 'signed-honest', {}, { signing: true });
     const s = scenario(h, 1, 2);
     await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    for (const e of h.engines) {
+      expect(e.stats().tuples.ready).toBe(MIMC7_ROUNDS * 2);
+      expect(Object.values(e.stats().dropped).every((n) => n === 0)).toBe(true);
+    }
+    expect(h.logger.records.filter((r) => r.level === 'warn' || r.level === 'error')).toEqual([]);
     const results = await Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint)));
     for (const r of results) expect(r).toEqual({ outputs: s.expected, suspects: [] });
   });
@@ -500,9 +532,9 @@ describe('signed preprocessing transcripts: a failed check names the cheater', (
 
   it('a member that forges a record in its revelation is named beside the cheater; the member it tried to frame is not', async () => {
     const shift = consistentShift(1, 5n, 1);
-    // m2 deals honestly but, in the revelation (the round after the check), flips a digest byte of what m3 sent it in round 0
+    // m2 deals honestly but, in the revelation (the round after the check's agreement), flips a digest byte of what m3 sent it in round 0
     const forge: Mutate = (m) => {
-      if (m.phase !== 'pre' || m.round !== 8) return m;
+      if (m.phase !== 'pre' || m.round !== REVEAL_ROUND) return m;
       const e = m.elements.slice();
       e[5 * 32 + 2 * 96] = (e[5 * 32 + 2 * 96] as number) ^ 1; // round 0, the third other member (m3): first digest byte
       return { ...m, elements: e };
@@ -514,7 +546,7 @@ describe('signed preprocessing transcripts: a failed check names the cheater', (
 
   it('a cheater that will not reveal its transcript is named for it', async () => {
     const shift = consistentShift(1, 5n, 1);
-    const h = harness(4, 1, 'signed-silent', { m1: (m, to) => (m.phase === 'pre' && m.round === 8 ? null : shift(m, to)) }, { signing: true });
+    const h = harness(4, 1, 'signed-silent', { m1: (m, to) => (m.phase === 'pre' && m.round === REVEAL_ROUND ? null : shift(m, to)) }, { signing: true });
     const settled = await attempt(h, 4);
     for (const j of [0, 2, 3]) {
       const error = reasonOf(settled[j]);
@@ -532,6 +564,167 @@ describe('signed preprocessing transcripts: a failed check names the cheater', (
     expect(() => createMpcEngine({ ...base, signing: { crypto, secretKey: new Uint8Array(31), publicKeys: keys } })).toThrow(TypeError);
     expect(() => createMpcEngine({ ...base, signing: { crypto, secretKey: new Uint8Array(32), publicKeys: new Map([['m0', new Uint8Array(32)]]) } })).toThrow(RangeError);
     expect(() => createMpcEngine({ ...base, signing: { crypto: {} as never, secretKey: new Uint8Array(32), publicKeys: keys } })).toThrow(TypeError);
+  });
+});
+
+/** What a member signs in the alarm agreement: `[tag, phase, session, round, context, 'fail' | 'relay', originator]`. */
+function signAlarm(m: MpcMessage, round: number, role: 'fail' | 'relay', originator: string, secretKey: Uint8Array): Uint8Array {
+  return ed25519.sign(encode(['admitone/mpc/alarm/v1', m.phase, m.session, round, m.context, role, originator]), secretKey);
+}
+
+/** An alarm chain on the wire: per link, the signer's member index as one packed element, then its signature. */
+function chain(links: readonly (readonly [number, Uint8Array])[]): Uint8Array {
+  return concatBytes(...links.flatMap(([signer, signature]) => [packElements([BigInt(signer)]), signature]));
+}
+
+/** Adds `delta` to every element the liar deals `victim` in preprocessing round `round` (the harness signs it again, as a cheater would). */
+function dealWrongTo(victim: string, round: number, delta: bigint): Mutate {
+  return (m, to) => {
+    if (m.phase !== 'pre' || m.round !== round || to !== victim) return m;
+    const v = unpackElements(m.elements, m.elements.length / 32, P) as bigint[];
+    return { ...m, elements: packElements(v.map((e) => F.add(e, delta))) };
+  };
+}
+
+describe('signed preprocessing: a member dealt a wrong share raises an alarm, and every member agrees on it', () => {
+  const attempt = (h: Harness, count: number) => Promise.allSettled(h.engines.map((e) => e.preprocess(utf8ToBytes('pre'), count)));
+  const reasonOf = (r: PromiseSettledResult<unknown> | undefined) => (r as PromiseRejectedResult).reason as ThresholdError;
+  const alarmsIn = (h: Harness) => h.logger.records.filter((r) => r.message === 'mpc preprocessing alarm raised; the chunk is discarded');
+  const HONEST = [0, 2, 3];
+
+  // m3 re-shares nothing (the resharers are the 2t + 1 = 3 members with the smallest points), so a wrong share dealt to it
+  // feeds nobody else: the tuples' values stay right and the check's z is 0. Robust openings correct m3's share and suspect
+  // m3; only m3 can tell, because its own share disagrees with what an opening decodes to.
+  it.each([
+    ['the [u] dealing (round 4; m3 sees it opening u)', 4],
+    ['the [r] dealing (round 0; m3 sees it opening ρ)', 0],
+    ['the [r²] re-sharing (round 1; m3 sees it opening z)', 1],
+    ['the [r⁵, r⁶, r⁷] re-sharing (round 3; m3 sees it opening z)', 3],
+  ])('a wrong share dealt to one member in %s discards the chunk everywhere and names the dealer, never the victim', async (_name, round) => {
+    const h = harness(4, 1, `framing-${round}`, { m1: dealWrongTo('m3', round, 5n) }, { signing: true });
+    const settled = await attempt(h, MIMC7_ROUNDS);
+    for (const j of HONEST) {
+      const error = reasonOf(settled[j]);
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.culprits).toEqual(['m1']); // the victim m3 is not named, not even by itself
+      expect(error.meta).toMatchObject({ deviationRound: round });
+      expect(error.meta).not.toHaveProperty('falseAlarm');
+      const engine = h.engines[j] as MpcEngine;
+      expect(engine.stats().tuples).toMatchObject({ ready: 0, failed: MIMC7_ROUNDS });
+      await expect(engine.evaluateMimc(utf8ToBytes('e'), [{ x: 1n, d: 2n }], 3n)).rejects.toSatisfy((x) => isAdmitOneError(x, 'MPC_PREPROCESSING_FAILED'));
+    }
+    // the chunk failed on m3's alarm, which every member (the dealer's engine too) accepted
+    const alarms = alarmsIn(h);
+    expect(alarms).toHaveLength(4);
+    for (const a of alarms) expect(a.fields['raisedBy']).toEqual(['m3']);
+  });
+
+  it('when the victim’s error and a liar make an opening undecodable at one member, that member raises the alarm too: only the cheater is named', async () => {
+    // m1 deals m3 a wrong [u] share (round 4) and, opening u (round 5), sends m0 alone a wrong share too: m0 sees two
+    // wrong shares of four, more than t = 1 can be corrected. Aborting there would leave m0 silent in round 6 and get it
+    // named by the others' timeouts; instead m0 raises the alarm and carries on with zeros.
+    const openToM0: Split = (m, to) => {
+      if (m.phase !== 'pre' || m.round !== 5 || to !== 'm0') return m;
+      const v = unpackElements(m.elements, 1, P) as bigint[];
+      return { ...m, elements: packElements([F.add(v[0] as bigint, 1n)]) };
+    };
+    const h = harness(4, 1, 'alarm-undecodable', { m1: dealWrongTo('m3', 4, 5n) }, { signing: true, split: { m1: openToM0 } });
+    const settled = await attempt(h, 4);
+    for (const j of HONEST) {
+      const error = reasonOf(settled[j]);
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.culprits).toEqual(['m1']);
+      expect(error.meta).toMatchObject({ deviationRound: 4 });
+    }
+    expect(h.logger.records.some((r) => r.message === 'mpc opening failed' && r.fields['member'] === 'm0' && r.fields['round'] === 5)).toBe(true);
+  });
+
+  it('without signing keys the same attack passes the check, and robust openings suspect the victim (the documented gap)', async () => {
+    const h = harness(4, 1, 'framing-unsigned', { m1: dealWrongTo('m3', 1, 5n) });
+    const s = scenario(h, 1, 1);
+    await preprocess(h, h.engines, MIMC7_ROUNDS);
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint))));
+    for (const j of [0, 2]) expect(results[j]).toEqual({ outputs: s.expected, suspects: ['m3'] });
+    expect(alarmsIn(h)).toEqual([]);
+  });
+
+  it('a false alarm discards the chunk everywhere and names whoever raised it, and no one else', async () => {
+    const key = secretKeyOf('false-alarm', 'm1');
+    const raise: Mutate = (m) =>
+      m.phase === 'pre' && m.round === AGREEMENT_ROUND ? { ...m, elements: chain([[1, signAlarm(m, AGREEMENT_ROUND, 'fail', 'm1', key)]]) } : m;
+    const h = harness(4, 1, 'false-alarm', { m1: raise }, { signing: true });
+    const settled = await attempt(h, 4);
+    for (const j of HONEST) {
+      const error = reasonOf(settled[j]);
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.culprits).toEqual(['m1']);
+      expect(error.meta).toMatchObject({ falseAlarm: ['m1'] });
+      expect(error.meta).not.toHaveProperty('deviationRound');
+      expect(h.engines[j]?.stats().tuples).toMatchObject({ ready: 0, failed: 4 });
+    }
+  });
+
+  it('an alarm sent to one member only, in the first agreement round, is relayed: every member discards the chunk alike', async () => {
+    const key = secretKeyOf('split-first', 'm1');
+    const toM0Only: Split = (m, to) =>
+      m.phase === 'pre' && m.round === AGREEMENT_ROUND && to === 'm0' ? { ...m, elements: chain([[1, signAlarm(m, AGREEMENT_ROUND, 'fail', 'm1', key)]]) } : m;
+    const h = harness(4, 1, 'split-first', {}, { signing: true, split: { m1: toM0Only } });
+    const settled = await attempt(h, 4);
+    for (const j of HONEST) {
+      const error = reasonOf(settled[j]);
+      expect(error.culprits).toEqual(['m1']);
+      expect(error.meta).toMatchObject({ falseAlarm: ['m1'] });
+      expect(h.engines[j]?.stats().tuples).toMatchObject({ ready: 0, failed: 4 });
+    }
+  });
+
+  const lastRound: [string, (m: MpcMessage, key: Uint8Array) => Uint8Array][] = [
+    ['its FAIL alone (one signature where two are needed)', (m, key) => chain([[1, signAlarm(m, AGREEMENT_ROUND, 'fail', 'm1', key)]])],
+    [
+      'its FAIL relayed by itself (two signatures, one signer)',
+      (m, key) => chain([[1, signAlarm(m, AGREEMENT_ROUND, 'fail', 'm1', key)], [1, signAlarm(m, AGREEMENT_ROUND + 1, 'relay', 'm1', key)]]),
+    ],
+    [
+      'its FAIL with a relay by a signer that is no member (index 9 of 4)',
+      (m, key) => chain([[1, signAlarm(m, AGREEMENT_ROUND, 'fail', 'm1', key)], [9, signAlarm(m, AGREEMENT_ROUND + 1, 'relay', 'm1', key)]]),
+    ],
+    [
+      "its FAIL with a relay it signed in m2's name",
+      (m, key) => chain([[1, signAlarm(m, AGREEMENT_ROUND, 'fail', 'm1', key)], [2, signAlarm(m, AGREEMENT_ROUND + 1, 'relay', 'm1', key)]]),
+    ],
+  ];
+  it.each(lastRound)('an alarm sent to one member only in the last agreement round, as %s, is dropped: every member keeps the chunk', async (_name, make) => {
+    const key = secretKeyOf('split-last', 'm1');
+    const toM0Only: Split = (m, to) => (m.phase === 'pre' && m.round === AGREEMENT_ROUND + 1 && to === 'm0' ? { ...m, elements: make(m, key) } : m);
+    const h = harness(4, 1, 'split-last', {}, { signing: true, split: { m1: toM0Only } });
+    const s = scenario(h, 1, 1);
+    await preprocess(h, h.engines, MIMC7_ROUNDS);
+    for (const e of h.engines) expect(e.stats().tuples.ready).toBe(MIMC7_ROUNDS);
+    expect(h.engines[0]?.stats().dropped.malformed).toBe(1);
+    const warnings = h.logger.records.filter((r) => r.message === 'mpc preprocessing alarm message unusable');
+    expect(warnings.map((w) => w.fields['culprits'])).toEqual([['m1']]);
+    const results = await Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), s.inputsOf(j), s.keyShares[j] as bigint)));
+    for (const r of results) expect(r).toEqual({ outputs: s.expected, suspects: [] });
+  });
+
+  it('n=7, t=2: colluders that relay an alarm to one member only, in the second of three rounds, cannot split the decision', async () => {
+    // m1 keeps its FAIL to itself in round 1; in round 2, m5 sends m0 alone the chain [m1's FAIL, m5's relay]. m0 accepts it
+    // (two distinct signers in round 2) and relays it in round 3 with its own signature, so everyone accepts (three).
+    const k1 = secretKeyOf('split-colluders', 'm1');
+    const k5 = secretKeyOf('split-colluders', 'm5');
+    const relay: Split = (m, to) =>
+      m.phase === 'pre' && m.round === AGREEMENT_ROUND + 1 && to === 'm0'
+        ? { ...m, elements: chain([[1, signAlarm(m, AGREEMENT_ROUND, 'fail', 'm1', k1)], [5, signAlarm(m, AGREEMENT_ROUND + 1, 'relay', 'm1', k5)]]) }
+        : m;
+    const h = harness(7, 2, 'split-colluders', {}, { signing: true, split: { m5: relay } });
+    const settled = await attempt(h, 4);
+    for (const j of [0, 2, 3, 4, 6]) {
+      const error = reasonOf(settled[j]);
+      expect(error.code).toBe('THRESHOLD_INCONSISTENT_SHARES');
+      expect(error.culprits).toEqual(['m1']); // the originator; a relay proves nothing false
+      expect(error.meta).toMatchObject({ falseAlarm: ['m1'] });
+      expect(h.engines[j]?.stats().tuples).toMatchObject({ ready: 0, failed: 4 });
+    }
   });
 });
 

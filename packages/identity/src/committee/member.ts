@@ -152,7 +152,10 @@ export interface CommitteeMemberOptions {
    * and when the tuple check fails the members reveal and replay the failed
    * chunk, so the member that cheated is named (and kept as a suspect: see
    * {@link CommitteeMemberStats.suspects}) instead of the batch failing with
-   * no culprit.
+   * no culprit. A member dealt a wrong share that leaves the tuples right
+   * raises an alarm the members agree on, so that chunk fails too and its
+   * dealer is named, rather than the honest member being suspected (see the
+   * MPC engine's `signing` option).
    */
   readonly signingSecretKey?: Uint8Array;
 }

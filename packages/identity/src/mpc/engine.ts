@@ -57,9 +57,18 @@ export interface MpcEngineOptions {
    * receipt, and when a chunk's tuple check fails the members reveal that
    * chunk's transcript and replay it, so the member that cheated is named in
    * the error's `culprits` (only members proven to have deviated are named).
-   * Without them a failed check is detected but its author stays unknown. It
-   * costs about 18 signatures and 24 verifications per member per chunk.
-   * Every member of a committee must configure it, or none.
+   * They also close the gap the check alone leaves: a wrong share dealt to a
+   * single honest member that feeds nobody else keeps the tuples right, so
+   * the check passes and robust openings would suspect that honest member
+   * ever after. With signing, that member notices its own share is off what
+   * a check opening decodes to and raises an alarm; the members agree on
+   * alarms (t + 1 more message rounds per chunk, empty when nobody raises
+   * one), discard the chunk, and the replay names the dealer — or, when it
+   * shows no deviation, the members that raised a false alarm
+   * (`meta.falseAlarm`). Without signing keys a failed check is detected
+   * but its author stays unknown, and that framing goes undetected. It costs
+   * about 18 signatures and 24 verifications per member per chunk. Every
+   * member of a committee must configure it, or none.
    */
   readonly signing?: MpcSigning;
 }
@@ -102,7 +111,7 @@ export interface MpcEngine {
   readonly degree: number;
   /**
    * Prepares `count` power tuples (8 message rounds per chunk of up to
-   * `maxTuplesPerChunk`, 4 without `verifyTuples`) and adds them to the pool. `batchId` (1–64 bytes)
+   * `maxTuplesPerChunk`, 8 + t + 1 with `signing`, 4 without `verifyTuples`) and adds them to the pool. `batchId` (1–64 bytes)
    * must never be reused on this engine (`MPC_SESSION_REUSED`). Rejects with a `ThresholdError`
    * (`THRESHOLD_TIMEOUT` naming silent members, `THRESHOLD_PROTOCOL` naming
    * senders of unusable messages, `THRESHOLD_INCONSISTENT_SHARES` when the
@@ -168,10 +177,14 @@ export const DEFAULT_MPC_TIMEOUT_MS = 10_000;
  *   detects; with `signing` the members then reveal the failed chunk's
  *   signed transcript and replay it, and the member that deviated is named
  *   in the error's `culprits` (only members proven to have deviated, or
- *   that refuse to reveal, are named). Without `signing` such a batch aborts
- *   without a culprit unless one was caught lying in the check's own
- *   (robust) openings. With `verifyTuples: false` preprocessing is secure against
- *   semi-honest members only, and a corrupted tuple gives a wrong output.
+ *   that refuse to reveal, are named). A member dealt a wrong share that
+ *   leaves the tuples right raises an alarm that every member agrees on, so
+ *   the chunk is discarded and its dealer named, instead of the victim
+ *   being suspected in every later evaluation. Without `signing` such a
+ *   batch aborts without a culprit unless one was caught lying in the
+ *   check's own (robust) openings, and that victim is suspected. With
+ *   `verifyTuples: false` preprocessing is secure against semi-honest
+ *   members only, and a corrupted tuple gives a wrong output.
  *
  * @example
  * ```ts

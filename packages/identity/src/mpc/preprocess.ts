@@ -33,42 +33,83 @@
  *   `s`; the batch is then discarded, so nothing it reveals is ever used.
  *   All openings are robust (Berlekamp–Welch), so a member lying in them is
  *   corrected and named as usual.
+ * - Rounds 8 … 8 + t (signed chunks only: verification with the engine's
+ *   `signing` option): the members agree on whether anyone raised an
+ *   *alarm* (Dolev–Strong, see `agreement.ts`). Then, if the chunk failed,
+ *   one more round reveals its transcript (see `transcript.ts`).
  *
  * Security: with verification, a malicious member that adds errors to its
  * dealings or re-sharings makes the batch fail with
  * `THRESHOLD_INCONSISTENT_SHARES` instead of producing tuples that would
- * give wrong outputs (abort, not correction). The check shows *that* a
- * tuple is wrong, not who made it so; with signed transcripts (the engine's
- * `signing` option) a failed check is followed by one more round in which
- * the members reveal the chunk's seeds and signed messages and replay it,
- * which names the member that deviated (see `transcript.ts`). Without verification it is secure against
- * semi-honest members only (honest majority): such errors go undetected.
- * Members that follow the protocol learn nothing about the kept `r` either
- * way. Malformed or missing messages abort the batch (`THRESHOLD_PROTOCOL` /
- * `THRESHOLD_TIMEOUT` naming the member). Every message of rounds 0–4 carries
- * secret shares and must travel over a confidential channel.
+ * give wrong outputs (abort, not correction). Without verification it is
+ * secure against semi-honest members only (honest majority): such errors go
+ * undetected. Members that follow the protocol learn nothing about the kept
+ * `r` either way. Malformed or missing messages abort the batch
+ * (`THRESHOLD_PROTOCOL` / `THRESHOLD_TIMEOUT` naming the member). Every
+ * message of rounds 0–4 carries secret shares and must travel over a
+ * confidential channel.
+ *
+ * The check shows *that* a tuple is wrong, not who made it so, and one error
+ * leaves every tuple right: a wrong share dealt to a single honest member
+ * whose share feeds nobody else (a member outside the resharers, or anyone
+ * in rounds 3 and 4). Then z = 0, and robust openings correct that member's
+ * share ever after and name it, an honest member, as a suspect (the
+ * *framing gap*). Only the member itself can tell: its own share is off the
+ * polynomial an opening decodes to. With signed transcripts:
+ * - a member raises the alarm when Berlekamp–Welch puts its own share off
+ *   the decoded polynomial in a check opening (rounds 5–7: `u`; `ρ`, which
+ *   covers every `[r]` and `[s]`; and z, which weighs every higher power of
+ *   every tuple with random coefficients fixed after the shares, so a wrong
+ *   share of any power shows in one of them except with negligible
+ *   probability), or when a check opening cannot be decoded at all; it then
+ *   carries on (zeros in place of an undecodable result) so that every member
+ *   reaches the agreement;
+ * - the agreement gives every honest member the same set of alarm
+ *   originators; the chunk fails when that set is not empty or z ≠ 0 (z
+ *   needs no agreement: every honest member decodes the same z);
+ * - a failed chunk is revealed and replayed, and whoever sent the earliest
+ *   message its seeds and inputs do not explain is named; the check
+ *   openings' suspects are dropped (they include the victim). If the replay
+ *   finds no deviation at all, the alarm was false and its originators are
+ *   named (`meta.falseAlarm`; each one's signed FAIL proves it raised it).
+ *
+ * Why an alarm is never false when raised by an honest member, and why
+ * the victim is never named: see the proof sketch in `transcript.ts`.
+ *
+ * Without signing keys none of this runs: a check with z = 0 passes, the
+ * member dealt a wrong share is corrected and suspected in every later
+ * evaluation, and the dealer is never named; a failed check names only
+ * members caught lying in its openings, and an opening that cannot be
+ * decoded aborts the batch at the members that could not decode it.
  * @module
  */
 import { concatBytes, invariant, taggedHash, type PeerId } from '@admitone/core';
 import { ThresholdError, randomFieldElements, shamirShareMany } from '@admitone/core/threshold';
 import { hashToField } from '../mimc/hash-to-field.js';
+import { agreeOnAlarm, agreementRounds } from './agreement.js';
 import type { RoundInputs } from './inbox.js';
 import { POWERS, type PowerVectors } from './pool.js';
 import { broadcastRound, dealRound, openRobust, type MpcContext, type RoundAddress } from './round.js';
 import { blame, signedTranscript } from './transcript.js';
 import { packElements, unpackElements } from './wire.js';
 
-/** Message rounds one preprocessing chunk takes with verification (the default); 4 without. */
+/**
+ * Message rounds one preprocessing chunk takes with verification (the
+ * default); 4 without. With signed transcripts (the engine's `signing`
+ * option) a verified chunk takes t + 1 more, the alarm agreement.
+ */
 export const PREPROCESS_ROUNDS = 8;
 
-/** Rounds per chunk: making the tuples (0–3), then checking them (4–7). */
-const roundsPerChunk = (verify: boolean): number => (verify ? PREPROCESS_ROUNDS : PREPROCESS_ROUNDS / 2);
+/** Rounds per chunk: making the tuples (0–3), checking them (4–7), then, when signed, agreeing on alarms (8 … 8 + t). */
+const roundsPerChunk = (ctx: MpcContext, verify: boolean): number =>
+  verify ? PREPROCESS_ROUNDS + (ctx.signing === undefined ? 0 : agreementRounds(ctx.degree)) : PREPROCESS_ROUNDS / 2;
 
 /**
  * Runs preprocessing chunk number `chunk` (rounds `R·chunk … R·chunk + R − 1`
- * of the session, R = 8 with verification and 4 without) for `count` tuples
- * and returns this member's shares. Every member must pass the same
- * `verify` (it is bound into the rounds' context).
+ * of the session, R = 8 with verification, 8 + t + 1 with verification and
+ * signing, 4 without verification) for `count` tuples and returns this
+ * member's shares. Every member must pass the same `verify` and configure
+ * signing alike (both are bound into the rounds' context).
  */
 export async function preprocessChunk(
   ctx: MpcContext,
@@ -77,16 +118,34 @@ export async function preprocessChunk(
   count: number,
   verify: boolean,
 ): Promise<PowerVectors> {
+  const keys = verify ? ctx.signing : undefined;
   const plain: RoundAddress = {
     ...at,
-    context: taggedHash('admitone/mpc/preprocess/v2', [chunk, count, ctx.members.length, ctx.degree, verify ? 1 : 0]),
+    context: taggedHash('admitone/mpc/preprocess/v3', [chunk, count, ctx.members.length, ctx.degree, verify ? 1 : 0, keys === undefined ? 0 : 1]),
   };
-  const base = chunk * roundsPerChunk(verify);
-  const keys = verify ? ctx.signing : undefined;
+  const base = chunk * roundsPerChunk(ctx, verify);
   const address: RoundAddress = keys === undefined ? plain : { ...plain, transcript: signedTranscript(ctx, plain, base, keys) };
   const { powers, check } = await makeTuples(ctx, address, base, count, verify);
-  if (check !== undefined && check.z !== 0n) await checkFailed(ctx, address, base, count, check.suspects);
+  if (check !== undefined) {
+    // With signing, an alarm raised by any member (its own share is wrong) is agreed on and discards the chunk
+    // everywhere; z ≠ 0 needs no agreement (every honest member decodes the same z).
+    const raisedBy = keys === undefined ? [] : await agreeOnAlarm(ctx, unsigned(address), base + PREPROCESS_ROUNDS, keys, check.alarm);
+    if (raisedBy.length > 0) {
+      ctx.logger.warn('mpc preprocessing alarm raised; the chunk is discarded', {
+        session: at.inbox.id,
+        round: base + PREPROCESS_ROUNDS + agreementRounds(ctx.degree) - 1,
+        raisedBy: raisedBy.map((j) => ctx.members[j]),
+      });
+    }
+    if (check.z !== 0n || raisedBy.length > 0) await checkFailed(ctx, address, base, count, check.suspects, raisedBy);
+  }
   return toOnlineForm(ctx.p, verify ? powers.map((vector) => vector.slice(0, count)) : powers);
+}
+
+/** The address without its transcript: for the rounds after 0–7 (agreement, revelation), which are not signed as part of it. */
+function unsigned(at: RoundAddress): RoundAddress {
+  const { transcript: _signed, ...rest } = at;
+  return rest;
 }
 
 /**
@@ -100,7 +159,7 @@ async function makeTuples(
   base: number,
   count: number,
   verify: boolean,
-): Promise<{ powers: bigint[][]; check: { z: bigint; suspects: ReadonlySet<number> } | undefined }> {
+): Promise<{ powers: bigint[][]; check: CheckOutcome | undefined }> {
   // with verification, tuples count … 2·count − 1 are made to be sacrificed
   const made = verify ? 2 * count : count;
 
@@ -125,25 +184,35 @@ async function makeTuples(
 }
 
 /**
- * The check failed: reject with `THRESHOLD_INCONSISTENT_SHARES`. With signed
- * transcripts, first reveal them (round `base + 8`) and name whoever sent a
- * message its seeds and inputs do not explain (see `transcript.ts`);
- * without, the culprits are only the members caught lying in the check's
- * own openings.
+ * The check failed (z ≠ 0, or an agreed alarm raised by `raisedBy`): reject
+ * with `THRESHOLD_INCONSISTENT_SHARES`. With signed transcripts, first
+ * reveal them (the round after the agreement) and name whoever sent a
+ * message its seeds and inputs do not explain (see `transcript.ts`); when
+ * nobody did, the alarm was false and its originators are named. The check's
+ * own suspects are then never named: the replay's verdict replaces them (a
+ * member dealt a wrong share looks like a liar to those openings). Without
+ * signing, the culprits are only the members caught lying in the check's own
+ * openings.
  */
-async function checkFailed(ctx: MpcContext, at: RoundAddress, base: number, count: number, suspects: ReadonlySet<number>): Promise<never> {
-  const round = base + PREPROCESS_ROUNDS;
-  const meta: Record<string, unknown> = { session: at.inbox.id, round: round - 1 };
+async function checkFailed(
+  ctx: MpcContext,
+  at: RoundAddress,
+  base: number,
+  count: number,
+  suspects: ReadonlySet<number>,
+  raisedBy: readonly number[],
+): Promise<never> {
+  const meta: Record<string, unknown> = { session: at.inbox.id, round: base + PREPROCESS_ROUNDS - 1 };
   let culprits = [...suspects];
   let message = 'The preprocessing check failed: a member deviated while making power tuples, so the batch is discarded.';
   // a transcript exists exactly when the chunk was signed (verification on, and ctx.signing set)
   const keys = ctx.signing;
   if (keys !== undefined && at.transcript !== undefined) {
+    const round = base + PREPROCESS_ROUNDS + agreementRounds(ctx.degree);
     const own = at.transcript.reveal();
     let revealed: (Uint8Array | null | undefined)[] | undefined;
     try {
-      const { transcript: _signed, ...unsigned } = at; // the revelation itself is not signed
-      revealed = [...(await broadcastRound(ctx, unsigned, round, own))];
+      revealed = [...(await broadcastRound(ctx, unsigned(at), round, own))]; // the revelation itself is not signed
       revealed[ctx.self] = own;
     } catch (error) {
       if (!(error instanceof ThresholdError) || error.code !== 'THRESHOLD_TIMEOUT') throw error;
@@ -163,6 +232,12 @@ async function checkFailed(ctx: MpcContext, at: RoundAddress, base: number, coun
         culprits = [...found.culprits];
         meta['deviationRound'] = found.round;
         message = `The preprocessing check failed: member(s) sent messages in chunk round ${String(found.round)} that their revealed transcript does not explain.`;
+      } else if (raisedBy.length > 0) {
+        // no deviation in rounds 0–7, so no honest member's share was wrong: whoever raised the alarm lied,
+        // and its signed FAIL (accepted in the agreement) shows it did
+        culprits = [...raisedBy];
+        meta['falseAlarm'] = raisedBy.map((j) => ctx.members[j]);
+        message = 'A preprocessing chunk was discarded on a false alarm: its revealed transcript shows no deviation, so the member(s) that raised it are named.';
       }
     }
   }
@@ -196,12 +271,30 @@ function challenge(u: bigint, label: number): bigint {
   return v === 0n ? 1n : v;
 }
 
+/** What the tuple check found. */
+interface CheckOutcome {
+  /** The opened combination: 0 when the tuples are right. */
+  readonly z: bigint;
+  /** Members caught sending wrong or unusable shares in the check's own openings (in a signed chunk never this member: see `alarm`). */
+  readonly suspects: ReadonlySet<number>;
+  /**
+   * Signed chunks only: this member's own share disagreed with what a check
+   * opening decoded to, or an opening could not be decoded at all. Either
+   * means some member deviated in rounds 0–7 (see the module comment), even
+   * when `z` is 0.
+   */
+  readonly alarm: boolean;
+}
+
 /**
  * Rounds `round … round + 3`: checks tuples `0 … count − 1` of `powers`
  * (plain powers, not online form) by sacrificing tuples `count … 2·count − 1`
- * (see the module comment). Returns the opened combination `z` (0 when
- * the tuples are right) and the members caught lying in the check's own
- * openings; the caller decides what a non-zero `z` means.
+ * (see the module comment). Returns the opened combination `z`, the members
+ * caught lying in the check's own openings and, for a signed chunk, whether
+ * this member raises the alarm; the caller decides what they mean. In a
+ * signed chunk an opening that cannot be decoded raises the alarm and the
+ * check goes on with zeros in its place (every member must reach the
+ * agreement rounds); unsigned, it rejects as before.
  */
 async function checkBySacrifice(
   ctx: MpcContext,
@@ -209,15 +302,34 @@ async function checkBySacrifice(
   round: number,
   powers: readonly (readonly bigint[])[],
   count: number,
-): Promise<{ z: bigint; suspects: ReadonlySet<number> }> {
+): Promise<CheckOutcome> {
   const P = ctx.p;
   const suspects = new Set<number>();
+  const signed = at.transcript !== undefined;
+  let alarm = false;
+  const open = async (r: number, shares: readonly bigint[]): Promise<bigint[]> => {
+    let values: bigint[];
+    try {
+      values = await openRobust(ctx, at, r, shares, suspects);
+    } catch (error) {
+      if (!signed || !undecodable(error)) throw error;
+      alarm = true;
+      return shares.map(() => 0n);
+    }
+    // Berlekamp–Welch names this member's own point when its share is off the decoded polynomial: it was dealt a
+    // wrong share (a member lying in this opening cannot cause that), so it raises the alarm instead of suspecting itself
+    if (signed && suspects.delete(ctx.self)) {
+      alarm = true;
+      ctx.logger.warn('mpc preprocessing share of this member is inconsistent; raising the alarm', { session: at.inbox.id, round: r });
+    }
+    return values;
+  };
 
   // Round 4: a joint random [u], dealt after every tuple share was fixed (so no error can depend on it).
   const uShare = await jointRandom(ctx, at, round, 1);
 
   // Round 5: open u; the challenges follow from it.
-  const u = (await openRobust(ctx, at, round + 1, uShare, suspects))[0] as bigint;
+  const u = (await open(round + 1, uShare))[0] as bigint;
   const alpha = challenge(u, 1);
   const gamma = challenge(u, 2);
   const beta = challenge(u, 3);
@@ -229,7 +341,7 @@ async function checkBySacrifice(
     const v = ((alpha * (r[m] as bigint)) % P) - (r[count + m] as bigint);
     rhoShares[m] = v < 0n ? v + P : v;
   }
-  const rho = await openRobust(ctx, at, round + 2, rhoShares, suspects);
+  const rho = await open(round + 2, rhoShares);
 
   // This member's share of Σ_m β^m Σ_k γ^k (α^k [r_m^k] − Σ_j C(k,j) ρ_m^(k−j) [s_m^j]).
   const gammaPow: bigint[] = [1n];
@@ -264,8 +376,13 @@ async function checkBySacrifice(
   if (total < 0n) total += P;
 
   // Round 7: open the combination; it must be 0.
-  const z = (await openRobust(ctx, at, round + 3, [total], suspects))[0] as bigint;
-  return { z, suspects };
+  const z = (await open(round + 3, [total]))[0] as bigint;
+  return { z, suspects, alarm };
+}
+
+/** Whether an opening failed because its shares could not be decoded (not a timeout or an unusable signature). */
+function undecodable(error: unknown): boolean {
+  return error instanceof ThresholdError && (error.code === 'THRESHOLD_INCONSISTENT_SHARES' || error.code === 'THRESHOLD_NOT_ENOUGH_SHARES');
 }
 
 /** The binomial coefficients `C(7, j)` that the online phase multiplies `[ρʲ]` by (j = 1…7). */

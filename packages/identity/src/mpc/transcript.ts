@@ -17,24 +17,45 @@
  *   aborts the chunk with `THRESHOLD_PROTOCOL` naming the sender), and keeps
  *   each message's digest and signature until the chunk ends.
  *
- * When the check fails, the chunk is discarded anyway, so its secrets may be
- * published: in one more round every member broadcasts its seeds and the
- * digests and signatures it received. Every member then replays the whole
- * chunk honestly from the revealed seeds (the same code, over an in-process
- * network) and compares each revealed, signed digest with the digest the
- * sender should have sent. Let R be the earliest round with a mismatch;
- * every sender of a mismatching message in round R is named.
+ * When the check fails (z ≠ 0), or the members agreed on an alarm (a
+ * member found its own share off what a check opening decoded to, see
+ * `preprocess.ts` and `agreement.ts`), the chunk is discarded anyway, so its
+ * secrets may be published: in one more round every member broadcasts its
+ * seeds and the digests and signatures it received. Every member then
+ * replays the whole chunk honestly from the revealed seeds (the same code,
+ * over an in-process network) and compares each revealed, signed digest with
+ * the digest the sender should have sent. Let R be the earliest round with a
+ * mismatch; every sender of a mismatching message in round R is named. When
+ * there is no mismatch at all, the alarm was false, and the members that
+ * raised it are named instead (`preprocess.ts`).
  *
  * Why only cheaters are named: an honest member reveals its true seeds and
  * every message it received; if all of those match the replay (no mismatch
  * before R), it computed exactly what the replay computes, so each message
  * it sent in round R matches too — and a receiver cannot present a
- * different one, because the sender's signature covers the digest. A
- * revealed record whose signature does not verify names its *revealer*
- * (members verify on receipt, so an honest one never holds such a record).
- * Why someone is named: the check fails only if some honest member's shares
- * differ from the honest replay's, which needs a message to an honest
- * member that differs from the replay; that member reveals it.
+ * different one, because the sender's signature covers the digest. (A member
+ * that carried on with zeros after a check opening it could not decode
+ * deviates too, but only after a mismatch no later than that opening, by the
+ * next paragraph's argument: never in round R.) So the member that was dealt
+ * a wrong share, whose later messages do not match the replay either, is not
+ * named: the dealer's message to it is earlier. A revealed record whose
+ * signature does not verify names its *revealer* (members verify on receipt,
+ * so an honest one never holds such a record).
+ *
+ * Why someone is named: suppose every message to an honest member matches
+ * the replay (whatever seeds the others revealed). Then, opening by opening,
+ * every share an honest member uses lies on the replay's degree-t
+ * polynomial, so nobody is suspected, every opening decodes exactly (at
+ * most t of n ≥ 3t + 1 shares could be wrong, and none are), z = 0, and no
+ * honest member's own share is off the decoded polynomial: no honest alarm.
+ * So a failed check or an honest alarm needs a message to an honest member
+ * that differs from the replay, and that member reveals it. Conversely, with
+ * no mismatch anywhere, no honest member raised the alarm, so every
+ * originator of an accepted alarm is malicious, and its signed FAIL shows it
+ * raised one. A member lying in an opening does not put an honest member's
+ * own share off the decoded polynomial (decoding is exact), so it raises no
+ * honest alarm; Berlekamp–Welch names it, and the replay does too if the
+ * chunk fails.
  *
  * Members that do not reveal within the round timeout are reported as not
  * having revealed (`meta.unrevealed`), and named only when no cheater is
@@ -100,9 +121,18 @@ async function digest(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
+/**
+ * The bytes a preprocessing signature covers: `[tag, phase, session, round,
+ * context, ...fields]` as canonical CBOR, so a signature made for one
+ * purpose, session, chunk or round is never valid for another.
+ */
+export function statement(tag: string, at: RoundAddress, round: number, fields: readonly (string | Uint8Array)[]): Uint8Array {
+  return encode([tag, at.phase, at.session, round, at.context, ...fields]);
+}
+
 /** The bytes a transcript signature covers. */
 function entry(ctx: MpcContext, at: RoundAddress, round: number, recipient: number | null, elementsDigest: Uint8Array): Uint8Array {
-  return encode([ENTRY_TAG, at.phase, at.session, round, at.context, recipient === null ? '' : (ctx.members[recipient] as string), elementsDigest]);
+  return statement(ENTRY_TAG, at, round, [recipient === null ? '' : (ctx.members[recipient] as string), elementsDigest]);
 }
 
 /** Bytes of a revelation for `n` members. */

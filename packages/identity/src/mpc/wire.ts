@@ -11,6 +11,9 @@
  * The context digest binds every message to what the sender believes the
  * session is (batch size, tuple positions, public inputs), so members whose
  * views differ drop each other's messages instead of computing garbage.
+ * Two rounds of signed preprocessing carry other fixed-layout bytes in `e`
+ * (still a multiple of 32): the alarm agreement's signature chains and a
+ * failed chunk's transcript revelation.
  * @module
  */
 import { CodecError, decode, encode, readBytes, readEnum, readInt, readRecord } from '@admitone/core';
