@@ -22,8 +22,3 @@ export function sha256Into(data: Uint8Array, start: number, end: number, out: Ui
   WORK.update(data.subarray(start, end));
   WORK.digestInto(out.subarray(at, at + 32));
 }
-
-/** SHA-256 of `data` as a new 32-byte array. */
-export function sha256(data: Uint8Array): Uint8Array {
-  return nobleSha256(data);
-}

@@ -25,7 +25,8 @@
 import { compareBytes } from '../bytes/index.js';
 import type { Digest } from '../codec/hash.js';
 import { CodecError } from '../errors/index.js';
-import { sha256, sha256Into } from './sha256.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256Into } from './sha256.js';
 
 /** One entry of an app's keyed state. */
 export interface StateEntry {

@@ -308,21 +308,21 @@ async function checkBySacrifice(
   const signed = at.transcript !== undefined;
   let alarm = false;
   const open = async (r: number, shares: readonly bigint[]): Promise<bigint[]> => {
-    let values: bigint[];
+    // This member's own share off the decoded polynomial means it was dealt a wrong share (a member lying in
+    // this opening cannot cause that): in a signed chunk it raises the alarm instead of suspecting itself.
+    const ownShareOff = signed
+      ? () => {
+          alarm = true;
+          ctx.logger.warn('mpc preprocessing share of this member is inconsistent; raising the alarm', { session: at.inbox.id, round: r });
+        }
+      : undefined;
     try {
-      values = await openRobust(ctx, at, r, shares, suspects);
+      return await openRobust(ctx, at, r, shares, suspects, ownShareOff);
     } catch (error) {
       if (!signed || !undecodable(error)) throw error;
       alarm = true;
       return shares.map(() => 0n);
     }
-    // Berlekamp–Welch names this member's own point when its share is off the decoded polynomial: it was dealt a
-    // wrong share (a member lying in this opening cannot cause that), so it raises the alarm instead of suspecting itself
-    if (signed && suspects.delete(ctx.self)) {
-      alarm = true;
-      ctx.logger.warn('mpc preprocessing share of this member is inconsistent; raising the alarm', { session: at.inbox.id, round: r });
-    }
-    return values;
   };
 
   // Round 4: a joint random [u], dealt after every tuple share was fixed (so no error can depend on it).

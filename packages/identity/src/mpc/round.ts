@@ -121,8 +121,19 @@ async function checked(ctx: MpcContext, at: RoundAddress, round: number, dealt: 
  * earlier rounds) are left out and not waited for; members caught sending
  * wrong or unusable shares are added to `suspects`. Undecodable shares reject
  * with a `ThresholdError` naming every member blamed so far.
+ *
+ * When this member's own share is off the decoded polynomial it was dealt a
+ * wrong share: with `onOwnShareOff` that callback is told and this member
+ * stays out of `suspects`; without it, it is listed like any other member.
  */
-export async function openRobust(ctx: MpcContext, at: RoundAddress, round: number, shares: readonly bigint[], suspects: Set<number>): Promise<bigint[]> {
+export async function openRobust(
+  ctx: MpcContext,
+  at: RoundAddress,
+  round: number,
+  shares: readonly bigint[],
+  suspects: Set<number>,
+  onOwnShareOff?: () => void,
+): Promise<bigint[]> {
   const received = await broadcastRound(ctx, at, round, shares, suspects);
   const L = shares.length;
   const columns: (readonly bigint[] | undefined)[] = new Array(ctx.members.length);
@@ -145,7 +156,11 @@ export async function openRobust(ctx: MpcContext, at: RoundAddress, round: numbe
   try {
     const result = ctx.opener.openManyWithCulprits(columns, L);
     values = result.values;
-    for (const x of result.culprits) fresh.push(indexOfPoint(ctx, x));
+    for (const x of result.culprits) {
+      const j = indexOfPoint(ctx, x);
+      if (j === ctx.self && onOwnShareOff !== undefined) onOwnShareOff();
+      else fresh.push(j);
+    }
   } catch (error) {
     if (!(error instanceof ThresholdError)) throw error;
     const blamed = new Set([...suspects, ...fresh]);
