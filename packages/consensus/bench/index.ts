@@ -19,7 +19,7 @@
  * show as up to 2 s per second).
  *
  * Environment: `BENCH_N` (default `4,7`), `BENCH_K` (checkpoint interval,
- * default 128). Quick mode (`ADMITONE_BENCH_QUICK=1`): 1 s peak rounds instead
+ * default 128), `BENCH_TUNABLES='{"batchDelayMs":2}'` (override PBFT tunables). Quick mode (`ADMITONE_BENCH_QUICK=1`): 1 s peak rounds instead
  * of 3 s. Figures go to the root runner through `bench/figures.ts`.
  */
 import { availableParallelism } from 'node:os';
@@ -36,7 +36,7 @@ import {
   utf8ToBytes,
   type CryptoProvider,
 } from '@admitone/core';
-import { createClient, createReplica, type Client, type Replica } from '../src/index.js';
+import { createClient, createReplica, type Client, type PbftTunables, type Replica } from '../src/index.js';
 import { byMode, reportFigures } from '../../../bench/figures.js';
 
 /** Length of a measured peak round, in ms. */
@@ -98,6 +98,7 @@ async function setup(n: number, crypto: CryptoProvider, clientCount: number): Pr
         maxInFlightBatches: 4,
         maxBatchRequests: 512,
         viewChangeTimeoutMs: 30_000,
+        ...(JSON.parse(process.env['BENCH_TUNABLES'] ?? '{}') as PbftTunables),
       }),
     );
   }
