@@ -79,10 +79,9 @@ export const DEFAULT_MAX_DEPTH = 64;
 export function encode(value: CborValue, options: EncodeOptions = {}): Uint8Array {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   // A getter on a plain object may encode too: a nested call writes into its own buffer.
-  const outer = writing ? { buf: out, view: outView, pos, ancestors } : undefined;
+  const outer = writing ? { buf: out, pos, ancestors } : undefined;
   if (outer !== undefined) {
     out = new Uint8Array(256);
-    outView = new DataView(out.buffer);
     ancestors = [];
   }
   writing = true;
@@ -100,15 +99,11 @@ export function encode(value: CborValue, options: EncodeOptions = {}): Uint8Arra
     ancestors.length = 0;
     if (outer !== undefined) {
       out = outer.buf;
-      outView = outer.view;
       pos = outer.pos;
       ancestors = outer.ancestors;
     } else {
       writing = false;
-      if (out.length > MAX_KEPT_BUFFER) {
-        out = new Uint8Array(INITIAL_BUFFER);
-        outView = new DataView(out.buffer);
-      }
+      if (out.length > MAX_KEPT_BUFFER) out = new Uint8Array(INITIAL_BUFFER);
     }
   }
   if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
@@ -145,7 +140,6 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CborValu
   if (bytes.length === 0) throw new CodecError('CODEC_MALFORMED', 'Input is empty.');
   // decoding calls no user code, so the reader's state cannot be re-entered
   src = bytes;
-  srcView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   at = 0;
   try {
     const value = readValue(0, options.maxDepth ?? DEFAULT_MAX_DEPTH);
@@ -157,7 +151,6 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CborValu
     return value;
   } finally {
     src = EMPTY;
-    srcView = EMPTY_VIEW;
   }
 }
 
@@ -237,7 +230,6 @@ const MAX_KEPT_BUFFER = 1024 * 1024;
 const UNSUPPORTED = new Error('unsupported');
 
 let out = new Uint8Array(INITIAL_BUFFER);
-let outView = new DataView(out.buffer);
 let pos = 0;
 let writing = false;
 /** The arrays and objects being written, outermost first (cycle detection). */
@@ -251,7 +243,14 @@ function reserve(n: number): void {
   const next = new Uint8Array(size);
   next.set(out.subarray(0, pos));
   out = next;
-  outView = new DataView(out.buffer);
+}
+
+/** Writes a big-endian u32 (room reserved by the caller). */
+function writeU32(n: number): void {
+  out[pos++] = n >>> 24;
+  out[pos++] = (n >>> 16) & 0xff;
+  out[pos++] = (n >>> 8) & 0xff;
+  out[pos++] = n & 0xff;
 }
 
 /** A head with a non-negative safe-integer argument, in its shortest form. */
@@ -268,13 +267,11 @@ function writeHead(major: number, n: number): void {
     out[pos++] = n & 0xff;
   } else if (n < 0x1_0000_0000) {
     out[pos++] = m | 26;
-    outView.setUint32(pos, n);
-    pos += 4;
+    writeU32(n);
   } else {
     out[pos++] = m | 27;
-    outView.setUint32(pos, Math.floor(n / 0x1_0000_0000));
-    outView.setUint32(pos + 4, n >>> 0);
-    pos += 8;
+    writeU32(Math.floor(n / 0x1_0000_0000));
+    writeU32(n >>> 0);
   }
 }
 
@@ -287,8 +284,8 @@ function writeBigInt(v: bigint): void {
     if (magnitude <= BigInt(Number.MAX_SAFE_INTEGER)) return writeHead(negative ? 1 : 0, Number(magnitude));
     reserve(9);
     out[pos++] = ((negative ? 1 : 0) << 5) | 27;
-    outView.setBigUint64(pos, magnitude);
-    pos += 8;
+    writeU32(Number(magnitude >> 32n));
+    writeU32(Number(magnitude & 0xffff_ffffn));
     return;
   }
   // RFC 8949 §3.4.3 bignum: tag 2 (or 3 for −1 − n), then n as a big-endian byte string without leading zeros
@@ -435,12 +432,18 @@ function writeValue(v: unknown, depth: number, maxDepth: number): void {
 // --- the reader -----------------------------------------------------------------
 
 const EMPTY = new Uint8Array(0);
-const EMPTY_VIEW = new DataView(EMPTY.buffer);
 let src: Uint8Array = EMPTY;
-let srcView: DataView = EMPTY_VIEW;
 let at = 0;
 const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+function readU16(i: number): number {
+  return ((src[i] as number) << 8) | (src[i + 1] as number);
+}
+
+function readU32(i: number): number {
+  return (((src[i] as number) << 24) | ((src[i + 1] as number) << 16) | ((src[i + 2] as number) << 8) | (src[i + 3] as number)) >>> 0;
+}
 
 function malformed(message: string): never {
   throw new CodecError('CODEC_MALFORMED', `Input is not valid CBOR: ${message}`);
@@ -464,19 +467,19 @@ function readArgument(ai: number): number {
     n = src[at] as number;
     if (n < 24) nonCanonical('non-minimal integer or length');
   } else if (size === 2) {
-    n = srcView.getUint16(at);
+    n = readU16(at);
     if (n < 0x100) nonCanonical('non-minimal integer or length');
   } else if (size === 4) {
-    n = srcView.getUint32(at);
+    n = readU32(at);
     if (n < 0x10000) nonCanonical('non-minimal integer or length');
   } else {
-    const hi = srcView.getUint32(at);
+    const hi = readU32(at);
     if (hi === 0) nonCanonical('non-minimal integer or length');
     if (hi >= 0x20_0000) {
       at += 8;
       return -1;
     }
-    n = hi * 0x1_0000_0000 + srcView.getUint32(at + 4);
+    n = hi * 0x1_0000_0000 + readU32(at + 4);
   }
   at += size;
   return n;
@@ -484,7 +487,7 @@ function readArgument(ai: number): number {
 
 /** The 64-bit argument just read by {@link readArgument} when it returned -1. */
 function readBigArgument(): bigint {
-  return srcView.getBigUint64(at - 8);
+  return (BigInt(readU32(at - 8)) << 32n) | BigInt(readU32(at - 4));
 }
 
 function readLength(ai: number): number {
@@ -605,7 +608,9 @@ function readSimple(ai: number): CborValue {
     case 27: {
       const size = ai === 25 ? 2 : ai === 26 ? 4 : 8;
       if (at + size > src.length) malformed('truncated float');
-      const f = size === 2 ? halfToNumber(srcView.getUint16(at)) : size === 4 ? srcView.getFloat32(at) : srcView.getFloat64(at);
+      // rare (floats are refused): a view just for this read
+      const view = new DataView(src.buffer, src.byteOffset + at, size);
+      const f = size === 2 ? halfToNumber(view.getUint16(0)) : size === 4 ? view.getFloat32(0) : view.getFloat64(0);
       at += size;
       // an integer is canonical only as an integer; other floats are outside the data model
       if (Number.isSafeInteger(f)) nonCanonical('float holding an integer');
