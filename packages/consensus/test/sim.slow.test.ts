@@ -17,7 +17,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@admitone/core';
 import { formatReport, runSimulation, type ByzantineStrategy, type FaultSchedule, type SimulationOptions } from '../src/sim/index.js';
-import { nodeSyncCrypto } from '../src/sim/node-crypto.js';
+import { nodeCrypto } from '@admitone/core/node';
 
 if (process.env['ADMITONE_SLOW'] !== '1') {
   throw new Error(
@@ -69,7 +69,7 @@ function configFor(seed: number): SimulationOptions {
 }
 
 describe(`slow lane: ${count} seeds from ${from}`, () => {
-  const crypto = nodeSyncCrypto();
+  const crypto = nodeCrypto();
   const chunk = 100;
   for (let start = from; start < from + count; start += chunk) {
     const end = Math.min(from + count, start + chunk) - 1;

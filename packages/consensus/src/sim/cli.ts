@@ -12,7 +12,7 @@ import { randomInt } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { maxFaulty } from '../config.js';
-import { nodeSyncCrypto } from './node-crypto.js';
+import { nodeCrypto } from '@admitone/core/node';
 import { BYZANTINE_STRATEGIES, SimulationError, type ByzantineStrategy, type SimulationOptions } from './options.js';
 import { formatReport } from './report.js';
 import { runSimulation } from './simulation.js';
@@ -116,7 +116,7 @@ export function parseCliArgs(argv: readonly string[], randomSeed: () => number =
     partitions: values.partition === true ? 2 : 0,
     crashes: values.crash === true ? 2 : 0,
     durationMs: Math.round(durationS * 1000),
-    crypto: nodeSyncCrypto(),
+    crypto: nodeCrypto(),
   };
   return { options, json: values.json === true, help: values.help === true };
 }

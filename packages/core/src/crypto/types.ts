@@ -14,8 +14,8 @@
  * platforms agree on every request.
  */
 export interface CryptoProvider {
-  /** Which backend answers first: `'webcrypto'` or `'noble'`. */
-  readonly backend: 'webcrypto' | 'noble';
+  /** Which backend answers first: `'webcrypto'`, `'noble'` or `'node'` (`node:crypto`, see `@admitone/core/node`). */
+  readonly backend: 'webcrypto' | 'noble' | 'node';
   /** Derives the 32-byte public key of a 32-byte secret key (seed). */
   getPublicKey(secretKey: Uint8Array): Promise<Uint8Array>;
   /** Signs `message` with a 32-byte secret key; returns a 64-byte signature. */

@@ -8,6 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { assertBytes, bytesToHex, concatBytes, equalBytes, hexToBytes } from '../bytes/index.js';
 import { CryptoError } from '../errors/index.js';
 import { assertSecretKey, nobleCrypto, nobleVerify } from './noble.js';
+import { LruCache } from './lru.js';
 import type { CryptoProvider } from './types.js';
 
 /** Options for {@link webCrypto}. */
@@ -171,15 +172,19 @@ export function defaultCrypto(): Promise<CryptoProvider> {
 /** The WebCrypto algorithm identifier for Ed25519. */
 const ED25519 = { name: 'Ed25519' } as const;
 
-/** Default size of each key cache. */
-const DEFAULT_CACHE_SIZE = 1024;
+/**
+ * Default size of each key cache (shared with the Node provider).
+ * @internal
+ */
+export const DEFAULT_CACHE_SIZE = 1024;
 
 /**
  * DER prefix of a PKCS#8 `PrivateKeyInfo` for Ed25519 (RFC 8410): SEQUENCE,
  * version 0, AlgorithmIdentifier id-Ed25519 (1.3.101.112), then an OCTET
  * STRING wrapping the 32-byte seed as an OCTET STRING.
+ * @internal
  */
-const PKCS8_ED25519_PREFIX = hexToBytes('302e020100300506032b657004220420');
+export const PKCS8_ED25519_PREFIX = hexToBytes('302e020100300506032b657004220420');
 
 /** Domain separator for secret-key cache ids. */
 const SECRET_CACHE_DOMAIN = new TextEncoder().encode('admitone/webcrypto/secret-key-cache-id/v1');
@@ -203,38 +208,4 @@ let detection: Promise<boolean> | undefined;
  */
 function toBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-}
-
-/** A bounded map that evicts the least recently used entry. */
-class LruCache<V> {
-  readonly #max: number;
-  readonly #map = new Map<string, V>();
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  get(key: string): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      // Re-insert to mark as most recently used (Map keeps insertion order).
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: string, value: V): void {
-    if (this.#max === 0) return;
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next();
-      if (oldest.done !== true) this.#map.delete(oldest.value);
-    }
-  }
-
-  delete(key: string): void {
-    this.#map.delete(key);
-  }
 }
