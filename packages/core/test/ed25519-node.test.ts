@@ -15,6 +15,7 @@ import { seededRandom } from '../src/env/index.js';
 import { isAdmitOneError } from '../src/errors/index.js';
 import { nodeCrypto } from '../src/node.js';
 import speccheck from './vectors/ed25519-speccheck.json';
+import { flipBit } from './helpers/ed25519.js';
 import zip215 from './vectors/ed25519-zip215.json';
 
 const noble = nobleCrypto();
@@ -39,12 +40,6 @@ async function check(signature: Uint8Array, message: Uint8Array, publicKey: Uint
   const raw = rawVerify(signature, message, publicKey);
   if (raw === 'T') expect(expected, `raw OpenSSL accepted but noble rejected: ${label}`).toBe(true);
   return { noble: expected, raw };
-}
-
-function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
-  const out = bytes.slice();
-  out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
-  return out;
 }
 
 describe('nodeCrypto (node:crypto Ed25519)', () => {

@@ -21,6 +21,7 @@ import {
 import { seededRandom } from '../src/env/index.js';
 import { isAdmitOneError } from '../src/errors/index.js';
 import speccheck from './vectors/ed25519-speccheck.json';
+import { flipBit } from './helpers/ed25519.js';
 import zip215 from './vectors/ed25519-zip215.json';
 
 const subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle;
@@ -64,12 +65,6 @@ async function check(
   const raw = await rawVerify(signature, message, publicKey);
   if (raw === 'T') expect(expected, `raw WebCrypto accepted but noble rejected: ${label}`).toBe(true);
   return { noble: expected, raw };
-}
-
-function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
-  const out = bytes.slice();
-  out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
-  return out;
 }
 
 /** k = SHA-512(R || A || M) mod L, as in RFC 8032. */
