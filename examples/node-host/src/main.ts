@@ -15,6 +15,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { consoleLogger, formatLogRecord, systemClock } from '@admitone/core';
+import { nodeCrypto } from '@admitone/core/node';
 import type { ResolvedNodeConfig } from './config.js';
 import { loadNodeConfig, parseNodeFlags } from './flags.js';
 import { startVenueNode, type VenueNode } from './node.js';
@@ -103,7 +104,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stdin.resume();
   }
   try {
-    node = await startVenueNode(config, { logger, clock });
+    // one node per process: node:crypto's one-shot Ed25519 on the main thread
+    // costs ~40 % less CPU per signature than WebCrypto's threadpool round trip
+    // (docs/benchmark-history.md, session 10), and the acceptance set is the same
+    node = await startVenueNode(config, { logger, clock, crypto: nodeCrypto() });
   } catch (err) {
     // e.g. TRANSPORT_IO / EADDRINUSE (a port is taken), STORAGE_LOCKED (another node has the directory)
     return fatal(err);

@@ -66,7 +66,11 @@ export interface VenueNodeOptions {
   readonly clock?: Clock;
   /** Default `systemRandom()` (batch coefficients, DKG, DLEQ nonces must be unpredictable). */
   readonly random?: Random;
-  /** Default `defaultCrypto()`. */
+  /**
+   * Default `defaultCrypto()` (WebCrypto, platform-neutral). The `admitone-node`
+   * entry (`main.ts`, one node per process) passes `nodeCrypto()` from
+   * `@admitone/core/node` instead.
+   */
   readonly crypto?: CryptoProvider;
 }
 
