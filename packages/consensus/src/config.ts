@@ -34,6 +34,15 @@ export interface PbftTunables {
   readonly stateTransferRetryMs?: number;
   /** How many recent replies per client are kept for retransmissions (at most 65 536). Default 16. */
   readonly replyCachePerClient?: number;
+  /**
+   * Admission control: most unexecuted client requests a replica holds. Past
+   * it, new requests from clients are dropped (counted as `overloaded`) before
+   * their signature is checked, and their clients retransmit later; requests
+   * inside a PRE-PREPARE are never refused. Default 16 384.
+   */
+  readonly maxPendingRequests?: number;
+  /** Admission control: most unexecuted requests of one client id a replica holds (see `maxPendingRequests`). Default 1 024. */
+  readonly maxPendingPerClient?: number;
 }
 
 /** The names of every {@link PbftTunables} field: for hosts that read tunables from configuration files. */
@@ -47,6 +56,8 @@ export const PBFT_TUNABLE_KEYS = [
   'maxViewChangeTimeoutMs',
   'stateTransferRetryMs',
   'replyCachePerClient',
+  'maxPendingRequests',
+  'maxPendingPerClient',
 ] as const satisfies readonly (keyof PbftTunables)[];
 
 /** Options of `createReplica`. */
@@ -89,6 +100,8 @@ export interface ResolvedConfig {
   readonly maxViewChangeTimeoutMs: number;
   readonly stateTransferRetryMs: number;
   readonly replyCachePerClient: number;
+  readonly maxPendingRequests: number;
+  readonly maxPendingPerClient: number;
 }
 
 /** The largest f that n replicas tolerate: ⌊(n−1)/3⌋. */
@@ -148,6 +161,8 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
     maxViewChangeTimeoutMs: int(opts.maxViewChangeTimeoutMs, 30_000, 'maxViewChangeTimeoutMs'),
     stateTransferRetryMs: int(opts.stateTransferRetryMs, 500, 'stateTransferRetryMs'),
     replyCachePerClient: int(opts.replyCachePerClient, 16, 'replyCachePerClient', 1, 65_536),
+    maxPendingRequests: int(opts.maxPendingRequests, 16_384, 'maxPendingRequests'),
+    maxPendingPerClient: int(opts.maxPendingPerClient, 1024, 'maxPendingPerClient'),
   };
 }
 

@@ -89,6 +89,7 @@ export type DropReason =
   | 'bad_view_change'
   | 'bad_new_view'
   | 'bad_state'
+  | 'overloaded'
   | 'internal';
 
 /** A running PBFT replica. */
@@ -190,6 +191,16 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const ownCheckpoints = new Map<number, CheckpointState>();
   const clientPeer = new Map<string, string>();
   const pending = new Map<string, PooledRequest>();
+  /** Requests in `pending`, by client id (admission control: `maxPendingPerClient`). */
+  const pendingOf = new Map<string, number>();
+  const bump = (counts: Map<string, number>, k: string, d: number): void => {
+    const n = (counts.get(k) ?? 0) + d;
+    if (n <= 0) counts.delete(k);
+    else counts.set(k, n);
+  };
+  const unpend = (key: string, clientId: string): void => {
+    if (pending.delete(key)) bump(pendingOf, clientId, -1);
+  };
   const queue = new Map<string, PooledRequest>();
   const ordered = new Set<string>();
   /** Requests seen, by canonical bytes: each is decoded and verified once, whether it came from its client or in a batch. */
@@ -294,16 +305,19 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
    * request holds its signature (after the 64-hex client id), and a hit must
    * match every byte, so the key only decides where to look.
    */
-  const pooled = (bytes: Uint8Array): PooledRequest => {
+  const pooled = (bytes: Uint8Array): PooledRequest => pooledIf(bytes, undefined) as PooledRequest;
+  /** {@link pooled}, except that a request not in the pool is only decoded, not pooled or verified, unless `admit` accepts it. */
+  function pooledIf(bytes: Uint8Array, admit: ((r: SignedRequest) => boolean) | undefined): PooledRequest | undefined {
     const poolKey = keyString(bytes.length > SIGNATURE_AT + 64 ? bytes.subarray(SIGNATURE_AT, SIGNATURE_AT + 64) : bytes);
     const hit = pool.get(poolKey);
     if (hit !== undefined && (hit.bytes === bytes || equalBytes(hit.bytes, bytes))) return hit;
     const request = decodeRequest(bytes);
+    if (admit !== undefined && !admit(request)) return undefined;
     const e: PooledRequest = { bytes, poolKey, request, key: reqKey(request), prepared: app.prepare(request) };
     if (pool.size >= 65_536) pool.clear();
     pool.set(poolKey, e);
     return e;
-  };
+  }
 
   // ---- sending -------------------------------------------------------------------
   const sendTo = (to: string, bytes: Uint8Array) => {
@@ -355,13 +369,53 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   };
 
   // ---- client requests ----------------------------------------------------------
+  /**
+   * Admission control for requests from clients (never for requests inside a
+   * PRE-PREPARE, which are ordered already): a new request is refused before
+   * its signature is checked while this replica holds `maxPendingRequests`
+   * unexecuted requests, or `maxPendingPerClient` of its client's (counting
+   * the admitted ones whose signature check is under way). Requests it
+   * already holds, or has executed, always pass (duplicates, retransmissions
+   * for a cached reply), and so do fast-path reads, which hold nothing.
+   */
+  const admits = (fastRead: boolean, r: SignedRequest): boolean => {
+    if (r.readOnly === true && fastRead) return true;
+    if (pending.has(reqKey(r)) || rstate.reply(r.clientId, r.requestSeq) !== undefined) return true;
+    return (
+      pending.size + checkingAll < cfg.maxPendingRequests && (pendingOf.get(r.clientId) ?? 0) + (checkingOf.get(r.clientId) ?? 0) < cfg.maxPendingPerClient
+    );
+  };
+  /** Requests admitted whose signature check is under way: they count against the limits. */
+  let checkingAll = 0;
+  const checkingOf = new Map<string, number>();
+  const reserve = (clientId: string, d: number): void => {
+    checkingAll += d;
+    bump(checkingOf, clientId, d);
+  };
   async function onRequest(from: string, bytes: Uint8Array, fastRead: boolean): Promise<void> {
-    let e: PooledRequest;
+    // a request admitted here holds its place while its signature is checked
+    let reserved = undefined as string | undefined;
+    let e: PooledRequest | undefined;
     try {
-      e = pooled(bytes);
+      e = pooledIf(bytes, (r) => {
+        if (!admits(fastRead, r)) return false;
+        if (r.readOnly !== true || !fastRead) {
+          reserved = r.clientId;
+          reserve(r.clientId, 1);
+        }
+        return true;
+      });
     } catch {
       return drop(from, 'malformed');
     }
+    if (e === undefined) return drop(from, 'overloaded');
+    try {
+      await handleRequest(from, e, fastRead);
+    } finally {
+      if (reserved !== undefined) reserve(reserved, -1);
+    }
+  }
+  async function handleRequest(from: string, e: PooledRequest, fastRead: boolean): Promise<void> {
     const r = e.request;
     if (r.readOnly === true && fastRead) {
       const p = await e.prepared;
@@ -393,6 +447,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     clientPeer.set(r.clientId, from);
     if (pending.has(key) || rstate.reply(r.clientId, r.requestSeq) !== undefined) return;
     pending.set(key, e);
+    bump(pendingOf, r.clientId, 1);
     if (isPrimary() && !viewChanging && !ordered.has(key)) {
       queue.set(key, e);
       void guarded('batching', cutBatches);
@@ -660,7 +715,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       const cached = readOnly ? undefined : rstate.reply(r.clientId, r.requestSeq);
       const result = readOnly ? app.query(r.op) : (cached ?? app.execute(p, { seq, timestamp: pp.timestamp }));
       if (!readOnly && cached === undefined) rstate.recordReply(r.clientId, r.requestSeq, result, seq, i);
-      pending.delete(e.key);
+      unpend(e.key, r.clientId);
       queue.delete(e.key);
       ordered.delete(e.key);
       if (pool.get(e.poolKey) === e) pool.delete(e.poolKey);
@@ -874,7 +929,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     // requests the new state already executed are no longer pending
     for (const [k, e] of pending) {
       if (rstate.reply(e.request.clientId, e.request.requestSeq) !== undefined) {
-        pending.delete(k);
+        unpend(k, e.request.clientId);
         queue.delete(k);
       }
     }
