@@ -307,13 +307,14 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
    */
   const pooled = (bytes: Uint8Array): PooledRequest => pooledIf(bytes, undefined) as PooledRequest;
   /** {@link pooled}, except that a request not in the pool is only decoded, not pooled or verified, unless `admit` accepts it. */
-  function pooledIf(bytes: Uint8Array, admit: ((r: SignedRequest) => boolean) | undefined): PooledRequest | undefined {
+  function pooledIf(bytes: Uint8Array, admit: ((r: SignedRequest, key: string) => boolean) | undefined): PooledRequest | undefined {
     const poolKey = keyString(bytes.length > SIGNATURE_AT + 64 ? bytes.subarray(SIGNATURE_AT, SIGNATURE_AT + 64) : bytes);
     const hit = pool.get(poolKey);
     if (hit !== undefined && (hit.bytes === bytes || equalBytes(hit.bytes, bytes))) return hit;
     const request = decodeRequest(bytes);
-    if (admit !== undefined && !admit(request)) return undefined;
-    const e: PooledRequest = { bytes, poolKey, request, key: reqKey(request), prepared: app.prepare(request) };
+    const key = reqKey(request);
+    if (admit !== undefined && !admit(request, key)) return undefined;
+    const e: PooledRequest = { bytes, poolKey, request, key, prepared: app.prepare(request) };
     if (pool.size >= 65_536) pool.clear();
     pool.set(poolKey, e);
     return e;
@@ -376,11 +377,11 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
    * unexecuted requests, or `maxPendingPerClient` of its client's (counting
    * the admitted ones whose signature check is under way). Requests it
    * already holds, or has executed, always pass (duplicates, retransmissions
-   * for a cached reply), and so do fast-path reads, which hold nothing.
+   * for a cached reply). Fast-path reads hold nothing: `onRequest` lets them
+   * through without asking.
    */
-  const admits = (fastRead: boolean, r: SignedRequest): boolean => {
-    if (r.readOnly === true && fastRead) return true;
-    if (pending.has(reqKey(r)) || rstate.reply(r.clientId, r.requestSeq) !== undefined) return true;
+  const admits = (r: SignedRequest, key: string): boolean => {
+    if (pending.has(key) || rstate.reply(r.clientId, r.requestSeq) !== undefined) return true;
     return (
       pending.size + checkingAll < cfg.maxPendingRequests && (pendingOf.get(r.clientId) ?? 0) + (checkingOf.get(r.clientId) ?? 0) < cfg.maxPendingPerClient
     );
@@ -397,12 +398,11 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     let reserved = undefined as string | undefined;
     let e: PooledRequest | undefined;
     try {
-      e = pooledIf(bytes, (r) => {
-        if (!admits(fastRead, r)) return false;
-        if (r.readOnly !== true || !fastRead) {
-          reserved = r.clientId;
-          reserve(r.clientId, 1);
-        }
+      e = pooledIf(bytes, (r, key) => {
+        if (r.readOnly === true && fastRead) return true; // holds nothing
+        if (!admits(r, key)) return false;
+        reserved = r.clientId;
+        reserve(r.clientId, 1);
         return true;
       });
     } catch {
