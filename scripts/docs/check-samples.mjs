@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // check-samples: type-checks the TypeScript code samples of the documentation.
 //
-//   node scripts/docs/check-samples.mjs            # README.md, packages/*/README.md, docs/*.md
+//   node scripts/docs/check-samples.mjs            # README.md, packages/*/README.md, examples/*/README.md, docs/*.md
 //   node scripts/docs/check-samples.mjs docs/x.md  # only the files named
 //
 // Every ```ts (or ```typescript) fenced block becomes one module under `.samples/` at the repository
@@ -137,10 +137,12 @@ function main() {
 /** README.md, packages/<name>/README.md and docs/*.md (not recursive: docs/api is generated). */
 function defaultFiles() {
   const files = [join(ROOT, 'README.md')];
-  const packages = join(ROOT, 'packages');
-  for (const name of readdirSync(packages).sort()) {
-    const readme = join(packages, name, 'README.md');
-    if (existsSync(readme)) files.push(readme);
+  for (const folder of ['packages', 'examples']) {
+    const parent = join(ROOT, folder);
+    for (const name of readdirSync(parent).sort()) {
+      const readme = join(parent, name, 'README.md');
+      if (existsSync(readme)) files.push(readme);
+    }
   }
   const docs = join(ROOT, 'docs');
   for (const name of readdirSync(docs).sort()) {
