@@ -17,7 +17,8 @@ export interface ServeOptions {
   readonly outDir?: string;
   /**
    * A venue node's HTTP url to proxy `/api/*` and the `/ws` stream to, so the
-   * pages reach the node API same-origin (the node sends no CORS headers).
+   * pages reach the node API same-origin (no CORS round trips, one origin to
+   * configure).
    */
   readonly proxy?: string;
 }

@@ -201,6 +201,38 @@ describe('a 4-process venue network through its HTTP API', () => {
     const forged = await api(1).admit(await gate.sign({ ...forgedOp, code: { ...forgedOp.code, signature: new Uint8Array(64).fill(7) } }));
     expect(forged.status).toBe(401);
     expect(!forged.ok && forged.error.reason).toBe('invalid_signature');
+    // Bob's ticket 4: a dispute blocks admission until the organizer resolves it; then two-phase
+    // admission (validate at the door, consume at the turnstile)
+    const early = await api(0).consume(await gate.sign({ type: 'consume', eventId: EVENT, serial: 4, scan: scan() }));
+    expect(early.status).toBe(409);
+    expect(!early.ok && early.error.reason).toBe('not_validated');
+    expectOk(await api(1).dispute(await bob.holder.sign({ type: 'dispute', eventId: EVENT, serial: 4, note: 'code shown by someone else' })), 'dispute bob #4');
+    const blocked = await api(2).admit(await gate.sign(await admitOp(bob.holder.secret, 4)));
+    expect(blocked.status).toBe(409);
+    expect(!blocked.ok && blocked.error.reason).toBe('disputed');
+    const resolveOp = await organizer.sign({ type: 'resolve', eventId: EVENT, serial: 4, outcome: 'reinstate' });
+    const resolveNoToken = await api(3).resolve(resolveOp);
+    expect(resolveNoToken.status).toBe(401);
+    expect(!resolveNoToken.ok && resolveNoToken.error.reason).toBe('unauthenticated');
+    const strangerResolve = await api(3).resolve(await stranger.sign({ type: 'resolve', eventId: EVENT, serial: 4, outcome: 'revoke' }), { token });
+    expect(strangerResolve.status).toBe(403);
+    expect(!strangerResolve.ok && strangerResolve.error.reason).toBe('not_organizer');
+    expectOk(await api(3).resolve(resolveOp, { token }), 'resolve bob #4');
+    const notDisputed = await api(0).resolve(await organizer.sign({ type: 'resolve', eventId: EVENT, serial: 4, outcome: 'reinstate' }), { token });
+    expect(notDisputed.status).toBe(409);
+    expect(!notDisputed.ok && notDisputed.error.reason).toBe('not_disputed');
+    const validateOp = { ...((await admitOp(bob.holder.secret, 4)) as Extract<ContractOp, { type: 'admit' }>), type: 'validate' as const };
+    expectOk(await api(1).validate(await gate.sign(validateOp)), 'validate bob #4');
+    const t4 = await api(2).ticket(EVENT, 4, { consistent: true });
+    expect(t4.ok && t4.data.admission).toBe('validated');
+    const twice = await api(3).validate(await gate.sign({ ...validateOp, scan: scan() }));
+    expect(twice.status).toBe(409);
+    expect(!twice.ok && twice.error.reason).toBe('already_validated');
+    expectOk(await api(2).consume(await gate.sign({ type: 'consume', eventId: EVENT, serial: 4, scan: scan() })), 'consume bob #4');
+    const consumedTwice = await api(0).consume(await gate.sign({ type: 'consume', eventId: EVENT, serial: 4, scan: scan() }));
+    expect(consumedTwice.status).toBe(409);
+    expect(!consumedTwice.ok && consumedTwice.error.reason).toBe('already_consumed');
+
     const streamed = await until('the committed admission on /ws', async () =>
       updates.find((u): u is Extract<StreamUpdate, { type: 'ticket' }> => u.type === 'ticket' && u.serial === 1 && u.admission === 'consumed'),
     );
@@ -271,9 +303,11 @@ describe('a 4-process venue network through its HTTP API', () => {
     }
     expect(value(/^admitone_consensus_committed_requests_total\{/)).toBeGreaterThan(5);
     expect(value(/^admitone_gate_admissions_total\{.*op="admit".*result="ok"/)).toBe(1);
-    expect(value(/^admitone_gate_admissions_total\{.*reason="already_consumed"/)).toBe(1);
+    expect(value(/^admitone_gate_admissions_total\{.*op="admit".*reason="already_consumed"/)).toBe(1);
+    expect(value(/^admitone_gate_admissions_total\{.*op="consume".*result="ok"/)).toBe(1);
+    expect(value(/^admitone_gate_admissions_total\{.*op="validate".*result="ok"/)).toBe(1);
     expect(value(/^admitone_market_tickets_issued\{/)).toBe(4);
-    expect(value(/^admitone_market_tickets_admitted\{/)).toBe(1);
+    expect(value(/^admitone_market_tickets_admitted\{/)).toBe(2);
     expect(value(/^admitone_identity_enrolled_total\{/)).toBe(2);
     expect(value(/^admitone_identity_duplicates_total\{/)).toBe(1);
     expect(value(/^admitone_consensus_commit_latency_seconds_count\{.*outcome="ok"/)).toBeGreaterThan(0);
@@ -299,7 +333,7 @@ describe('a 4-process venue network through its HTTP API', () => {
     const restarted = api(p);
     await until('the restarted node to be healthy', async () => ((await restarted.health()).status === 200 ? true : undefined), 30_000);
     const reference = await survivor.stats();
-    expect(reference.ok && reference.data).toMatchObject({ events: 1, tickets: 4, admitted: 3 });
+    expect(reference.ok && reference.data).toMatchObject({ events: 1, tickets: 4, admitted: 4 });
     await until(
       'the restarted node to reach the same /stats',
       async () => {
