@@ -25,9 +25,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Client } from '@admitone/consensus';
-import { seededRandom, systemClock, utf8ToBytes } from '@admitone/core';
+import { nobleCrypto, rotatingCodeMessage, seededRandom, systemClock, utf8ToBytes } from '@admitone/core';
 import { decodePresentation, encodePresentation } from '@admitone/identity';
 import { decodeContractQueryResult, encodeContractQuery, type TicketView } from '@admitone/market';
+import { configFromFragment, configLink } from '../src/config/pages.js';
 import { seedScenario, type Scenario, type VenueAccess } from '../scripts/scenario.js';
 import { serveApp, type ServedApp } from '../scripts/serve.js';
 import { startNetworkVenue } from '../scripts/network-venue.js';
@@ -259,6 +260,40 @@ describe('browser gate end to end (Chromium, 4 replicas over WebSocket)', () => 
     const carol = await ledgerTicket(3);
     expect(carol.admission).toBe('consumed');
     expect(carol.scans.map((s) => s.gate)).toEqual(['south-1']);
+  });
+
+  it('the wallet re-signs its QR code at every time step', async () => {
+    // carol's wallet with 1 s steps (the shortest a wallet configuration allows)
+    const link = links.wallets[2]!;
+    const config = configFromFragment(new URL(link).hash) as Record<string, unknown>;
+    const page = await context.newPage();
+    try {
+      await page.goto(configLink(link, { ...config, stepMs: 1000 }));
+      const shown = async (): Promise<{ step: number; presentation: ReturnType<typeof decodePresentation> }> => {
+        for (;;) {
+          await page.locator('#qr[data-step]').waitFor(WAIT);
+          const before = await page.locator('#qr').getAttribute('data-step');
+          const png = await page.locator('#qr').screenshot();
+          // the code may have turned over while the picture was taken: then take it again
+          if ((await page.locator('#qr').getAttribute('data-step')) !== before) continue;
+          return { step: Number(before), presentation: decodePresentation(readQrPng(png)) };
+        }
+      };
+      const first = await shown();
+      await page.waitForFunction((s) => Number(document.querySelector('#qr')?.getAttribute('data-step')) > s, first.step, WAIT);
+      const second = await shown();
+      expect(second.step).toBeGreaterThan(first.step);
+      const crypto = nobleCrypto();
+      for (const { step, presentation } of [first, second]) {
+        const { pass, code } = presentation;
+        expect(code.step).toBe(step); // the picture carries the step the page says it shows
+        expect(await crypto.verify(code.signature, rotatingCodeMessage(pass.ticketId, code.version, code.step), code.holder)).toBe(true);
+      }
+      expect(second.presentation.pass.ticketId).toBe(first.presentation.pass.ticketId);
+      expect(Buffer.from(second.presentation.code.signature).equals(Buffer.from(first.presentation.code.signature))).toBe(false);
+    } finally {
+      await page.close();
+    }
   });
 
   it('bad input: no QR code, not an image, not a ticket, a forged ticket — each a clear rejection', async () => {
