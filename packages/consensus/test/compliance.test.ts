@@ -15,7 +15,6 @@ consensusCompliance(
     async setup(createApp) {
       const app = createApp();
       return {
-        faultTolerance: 0,
         client: async (i) => createLocalEngine({ app, crypto, secretKey: key(`client-${i}`) }),
         close: async () => {},
       };
@@ -28,6 +27,7 @@ consensusCompliance(
   {
     name: 'PBFT, n = 4, in-memory transport',
     crypto,
+    faultTolerance: 1,
     async setup(createApp) {
       const ids = ['r0', 'r1', 'r2', 'r3'];
       const net = memoryNetwork({ members: [...ids, 'c0', 'c1', 'c2'] });
@@ -41,7 +41,6 @@ consensusCompliance(
       }
       const stopped = new Set<number>();
       return {
-        faultTolerance: 1,
         client: async (i) => createClient({ transport: net.transport(`c${i}`), replicas: ids, secretKey: key(`client-${i}`), crypto, clock, timeoutMs: 500 }),
         async crash(i) {
           stopped.add(i);

@@ -10,8 +10,8 @@
  * made: results are the ones execution produced, every op is executed exactly
  * once, all replicas hold one total order that matches what clients were
  * told, reads see a client's completed writes, bad input is refused without
- * effect, `close` ends a client, and, where the engine tolerates crashes, it
- * keeps committing with that many replicas down.
+ * effect, `close` ends a client, and, when the harness declares a
+ * `faultTolerance`, it keeps committing with that many replicas down.
  *
  * @example
  * ```ts
@@ -20,10 +20,10 @@
  *
  * consensusCompliance({ describe, it }, {
  *   name: 'my engine',
+ *   faultTolerance: 1,
  *   async setup(createApp) {
  *     const cluster = await startMyCluster({ apps: [createApp(), createApp(), createApp(), createApp()] });
  *     return {
- *       faultTolerance: 1,
  *       client: (i) => cluster.client(`client-${i}`),
  *       crash: (i) => cluster.stop(i),
  *       close: () => cluster.close(),
@@ -43,18 +43,15 @@ export { LENGTH_QUERY, createLogApp, indexQuery, type LogApp, type LogEntry } fr
 /** A running deployment of the engine under test, as {@link ConsensusHarness.setup} returns it. */
 export interface ConsensusDeployment {
   /**
-   * How many replicas may crash while the engine still commits (0 for a
-   * single host). With {@link ConsensusDeployment.crash} it enables the crash
-   * test.
-   */
-  readonly faultTolerance: number;
-  /**
    * Opens a client with its own identity (its own signing key). Calls with
    * different `index` values must give distinct clients; the suite closes
    * every client it opens.
    */
   client(index: number): Promise<ConsensusEngine>;
-  /** Stops replica `index` (0-based) as a crash would. Optional. */
+  /**
+   * Stops replica `index` (0-based) as a crash would. Required when
+   * {@link ConsensusHarness.faultTolerance} is above 0.
+   */
   crash?(index: number): Promise<void>;
   /** Stops every replica and releases what `setup` acquired. */
   close(): Promise<void>;
@@ -64,6 +61,12 @@ export interface ConsensusDeployment {
 export interface ConsensusHarness {
   /** Appended to the `describe` block's title. */
   readonly name?: string;
+  /**
+   * How many replicas may crash while the engine still commits. Above 0 it
+   * registers the crash test, which needs {@link ConsensusDeployment.crash}.
+   * Default 0 (a single host, or an engine tested without crashes).
+   */
+  readonly faultTolerance?: number;
   /**
    * Starts a fresh deployment. Each replica must run its own app from
    * `createApp()` (a single-host engine calls it once). Called once per test.
@@ -98,6 +101,8 @@ export function consensusCompliance(test: ComplianceTestApi, harness: ConsensusH
   const { describe, it } = test;
   const timeout = harness.timeoutMs ?? 30_000;
   const settleMs = harness.settleMs ?? 10_000;
+  const faultTolerance = harness.faultTolerance ?? 0;
+  if (!Number.isSafeInteger(faultTolerance) || faultTolerance < 0) throw new RangeError('harness.faultTolerance must be a non-negative integer');
   const t = (name: string, body: (s: Session) => Promise<void>) => it(name, () => withDeployment(harness, body), timeout);
 
   describe(`consensus compliance${harness.name === undefined ? '' : `: ${harness.name}`}`, () => {
@@ -172,19 +177,22 @@ export function consensusCompliance(test: ComplianceTestApi, harness: ConsensusH
       await checkConverged(s, [before, after], settleMs);
     });
 
-    t('keeps committing with as many replicas crashed as it tolerates', async (s) => {
-      const { faultTolerance, crash } = s.deployment;
-      if (faultTolerance === 0 || crash === undefined) return; // a single host, or no way to crash one
-      const clients = await Promise.all([0, 1].map((i) => s.client(i)));
-      const early = await submitOp(clients[0] as ConsensusEngine, op('before-crash'));
-      // crash the highest-numbered replicas: a leader-based engine usually starts with replica 0
-      const crashed = Array.from({ length: faultTolerance }, (_, i) => s.apps.length - 1 - i);
-      for (const index of crashed) await crash.call(s.deployment, index);
-      const later = await Promise.all(clients.flatMap((c, i) => Array.from({ length: 4 }, (_, k) => submitOp(c, op(`crash-${i}-${k}`)))));
-      const outcomes = [early, ...later].sort((x, y) => x.position - y.position);
-      outcomes.forEach((o, i) => check(o.position === i, `positions stay gap-free with replicas crashed; position ${i} is ${o.position}`));
-      await checkConverged(s, outcomes, settleMs, s.apps.length - faultTolerance);
-    });
+    if (faultTolerance > 0) {
+      t(`keeps committing with ${faultTolerance} replica${faultTolerance === 1 ? '' : 's'} crashed`, async (s) => {
+        const { crash } = s.deployment;
+        check(crash !== undefined, 'a deployment of a harness with faultTolerance > 0 offers crash()');
+        check(s.apps.length > faultTolerance, `the deployment runs more than ${faultTolerance} replicas (it made ${s.apps.length} apps)`);
+        const clients = await Promise.all([0, 1].map((i) => s.client(i)));
+        const early = await submitOp(clients[0] as ConsensusEngine, op('before-crash'));
+        // crash the highest-numbered replicas: a leader-based engine usually starts with replica 0
+        const crashed = Array.from({ length: faultTolerance }, (_, i) => s.apps.length - 1 - i);
+        for (const index of crashed) await crash.call(s.deployment, index);
+        const later = await Promise.all(clients.flatMap((c, i) => Array.from({ length: 4 }, (_, k) => submitOp(c, op(`crash-${i}-${k}`)))));
+        const outcomes = [early, ...later].sort((x, y) => x.position - y.position);
+        outcomes.forEach((o, i) => check(o.position === i, `positions stay gap-free with replicas crashed; position ${i} is ${o.position}`));
+        await checkConverged(s, outcomes, settleMs, s.apps.length - faultTolerance);
+      });
+    }
   });
 }
 
