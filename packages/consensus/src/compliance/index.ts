@@ -33,7 +33,7 @@
  * ```
  * @packageDocumentation
  */
-import { MAX_OP_BYTES, decode, defaultCrypto, equalBytes, utf8ToBytes, type CryptoProvider, type ReplicatedApp } from '@admitone/core';
+import { MAX_OP_BYTES, decode, defaultCrypto, digestHex, equalBytes, utf8ToBytes, type CryptoProvider, type ReplicatedApp } from '@admitone/core';
 import { check, checkBytesEqual, type ComplianceTestApi } from '@admitone/core/compliance';
 import type { ConsensusEngine } from '../engine.js';
 import { LENGTH_QUERY, createLogApp, indexQuery, type LogApp } from './log-app.js';
@@ -263,23 +263,20 @@ async function checkRejected(call: () => Promise<unknown>, what: string): Promis
  */
 async function checkConverged(s: Session, outcomes: readonly Outcome[], settleMs: number, quorum = s.apps.length): Promise<void> {
   const expected = [...outcomes].sort((x, y) => x.position - y.position).map((o) => o.op);
-  const matches = (app: LogApp) => {
-    const log = app.entries();
-    return log.length === expected.length && log.every((e, i) => equalBytes(e.op, expected[i] as Uint8Array));
-  };
   const deadline = Date.now() + settleMs;
   for (;;) {
     const dup = s.apps.find((a) => a.duplicates > 0);
     check(dup === undefined, `no replica executes a request twice (one app saw ${dup?.duplicates ?? 0} duplicates)`);
+    const converged: LogApp[] = [];
     for (const app of s.apps) {
       const log = app.entries();
       // a replica may lag, but never disagree: what it has is a prefix of the agreed order
       const prefix = log.length <= expected.length && log.every((e, i) => equalBytes(e.op, expected[i] as Uint8Array));
       check(prefix, `every replica's log is a prefix of the order clients were told (one has ${log.length} ops that differ)`);
+      if (log.length === expected.length) converged.push(app);
     }
-    const converged = s.apps.filter(matches);
     if (converged.length >= quorum) {
-      const digests = new Set(converged.map((a) => Array.from(a.digest(), (b) => b.toString(16).padStart(2, '0')).join('')));
+      const digests = new Set(converged.map((a) => digestHex(a.digest())));
       check(digests.size === 1, 'replicas with equal logs report equal digests');
       return;
     }
