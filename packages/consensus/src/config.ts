@@ -43,6 +43,19 @@ export interface PbftTunables {
   readonly maxPendingRequests?: number;
   /** Admission control: most unexecuted requests of one client id a replica holds (see `maxPendingRequests`). Default 1 024. */
   readonly maxPendingPerClient?: number;
+  /**
+   * How far, in ms, a new PRE-PREPARE's timestamp may be from a backup's own
+   * clock. The timestamp is the agreed time apps execute with (sale and resale
+   * windows, time-based epochs), and the primary chooses it: a backup does not
+   * accept one that is further than this from its clock, or not later than
+   * the timestamp of the batch before it in the same view (dropped as
+   * `bad_timestamp`), so a faulty primary that lies about the time makes no
+   * progress and is replaced by a view change. It bounds how far a faulty
+   * primary can move time, and must exceed the replicas' clock skew plus the
+   * network delay. Re-proposals in a NEW-VIEW keep their original timestamps
+   * and are not checked. Default 30 000.
+   */
+  readonly maxClockSkewMs?: number;
 }
 
 /** The names of every {@link PbftTunables} field: for hosts that read tunables from configuration files. */
@@ -58,6 +71,7 @@ export const PBFT_TUNABLE_KEYS = [
   'replyCachePerClient',
   'maxPendingRequests',
   'maxPendingPerClient',
+  'maxClockSkewMs',
 ] as const satisfies readonly (keyof PbftTunables)[];
 
 /** Options of `createReplica`. */
@@ -102,6 +116,7 @@ export interface ResolvedConfig {
   readonly replyCachePerClient: number;
   readonly maxPendingRequests: number;
   readonly maxPendingPerClient: number;
+  readonly maxClockSkewMs: number;
 }
 
 /** The largest f that n replicas tolerate: ⌊(n−1)/3⌋. */
@@ -163,6 +178,7 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
     replyCachePerClient: int(opts.replyCachePerClient, 16, 'replyCachePerClient', 1, 65_536),
     maxPendingRequests: int(opts.maxPendingRequests, 16_384, 'maxPendingRequests'),
     maxPendingPerClient: int(opts.maxPendingPerClient, 1024, 'maxPendingPerClient'),
+    maxClockSkewMs: int(opts.maxClockSkewMs, 30_000, 'maxClockSkewMs'),
   };
 }
 

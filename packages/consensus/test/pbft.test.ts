@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeTicketQueryResult, decodeTicketResult, defaultCrypto, encodeTicketOp, encodeTicketQuery, eventId, ticketId } from '@admitone/core';
+import { decodeTicketQueryResult, decodeTicketResult, defaultCrypto, systemClock, encodeTicketOp, encodeTicketQuery, eventId, ticketId } from '@admitone/core';
 import { cluster, keyOf, type Cluster } from './helpers/cluster.js';
 
 let c: Cluster | undefined;
@@ -51,6 +51,20 @@ describe('PBFT on the in-memory network', () => {
     for (let i = 0; i < 10; i++) await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId(`y${i}`), holder }));
     await waitFor(() => c!.replicas[0]!.status().lastExecuted === c!.replicas[1]!.status().lastExecuted, 'restarted replica to catch up');
     expect(Buffer.from(c.apps[0]!.digest()).toString('hex')).toBe(Buffer.from(c.apps[1]!.digest()).toString('hex'));
+  });
+
+  it('a primary whose clock is an hour ahead makes no progress and is replaced; batches execute at the backups\' time', async () => {
+    const hourAhead = { now: () => Date.now() + 3_600_000, setTimeout: systemClock().setTimeout };
+    c = await cluster(4, { clockOf: (i) => (i === 0 ? hourAhead : undefined), tunables: { viewChangeTimeoutMs: 200 } });
+    const times: number[] = [];
+    c.replicas[1]!.on('executed', (e) => void times.push(e.timestamp));
+    const org = c.client('org');
+    const t0 = Date.now();
+    expect(decodeTicketResult(await org.submit(encodeTicketOp({ type: 'createEvent', eventId: E }))).status).toBe('ok');
+    expect(c.replicas[1]!.status().view).toBeGreaterThanOrEqual(1);
+    expect(c.replicas[1]!.dropped()['bad_timestamp']).toBeGreaterThanOrEqual(1);
+    expect(times.length).toBeGreaterThanOrEqual(1);
+    for (const t of times) expect(Math.abs(t - t0)).toBeLessThan(30_000);
   });
 
   it('regression: the new primary\'s first PRE-PREPARE does not overtake its NEW-VIEW (async WebCrypto)', async () => {

@@ -172,44 +172,82 @@ describe('a replica drops bad input, counts it, and stays unchanged', () => {
   });
 });
 
-describe('votes signed ahead of the checks are sent only after them', () => {
-  /** A backup (r1) fed one pre-prepare over the primary's link; returns the votes r1 then sent. */
-  async function feedPrePrepare(tamper: boolean) {
-    const ids = ['r0', 'r1', 'r2', 'r3'];
-    const net = memoryNetwork({ members: ids });
-    const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
-    const replica = await createReplica({ id: 'r1', secretKey: keyOf('r1'), members, transport: net.transport('r1'), storage: memoryStorage(), app: createTicketLedger({ crypto, requireHolderCode: false }), crypto, clock: systemClock() });
-    const sent: string[] = [];
-    const peers = new Map(['r0', 'r2', 'r3'].map((id) => [id, net.transport(id)]));
-    for (const [id, t] of peers) {
-      t.onMessage((m) => {
-        const f = readFrame(m.bytes);
-        if (m.from === 'r1' && f.kind === 'signed' && (f.signed.body.type === 'prepare' || f.signed.body.type === 'commit')) sent.push(`${f.signed.body.type}→${id}`);
-      });
-    }
-    const batch = [encodeRequest(await request(1))];
-    const timestamp = 1_000;
-    const pp = await signMessage(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq: 1, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r0' } satisfies PrePrepare);
-    const frame = encodeSignedFrame(tamper ? { ...pp, signature: pp.signature.map((v, i) => (i === 5 ? v ^ 1 : v)) } : pp);
-    await peers.get('r0')!.send('r1', frame);
-    for (let i = 0; i < 200 && sent.length < 3 && (replica.dropped()['bad_signature'] ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 2));
-    await new Promise((r) => setTimeout(r, 20)); // anything still on its way
-    const dropped = replica.dropped();
-    await replica.stop();
-    await net.close();
-    return { sent: sent.sort(), dropped };
+/**
+ * A backup (r1, clock `clock`) fed pre-prepares for seqs 1, 2, … over the
+ * primary's link, one after the other; returns the votes r1 then sent.
+ */
+async function feedPrePrepares(pps: readonly { readonly timestamp: number; readonly tamper?: boolean; readonly seq?: number }[], clock = systemClock()) {
+  const ids = ['r0', 'r1', 'r2', 'r3'];
+  const net = memoryNetwork({ members: ids });
+  const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
+  const replica = await createReplica({ id: 'r1', secretKey: keyOf('r1'), members, transport: net.transport('r1'), storage: memoryStorage(), app: createTicketLedger({ crypto, requireHolderCode: false }), crypto, clock });
+  const sent: string[] = [];
+  const peers = new Map(['r0', 'r2', 'r3'].map((id) => [id, net.transport(id)]));
+  for (const [id, t] of peers) {
+    t.onMessage((m) => {
+      const f = readFrame(m.bytes);
+      if (m.from === 'r1' && f.kind === 'signed' && (f.signed.body.type === 'prepare' || f.signed.body.type === 'commit')) sent.push(`${f.signed.body.type}${f.signed.body.seq}→${id}`);
+    });
   }
+  const settled = () => sent.length + Object.values(replica.dropped()).reduce((a, b) => a + b, 0);
+  for (const [i, { timestamp, tamper = false, seq = i + 1 }] of pps.entries()) {
+    const batch = [encodeRequest(await request(seq))];
+    const pp = await signMessage(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r0' } satisfies PrePrepare);
+    const before = settled();
+    await peers.get('r0')!.send('r1', encodeSignedFrame(tamper ? { ...pp, signature: pp.signature.map((v, k) => (k === 5 ? v ^ 1 : v)) } : pp));
+    for (let k = 0; k < 200 && settled() === before; k++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20)); // anything still on its way
+  }
+  const dropped = replica.dropped();
+  await replica.stop();
+  await net.close();
+  return { sent: sent.sort(), dropped };
+}
 
+describe('votes signed ahead of the checks are sent only after them', () => {
   it('a genuine pre-prepare gets its PREPARE out to every peer', async () => {
-    const { sent, dropped } = await feedPrePrepare(false);
-    expect(sent).toEqual(['prepare→r0', 'prepare→r2', 'prepare→r3']);
+    const { sent, dropped } = await feedPrePrepares([{ timestamp: Date.now() }]);
+    expect(sent).toEqual(['prepare1→r0', 'prepare1→r2', 'prepare1→r3']);
     expect(dropped).toEqual({});
   });
 
   it('a pre-prepare with a bad signature is dropped, and the PREPARE signed for it never leaves', async () => {
-    const { sent, dropped } = await feedPrePrepare(true);
+    const { sent, dropped } = await feedPrePrepares([{ timestamp: Date.now(), tamper: true }]);
     expect(dropped).toEqual({ bad_signature: 1 });
     expect(sent).toEqual([]);
+  });
+});
+
+describe('a backup checks the time a primary proposes', () => {
+  const everyPeer = (seq: number) => [`prepare${seq}→r0`, `prepare${seq}→r2`, `prepare${seq}→r3`];
+
+  it('drops a pre-prepare timestamped further than maxClockSkewMs (30 s) ahead or behind its clock, and prepares one within it', async () => {
+    const now = Date.now();
+    const { sent, dropped } = await feedPrePrepares([{ timestamp: now + 3_600_000 }, { timestamp: now - 3_600_000, seq: 1 }, { timestamp: now + 20_000, seq: 1 }]);
+    expect(dropped).toEqual({ bad_timestamp: 2 });
+    expect(sent).toEqual(everyPeer(1)); // the third one, for the slot the first two could not take
+  });
+
+  it('follows its own clock, not the wall clock: a backup whose clock is an hour ahead accepts that hour', async () => {
+    const offset = 3_600_000;
+    const ahead = { now: () => Date.now() + offset, setTimeout: systemClock().setTimeout };
+    const { sent, dropped } = await feedPrePrepares([{ timestamp: Date.now() }, { timestamp: Date.now() + offset, seq: 1 }], ahead);
+    expect(dropped).toEqual({ bad_timestamp: 1 });
+    expect(sent).toEqual(everyPeer(1));
+  });
+
+  it('drops a pre-prepare that does not come after its predecessor in the view, whichever arrives first', async () => {
+    const t = Date.now();
+    // seq 2 not later than seq 1: dropped; then seq 3 arriving before seq 4 that is not later than it
+    const { sent, dropped } = await feedPrePrepares([
+      { timestamp: t, seq: 1 },
+      { timestamp: t, seq: 2 },
+      { timestamp: t + 10, seq: 4 },
+      { timestamp: t + 10, seq: 3 },
+      { timestamp: t + 5, seq: 3 },
+    ]);
+    expect(dropped).toEqual({ bad_timestamp: 2 });
+    expect(sent).toEqual([...everyPeer(1), ...everyPeer(3), ...everyPeer(4)].sort());
   });
 });
 

@@ -83,6 +83,7 @@ export type DropReason =
   | 'not_primary'
   | 'out_of_window'
   | 'bad_digest'
+  | 'bad_timestamp'
   | 'equivocation'
   | 'unauthentic_request'
   | 'oversized_batch'
@@ -526,6 +527,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       return;
     }
     if (slot.accepting) return;
+    if (!fromNewView && !plausibleTimestamp(m)) return drop(m.replica, 'bad_timestamp');
     if (m.batch.length > cfg.maxBatchRequests || m.batch.reduce((a, b) => a + b.length, 0) > cfg.maxBatchBytes + 1024) {
       return drop(m.replica, 'oversized_batch');
     }
@@ -547,6 +549,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       if (stopped || m.view !== view || viewChanging) return;
       slot.pp = s;
       slot.requests = reqs;
+      lastTimestamp = Math.max(lastTimestamp, m.timestamp);
       for (const e of reqs) {
         ordered.add(e.key);
         queue.delete(e.key);
@@ -560,6 +563,23 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     } finally {
       slot.accepting = false;
     }
+  }
+
+  /**
+   * Whether a new PRE-PREPARE's timestamp is one an honest primary could have
+   * chosen: within `maxClockSkewMs` of this replica's clock (or one past the
+   * latest timestamp it has seen, which is what an honest primary proposes
+   * when it cuts more than one batch per ms), and between the timestamps of
+   * its neighbours in the same view, which an honest primary makes strictly
+   * increasing. The neighbours are checked whichever arrives first.
+   */
+  function plausibleTimestamp(m: PrePrepare): boolean {
+    const now = clock.now();
+    const skew = cfg.maxClockSkewMs;
+    if (m.timestamp < now - skew || m.timestamp > Math.max(now + skew, lastTimestamp + 1)) return false;
+    const before = slots.get(m.seq - 1)?.pp?.body;
+    const after = slots.get(m.seq + 1)?.pp?.body;
+    return !((before?.view === m.view && before.timestamp >= m.timestamp) || (after?.view === m.view && after.timestamp <= m.timestamp));
   }
 
   const voteMapKey = (b: Vote) => `${b.type}:${voteKey(b.view, b.seq, b.digest)}`;
@@ -735,6 +755,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     // the decoded requests are not needed any more: let them go before the checkpoint drops the slot
     slot.requests = undefined;
     lastExecuted = seq;
+    lastTimestamp = Math.max(lastTimestamp, pp.timestamp);
     consecutiveViewChanges = 0;
     rstate.afterBatch();
     if (executedReqs !== undefined) emit('executed', { replica: me, view: pp.view, seq, digest: pp.digest, timestamp: pp.timestamp, requests: executedReqs });

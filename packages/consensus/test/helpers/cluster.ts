@@ -45,7 +45,7 @@ export function withoutKeyedState(ledger: TicketLedger): ReplicatedApp {
 
 export async function cluster(
   n: number,
-  opts: { crypto?: CryptoProvider; clock?: Clock; schedule?: DeliveryScheduler; tunables?: PbftTunables; clients?: number; snapshotApps?: boolean } = {},
+  opts: { crypto?: CryptoProvider; clock?: Clock; clockOf?: (i: number) => Clock | undefined; schedule?: DeliveryScheduler; tunables?: PbftTunables; clients?: number; snapshotApps?: boolean } = {},
 ): Promise<Cluster> {
   const crypto = opts.crypto ?? nobleCrypto();
   const clock = opts.clock ?? systemClock();
@@ -79,7 +79,7 @@ export async function cluster(
         storage: memoryStorage({ store: stores[i] as MemoryStore }),
         app: opts.snapshotApps === true ? withoutKeyedState(apps[i] as TicketLedger) : (apps[i] as TicketLedger),
         crypto,
-        clock,
+        clock: opts.clockOf?.(i) ?? clock,
         ...opts.tunables,
       });
       replicas[i] = r;
