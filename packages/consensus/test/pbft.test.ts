@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeTicketQueryResult, decodeTicketResult, defaultCrypto, systemClock, encodeTicketOp, encodeTicketQuery, eventId, ticketId } from '@admitone/core';
-import { cluster, keyOf, type Cluster } from './helpers/cluster.js';
+import { decodeTicketQueryResult, decodeTicketResult, defaultCrypto, encodeTicketOp, encodeTicketQuery, eventId, ticketId } from '@admitone/core';
+import { clockAhead, cluster, keyOf, type Cluster } from './helpers/cluster.js';
 
 let c: Cluster | undefined;
 afterEach(async () => {
@@ -54,7 +54,7 @@ describe('PBFT on the in-memory network', () => {
   });
 
   it('a primary whose clock is an hour ahead makes no progress and is replaced; batches execute at the backups\' time', async () => {
-    const hourAhead = { now: () => Date.now() + 3_600_000, setTimeout: systemClock().setTimeout };
+    const hourAhead = clockAhead(3_600_000);
     c = await cluster(4, { clockOf: (i) => (i === 0 ? hourAhead : undefined), tunables: { viewChangeTimeoutMs: 200 } });
     const times: number[] = [];
     c.replicas[1]!.on('executed', (e) => void times.push(e.timestamp));

@@ -37,7 +37,7 @@ import {
   type PrePrepare,
   type Vote,
 } from '../src/index.js';
-import { keyOf } from './helpers/cluster.js';
+import { clockAhead, keyOf } from './helpers/cluster.js';
 
 const crypto = nobleCrypto();
 const vote: Vote = { type: 'prepare', view: 3, seq: 17, digest: new Uint8Array(32).fill(7), replica: 'r1' };
@@ -230,15 +230,15 @@ describe('a backup checks the time a primary proposes', () => {
 
   it('follows its own clock, not the wall clock: a backup whose clock is an hour ahead accepts that hour', async () => {
     const offset = 3_600_000;
-    const ahead = { now: () => Date.now() + offset, setTimeout: systemClock().setTimeout };
-    const { sent, dropped } = await feedPrePrepares([{ timestamp: Date.now() }, { timestamp: Date.now() + offset, seq: 1 }], ahead);
+    const { sent, dropped } = await feedPrePrepares([{ timestamp: Date.now() }, { timestamp: Date.now() + offset, seq: 1 }], clockAhead(offset));
     expect(dropped).toEqual({ bad_timestamp: 1 });
     expect(sent).toEqual(everyPeer(1));
   });
 
   it('drops a pre-prepare that does not come after its predecessor in the view, whichever arrives first', async () => {
     const t = Date.now();
-    // seq 2 not later than seq 1: dropped; then seq 3 arriving before seq 4 that is not later than it
+    // seq 2, not later than seq 1: dropped. Then seq 4 arrives before seq 3: a seq 3 not earlier than
+    // seq 4 is dropped, and one earlier than it is prepared.
     const { sent, dropped } = await feedPrePrepares([
       { timestamp: t, seq: 1 },
       { timestamp: t, seq: 2 },

@@ -22,6 +22,12 @@ export function keyOf(label: string): Uint8Array {
   return sha256(utf8ToBytes(`admitone-consensus-test:${label}`));
 }
 
+/** The system clock, read `offsetMs` ahead (behind when negative): a replica whose clock is off. */
+export function clockAhead(offsetMs: number): Clock {
+  const clock = systemClock();
+  return { ...clock, now: () => clock.now() + offsetMs };
+}
+
 export interface Cluster {
   readonly n: number;
   readonly ids: string[];
