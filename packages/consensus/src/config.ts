@@ -178,9 +178,12 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
     replyCachePerClient: int(opts.replyCachePerClient, 16, 'replyCachePerClient', 1, 65_536),
     maxPendingRequests: int(opts.maxPendingRequests, 16_384, 'maxPendingRequests'),
     maxPendingPerClient: int(opts.maxPendingPerClient, 1024, 'maxPendingPerClient'),
-    maxClockSkewMs: int(opts.maxClockSkewMs, 30_000, 'maxClockSkewMs'),
+    maxClockSkewMs: int(opts.maxClockSkewMs, DEFAULT_MAX_CLOCK_SKEW_MS, 'maxClockSkewMs'),
   };
 }
+
+/** The default of `maxClockSkewMs`. @internal */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;
 
 /** The primary of `view`. */
 export function primaryOf(cfg: ResolvedConfig, view: number): ReplicaId {

@@ -10,9 +10,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isAdmitOneError, nobleCrypto } from '@admitone/core';
+import { createTicketLedger, isAdmitOneError, nobleCrypto } from '@admitone/core';
 import {
   SimulationError,
+  createCheckers,
   formatReport,
   memoizedCrypto,
   runSimulation,
@@ -67,6 +68,7 @@ describe('Byzantine strategies (the strategy must act, and the honest replicas s
     replay: { action: 'replay' },
     'wrong-digest': { action: 'wrong-digest commit' },
     slow: { action: 'slow' },
+    timewarp: { action: 'timewarp ' },
   };
   const cases: [ConcreteStrategy | 'mixed', number, number][] = [];
   for (const s of [...(Object.keys(evidence) as ConcreteStrategy[]), 'mixed' as const]) cases.push([s, 4, 1], [s, 7, 2]);
@@ -81,9 +83,32 @@ describe('Byzantine strategies (the strategy must act, and the honest replicas s
       expect(Object.values(r.byzantineActions).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
       return;
     }
-    if (strategy === 'equivocate' || strategy === 'slow') expect(r.byzantineReplicas['r0']).toBe(strategy);
-    expect(r.byzantineActions[evidence[strategy].action] ?? 0, formatReport(r)).toBeGreaterThan(0);
+    if (strategy === 'equivocate' || strategy === 'slow' || strategy === 'timewarp') expect(r.byzantineReplicas['r0']).toBe(strategy);
+    // an action counts under its name, or under its name and a detail (`timewarp future`)
+    const acted = Object.entries(r.byzantineActions).filter(([name]) => name.startsWith(evidence[strategy].action));
+    expect(acted.reduce((a, [, k]) => a + k, 0), formatReport(r)).toBeGreaterThan(0);
     for (const reason of evidence[strategy].dropped ?? []) expect(r.droppedByReason[reason] ?? 0, reason).toBeGreaterThan(0);
+  });
+
+  it('primaries that lie about the time are voted out, and no lie past maxClockSkewMs is agreed (n = 4 and 7)', async () => {
+    // A bound of 500 virtual ms, so that lies "just past it" either way fit the run's clock. A lie the
+    // backups drop costs the liar its view, so each run sees one to a few lies: six seeds per size.
+    const lies = new Set<string>();
+    let dropped = 0;
+    let viewChanges = 0;
+    for (const [nodes, byzantine] of [[4, 1], [7, 2]] as const) {
+      for (let i = 0; i < 6; i++) {
+        const r = await run({ seed: `timewarp/${nodes}/${i}`, nodes, byzantine, strategy: 'timewarp', tickets: 3, jitterMs: 3, durationMs: 3000, tunables: { maxClockSkewMs: 500 } });
+        expectSafeAndLive(r, 3);
+        for (const a of Object.keys(r.byzantineActions)) if (a.startsWith('timewarp ')) lies.add(a);
+        dropped += r.droppedByReason['bad_timestamp'] ?? 0;
+        viewChanges += r.viewChanges;
+      }
+    }
+    expect(dropped).toBeGreaterThan(0);
+    expect(viewChanges).toBeGreaterThan(0);
+    // every kind of lie was told at least once (the honest answers are not counted as actions)
+    expect([...lies].sort()).toEqual(['timewarp backwards', 'timewarp beyond', 'timewarp future', 'timewarp past', 'timewarp within']);
   });
 
   it('an equivocating primary is voted out: the honest replicas change view and agree', async () => {
@@ -215,6 +240,44 @@ const REGRESSIONS: { name: string; options: SimulationOptions; note: string }[] 
     note: 'found once bug A was fixed',
   },
 ];
+
+describe('the agreed-time checker', () => {
+  const ledger = createTicketLedger({ crypto: nobleCrypto() });
+  const digest = new Uint8Array(32).fill(7);
+  const setup = () => {
+    let time = 1000;
+    const violations: string[] = [];
+    const c = createCheckers({ ids: ['r0', 'r1', 'r2', 'r3'], honest: new Set([1, 2, 3]), opOf: () => undefined, digestEverySeq: false, checkpointInterval: 64, maxClockSkewMs: 500, timeToleranceMs: 10, now: () => time, onViolation: (m) => violations.push(m), onAnomaly: () => undefined });
+    const prepare = (replica: number, seq: number) => c.sent(replica, 1, { body: { type: 'prepare', view: 0, seq, digest, replica: `r${replica}` }, signature: new Uint8Array(64), bytes: new Uint8Array(0) });
+    const execute = (replica: number, seq: number, timestamp: number) =>
+      c.executed(replica, 1, { replica: `r${replica}`, view: 0, seq, digest, timestamp, requests: [{ clientId: 'c', requestSeq: seq, readOnly: false }] }, ledger, new Map());
+    return { c, violations, prepare, execute, at: (t: number) => void (time = t) };
+  };
+
+  it('accepts a time within the bound of the first honest vote, and flags one past it either way', () => {
+    const s = setup();
+    s.prepare(1, 1);
+    s.at(5000); // later votes for the same batch do not move its time
+    s.prepare(2, 1);
+    s.execute(1, 1, 1000 + 510);
+    s.prepare(1, 2);
+    s.execute(1, 2, 5000 - 510);
+    expect(s.violations).toEqual([]);
+    s.prepare(1, 3);
+    s.execute(1, 3, 5000 + 511);
+    s.prepare(1, 4);
+    s.execute(1, 4, 5000 - 511);
+    expect(s.violations).toHaveLength(2);
+    expect(s.violations[0]).toMatch(/^agreed time: r1 executed seq 3 at timestamp 5511, 511 ms from 5000/);
+  });
+
+  it('ignores null batches and batches no honest replica vouched for', () => {
+    const s = setup();
+    s.c.executed(1, 1, { replica: 'r1', view: 1, seq: 1, digest, timestamp: 0, requests: [] }, ledger, new Map());
+    s.execute(2, 2, 10 ** 9);
+    expect(s.violations).toEqual([]);
+  });
+});
 
 describe('regression seeds', () => {
   it.each(REGRESSIONS)('$name', async ({ options }) => {

@@ -25,20 +25,24 @@ export interface ByzantineContext {
   readonly random: Random;
   /** The cluster's base view-change timeout (the slow strategy's delay scale). */
   readonly viewChangeTimeoutMs: number;
+  /** The cluster's `maxClockSkewMs` (the timewarp strategy's scale). */
+  readonly maxClockSkewMs: number;
   /** Sends on the real transport, with a trace label. */
   readonly post: PostFn;
   /** Reports one misbehaviour (for counters and the trace). */
   readonly note: (action: string) => void;
 }
 
-const CONCRETE: readonly ConcreteStrategy[] = ['equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow'];
-const PRIMARY_TARGETING: ReadonlySet<ByzantineStrategy> = new Set(['equivocate', 'slow']);
+/** The strategies `mixed` drew from before `timewarp` existed (kept, so that older seeds draw what they drew). */
+const FIRST_SIX: readonly ConcreteStrategy[] = ['equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow'];
+const PRIMARY_TARGETING: ReadonlySet<ByzantineStrategy> = new Set(['equivocate', 'slow', 'timewarp']);
 
 /**
- * Chooses which replicas are Byzantine and what each does. `equivocate` and
- * `slow` include replica 0 (the view-0 primary) and then the highest indices;
- * the other strategies take the highest indices; `mixed` includes replica 0
- * with probability ½ and draws a strategy per replica.
+ * Chooses which replicas are Byzantine and what each does. `equivocate`,
+ * `slow` and `timewarp` include replica 0 (the view-0 primary) and then the
+ * highest indices; the other strategies take the highest indices; `mixed`
+ * includes replica 0 with probability ½ and gives each Byzantine replica one
+ * of the seven strategies, each with probability 1/7.
  */
 export function planByzantine(nodes: number, count: number, strategy: ByzantineStrategy, random: Random): Map<number, ConcreteStrategy> {
   const plan = new Map<number, ConcreteStrategy>();
@@ -46,8 +50,43 @@ export function planByzantine(nodes: number, count: number, strategy: ByzantineS
   const highest = Array.from({ length: nodes - 1 }, (_, i) => nodes - 1 - i);
   const withZero = strategy === 'mixed' ? random.int(2) === 0 : PRIMARY_TARGETING.has(strategy);
   const order = withZero ? [0, ...highest] : highest;
-  for (const i of order.slice(0, count)) plan.set(i, strategy === 'mixed' ? (CONCRETE[random.int(CONCRETE.length)] as ConcreteStrategy) : strategy);
+  for (const i of order.slice(0, count)) plan.set(i, strategy === 'mixed' ? (FIRST_SIX[random.int(FIRST_SIX.length)] as ConcreteStrategy) : strategy);
+  // mixed: each replica then turns to timewarp with probability 1/7 (so each of the seven has 1/7); these
+  // draws come after all the others, so a seed that draws no timewarp keeps the plan it had before
+  if (strategy === 'mixed') for (const i of plan.keys()) if (random.int(7) === 0) plan.set(i, 'timewarp');
   return plan;
+}
+
+/** How a timewarp primary lies about one batch's time. */
+type TimeLie = 'honest' | 'future' | 'past' | 'beyond' | 'backwards' | 'within';
+const TIME_LIES: readonly TimeLie[] = ['honest', 'future', 'past', 'beyond', 'backwards', 'within'];
+const HOUR_MS = 3_600_000;
+
+/**
+ * The timestamp a timewarp primary proposes instead of `ts`: an hour ahead or
+ * behind, 2–6 s past the bound ahead or behind, 50–1,049 ms earlier (usually
+ * before its previous batch), or ahead by at most half the bound (a lie the
+ * backups accept when it is after the previous batch). Never negative: a
+ * virtual clock starts at 0, so early in a run "behind" lies may land within
+ * the bound, and are then accepted.
+ */
+function warpedTime(lie: TimeLie, ts: number, skew: number, random: Random): number {
+  switch (lie) {
+    case 'honest':
+      return ts;
+    case 'future':
+      return ts + HOUR_MS;
+    case 'past':
+      return Math.max(0, ts - HOUR_MS);
+    case 'beyond': {
+      const by = skew + 2000 + random.int(4000);
+      return random.int(2) === 0 ? ts + by : Math.max(0, ts - by);
+    }
+    case 'backwards':
+      return Math.max(0, ts - 50 - random.int(1000));
+    case 'within':
+      return ts + 1 + random.int(Math.max(1, Math.floor(skew / 2)));
+  }
 }
 
 /**
@@ -80,6 +119,23 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
   const wrong = (d: Uint8Array) => hash(concatBytes(d, Uint8Array.of(0xbd)));
   const forgedDigest = (seq: number) => hash(concatBytes(Uint8Array.of(0xf0), Uint8Array.from(String(seq), (c) => c.charCodeAt(0))));
   const equivocations = new Map<string, Promise<{ pp: Uint8Array; digest: Uint8Array }>>();
+  /** Timewarp: per `view:seq`, the lie told and the re-signed pre-prepare (undefined: told the truth). */
+  const warps = new Map<string, Promise<{ lie: TimeLie; pp: Uint8Array; digest: Uint8Array } | undefined>>();
+  const warp = (pp: PrePrepare) => {
+    const key = `${pp.view}:${pp.seq}`;
+    let p = warps.get(key);
+    if (p === undefined) {
+      const lie = TIME_LIES[random.int(TIME_LIES.length)] as TimeLie;
+      const timestamp = warpedTime(lie, pp.timestamp, ctx.maxClockSkewMs, random);
+      if (timestamp === pp.timestamp) p = Promise.resolve(undefined);
+      else {
+        const digest = batchDigest(timestamp, pp.batch);
+        p = signedBytes({ ...pp, timestamp, digest }).then((b) => ({ lie, pp: b, digest }));
+      }
+      warps.set(key, p);
+    }
+    return p;
+  };
   const commits = new Map<string, Promise<Uint8Array>>();
   const derived = new WeakMap<Uint8Array, Promise<Uint8Array[]>>();
   const once = (bytes: Uint8Array, make: () => Promise<Uint8Array[]>): Promise<Uint8Array[]> => {
@@ -213,6 +269,21 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
           post(to, f, `forge ${label} as ${as}`);
         }
         return;
+      }
+      case 'timewarp': {
+        if (wire.kind !== 'signed') return post(to, bytes, label);
+        const b = wire.signed.body;
+        if (b.replica !== self || (b.type !== 'pre-prepare' && b.type !== 'commit')) return post(to, bytes, label);
+        const key = `${b.view}:${b.seq}`;
+        // its own COMMIT follows the lie, so a lie the backups accept can commit with its vote too
+        const w = b.type === 'pre-prepare' ? await warp(b) : await warps.get(key);
+        if (w === undefined) return post(to, bytes, label);
+        if (b.type === 'pre-prepare') {
+          note(`timewarp ${w.lie}`);
+          return post(to, w.pp, `timewarp ${w.lie} ${label}`);
+        }
+        const out = await (commits.get(key) ?? commits.set(key, signedBytes({ ...b, digest: w.digest })).get(key));
+        return post(to, out as Uint8Array, `timewarp ${label}`);
       }
       case 'equivocate': {
         if (wire.kind !== 'signed') return post(to, bytes, label);

@@ -11,10 +11,14 @@
  * - views monotonic per replica, and never behind a view it already sent messages in after a restart;
  * - an honest replica never contradicts itself (two pre-prepares or votes for one view and seq), e.g. after a crash;
  * - no ticket validated or consumed twice on any honest replica, nor admitted twice as seen by clients;
- * - a client is never told `replayed` about a request that took effect (its result was lost).
+ * - a client is never told `replayed` about a request that took effect (its result was lost);
+ * - agreed time: a batch executes with a timestamp within `maxClockSkewMs` of
+ *   the virtual time at which an honest replica first proposed or prepared it
+ *   (so a primary that lies about the time gets no lie past the bound committed).
  * @module
  */
 import { bytesToHex, decodeTicketResult, type SignedRequest, type TicketId, type TicketLedger } from '@admitone/core';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../config.js';
 import type { ReplicaEvents } from '../replica/replica.js';
 import type { Signed } from '../messages.js';
 
@@ -40,11 +44,29 @@ export interface CheckerOptions {
   readonly digestEverySeq: boolean;
   /** Checkpoint interval K. */
   readonly checkpointInterval: number;
+  /**
+   * The replicas' `maxClockSkewMs`: how far an agreed timestamp may be from
+   * the time honest replicas vouched for it. Default 30 000 (the replica's default).
+   */
+  readonly maxClockSkewMs?: number;
+  /**
+   * Added to `maxClockSkewMs`: the delay between an honest replica's time
+   * check and the vote it sends (its durable write). Default 100.
+   */
+  readonly timeToleranceMs?: number;
+  /**
+   * The current time of the replicas' clock (the simulator's virtual clock).
+   * Without it the agreed-time check is off.
+   */
+  readonly now?: () => number;
   /** Called with each new violation (the simulation snapshots the trace on the first). */
   readonly onViolation: (message: string) => void;
   /** Called with odd but safe observations. */
   readonly onAnomaly: (message: string) => void;
 }
+
+/** Slack of the agreed-time check beyond the durable-write delay (virtual ms). */
+export const AGREED_TIME_TOLERANCE_MS = 100;
 
 /** Results of the requests an app executed since the last `executed` event, by `clientId:requestSeq`. */
 export type ExecutionResults = Map<string, string>;
@@ -118,6 +140,19 @@ export function createCheckers(o: CheckerOptions): Checkers {
   const checkpoints = new Map<number, { digest: string; replica: number }>();
   const doubles = new Set<string>();
   const admittedBy = new Map<string, string>();
+  /**
+   * `seq:digest` → the virtual time an honest replica first sent a PRE-PREPARE
+   * (as primary) or a PREPARE (after checking the time) for it. The digest binds
+   * the timestamp, so a batch re-proposed in a later view keeps its first time.
+   */
+  const vouchedAt = new Map<string, number>();
+  const now = o.now;
+  const timeBound = (o.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS) + (o.timeToleranceMs ?? AGREED_TIME_TOLERANCE_MS);
+  const vouch = (seq: number, digest: Uint8Array) => {
+    if (now === undefined) return;
+    const k = `${seq}:${bytesToHex(digest)}`;
+    if (!vouchedAt.has(k)) vouchedAt.set(k, now());
+  };
 
   const checkTicket = (replica: number, app: TicketLedger, ticket: TicketId, when: string) => {
     const t = app.getTicket(ticket);
@@ -152,6 +187,11 @@ export function createCheckers(o: CheckerOptions): Checkers {
       if (agreed === undefined) batchAt.set(ev.seq, { digest, replica, view: ev.view });
       else if (agreed.digest !== digest) {
         violate(`agreement: seq ${ev.seq}: ${name(agreed.replica)} executed batch ${short(agreed.digest)} (view ${agreed.view}) but ${who} executed ${short(digest)} (view ${ev.view})`);
+      }
+      // agreed time (null batches carry no time)
+      const at = ev.requests.length > 0 ? vouchedAt.get(`${ev.seq}:${digest}`) : undefined;
+      if (at !== undefined && Math.abs(ev.timestamp - at) > timeBound) {
+        violate(`agreed time: ${who} executed seq ${ev.seq} at timestamp ${ev.timestamp}, ${ev.timestamp - at} ms from ${at}, when an honest replica first vouched for it (bound ${timeBound} ms)`);
       }
       if (o.digestEverySeq || ev.seq % o.checkpointInterval === 0) {
         const appDigest = bytesToHex(app.digest());
@@ -207,8 +247,12 @@ export function createCheckers(o: CheckerOptions): Checkers {
       switch (b.type) {
         case 'pre-prepare':
           proposal(replica, incarnation, `pp:${b.view}:${b.seq}`, b.digest, `pre-prepares for view ${b.view} seq ${b.seq}`);
+          vouch(b.seq, b.digest);
           break;
         case 'prepare':
+          vouch(b.seq, b.digest);
+          proposal(replica, incarnation, `${b.type}:${b.view}:${b.seq}`, b.digest, `${b.type}s for view ${b.view} seq ${b.seq}`);
+          break;
         case 'commit':
           proposal(replica, incarnation, `${b.type}:${b.view}:${b.seq}`, b.digest, `${b.type}s for view ${b.view} seq ${b.seq}`);
           break;

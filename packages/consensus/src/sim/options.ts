@@ -7,7 +7,7 @@ import { maxFaulty, type PbftTunables } from '../config.js';
 import type { FaultSchedule } from './faults.js';
 
 /** Every Byzantine strategy the simulator implements, as a const list. */
-export const BYZANTINE_STRATEGIES = ['none', 'equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow', 'mixed'] as const;
+export const BYZANTINE_STRATEGIES = ['none', 'equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow', 'timewarp', 'mixed'] as const;
 
 /**
  * How the Byzantine replicas misbehave:
@@ -18,10 +18,14 @@ export const BYZANTINE_STRATEGIES = ['none', 'equivocate', 'forge', 'silent', 'r
  * - `replay`: re-sends recorded messages of older views (its own and other replicas');
  * - `wrong-digest`: votes, checkpoints and pre-prepares with wrong digests, lying replies to clients;
  * - `slow`: delays every message by about a view-change timeout;
- * - `mixed`: one of the above per Byzantine replica, chosen from the seed.
+ * - `timewarp`: as primary, stamps its PRE-PREPAREs with lies about the time
+ *   (an hour ahead or behind, just past `maxClockSkewMs`, earlier than its
+ *   previous batch, or ahead but within the bound) and re-signs them;
+ * - `mixed`: one of the above per Byzantine replica, chosen from the seed
+ *   (each equally likely).
  *
- * `equivocate` and `slow` target replica 0 (the view-0 primary) first; the
- * other strategies use the highest-indexed replicas.
+ * `equivocate`, `slow` and `timewarp` target replica 0 (the view-0 primary)
+ * first; the other strategies use the highest-indexed replicas.
  */
 export type ByzantineStrategy = (typeof BYZANTINE_STRATEGIES)[number];
 

@@ -21,7 +21,8 @@ import {
 import { createClient } from '../client.js';
 import { createReplica, type Replica } from '../replica/replica.js';
 import { byzantineTransport, planByzantine } from './byzantine.js';
-import { createCheckers, recordingLedger, type ExecutionResults, type OpInfo } from './checkers.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../config.js';
+import { AGREED_TIME_TOLERANCE_MS, createCheckers, recordingLedger, type ExecutionResults, type OpInfo } from './checkers.js';
 import { memoizedCrypto } from './crypto.js';
 import { checkFaultSchedule, generateFaultSchedule } from './faults.js';
 import { createSimNetwork } from './network.js';
@@ -76,6 +77,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
   const byzantine = planByzantine(n, o.byzantine, o.strategy, root.fork('byzantine'));
   const honest = new Set(ids.map((_, i) => i).filter((i) => !byzantine.has(i)));
   const vcTimeout = o.tunables.viewChangeTimeoutMs;
+  const skew = o.tunables.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   const faults =
     o.faults ??
     generateFaultSchedule(root.fork('faults'), {
@@ -116,6 +118,10 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     opOf: (c, s) => opOf(c, s),
     digestEverySeq: o.digestEverySeq,
     checkpointInterval: o.tunables.checkpointInterval,
+    maxClockSkewMs: skew,
+    // an honest vote goes out after the durable write that follows its time check
+    timeToleranceMs: AGREED_TIME_TOLERANCE_MS + o.storageWriteDelayMs,
+    now: () => clock.now(),
     onViolation: violation,
     onAnomaly: (msg) => {
       if (anomalies.length < 100) anomalies.push(msg);
@@ -150,6 +156,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
             clock,
             random: root.fork(`byzantine/${node.id}/${inc}`),
             viewChangeTimeoutMs: vcTimeout,
+            maxClockSkewMs: skew,
             post,
             note: (action) => {
               byzActions[action] = (byzActions[action] ?? 0) + 1;
