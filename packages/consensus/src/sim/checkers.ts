@@ -250,10 +250,8 @@ export function createCheckers(o: CheckerOptions): Checkers {
           vouch(b.seq, b.digest);
           break;
         case 'prepare':
-          vouch(b.seq, b.digest);
-          proposal(replica, incarnation, `${b.type}:${b.view}:${b.seq}`, b.digest, `${b.type}s for view ${b.view} seq ${b.seq}`);
-          break;
         case 'commit':
+          if (b.type === 'prepare') vouch(b.seq, b.digest);
           proposal(replica, incarnation, `${b.type}:${b.view}:${b.seq}`, b.digest, `${b.type}s for view ${b.view} seq ${b.seq}`);
           break;
         case 'new-view':

@@ -3,7 +3,7 @@
  * @module
  */
 import { AdmitOneError, type AdmitOneErrorOptions, type CryptoProvider } from '@admitone/core';
-import { maxFaulty, type PbftTunables } from '../config.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, maxFaulty, type PbftTunables } from '../config.js';
 import type { FaultSchedule } from './faults.js';
 
 /** Every Byzantine strategy the simulator implements, as a const list. */
@@ -103,7 +103,7 @@ export interface ResolvedSimulationOptions {
   readonly storageWriteDelayMs: number;
   readonly durationMs: number;
   readonly livenessBudgetMs: number;
-  readonly tunables: Required<Pick<PbftTunables, 'viewChangeTimeoutMs' | 'checkpointInterval' | 'logWindow' | 'stateTransferRetryMs' | 'maxViewChangeTimeoutMs'>> & PbftTunables;
+  readonly tunables: Required<Pick<PbftTunables, 'viewChangeTimeoutMs' | 'checkpointInterval' | 'logWindow' | 'stateTransferRetryMs' | 'maxViewChangeTimeoutMs' | 'maxClockSkewMs'>> & PbftTunables;
   readonly clientTimeoutMs: number;
   readonly clientMaxTimeoutMs: number;
   readonly faults: FaultSchedule | undefined;
@@ -193,6 +193,7 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
       maxViewChangeTimeoutMs: 16 * viewChangeTimeoutMs,
       ...options.tunables,
       viewChangeTimeoutMs,
+      maxClockSkewMs: options.tunables?.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS,
     },
     clientTimeoutMs: 8 * hop + 20,
     clientMaxTimeoutMs: Math.max(8 * hop + 20, 4 * viewChangeTimeoutMs),

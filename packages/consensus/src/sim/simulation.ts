@@ -21,7 +21,6 @@ import {
 import { createClient } from '../client.js';
 import { createReplica, type Replica } from '../replica/replica.js';
 import { byzantineTransport, planByzantine } from './byzantine.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../config.js';
 import { AGREED_TIME_TOLERANCE_MS, createCheckers, recordingLedger, type ExecutionResults, type OpInfo } from './checkers.js';
 import { memoizedCrypto } from './crypto.js';
 import { checkFaultSchedule, generateFaultSchedule } from './faults.js';
@@ -77,7 +76,6 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
   const byzantine = planByzantine(n, o.byzantine, o.strategy, root.fork('byzantine'));
   const honest = new Set(ids.map((_, i) => i).filter((i) => !byzantine.has(i)));
   const vcTimeout = o.tunables.viewChangeTimeoutMs;
-  const skew = o.tunables.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   const faults =
     o.faults ??
     generateFaultSchedule(root.fork('faults'), {
@@ -118,7 +116,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     opOf: (c, s) => opOf(c, s),
     digestEverySeq: o.digestEverySeq,
     checkpointInterval: o.tunables.checkpointInterval,
-    maxClockSkewMs: skew,
+    maxClockSkewMs: o.tunables.maxClockSkewMs,
     // an honest vote goes out after the durable write that follows its time check
     timeToleranceMs: AGREED_TIME_TOLERANCE_MS + o.storageWriteDelayMs,
     now: () => clock.now(),
@@ -156,7 +154,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
             clock,
             random: root.fork(`byzantine/${node.id}/${inc}`),
             viewChangeTimeoutMs: vcTimeout,
-            maxClockSkewMs: skew,
+            maxClockSkewMs: o.tunables.maxClockSkewMs,
             post,
             note: (action) => {
               byzActions[action] = (byzActions[action] ?? 0) + 1;
