@@ -1,12 +1,14 @@
 /**
  * One WebSocket connection: the handshake state machine (see `handshake.ts`),
- * frame validation, heartbeats and close bookkeeping. Platform-neutral: it
- * talks to a {@link RawSocket}.
+ * the secure channel after it (`channel.ts`), frame validation, heartbeats and
+ * close bookkeeping. Platform-neutral: it talks to a {@link RawSocket}.
  * @module
  */
 import type { Clock, CryptoProvider, Logger, PeerId, Random, TimerHandle } from '@admitone/core';
+import { deriveChannelKeys, ephemeralKeyPair, secureChannel, type Aead, type SecureChannel } from './channel.js';
 import {
   FRAME,
+  FRAME_OVERHEAD_BYTES,
   MAX_HANDSHAKE_FRAME_BYTES,
   NONCE_BYTES,
   PING_FRAME,
@@ -16,6 +18,7 @@ import {
   authFrame,
   helloFrame,
   parseFrame,
+  parseInnerFrame,
 } from './frame.js';
 import { otherRole, transcriptBytes, type HandshakeTranscript, type Role } from './handshake.js';
 import type { RawSocket, SocketHandlers } from './socket.js';
@@ -34,7 +37,7 @@ export const CLOSE_CODE = {
 /** How long a graceful close may take before the socket is dropped. */
 export const CLOSE_GRACE_MS = 1_000;
 
-/** Frames a legitimate peer sends up to its READY: HELLO, AUTH, READY. */
+/** Frames a legitimate peer sends up to its READY: HELLO, AUTH, the sealed READY. */
 const MAX_FRAMES_BEFORE_READY = 3;
 /**
  * Data a peer may send right behind its READY, before this side has processed
@@ -47,6 +50,8 @@ export interface ConnectionContext {
   readonly localId: PeerId;
   readonly secretKey: Uint8Array;
   readonly crypto: CryptoProvider;
+  /** Seals the frames after the handshake. */
+  readonly aead: Aead;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
@@ -95,7 +100,7 @@ export interface Connection {
   isOpen(): boolean;
   /** Bytes queued in the socket. */
   bufferedAmount(): number;
-  /** Sends a frame on an open connection; false when it is not open or the socket failed. */
+  /** Seals and sends an inner frame on an open connection; false when it is not open or the socket failed. */
   send(frame: Uint8Array): boolean;
   /** Closes gracefully (the socket is dropped after {@link CLOSE_GRACE_MS}). Idempotent. */
   close(code: number, reason: string): void;
@@ -108,11 +113,14 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
   const { role, remote } = options;
   const { clock } = ctx;
   const localNonce = ctx.random.bytes(NONCE_BYTES);
+  const localEphemeral = ephemeralKeyPair(ctx.random);
   let state: 'handshake' | 'open' | 'closed' = 'handshake';
   let peerId: PeerId | undefined = options.expectedPeer;
   let peerKey: Uint8Array | undefined;
   let peerNonce: Uint8Array | undefined;
-  let verified = false;
+  let peerEphemeral: Uint8Array | undefined;
+  /** Set once the peer's AUTH verified. */
+  let channel: SecureChannel | undefined;
   let framesBeforeReady = 0;
   let readyArrived = false;
   let pendingBytes = 0;
@@ -134,7 +142,7 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
 
   const handlers: SocketHandlers = {
     open() {
-      if (state === 'handshake') sendRaw(helloFrame(ctx.localId, localNonce));
+      if (state === 'handshake') sendRaw(hello());
     },
     message: (data) => onMessage(data),
     close: (code, reason) => onSocketClosed(code, reason),
@@ -152,14 +160,18 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
     peer: () => peerId,
     isOpen: () => state === 'open',
     bufferedAmount: () => socket.bufferedAmount(),
-    send: (frame) => state === 'open' && sendRaw(frame),
+    send: (frame) => state === 'open' && sendSealed(frame),
     close: (code, reason) => shutdown(code, reason, false),
     done,
   };
 
   const socket = options.bind(handlers);
-  if (options.startsOpen) sendRaw(helloFrame(ctx.localId, localNonce));
+  if (options.startsOpen) sendRaw(hello());
   return conn;
+
+  function hello(): Uint8Array {
+    return helloFrame(ctx.localId, localNonce, localEphemeral.publicKey);
+  }
 
   function onMessage(data: Uint8Array | 'text'): void {
     if (state === 'closed') return;
@@ -175,14 +187,14 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
     }
     if (state === 'handshake') {
       if (!readyArrived) {
-        // Only HELLO, AUTH and READY may come first, and they are small.
+        // Only HELLO, AUTH and the sealed READY may come first, and they are small.
         if (data.length > MAX_HANDSHAKE_FRAME_BYTES) return reject('oversized handshake frame');
         if (++framesBeforeReady > MAX_FRAMES_BEFORE_READY) return reject('unexpected frame before the handshake completed');
-        readyArrived = data[0] === FRAME.ready;
+        readyArrived = data[0] === FRAME.sealed;
       } else {
         // Frames behind the peer's READY (ws can emit several from one TCP read) wait for it, within a budget.
         pendingBytes += data.length;
-        if (pendingBytes > ctx.maxMessageBytes + 1 + PENDING_SLACK_BYTES) return reject('too much data before the handshake completed');
+        if (pendingBytes > ctx.maxMessageBytes + FRAME_OVERHEAD_BYTES + PENDING_SLACK_BYTES) return reject('too much data before the handshake completed');
       }
     }
     pendingSteps++;
@@ -212,23 +224,32 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
         peerId = frame.id;
         peerKey = key;
         peerNonce = frame.nonce;
-        const signature = await ctx.crypto.sign(transcriptBytes(transcript(peerNonce), role), ctx.secretKey);
+        peerEphemeral = frame.ephemeral;
+        const signature = await ctx.crypto.sign(transcriptBytes(transcript(peerNonce, peerEphemeral), role), ctx.secretKey);
         if (state === 'handshake') sendRaw(authFrame(signature));
         return;
       }
       case 'auth': {
-        if (peerNonce === undefined || peerKey === undefined) return reject('AUTH before HELLO');
-        if (verified) return reject('second AUTH');
-        const message = transcriptBytes(transcript(peerNonce), otherRole(role));
-        const ok = await ctx.crypto.verify(frame.signature, message, peerKey);
+        if (peerNonce === undefined || peerEphemeral === undefined || peerKey === undefined) return reject('AUTH before HELLO');
+        if (channel !== undefined) return reject('second AUTH');
+        const t = transcript(peerNonce, peerEphemeral);
+        const ok = await ctx.crypto.verify(frame.signature, transcriptBytes(t, otherRole(role)), peerKey);
         if (state !== 'handshake') return;
         if (!ok) return reject('bad handshake signature');
-        verified = true;
-        sendRaw(READY_FRAME);
+        // only an authenticated peer gets the (costlier) key agreement
+        const keys = deriveChannelKeys(role, localEphemeral, t);
+        if (keys === undefined) return reject('unusable ephemeral key');
+        channel = secureChannel(keys, ctx.aead);
+        sendSealed(READY_FRAME);
         return;
       }
-      case 'ready':
-        if (!verified) return reject('READY before a verified AUTH');
+      case 'sealed': {
+        if (channel === undefined) return reject('sealed frame before a verified AUTH');
+        const inner = channel.open(frame.sealed);
+        if (inner === undefined) return reject('READY does not authenticate');
+        const parsedInner = parseInnerFrame(inner);
+        if (!parsedInner.ok) return reject(parsedInner.reason);
+        if (parsedInner.frame.type !== 'ready') return reject(`${parsedInner.frame.type} frame before READY`);
         state = 'open';
         handshakeTimer.cancel();
         lastReceived = clock.now();
@@ -236,33 +257,39 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
         log().debug('connection authenticated');
         events.established(conn);
         return;
-      default:
-        return reject(`${frame.type} frame before the handshake completed`);
+      }
     }
   }
 
-  function transcript(remoteNonce: Uint8Array): HandshakeTranscript {
+  function transcript(remoteNonce: Uint8Array, remoteEphemeral: Uint8Array): HandshakeTranscript {
     const other = peerId as PeerId;
+    const local = localEphemeral.publicKey;
     return role === 'dialer'
-      ? { dialerId: ctx.localId, listenerId: other, dialerNonce: localNonce, listenerNonce: remoteNonce }
-      : { dialerId: other, listenerId: ctx.localId, dialerNonce: remoteNonce, listenerNonce: localNonce };
+      ? { dialerId: ctx.localId, listenerId: other, dialerNonce: localNonce, listenerNonce: remoteNonce, dialerEphemeral: local, listenerEphemeral: remoteEphemeral }
+      : { dialerId: other, listenerId: ctx.localId, dialerNonce: remoteNonce, listenerNonce: localNonce, dialerEphemeral: remoteEphemeral, listenerEphemeral: local };
   }
 
   function onOpenFrame(bytes: Uint8Array): void {
-    if (bytes.length > ctx.maxMessageBytes + 1) return violation('oversized frame', CLOSE_CODE.tooLarge);
+    if (bytes.length > ctx.maxMessageBytes + FRAME_OVERHEAD_BYTES) return violation('oversized frame', CLOSE_CODE.tooLarge);
     const parsed = parseFrame(bytes);
     if (!parsed.ok) return violation(parsed.reason);
-    switch (parsed.frame.type) {
+    if (parsed.frame.type !== 'sealed') return violation(`${parsed.frame.type} frame after the handshake`);
+    const inner = (channel as SecureChannel).open(parsed.frame.sealed);
+    // forged, altered, replayed, reordered, reflected, or a frame before it was dropped
+    if (inner === undefined) return violation('frame does not authenticate');
+    const parsedInner = parseInnerFrame(inner);
+    if (!parsedInner.ok) return violation(parsedInner.reason);
+    switch (parsedInner.frame.type) {
       case 'data':
-        events.data(conn, parsed.frame.payload);
+        events.data(conn, parsedInner.frame.payload);
         return;
       case 'ping':
-        sendRaw(PONG_FRAME);
+        sendSealed(PONG_FRAME);
         return;
       case 'pong':
         return;
       default:
-        return violation(`${parsed.frame.type} frame after the handshake`);
+        return violation(`${parsedInner.frame.type} frame after the handshake`);
     }
   }
 
@@ -275,7 +302,7 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
       shutdown(CLOSE_CODE.heartbeatTimeout, 'heartbeat timeout', true);
       return;
     }
-    sendRaw(PING_FRAME);
+    sendSealed(PING_FRAME);
     heartbeatTimer = clock.setTimeout(heartbeat, Math.min(ctx.heartbeatMs, ctx.heartbeatTimeoutMs - silentFor));
   }
 
@@ -297,6 +324,19 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
     ctx.counters.protocolErrors++;
     log().warn('protocol violation, closing connection', { reason });
     shutdown(code, reason, false);
+  }
+
+  /** Seals an inner frame under the next send counter and sends it. */
+  function sendSealed(inner: Uint8Array): boolean {
+    let sealed: Uint8Array;
+    try {
+      sealed = (channel as SecureChannel).seal(FRAME.sealed, inner);
+    } catch (error) {
+      log().warn('cannot seal, closing connection', { error });
+      shutdown(CLOSE_CODE.normal, 'channel exhausted', false);
+      return false;
+    }
+    return sendRaw(sealed);
   }
 
   function sendRaw(frame: Uint8Array): boolean {
@@ -346,6 +386,9 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
   }
 
   function stopTimers(): void {
+    // nothing is sealed or opened after this: wipe the keys
+    channel?.destroy();
+    localEphemeral.secretKey.fill(0);
     handshakeTimer.cancel();
     heartbeatTimer?.cancel();
     heartbeatTimer = undefined;

@@ -19,7 +19,7 @@ import {
 import { backoffDelay } from './backoff.js';
 import { resolveConfig, type ResolvedMember } from './config.js';
 import { CLOSE_CODE, createConnection, type Connection, type ConnectionContext, type ConnectionEvents } from './connection.js';
-import { dataFrame } from './frame.js';
+import { FRAME_OVERHEAD_BYTES, dataFrame } from './frame.js';
 import { createSendQueue, type SendQueue } from './send-queue.js';
 import type { AcceptedSocket, Platform, PlatformListener } from './socket.js';
 import type { WebSocketTransport, WebSocketTransportInit, WebSocketTransportStats } from './types.js';
@@ -101,6 +101,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
     localId,
     secretKey: config.secretKey,
     crypto: config.crypto,
+    aead: platform.aead,
     clock,
     random: config.random,
     logger,
@@ -186,7 +187,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
         role: 'dialer',
         remote: url,
         expectedPeer: peer.id,
-        bind: (handlers) => platform.dial(url, maxMessageBytes + 1, handlers),
+        bind: (handlers) => platform.dial(url, maxMessageBytes + FRAME_OVERHEAD_BYTES, handlers),
         startsOpen: false,
       }),
     );
@@ -356,7 +357,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
 
   if (config.listen !== undefined && platform.listen !== undefined) {
     try {
-      listener = await platform.listen(config.listen, maxMessageBytes + 1, accept);
+      listener = await platform.listen(config.listen, maxMessageBytes + FRAME_OVERHEAD_BYTES, accept);
     } catch (error) {
       throw new TransportError('TRANSPORT_IO', 'Could not start listening.', { cause: error, meta: { localId } });
     }

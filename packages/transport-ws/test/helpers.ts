@@ -4,10 +4,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { nobleCrypto, seededRandom, type CryptoProvider, type PeerId } from '@admitone/core';
 import type { WebSocketMember } from '../src/index.js';
-import { READY_FRAME, authFrame, helloFrame, parseFrame } from '../src/frame.js';
+import { deriveChannelKeys, ephemeralKeyPair, nobleAead, secureChannel } from '../src/channel.js';
+import { FRAME, READY_FRAME, authFrame, helloFrame, parseFrame } from '../src/frame.js';
 import { transcriptBytes } from '../src/handshake.js';
 
 /** Noble everywhere in tests: identical results on every platform, no WebCrypto probing. */
@@ -115,15 +116,19 @@ export function rawClient(url: string): RawClient {
 
 const rawNonces = seededRandom('raw-handshake-nonces');
 
-/** The frames a raw dialer sent in {@link rawHandshake}, for replaying. */
+/** The frames a raw dialer sent in {@link rawHandshake}, for replaying, and its end of the secure channel. */
 export interface RawHandshake {
   readonly sent: readonly Uint8Array[];
+  /** Seals an inner frame (e.g. `dataFrame(...)`) as the next frame this dialer sends. */
+  seal(inner: Uint8Array): Uint8Array;
+  /** Opens the next sealed frame from the listener (the whole frame, with its type byte). */
+  open(frame: Uint8Array): Uint8Array | undefined;
 }
 
 /**
  * Runs the dialer side of the handshake by hand over `client`, claiming
  * `claimedId` and signing with `signingKey` (the claimed member's own key for
- * an honest handshake). Sends HELLO, AUTH and READY.
+ * an honest handshake). Sends HELLO, AUTH and the sealed READY.
  */
 export async function rawHandshake(
   client: RawClient,
@@ -133,25 +138,115 @@ export async function rawHandshake(
 ): Promise<RawHandshake> {
   await client.opened;
   const dialerNonce = rawNonces.bytes(32);
-  const hello = helloFrame(claimedId, dialerNonce);
+  const ephemeral = ephemeralKeyPair(rawNonces);
+  const hello = helloFrame(claimedId, dialerNonce, ephemeral.publicKey);
   client.send(hello);
   await waitFor(() => client.frames.length >= 1 || client.closeCode !== undefined, "the listener's HELLO");
   const first = client.frames[0];
   if (first === undefined) throw new Error(`closed before HELLO (code ${String(client.closeCode)})`);
   const parsed = parseFrame(first);
   if (!parsed.ok || parsed.frame.type !== 'hello') throw new Error('expected HELLO from the listener');
-  const signature = await crypto.sign(
-    transcriptBytes({ dialerId: claimedId, listenerId, dialerNonce, listenerNonce: parsed.frame.nonce }, 'dialer'),
-    signingKey,
-  );
+  const transcript = {
+    dialerId: claimedId,
+    listenerId,
+    dialerNonce,
+    listenerNonce: parsed.frame.nonce,
+    dialerEphemeral: ephemeral.publicKey,
+    listenerEphemeral: parsed.frame.ephemeral,
+  };
+  const signature = await crypto.sign(transcriptBytes(transcript, 'dialer'), signingKey);
+  const keys = deriveChannelKeys('dialer', ephemeral, transcript);
+  if (keys === undefined) throw new Error("unusable listener's ephemeral key");
+  const channel = secureChannel(keys, nobleAead);
   const auth = authFrame(signature);
+  const ready = channel.seal(FRAME.sealed, READY_FRAME);
   client.send(auth);
-  client.send(READY_FRAME);
-  return { sent: [hello, auth, READY_FRAME] };
+  client.send(ready);
+  return {
+    sent: [hello, auth, ready],
+    seal: (inner) => channel.seal(FRAME.sealed, inner),
+    open: (frame) => (frame[0] === FRAME.sealed ? channel.open(frame.subarray(1)) : undefined),
+  };
 }
 
 /** Identities for several ids at once, by name: `const { alice, bob } = await identities('alice', 'bob')`. */
 export async function identities<const T extends readonly PeerId[]>(...ids: T): Promise<{ readonly [K in T[number]]: Identity }> {
   const entries = await Promise.all(ids.map(async (id) => [id, await identity(id)] as const));
   return Object.fromEntries(entries) as { readonly [K in T[number]]: Identity };
+}
+
+/** Which way a frame travels through an {@link onPathRelay}. */
+export type RelayDirection = 'toListener' | 'toDialer';
+
+/**
+ * What an on-path attacker does with one frame: the frames to forward in its
+ * place (`[]` drops it, `[frame]` passes it, more injects), and frames to send
+ * back the way it came (reflection).
+ */
+export interface RelayVerdict {
+  readonly forward: readonly Uint8Array[];
+  readonly reflect?: readonly Uint8Array[];
+}
+
+/** A man in the middle on loopback: dialers connect to `url`, and it dials `target` for each. */
+export interface OnPathRelay {
+  readonly url: string;
+  /** Every frame seen, per direction, in order (across connections). */
+  readonly seen: Record<RelayDirection, Uint8Array[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a WebSocket relay on 127.0.0.1:0 that forwards every frame between a
+ * dialer and `target`, first passing it to `tamper` with its index in its
+ * direction on that connection (0 HELLO, 1 AUTH, 2 READY, then sealed frames).
+ * This is the attacker the secure channel is for: it sits on the TCP path and
+ * can read, drop, alter, inject, replay and reflect frames, but holds no
+ * member's key.
+ */
+export async function onPathRelay(
+  target: string,
+  tamper: (direction: RelayDirection, index: number, frame: Uint8Array) => RelayVerdict = (_d, _i, frame) => ({ forward: [frame] }),
+): Promise<OnPathRelay> {
+  const http = await httpServer();
+  const wss = new WebSocketServer({ server: http.server, perMessageDeflate: false });
+  const seen: Record<RelayDirection, Uint8Array[]> = { toListener: [], toDialer: [] };
+  const sockets = new Set<WebSocket>();
+  wss.on('connection', (dialer: WebSocket) => {
+    const listener = new WebSocket(target, { perMessageDeflate: false });
+    for (const ws of [dialer, listener]) {
+      ws.binaryType = 'arraybuffer';
+      sockets.add(ws);
+      ws.on('error', () => {});
+    }
+    const backlog: Uint8Array[] = [];
+    const counts: Record<RelayDirection, number> = { toListener: 0, toDialer: 0 };
+    const relay = (direction: RelayDirection, frame: Uint8Array): void => {
+      seen[direction].push(frame);
+      const [to, from] = direction === 'toListener' ? [listener, dialer] : [dialer, listener];
+      const verdict = tamper(direction, counts[direction]++, frame);
+      for (const f of verdict.forward) if (to.readyState === WebSocket.OPEN) to.send(f);
+      for (const f of verdict.reflect ?? []) if (from.readyState === WebSocket.OPEN) from.send(f);
+    };
+    dialer.on('message', (data) => {
+      const frame = new Uint8Array(data as ArrayBuffer);
+      if (listener.readyState === WebSocket.OPEN) relay('toListener', frame);
+      else backlog.push(frame);
+    });
+    listener.on('open', () => {
+      for (const frame of backlog.splice(0)) relay('toListener', frame);
+    });
+    listener.on('message', (data) => relay('toDialer', new Uint8Array(data as ArrayBuffer)));
+    dialer.on('close', () => listener.terminate());
+    listener.on('close', () => dialer.terminate());
+  });
+  return {
+    url: http.url,
+    seen,
+    async close() {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      await http.close();
+    },
+  };
 }

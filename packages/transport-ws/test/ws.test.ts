@@ -2,10 +2,11 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { transportCompliance } from '@admitone/core/compliance';
-import { memoryLogger, type InboundMessage, type MemoryLogger, type PeerId, type PeerStatusEvent, type Transport } from '@admitone/core';
+import { memoryLogger, seededRandom, type InboundMessage, type MemoryLogger, type PeerId, type PeerStatusEvent, type Transport } from '@admitone/core';
 import { webSocketTransport, type WebSocketTransport, type WebSocketTransportInit } from '../src/index.js';
-import { dataFrame, helloFrame } from '../src/frame.js';
-import { crypto, httpServer, identities, identity, membersOf, rawClient, rawHandshake, settle, waitFor, type RawClient } from './helpers.js';
+import { dataFrame, helloFrame, parseFrame } from '../src/frame.js';
+import { ephemeralKeyPair } from '../src/channel.js';
+import { crypto, httpServer, identities, identity, membersOf, rawClient, onPathRelay, rawHandshake, settle, waitFor, type RawClient, type RawHandshake, type RelayVerdict } from './helpers.js';
 
 /**
  * One endpoint per member, each attached to its own HTTP server on
@@ -133,9 +134,9 @@ describe('webSocketTransport: authenticated handshake', () => {
   it('accepts an honest handshake and attributes its messages to the authenticated id', async () => {
     const { a, url, bob } = await aliceListening();
     const client = raw(url);
-    await rawHandshake(client, 'bob', 'alice', bob.secretKey);
+    const h = await rawHandshake(client, 'bob', 'alice', bob.secretKey);
     await waitFor(() => a.transport.connectedPeers().includes('bob'), 'alice to accept bob');
-    client.send(dataFrame(Uint8Array.of(1, 2, 3)));
+    client.send(h.seal(dataFrame(Uint8Array.of(1, 2, 3))));
     await waitFor(() => a.inbox.length === 1, 'the message from bob');
     expect(a.inbox[0]!.from).toBe('bob');
     expect([...a.inbox[0]!.bytes]).toEqual([1, 2, 3]);
@@ -150,7 +151,7 @@ describe('webSocketTransport: authenticated handshake', () => {
     const { a, url } = await aliceListening();
     const client = raw(url);
     await client.opened;
-    client.send(helloFrame(claimed, new Uint8Array(32)));
+    client.send(helloFrame(claimed, new Uint8Array(32), new Uint8Array(32).fill(9)));
     expect(await client.closed).toBe(4001);
     expect(warned(a.logs, reason)).toBe(true);
     expect(a.transport.stats().rejectedHandshakes).toBe(1);
@@ -161,8 +162,8 @@ describe('webSocketTransport: authenticated handshake', () => {
   it("rejects a wrong signature (another member's key used to claim bob) and delivers nothing sent after it", async () => {
     const { a, url, carol } = await aliceListening();
     const client = raw(url);
-    await rawHandshake(client, 'bob', 'alice', carol.secretKey);
-    client.send(dataFrame(Uint8Array.of(66)));
+    const h = await rawHandshake(client, 'bob', 'alice', carol.secretKey);
+    client.send(h.seal(dataFrame(Uint8Array.of(66))));
     expect(await client.closed).toBe(4001);
     expect(warned(a.logs, 'bad handshake signature')).toBe(true);
     await settle();
@@ -229,30 +230,124 @@ describe('webSocketTransport: authenticated handshake', () => {
     await rawHandshake(first, 'bob', 'alice', bob.secretKey);
     await waitFor(() => a.transport.connectedPeers().includes('bob'), 'the first connection');
     const second = raw(url);
-    await rawHandshake(second, 'bob', 'alice', bob.secretKey);
+    const h = await rawHandshake(second, 'bob', 'alice', bob.secretKey);
     expect(await first.closed).toBe(4006);
-    second.send(dataFrame(Uint8Array.of(2)));
+    second.send(h.seal(dataFrame(Uint8Array.of(2))));
     await waitFor(() => a.inbox.length === 1, 'the message on the new connection');
     expect(a.transport.connectedPeers()).toEqual(['bob']);
     expect(a.status).toEqual([{ peer: 'bob', status: 'connected' }]);
   });
 });
 
+describe('webSocketTransport: secure channel against an on-path attacker', () => {
+  /** alice listens; bob reaches her only through `relay` (and does not redial within a test). */
+  async function throughRelay(tamper?: Parameters<typeof onPathRelay>[1]) {
+    const { alice, bob } = await identities('alice', 'bob');
+    const a = await open({ localId: 'alice', secretKey: alice.secretKey, members: membersOf([alice, bob]), listen: { host: '127.0.0.1', port: 0 } });
+    const relay = await onPathRelay(a.transport.address as string, tamper);
+    cleanup.push(() => relay.close());
+    const members = membersOf([alice, bob], new Map([['alice', relay.url]]));
+    const b = await open({ localId: 'bob', secretKey: bob.secretKey, members, reconnect: { minMs: 60_000, maxMs: 60_000 } });
+    return { a, b, relay };
+  }
+  /** Index of bob's first frame after HELLO, AUTH and READY on a connection. */
+  const FIRST_DATA = 3;
+  const contains = (haystack: Uint8Array, needle: Uint8Array): boolean => Buffer.from(haystack).indexOf(Buffer.from(needle)) !== -1;
+
+  it('an honest relay passes messages both ways but sees only sealed bytes', async () => {
+    const { a, b, relay } = await throughRelay();
+    const secret = new TextEncoder().encode('ticket 7f3a: admit holder 0xC0FFEE at gate 4');
+    await b.transport.send('alice', secret);
+    await waitFor(() => a.inbox.length === 1, 'bob → alice');
+    await a.transport.send('bob', secret);
+    await waitFor(() => b.inbox.length === 1, 'alice → bob');
+    expect(a.inbox[0]!.bytes).toEqual(secret);
+    expect(b.inbox[0]!.bytes).toEqual(secret);
+    for (const direction of ['toListener', 'toDialer'] as const) {
+      const frames = relay.seen[direction];
+      expect(frames.length).toBeGreaterThanOrEqual(4);
+      expect(frames.some((f) => contains(f, secret)), direction).toBe(false);
+      expect(frames.slice(2).every((f) => f[0] === 7), 'everything after AUTH is SEALED').toBe(true);
+    }
+  });
+
+  it('an injected unsealed DATA frame is refused and the connection closes: nothing forged is delivered', async () => {
+    const forged = dataFrame(new TextEncoder().encode('consume ticket 42: ok'));
+    const { a, b } = await throughRelay((direction, i, frame) =>
+      direction === 'toListener' && i === FIRST_DATA ? { forward: [forged, frame] } : { forward: [frame] },
+    );
+    await b.transport.send('alice', Uint8Array.of(1));
+    await waitFor(() => a.transport.stats().protocolErrors === 1, 'alice to refuse the injected frame');
+    expect(warned(a.logs, 'DATA frame outside the secure channel')).toBe(true);
+    await waitFor(() => a.transport.connectedPeers().length === 0, 'the connection to close');
+    expect(a.inbox).toEqual([]);
+  });
+
+  it.each<[string, (frame: Uint8Array) => RelayVerdict, number]>([
+    ['one flipped bit', (frame) => ({ forward: [Uint8Array.from(frame, (x, j) => (j === 2 ? x ^ 1 : x))] }), 0],
+    ['a replay', (frame) => ({ forward: [frame, frame] }), 1],
+    ['a dropped frame (the next one fails)', () => ({ forward: [] }), 0],
+  ])('%s in the stream closes the connection and delivers nothing after it', async (_what, attack, delivered) => {
+    const { a, b } = await throughRelay((direction, i, frame) => (direction === 'toListener' && i === FIRST_DATA ? attack(frame) : { forward: [frame] }));
+    await b.transport.send('alice', Uint8Array.of(1));
+    await b.transport.send('alice', Uint8Array.of(2));
+    await waitFor(() => a.transport.stats().protocolErrors === 1, 'alice to refuse the frame');
+    expect(warned(a.logs, 'frame does not authenticate')).toBe(true);
+    await settle();
+    expect(a.inbox.map((m) => [...m.bytes])).toEqual([[1]].slice(0, delivered));
+  });
+
+  it("a frame reflected back to its sender does not open (each direction has its own key)", async () => {
+    const { a, b } = await throughRelay((direction, i, frame) =>
+      direction === 'toListener' && i === FIRST_DATA ? { forward: [frame], reflect: [frame] } : { forward: [frame] },
+    );
+    await b.transport.send('alice', Uint8Array.of(1));
+    await waitFor(() => b.transport.stats().protocolErrors === 1, 'bob to refuse his own frame');
+    expect(warned(b.logs, 'frame does not authenticate')).toBe(true);
+    expect(b.inbox).toEqual([]);
+    await waitFor(() => a.inbox.length === 1, 'the original to reach alice');
+  });
+
+  it.each(['toListener', 'toDialer'] as const)('an attacker who swaps in its own ephemeral key (%s) fails the handshake', async (swapped) => {
+    const attacker = ephemeralKeyPair(seededRandom('attacker'));
+    const { a, b } = await throughRelay((direction, i, frame) => {
+      if (direction !== swapped || i !== 0) return { forward: [frame] };
+      const hello = parseFrame(frame);
+      if (!hello.ok || hello.frame.type !== 'hello') throw new Error('expected HELLO first');
+      return { forward: [helloFrame(hello.frame.id, hello.frame.nonce, attacker.publicKey)] };
+    });
+    const verifier = swapped === 'toListener' ? b : a; // the side whose AUTH the swap breaks
+    await waitFor(() => a.transport.stats().rejectedHandshakes + b.transport.stats().rejectedHandshakes >= 1, 'a rejected handshake');
+    await settle();
+    expect(warned(a.logs, 'bad handshake signature') || warned(b.logs, 'bad handshake signature')).toBe(true);
+    expect(verifier.transport.connectedPeers()).toEqual([]);
+    expect(a.transport.connectedPeers()).toEqual([]);
+    expect(b.transport.connectedPeers()).toEqual([]);
+  });
+});
+
 describe('webSocketTransport: framing', () => {
-  it.each([
-    ['an unknown frame type', () => Uint8Array.of(0x7f, 1, 2)],
-    ['an empty frame', () => new Uint8Array(0)],
-    ['a handshake frame after the handshake', () => Uint8Array.of(3)],
-  ])('closes the connection on %s', async (_what, garbage) => {
+  it.each<[string, (h: RawHandshake) => Uint8Array, string]>([
+    ['an unknown frame type', () => Uint8Array.of(0x7f, 1, 2), 'unknown frame type 127'],
+    ['an empty frame', () => new Uint8Array(0), 'empty frame'],
+    ['an unsealed DATA frame (what an on-path injector could write)', () => dataFrame(Uint8Array.of(6, 6, 6)), 'DATA frame outside the secure channel'],
+    ['an unsealed READY after the handshake', () => Uint8Array.of(3), 'READY frame outside the secure channel'],
+    ['a sealed frame under the wrong key', () => Uint8Array.of(7, ...new Uint8Array(40).fill(1)), 'frame does not authenticate'],
+    ['a sealed frame cut short', () => Uint8Array.of(7, 1, 2, 3), 'SEALED frame too short'],
+    ['a sealed READY after the handshake', (h) => h.seal(Uint8Array.of(3)), 'ready frame after the handshake'],
+    ['a sealed frame of an unknown inner type', (h) => h.seal(Uint8Array.of(0x7f)), 'unknown inner frame type 127'],
+    ['a sealed HELLO', (h) => h.seal(Uint8Array.of(1)), 'unknown inner frame type 1'],
+  ])('closes the connection on %s, and delivers nothing after it', async (_what, garbage, reason) => {
     const { a, url, bob } = await aliceListening();
     const client = raw(url);
-    await rawHandshake(client, 'bob', 'alice', bob.secretKey);
+    const h = await rawHandshake(client, 'bob', 'alice', bob.secretKey);
     await waitFor(() => a.transport.connectedPeers().includes('bob'), 'bob to connect');
-    client.send(garbage());
-    client.send(dataFrame(Uint8Array.of(9)));
+    client.send(garbage(h));
+    client.send(h.seal(dataFrame(Uint8Array.of(9))));
     expect(await client.closed).toBe(4002);
     await waitFor(() => a.status.some((e) => e.status === 'disconnected'), "bob's disconnect");
     expect(a.transport.stats().protocolErrors).toBe(1);
+    expect(warned(a.logs, reason)).toBe(true);
     expect(a.inbox).toEqual([]);
   });
 
@@ -269,11 +364,11 @@ describe('webSocketTransport: framing', () => {
   it('accepts a frame of exactly maxMessageBytes and closes the connection on a larger one', async () => {
     const { a, url, bob } = await aliceListening({ maxMessageBytes: 1024 });
     const client = raw(url);
-    await rawHandshake(client, 'bob', 'alice', bob.secretKey);
+    const h = await rawHandshake(client, 'bob', 'alice', bob.secretKey);
     await waitFor(() => a.transport.connectedPeers().includes('bob'), 'bob to connect');
-    client.send(dataFrame(new Uint8Array(1024).fill(7)));
+    client.send(h.seal(dataFrame(new Uint8Array(1024).fill(7))));
     await waitFor(() => a.inbox.length === 1, 'the message at the limit');
-    client.send(dataFrame(new Uint8Array(1025)));
+    client.send(h.seal(dataFrame(new Uint8Array(1025))));
     expect(await client.closed).toBe(1009); // ws enforces maxPayload before buffering the frame
     await waitFor(() => a.transport.connectedPeers().length === 0, 'the disconnect');
     expect(a.inbox).toHaveLength(1);

@@ -6,11 +6,13 @@
  * exceeds the limit (after the browser has received it).
  * @module
  */
+import { nobleAead } from '../channel.js';
 import type { Platform, RawSocket } from '../socket.js';
 
 /** The browser implementation of {@link Platform} (no `listen`). */
 export const browserPlatform: Platform = {
   name: 'browser',
+  aead: nobleAead,
   dial(url, _maxFrameBytes, handlers) {
     const Native = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
     let ws: WebSocket;

@@ -10,11 +10,13 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Platform, PlatformListener, RawSocket, SocketHandlers } from '../socket.js';
+import { nodeAead } from './aead.js';
 import type { ListenOptions } from '../types.js';
 
 /** The Node implementation of {@link Platform}. */
 export const nodePlatform: Platform = {
   name: 'node',
+  aead: nodeAead,
   dial(url, maxFrameBytes, handlers) {
     let ws: WebSocket;
     try {

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { seededRandom } from '@admitone/core';
+import {
+  CHANNEL_KEY_BYTES,
+  TAG_BYTES,
+  deriveChannelKeys,
+  ephemeralKeyPair,
+  nobleAead,
+  secureChannel,
+  setCounter,
+  type Aead,
+  type ChannelTranscript,
+} from '../src/channel.js';
+import { nodeAead } from '../src/node/aead.js';
+
+const random = seededRandom('channel-test');
+
+function sealWith(aead: Aead, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const out = new Uint8Array(plaintext.length + TAG_BYTES);
+  aead.seal(key, nonce, plaintext, out);
+  return out;
+}
+
+function pair(overrides: Partial<ChannelTranscript> = {}) {
+  const dialer = ephemeralKeyPair(random);
+  const listener = ephemeralKeyPair(random);
+  const t: ChannelTranscript = {
+    dialerId: 'bob',
+    listenerId: 'alice',
+    dialerNonce: random.bytes(32),
+    listenerNonce: random.bytes(32),
+    dialerEphemeral: dialer.publicKey,
+    listenerEphemeral: listener.publicKey,
+    ...overrides,
+  };
+  return { dialer, listener, t };
+}
+
+describe('channel: the AEAD', () => {
+  it("Node's native ChaCha20-Poly1305 is in use, and it and noble's produce and open each other's bytes", () => {
+    expect(nodeAead.name).toBe('node');
+    for (const size of [0, 1, 15, 16, 17, 63, 64, 65, 1000, 70_000, 1 << 20]) {
+      const key = random.bytes(32);
+      const nonce = random.bytes(12);
+      const plaintext = random.bytes(size);
+      const byNode = sealWith(nodeAead, key, nonce, plaintext);
+      const byNoble = sealWith(nobleAead, key, nonce, plaintext);
+      expect(byNode, `size ${size}`).toEqual(byNoble);
+      expect(nodeAead.open(key, nonce, byNoble), `size ${size}`).toEqual(plaintext);
+      expect(nobleAead.open(key, nonce, byNode), `size ${size}`).toEqual(plaintext);
+    }
+  });
+
+  it.each([nodeAead, nobleAead])('$name refuses a flipped bit, a wrong key or nonce, and a cut-short input, without throwing', (aead) => {
+    const key = random.bytes(32);
+    const nonce = random.bytes(12);
+    const sealed = sealWith(aead, key, nonce, random.bytes(100));
+    for (const at of [0, 50, 99, 100, 115]) {
+      const bad = sealed.slice();
+      bad[at]! ^= 0x80;
+      expect(aead.open(key, nonce, bad), `bit flipped at ${at}`).toBeUndefined();
+    }
+    expect(aead.open(random.bytes(32), nonce, sealed)).toBeUndefined();
+    expect(aead.open(key, random.bytes(12), sealed)).toBeUndefined();
+    expect(aead.open(key, nonce, sealed.subarray(0, sealed.length - 1))).toBeUndefined();
+    expect(aead.open(key, nonce, new Uint8Array(TAG_BYTES - 1))).toBeUndefined();
+    expect(aead.open(key, nonce, new Uint8Array(0))).toBeUndefined();
+  });
+});
+
+describe('channel: key derivation', () => {
+  it('both sides derive the same two keys, one per direction, and the ephemeral secrets are wiped', () => {
+    const { dialer, listener, t } = pair();
+    const d = deriveChannelKeys('dialer', dialer, t)!;
+    const l = deriveChannelKeys('listener', listener, t)!;
+    expect(d.send).toEqual(l.receive);
+    expect(d.receive).toEqual(l.send);
+    expect(d.send).not.toEqual(d.receive);
+    expect(d.send).toHaveLength(CHANNEL_KEY_BYTES);
+    expect(dialer.secretKey.every((x) => x === 0)).toBe(true);
+    expect(listener.secretKey.every((x) => x === 0)).toBe(true);
+  });
+
+  it.each<[string, (t: ChannelTranscript) => Partial<ChannelTranscript>]>([
+    ['the dialer id', () => ({ dialerId: 'carol' })],
+    ['the listener id', () => ({ listenerId: 'carol' })],
+    ['a nonce', () => ({ dialerNonce: random.bytes(32) })],
+    ['the ids swapped', (t) => ({ dialerId: t.listenerId, listenerId: t.dialerId })],
+  ])('binds the keys to the transcript: another %s gives other keys', (_what, change) => {
+    const { dialer, t } = pair();
+    const copy = { ...dialer, secretKey: dialer.secretKey.slice() };
+    const original = deriveChannelKeys('dialer', dialer, t)!;
+    const changed = deriveChannelKeys('dialer', copy, { ...t, ...change(t) })!;
+    expect(changed.send).not.toEqual(original.send);
+    expect(changed.receive).not.toEqual(original.receive);
+  });
+
+  it.each([
+    ['all zeros (the point of order 1 or 2)', new Uint8Array(32)],
+    ['u = 1 (low order)', Uint8Array.of(1, ...new Uint8Array(31))],
+    ['a short key', new Uint8Array(31).fill(9)],
+  ])("refuses a peer's ephemeral key that is %s", (_what, bad) => {
+    const { dialer, t } = pair();
+    expect(deriveChannelKeys('dialer', dialer, { ...t, listenerEphemeral: bad })).toBeUndefined();
+    expect(dialer.secretKey.every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe('channel: sealing with counters', () => {
+  function channels() {
+    const { dialer, listener, t } = pair();
+    const d = deriveChannelKeys('dialer', dialer, t)!;
+    const l = deriveChannelKeys('listener', listener, t)!;
+    return { d, dialer: secureChannel(d, nobleAead), listener: secureChannel(l, nodeAead) };
+  }
+
+  it('frame i is RFC 8439 ChaCha20-Poly1305 under nonce 0⁴ ‖ u64le(i), behind the prefix byte', () => {
+    const { d, dialer } = channels();
+    for (let i = 0; i < 3; i++) {
+      const inner = Uint8Array.of(4, i, i);
+      const frame = dialer.seal(7, inner);
+      const nonce = new Uint8Array(12);
+      nonce[4] = i;
+      expect(frame[0]).toBe(7);
+      expect(frame.subarray(1)).toEqual(chacha20poly1305(d.send, nonce).encrypt(inner));
+    }
+  });
+
+  it.each([
+    [0, [0, 0, 0, 0, 0, 0, 0, 0]],
+    [258, [2, 1, 0, 0, 0, 0, 0, 0]],
+    [2 ** 32 + 5, [5, 0, 0, 0, 1, 0, 0, 0]],
+    [2 ** 48 - 1, [255, 255, 255, 255, 255, 255, 0, 0]],
+  ])('counter %d is the nonce 0⁴ ‖ u64le', (counter, le) => {
+    const nonce = new Uint8Array(12).fill(0xee);
+    nonce.fill(0, 0, 4);
+    setCounter(nonce, counter);
+    expect([...nonce]).toEqual([0, 0, 0, 0, ...le]);
+  });
+
+  it('opens frames in order, and refuses a replayed, skipped, reordered or reflected one', () => {
+    const { dialer, listener } = channels();
+    const frames = [0, 1, 2, 3].map((i) => dialer.seal(7, Uint8Array.of(4, i)).subarray(1));
+    expect(listener.open(frames[0]!)).toEqual(Uint8Array.of(4, 0));
+    expect(listener.open(frames[0]!), 'replay').toBeUndefined();
+    expect(listener.open(frames[2]!), 'skipping frame 1').toBeUndefined();
+    expect(listener.open(frames[1]!), 'a failed open does not advance the counter').toEqual(Uint8Array.of(4, 1));
+    expect(listener.open(frames[3]!), 'reordered').toBeUndefined();
+    expect(dialer.open(listener.seal(7, Uint8Array.of(5)).subarray(1))).toEqual(Uint8Array.of(5));
+    const own = dialer.seal(7, Uint8Array.of(6)).subarray(1);
+    expect(dialer.open(own), 'reflected back to its sender').toBeUndefined();
+  });
+
+  it('destroy wipes both keys and refuses further use', () => {
+    const { d, dialer } = channels();
+    const sealed = dialer.seal(7, Uint8Array.of(4));
+    dialer.destroy();
+    expect(d.send.every((x) => x === 0) && d.receive.every((x) => x === 0)).toBe(true);
+    expect(() => dialer.seal(7, Uint8Array.of(4))).toThrow(RangeError);
+    expect(dialer.open(sealed.subarray(1))).toBeUndefined();
+  });
+});
