@@ -52,30 +52,40 @@ export const MAX_FRAMES_PER_DIRECTION = 2 ** 48;
 
 /**
  * RFC 8439 ChaCha20-Poly1305 without associated data, as a platform provides
- * it. Keys are 32 bytes, nonces 12.
+ * it: {@link Aead.forKey} prepares a 32-byte key once, for many 12-byte nonces.
  */
 export interface Aead {
   /** Shown in logs and benchmarks. */
   readonly name: string;
+  /** The cipher under `key` (which the caller may wipe later; implementations may hold their own copy). */
+  forKey(key: Uint8Array): AeadKey;
+}
+
+/** One key of an {@link Aead}. */
+export interface AeadKey {
   /** Writes `ciphertext ‖ tag` of `plaintext` into `out`, which is exactly `plaintext.length + 16` bytes. */
-  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void;
+  seal(nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void;
   /** The plaintext of `sealed` (`ciphertext ‖ tag`), or `undefined` when it does not authenticate. Never throws. */
-  open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array | undefined;
+  open(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | undefined;
 }
 
 /** {@link Aead} on `@noble/ciphers` (portable; used by browsers). */
 export const nobleAead: Aead = {
   name: 'noble',
-  seal(key, nonce, plaintext, out) {
-    chacha20poly1305(key, nonce).encrypt(plaintext, out);
-  },
-  open(key, nonce, sealed) {
-    if (sealed.length < TAG_BYTES) return undefined;
-    try {
-      return chacha20poly1305(key, nonce).decrypt(sealed);
-    } catch {
-      return undefined;
-    }
+  forKey(key) {
+    return {
+      seal(nonce, plaintext, out) {
+        chacha20poly1305(key, nonce).encrypt(plaintext, out);
+      },
+      open(nonce, sealed) {
+        if (sealed.length < TAG_BYTES) return undefined;
+        try {
+          return chacha20poly1305(key, nonce).decrypt(sealed);
+        } catch {
+          return undefined;
+        }
+      },
+    };
   },
 };
 
@@ -154,6 +164,8 @@ export interface SecureChannel {
 
 /** A {@link SecureChannel} over `keys`, sealing with `aead`. */
 export function secureChannel(keys: ChannelKeys, aead: Aead): SecureChannel {
+  const sender = aead.forKey(keys.send);
+  const receiver = aead.forKey(keys.receive);
   let sent = 0;
   let received = 0;
   const sendNonce = new Uint8Array(NONCE_BYTES);
@@ -164,13 +176,13 @@ export function secureChannel(keys: ChannelKeys, aead: Aead): SecureChannel {
       setCounter(sendNonce, sent++);
       const frame = new Uint8Array(1 + inner.length + TAG_BYTES);
       frame[0] = prefix;
-      aead.seal(keys.send, sendNonce, inner, frame.subarray(1));
+      sender.seal(sendNonce, inner, frame.subarray(1));
       return frame;
     },
     open(sealed) {
       if (received >= MAX_FRAMES_PER_DIRECTION) return undefined;
       setCounter(receiveNonce, received);
-      const inner = aead.open(keys.receive, receiveNonce, sealed);
+      const inner = receiver.open(receiveNonce, sealed);
       if (inner !== undefined) received++;
       return inner;
     },
