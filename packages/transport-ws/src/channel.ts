@@ -8,7 +8,7 @@
  * Key schedule (both sides compute it once HELLOs have crossed):
  *
  * ```
- * ss   = x25519(own ephemeral secret, peer ephemeral public)   // noble refuses low-order points
+ * ss   = x25519(own ephemeral secret, peer ephemeral public)   // a low-order peer key is refused
  * salt = SHA-256(encode([KEYS_DOMAIN, dialerId, listenerId, dialerNonce, listenerNonce, dialerEphemeral, listenerEphemeral]))
  * okm  = HKDF-SHA256(ikm = ss, salt, info = KEYS_DOMAIN, 64)
  * dialer → listener key = okm[0..32], listener → dialer key = okm[32..64]
@@ -22,10 +22,10 @@
  * recorded session stays sealed even if a long-term Ed25519 key leaks later
  * (forward secrecy).
  *
- * The AEAD itself is RFC 8439 ChaCha20-Poly1305 from the platform: Node's
- * native implementation where it exists, `@noble/ciphers` elsewhere. Both
- * ends compute the same bytes, so a browser (noble) talks to a Node replica
- * (native).
+ * The AEAD (RFC 8439 ChaCha20-Poly1305) and x25519 (RFC 7748) come from the
+ * platform: Node's native implementations where they exist, `@noble/ciphers`
+ * and `@noble/curves` elsewhere. Both compute the same bytes, so a browser
+ * (noble) talks to a Node replica (native).
  * @module
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -89,6 +89,37 @@ export const nobleAead: Aead = {
   },
 };
 
+/**
+ * RFC 7748 x25519, as a platform provides it: Node's native implementation
+ * where it exists (a listener makes one key pair per incoming connection,
+ * before the peer has authenticated), `@noble/curves` elsewhere.
+ */
+export interface KeyAgreement {
+  /** Shown in logs and benchmarks. */
+  readonly name: string;
+  /** The public key of a 32-byte secret key. */
+  publicKey(secretKey: Uint8Array): Uint8Array;
+  /**
+   * The shared secret, or `undefined` when `peerPublic` is unusable (wrong
+   * size, or a low-order point that makes the result all zeros). Never throws.
+   */
+  sharedSecret(secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array | undefined;
+}
+
+/** {@link KeyAgreement} on `@noble/curves` (portable; used by browsers). */
+export const nobleX25519: KeyAgreement = {
+  name: 'noble',
+  publicKey: (secretKey) => x25519.getPublicKey(secretKey),
+  sharedSecret(secretKey, peerPublic) {
+    if (peerPublic.length !== EPHEMERAL_KEY_BYTES) return undefined;
+    try {
+      return x25519.getSharedSecret(secretKey, peerPublic); // throws on a low-order point
+    } catch {
+      return undefined;
+    }
+  },
+};
+
 /** An ephemeral x25519 key pair, fresh per connection. */
 export interface EphemeralKeyPair {
   /** Wiped by {@link deriveChannelKeys}. */
@@ -97,9 +128,9 @@ export interface EphemeralKeyPair {
 }
 
 /** A fresh ephemeral key pair from `random`. */
-export function ephemeralKeyPair(random: Random): EphemeralKeyPair {
+export function ephemeralKeyPair(random: Random, x: KeyAgreement = nobleX25519): EphemeralKeyPair {
   const secretKey = random.bytes(EPHEMERAL_KEY_BYTES);
-  return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
+  return { secretKey, publicKey: x.publicKey(secretKey) };
 }
 
 /** Everything both sides agree on once HELLOs have crossed. */
@@ -125,17 +156,16 @@ export interface ChannelKeys {
  * Returns `undefined` when the peer's ephemeral key is unusable (wrong size
  * or a low-order point, which would make the shared secret predictable).
  */
-export function deriveChannelKeys(role: 'dialer' | 'listener', own: EphemeralKeyPair, t: ChannelTranscript): ChannelKeys | undefined {
+export function deriveChannelKeys(
+  role: 'dialer' | 'listener',
+  own: EphemeralKeyPair,
+  t: ChannelTranscript,
+  x: KeyAgreement = nobleX25519,
+): ChannelKeys | undefined {
   const peerPublic = role === 'dialer' ? t.listenerEphemeral : t.dialerEphemeral;
-  let shared: Uint8Array;
-  try {
-    if (peerPublic.length !== EPHEMERAL_KEY_BYTES) return undefined;
-    shared = x25519.getSharedSecret(own.secretKey, peerPublic);
-  } catch {
-    return undefined;
-  } finally {
-    own.secretKey.fill(0);
-  }
+  const shared = x.sharedSecret(own.secretKey, peerPublic);
+  own.secretKey.fill(0);
+  if (shared === undefined) return undefined;
   const salt = sha256(encode([KEYS_DOMAIN, t.dialerId, t.listenerId, t.dialerNonce, t.listenerNonce, t.dialerEphemeral, t.listenerEphemeral]));
   const okm = hkdf(sha256, shared, salt, utf8ToBytes(KEYS_DOMAIN), 2 * CHANNEL_KEY_BYTES);
   shared.fill(0);

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Clock, CryptoProvider, Logger, PeerId, Random, TimerHandle } from '@admitone/core';
-import { deriveChannelKeys, ephemeralKeyPair, secureChannel, type Aead, type SecureChannel } from './channel.js';
+import { deriveChannelKeys, ephemeralKeyPair, secureChannel, type Aead, type KeyAgreement, type SecureChannel } from './channel.js';
 import {
   FRAME,
   FRAME_OVERHEAD_BYTES,
@@ -52,6 +52,8 @@ export interface ConnectionContext {
   readonly crypto: CryptoProvider;
   /** Seals the frames after the handshake. */
   readonly aead: Aead;
+  /** The ephemeral key exchange. */
+  readonly keyAgreement: KeyAgreement;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
@@ -113,7 +115,7 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
   const { role, remote } = options;
   const { clock } = ctx;
   const localNonce = ctx.random.bytes(NONCE_BYTES);
-  const localEphemeral = ephemeralKeyPair(ctx.random);
+  const localEphemeral = ephemeralKeyPair(ctx.random, ctx.keyAgreement);
   let state: 'handshake' | 'open' | 'closed' = 'handshake';
   let peerId: PeerId | undefined = options.expectedPeer;
   let peerKey: Uint8Array | undefined;
@@ -237,7 +239,7 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
         if (state !== 'handshake') return;
         if (!ok) return reject('bad handshake signature');
         // only an authenticated peer gets the (costlier) key agreement
-        const keys = deriveChannelKeys(role, localEphemeral, t);
+        const keys = deriveChannelKeys(role, localEphemeral, t, ctx.keyAgreement);
         if (keys === undefined) return reject('unusable ephemeral key');
         channel = secureChannel(keys, ctx.aead);
         sendSealed(READY_FRAME);

@@ -102,6 +102,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
     secretKey: config.secretKey,
     crypto: config.crypto,
     aead: platform.aead,
+    keyAgreement: platform.keyAgreement,
     clock,
     random: config.random,
     logger,

@@ -5,7 +5,7 @@
  * reconnection) is shared.
  * @module
  */
-import type { Aead } from './channel.js';
+import type { Aead, KeyAgreement } from './channel.js';
 import type { ListenOptions } from './types.js';
 
 /** Callbacks a platform socket reports to. Each is called on its own task, never inside a method call. */
@@ -51,6 +51,8 @@ export interface Platform {
   readonly name: 'node' | 'browser';
   /** The ChaCha20-Poly1305 that seals frames after the handshake. */
   readonly aead: Aead;
+  /** The x25519 of the handshake's ephemeral key exchange. */
+  readonly keyAgreement: KeyAgreement;
   /** Opens a client socket to `url`; frames larger than `maxFrameBytes` close it. */
   dial(url: string, maxFrameBytes: number, handlers: SocketHandlers): RawSocket;
   /**

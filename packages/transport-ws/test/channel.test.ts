@@ -7,12 +7,14 @@ import {
   deriveChannelKeys,
   ephemeralKeyPair,
   nobleAead,
+  nobleX25519,
   secureChannel,
   setCounter,
   type Aead,
   type ChannelTranscript,
 } from '../src/channel.js';
 import { nodeAead } from '../src/node/aead.js';
+import { nodeX25519 } from '../src/node/x25519.js';
 
 const random = seededRandom('channel-test');
 
@@ -68,6 +70,44 @@ describe('channel: the AEAD', () => {
     expect(cipher.open(nonce, new Uint8Array(TAG_BYTES - 1))).toBeUndefined();
     expect(cipher.open(nonce, new Uint8Array(0))).toBeUndefined();
     expect(cipher.open(nonce, sealed), 'the untouched frame still opens').toHaveLength(100);
+  });
+});
+
+describe('channel: x25519', () => {
+  it("Node's native x25519 is in use, and it and noble's agree on public keys and shared secrets", () => {
+    expect(nodeX25519.name).toBe('node');
+    for (let i = 0; i < 20; i++) {
+      const a = random.bytes(32);
+      const b = random.bytes(32);
+      const [A, B] = [nodeX25519.publicKey(a), nobleX25519.publicKey(b)];
+      expect(A).toEqual(nobleX25519.publicKey(a));
+      expect(B).toEqual(nodeX25519.publicKey(b));
+      const shared = nodeX25519.sharedSecret(a, B);
+      expect(shared).toHaveLength(32);
+      expect(shared).toEqual(nobleX25519.sharedSecret(b, A));
+    }
+  });
+
+  it('RFC 7748 §6.1: the Alice/Bob vector, through both', () => {
+    const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+    const a = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+    const B = hex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
+    for (const x of [nodeX25519, nobleX25519]) {
+      expect(Buffer.from(x.publicKey(a)).toString('hex'), x.name).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+      expect(Buffer.from(x.sharedSecret(a, B)!).toString('hex'), x.name).toBe('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
+    }
+  });
+
+  it.each([
+    ['all zeros', new Uint8Array(32)],
+    ['u = 1', Uint8Array.of(1, ...new Uint8Array(31))],
+    ['a point of order 8', Uint8Array.from(Buffer.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex'))],
+    ['31 bytes', new Uint8Array(31).fill(9)],
+    ['33 bytes', new Uint8Array(33).fill(9)],
+  ])('both refuse a peer key that is %s, without throwing', (_what, bad) => {
+    const secret = random.bytes(32);
+    expect(nodeX25519.sharedSecret(secret, bad)).toBeUndefined();
+    expect(nobleX25519.sharedSecret(secret, bad)).toBeUndefined();
   });
 });
 

@@ -6,13 +6,14 @@
  * exceeds the limit (after the browser has received it).
  * @module
  */
-import { nobleAead } from '../channel.js';
+import { nobleAead, nobleX25519 } from '../channel.js';
 import type { Platform, RawSocket } from '../socket.js';
 
 /** The browser implementation of {@link Platform} (no `listen`). */
 export const browserPlatform: Platform = {
   name: 'browser',
   aead: nobleAead,
+  keyAgreement: nobleX25519,
   dial(url, _maxFrameBytes, handlers) {
     const Native = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
     let ws: WebSocket;

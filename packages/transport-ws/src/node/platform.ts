@@ -11,12 +11,14 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Platform, PlatformListener, RawSocket, SocketHandlers } from '../socket.js';
 import { nodeAead } from './aead.js';
+import { nodeX25519 } from './x25519.js';
 import type { ListenOptions } from '../types.js';
 
 /** The Node implementation of {@link Platform}. */
 export const nodePlatform: Platform = {
   name: 'node',
   aead: nodeAead,
+  keyAgreement: nodeX25519,
   dial(url, maxFrameBytes, handlers) {
     let ws: WebSocket;
     try {
