@@ -218,7 +218,7 @@ export const SECTIONS: readonly Section[] = [
   {
     title: 'Transport and storage (`packages/transport-ws/bench`, `packages/storage-level/bench`)',
     short: 'transport/storage',
-    note: 'Raw `webSocketTransport` between two processes on loopback (the transport\'s own ceiling), and `levelStorage` in a temp dir (`sync: true` is an fsync per write).',
+    note: 'Raw `webSocketTransport` between two processes on loopback (the transport\'s own ceiling, every frame sealed), and `levelStorage` in a temp dir (`sync: true` is an fsync per write).',
     rows: [
       { key: 'ws_100b_msgs_per_s', label: 'WS 100 B messages/s', unit: 'msgs/s' },
       { key: 'ws_100b_mb_per_s', label: 'WS 100 B payload MB/s', unit: 'MB/s' },
@@ -226,6 +226,8 @@ export const SECTIONS: readonly Section[] = [
       { key: 'ws_64k_mb_per_s', label: 'WS 64 KiB payload MB/s', unit: 'MB/s' },
       ms('ws_echo_p50_ms', 'WS echo round trip (3 B) p50'),
       ms('ws_echo_p99_ms', 'WS echo round trip p99'),
+      ms('ws_handshake_p50_ms', 'WS fresh endpoint to authenticated connection p50'),
+      ms('ws_handshake_p99_ms', 'WS fresh endpoint to authenticated connection p99'),
       perS('level_put_sync_per_s', 'LevelDB put 256 B (sync)', { label: 'put without sync', key: 'level_put_nosync_per_s' }),
       ms('level_put_sync_p99_ms', 'LevelDB put (sync) p99'),
       perS('level_batch16_sync_per_s', 'LevelDB batch of 16 × 256 B (sync)', { label: 'batch without sync', key: 'level_batch16_nosync_per_s' }),

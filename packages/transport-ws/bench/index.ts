@@ -7,9 +7,13 @@
  * `'reject'`) wait a macrotask and retry, as a backpressure-aware caller
  * would. Also measures the round-trip time of 3-byte echoes.
  *
- * Figures are medians over rounds; they include framing, one copy per send,
- * `ws` and the loopback TCP stack, not any consensus work. Quick mode
- * (`ADMITONE_BENCH_QUICK=1`): 3 rounds and 500 echoes.
+ * Also: how long a fresh endpoint takes from `webSocketTransport()` to an
+ * authenticated connection (TCP, WebSocket upgrade, the key exchange).
+ *
+ * Figures are medians over rounds; they include framing, sealing (the secure
+ * channel: one ChaCha20-Poly1305 seal per send and one open per receive), one
+ * copy per send, `ws` and the loopback TCP stack, not any consensus work.
+ * Quick mode (`ADMITONE_BENCH_QUICK=1`): 3 rounds, 500 echoes, 50 connections.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -61,6 +65,21 @@ try {
   console.log(`\necho round trip (3 B, sequential, ${rtts.length} samples): p50 ${pct(rtts, 50).toFixed(1)} µs, p99 ${pct(rtts, 99).toFixed(1)} µs`);
   reportFigures({ ws_echo_p50_ms: pct(rtts, 50) / 1000, ws_echo_p99_ms: pct(rtts, 99) / 1000 });
   await transport.close();
+
+  // fresh endpoints, one at a time: the cost of a (re)connection, handshake and key exchange included
+  const handshakes: number[] = [];
+  for (let i = 0; i < byMode(200, 50); i++) {
+    const started = performance.now();
+    const fresh = await webSocketTransport({ localId: 'bench', secretKey: keys.bench, members, crypto, maxMessageBytes: MAX_MESSAGE_BYTES });
+    await until(() => fresh.connectedPeers().includes('sink'), 10_000);
+    handshakes.push(performance.now() - started);
+    await fresh.close();
+  }
+  handshakes.sort((a, b) => a - b);
+  console.log(
+    `connect + authenticate a fresh endpoint (sequential, ${handshakes.length} samples, Ed25519 through noble): p50 ${pct(handshakes, 50).toFixed(2)} ms, p99 ${pct(handshakes, 99).toFixed(2)} ms`,
+  );
+  reportFigures({ ws_handshake_p50_ms: pct(handshakes, 50), ws_handshake_p99_ms: pct(handshakes, 99) });
 } finally {
   await child.stop();
 }
