@@ -100,20 +100,21 @@ export interface KeyAgreement {
   /** The public key of a 32-byte secret key. */
   publicKey(secretKey: Uint8Array): Uint8Array;
   /**
-   * The shared secret, or `undefined` when `peerPublic` is unusable (wrong
-   * size, or a low-order point that makes the result all zeros). Never throws.
+   * The shared secret of `own` and `peerPublic`, or `undefined` when
+   * `peerPublic` is unusable (wrong size, or a low-order point that makes the
+   * result all zeros). Never throws.
    */
-  sharedSecret(secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array | undefined;
+  sharedSecret(own: EphemeralKeyPair, peerPublic: Uint8Array): Uint8Array | undefined;
 }
 
 /** {@link KeyAgreement} on `@noble/curves` (portable; used by browsers). */
 export const nobleX25519: KeyAgreement = {
   name: 'noble',
   publicKey: (secretKey) => x25519.getPublicKey(secretKey),
-  sharedSecret(secretKey, peerPublic) {
+  sharedSecret(own, peerPublic) {
     if (peerPublic.length !== EPHEMERAL_KEY_BYTES) return undefined;
     try {
-      return x25519.getSharedSecret(secretKey, peerPublic); // throws on a low-order point
+      return x25519.getSharedSecret(own.secretKey, peerPublic); // throws on a low-order point
     } catch {
       return undefined;
     }
@@ -163,7 +164,7 @@ export function deriveChannelKeys(
   x: KeyAgreement = nobleX25519,
 ): ChannelKeys | undefined {
   const peerPublic = role === 'dialer' ? t.listenerEphemeral : t.dialerEphemeral;
-  const shared = x.sharedSecret(own.secretKey, peerPublic);
+  const shared = x.sharedSecret(own, peerPublic);
   own.secretKey.fill(0);
   if (shared === undefined) return undefined;
   const salt = sha256(encode([KEYS_DOMAIN, t.dialerId, t.listenerId, t.dialerNonce, t.listenerNonce, t.dialerEphemeral, t.listenerEphemeral]));
