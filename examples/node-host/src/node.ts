@@ -34,7 +34,7 @@ import {
   type ReplicatedApp,
   type Storage,
 } from '@admitone/core';
-import { createClient, createReplica, maxFaulty, type Client, type Replica } from '@admitone/consensus';
+import { createClient, createReplica, quorumSize, type Client, type Replica } from '@admitone/consensus';
 import {
   createEventContract,
   decodeContractQueryResult,
@@ -256,7 +256,8 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
 
     // 4. metrics, the stream, the HTTP API
     const replicaIds = new Set(replicas.map((r) => r.id));
-    const f = maxFaulty(replicas.length);
+    /** Peers this replica needs to take part in a quorum: the others of `quorumSize(n)` (2f when n = 3f+1). */
+    const requiredPeers = quorumSize(replicas.length) - 1;
     const localStats = (): ContractStats | undefined => {
       const answer = decodeContractQueryResult(contract.query(encodeContractQuery({ type: 'stats' })));
       return answer.status === 'ok' && 'stats' in answer ? answer.stats : undefined;
@@ -320,7 +321,7 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
       const peers = ledgerTransport.connectedPeers().filter((p) => replicaIds.has(p)).sort();
       const problems: string[] = [];
       if (stopped) problems.push('the node is stopping');
-      if (peers.length < 2 * f) problems.push(`connected to ${peers.length} replica peers, fewer than 2f = ${2 * f}`);
+      if (peers.length < requiredPeers) problems.push(`connected to ${peers.length} replica peers, fewer than the ${requiredPeers} a quorum needs`);
       return {
         status: problems.length === 0 ? 'ok' : 'degraded',
         node: id,
@@ -330,7 +331,7 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
         lastExecuted: s.lastExecuted,
         stableSeq: s.stableSeq,
         peers,
-        required: 2 * f,
+        required: requiredPeers,
         problems,
       };
     };

@@ -147,7 +147,7 @@ export async function fixture(options: { seed?: string; maxBodyBytes?: number; s
       stableSeq: 0,
       peers: backend.healthy ? ['n1', 'n2', 'n3'] : [],
       required: 2,
-      problems: backend.healthy ? [] : ['connected to 0 replica peers, fewer than 2f = 2'],
+      problems: backend.healthy ? [] : ['connected to 0 replica peers, fewer than the 2 a quorum needs'],
     }),
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: '# HELP fake_total A fake counter.\n# TYPE fake_total counter\nfake_total 1\n' }),
     lastExecuted: () => seq,

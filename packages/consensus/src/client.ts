@@ -1,6 +1,6 @@
 /**
  * The PBFT client: signs requests, sends them to every replica, retransmits
- * with backoff and accepts a result once f+1 replicas (2f+1 for fast reads)
+ * with backoff and accepts a result once f+1 replicas (a quorum, 2f+1 when n = 3f+1, for fast reads)
  * agree on it.
  * @module
  */
@@ -22,7 +22,7 @@ import {
 } from '@admitone/core';
 import type { ConsensusEngine } from './engine.js';
 import { ConsensusError } from './errors.js';
-import { maxFaulty } from './config.js';
+import { maxFaulty, quorumSize } from './config.js';
 import { encodeRequestFrame, encodeRequestsFrame, readFrame, type Frame, type ReplicaId, type ReplyMessage } from './messages.js';
 
 /** Options of {@link createClient}. */
@@ -111,7 +111,7 @@ interface Pending {
  *
  * - `submit(op)` resolves with the result that f+1 distinct replicas report
  *   (at least one of them is honest, so the result is the committed one);
- * - `read(query)` first tries the read-only fast path and accepts 2f+1
+ * - `read(query)` first tries the read-only fast path and accepts a quorum (2f+1 when n = 3f+1) of
  *   matching answers from current state; if they disagree or time out it
  *   falls back to ordering the query.
  *
@@ -125,6 +125,8 @@ export function createClient(options: ClientOptions): Client {
     throw new ConsensusError('CONSENSUS_CONFIG', 'replicas must list at least 4 distinct replica ids');
   }
   const f = maxFaulty(replicas.length);
+  /** Matching fast-read answers needed: a Byzantine quorum (2f+1 when n = 3f+1). */
+  const readQuorum = quorumSize(replicas.length);
   const log = options.logger ?? silentLogger();
   const baseTimeout = options.timeoutMs ?? 500;
   const maxTimeout = options.maxTimeoutMs ?? 8000;
@@ -189,7 +191,7 @@ export function createClient(options: ClientOptions): Client {
       if (pending.get(keyOf(p.request.clientId, p.request.requestSeq)) !== p) return;
       p.attempt++;
       if (p.fast) {
-        // fast path did not gather 2f+1 matching answers in time: order it
+        // fast path did not gather a quorum of matching answers in time: order it
         p.fast = false;
         p.replies.clear();
       }
@@ -211,7 +213,7 @@ export function createClient(options: ClientOptions): Client {
     if (m.readOnly !== p.fast) return; // a stale fast-path answer after falling back, or vice versa
     const answer: Answer = { result: m.result, error: m.error };
     p.replies.set(from, answer);
-    const need = p.fast ? 2 * f + 1 : f + 1;
+    const need = p.fast ? readQuorum : f + 1;
     let count = 0;
     for (const a of p.replies.values()) if (a.error === answer.error && (a.error !== undefined || equalBytes(a.result, answer.result))) count++;
     if (count >= need) {

@@ -100,8 +100,17 @@ export interface ReplicaOptions extends PbftTunables {
 export interface ResolvedConfig {
   readonly n: number;
   readonly f: number;
-  /** 2f+1. */
+  /**
+   * The Byzantine quorum {@link quorumSize}(n): ⌈(n+f+1)/2⌉, which is 2f+1
+   * when n = 3f+1. Commit certificates, checkpoint certificates and NEW-VIEWs
+   * need this many distinct replicas.
+   */
   readonly quorum: number;
+  /**
+   * PREPAREs from distinct backups that, with the primary's PRE-PREPARE,
+   * make a prepared certificate: `quorum − 1` (2f when n = 3f+1).
+   */
+  readonly prepareQuorum: number;
   readonly index: number;
   readonly members: readonly ReplicaMember[];
   readonly keyOf: ReadonlyMap<ReplicaId, Uint8Array>;
@@ -122,6 +131,27 @@ export interface ResolvedConfig {
 /** The largest f that n replicas tolerate: ⌊(n−1)/3⌋. */
 export function maxFaulty(n: number): number {
   return Math.floor((n - 1) / 3);
+}
+
+/**
+ * The Byzantine quorum of n replicas tolerating f = {@link maxFaulty}(n):
+ * ⌈(n+f+1)/2⌉. Any two such quorums share at least f+1 replicas, so at least
+ * one honest one, which is what makes a prepared or committed batch unique
+ * per sequence number; and n − f replicas (the honest ones) always make one,
+ * so the cluster stays live. For n = 3f+1 it is the familiar 2f+1; for other
+ * sizes 2f+1 is not enough (at n = 5, two sets of 3 can share only a faulty
+ * replica), so every threshold is derived from this function, never from 2f+1.
+ *
+ * @example
+ * ```ts
+ * import { quorumSize } from '@admitone/consensus';
+ * quorumSize(4); // 3
+ * quorumSize(5); // 4
+ * quorumSize(7); // 5
+ * ```
+ */
+export function quorumSize(n: number): number {
+  return Math.ceil((n + maxFaulty(n) + 1) / 2);
 }
 
 /**
@@ -163,7 +193,8 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
   return {
     n,
     f,
-    quorum: 2 * f + 1,
+    quorum: quorumSize(n),
+    prepareQuorum: quorumSize(n) - 1,
     index,
     members,
     keyOf,

@@ -27,7 +27,7 @@ export { createReplica, type DropReason, type Replica, type ReplicaEvents, type 
 export { createClient, type Client, type ClientOptions } from './client.js';
 export { createLocalEngine, type ConsensusEngine, type LocalEngineOptions } from './engine.js';
 export { ConsensusError, type ConsensusErrorCode } from './errors.js';
-export { PBFT_TUNABLE_KEYS, maxFaulty, primaryOf, resolveConfig, type PbftTunables, type ReplicaMember, type ReplicaOptions, type ResolvedConfig } from './config.js';
+export { PBFT_TUNABLE_KEYS, maxFaulty, primaryOf, quorumSize, resolveConfig, type PbftTunables, type ReplicaMember, type ReplicaOptions, type ResolvedConfig } from './config.js';
 export {
   MAX_WIRE_BYTES,
   batchDigest,

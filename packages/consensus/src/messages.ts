@@ -75,14 +75,14 @@ export interface ViewChange {
   readonly type: 'view-change';
   readonly view: number;
   readonly stableSeq: number;
-  /** 2f+1 checkpoint messages proving `stableSeq` (empty when `stableSeq` is 0). */
+  /** A quorum (2f+1 when n = 3f+1) of checkpoint messages proving `stableSeq` (empty when `stableSeq` is 0). */
   readonly checkpointProof: readonly Signed<Checkpoint>[];
   /** Prepared certificates for sequence numbers above `stableSeq`. */
   readonly prepared: readonly PreparedProof[];
   readonly replica: ReplicaId;
 }
 
-/** NEW-VIEW: the new primary's 2f+1 view changes and the pre-prepares it re-proposes. */
+/** NEW-VIEW: the new primary's quorum (2f+1 when n = 3f+1) of view changes and the pre-prepares it re-proposes. */
 export interface NewView {
   readonly type: 'new-view';
   readonly view: number;
@@ -98,7 +98,7 @@ export interface StateRequest {
   readonly replica: ReplicaId;
 }
 
-/** A committed log entry: the pre-prepare and 2f+1 matching commits. */
+/** A committed log entry: the pre-prepare and a quorum (2f+1 when n = 3f+1) of matching commits. */
 export interface CommittedEntry {
   readonly prePrepare: Signed<PrePrepare>;
   readonly commits: readonly Signed<Vote>[];

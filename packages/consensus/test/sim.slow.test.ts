@@ -1,6 +1,6 @@
 /**
  * The simulator's slow lane: thousands of seeds over the whole fault space
- * (n = 4 and 7, every Byzantine strategy, partitions, crash-restarts with lost
+ * (n = 4 and 7, and 5, 6 and 8, whose quorums are larger than 2f+1; every Byzantine strategy, partitions, crash-restarts with lost
  * writes and slow disks, loss, duplication, jitter), each checked for safety
  * and for liveness after healing. It is not part of `npm test`:
  *
@@ -40,8 +40,9 @@ const from = Number(process.env['ADMITONE_SLOW_FROM'] ?? 1);
 function configFor(seed: number): SimulationOptions {
   const r = seededRandom(`admitone/sim/slow/${seed}`);
   const pick = <T>(a: readonly T[]): T => a[r.int(a.length)] as T;
-  const nodes = r.int(2) === 0 ? 4 : 7;
-  const base = { seed, nodes, tickets: nodes === 4 ? 4 : 3, jitterMs: pick([0, 2, 5, 10]), storageWriteDelayMs: pick([1, 1, 5, 20]) };
+  // mostly n = 3f+1 (4 and 7); one seed in four runs a size whose quorum is larger than 2f+1 (5, 6 or 8)
+  const nodes = r.int(4) === 0 ? pick([5, 6, 8]) : pick([4, 7]);
+  const base = { seed, nodes, tickets: nodes < 7 ? 4 : 3, jitterMs: pick([0, 2, 5, 10]), storageWriteDelayMs: pick([1, 1, 5, 20]) };
   if (seed % 4 === 3) {
     const crashes: FaultSchedule['crashes'][number][] = [];
     const replicas = Array.from({ length: nodes }, (_, i) => i);

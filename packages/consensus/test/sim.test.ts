@@ -118,6 +118,37 @@ describe('Byzantine strategies (the strategy must act, and the honest replicas s
   });
 });
 
+describe('cluster sizes other than 3f+1: every quorum is ⌈(n+f+1)/2⌉, not 2f+1', () => {
+  // With 2f+1 at n = 5 (f = 1), an equivocating primary could gather two "quorums" of 3 that share only
+  // itself, and two honest replicas executed different batches at the same seq (15 of 30 seeds did).
+  const sizes: [nodes: number, byzantine: number][] = [
+    [5, 1],
+    [6, 1],
+    [8, 2],
+  ];
+  it.each(sizes)('an equivocating primary at n = %i with %i Byzantine: safe and live over six seeds', async (nodes, byzantine) => {
+    let equivocations = 0;
+    for (let i = 0; i < 6; i++) {
+      const r = await run({ seed: `quorum/${nodes}/${i}`, nodes, byzantine, strategy: 'equivocate', tickets: 2, jitterMs: 10, durationMs: 2000 });
+      expectSafeAndLive(r, 2);
+      equivocations += r.byzantineActions['equivocate pre-prepare'] ?? 0;
+    }
+    expect(equivocations).toBeGreaterThan(0);
+  });
+
+  it.each(sizes)('mixed strategies with loss and a partition at n = %i with %i Byzantine', async (nodes, byzantine) => {
+    const faults: FaultSchedule = {
+      healAtMs: 2000,
+      packetLoss: 0.05,
+      duplicateRate: 0.02,
+      partitions: [{ startMs: 200, endMs: 1200, kind: 'asymmetric', side: [1] }],
+      crashes: [],
+    };
+    const r = await run({ seed: `quorum-mixed/${nodes}`, nodes, byzantine, strategy: 'mixed', tickets: 2, jitterMs: 5, durationMs: 2000, faults });
+    expectSafeAndLive(r, 2);
+  });
+});
+
 describe('network faults and crashes that heal', () => {
   it('a symmetric 2|2 split (no quorum on either side) and an asymmetric partition: requests stall, then commit after healing', async () => {
     const faults: FaultSchedule = {

@@ -5,6 +5,7 @@
  * colours. The scanning logic is {@link openGateStation}; this file is the DOM.
  * @module
  */
+import { quorumSize } from '@admitone/consensus';
 import { bytesToHex, consoleLogger, defaultCrypto, memoryStorage, systemClock, systemRandom, type Storage } from '@admitone/core';
 import { idbStorage } from '@admitone/storage-idb';
 import { parseGateConfig, type GateConfig } from '../config/pages.js';
@@ -48,8 +49,8 @@ async function main(): Promise<void> {
   ui.toggle.checked = localStorage.getItem(toggleKey) !== 'off';
   let connection: LedgerConnection | undefined;
   let reconciling: Promise<void> = Promise.resolve();
-  // the station counts as online once a commit quorum (2f + 1 replicas) is connected; before that, scans are provisional at once
-  const quorum = 2 * Math.floor((config.replicas.length - 1) / 3) + 1;
+  // the station counts as online once a commit quorum (2f + 1 replicas when n = 3f+1) is connected; before that, scans are provisional at once
+  const quorum = quorumSize(config.replicas.length);
   const showConnection = (): void => {
     if (connection !== undefined) {
       const n = connection.connected();

@@ -139,7 +139,7 @@ export interface HealthReport {
   readonly stableSeq: number;
   /** Connected replica peers on the ledger mesh. */
   readonly peers: readonly string[];
-  /** How many peers `ok` needs (2f). */
+  /** How many peers `ok` needs: the rest of a quorum, `quorumSize(n) − 1` (2f when n = 3f+1). */
   readonly required: number;
   /** Why the node is degraded, when it is. */
   readonly problems: readonly string[];

@@ -604,7 +604,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     for (const r of verified?.keys() ?? []) counted.add(r);
     counted.delete(b.replica);
     if (b.type === 'prepare') counted.delete(primary);
-    return counted.size >= (b.type === 'prepare' ? 2 * cfg.f : cfg.quorum);
+    return counted.size >= (b.type === 'prepare' ? cfg.prepareQuorum : cfg.quorum);
   }
 
   /** Notes a vote's signature check as under way until it settles; a failure calls in the votes set aside. */
@@ -660,9 +660,9 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const { digest } = slot.pp.body;
     const primary = primaryOf(cfg, view);
     const prepares = votesFor(slot, 'prepare', view, seq, digest).filter((v) => v.body.replica !== primary);
-    if (prepares.length < 2 * cfg.f) return;
+    if (prepares.length < cfg.prepareQuorum) return;
     if (slot.preparedCert === undefined || slot.preparedCert.prePrepare.body.view < view) {
-      slot.preparedCert = { prePrepare: slot.pp, prepares: prepares.slice(0, 2 * cfg.f) };
+      slot.preparedCert = { prePrepare: slot.pp, prepares: prepares.slice(0, cfg.prepareQuorum) };
     }
     if (!slot.sentCommit.has(view)) {
       slot.sentCommit.add(view);
@@ -1025,7 +1025,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const prepared: PreparedProof[] = [];
     for (const [seq, slot] of [...slots].sort((a, b) => a[0] - b[0])) {
       // certificates rebuilt from state transfer carry no prepares: others hold the real ones
-      if (seq > stableSeq && slot.preparedCert !== undefined && slot.preparedCert.prepares.length >= 2 * cfg.f) prepared.push(slot.preparedCert);
+      if (seq > stableSeq && slot.preparedCert !== undefined && slot.preparedCert.prepares.length >= cfg.prepareQuorum) prepared.push(slot.preparedCert);
     }
     const vc = await sign<ViewChange>({ type: 'view-change', view: target, stableSeq, checkpointProof: stableProof, prepared, replica: me });
     if (view !== target || !viewChanging) return;
@@ -1037,7 +1037,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   }
 
   /**
-   * Castro & Liskov §4.5.2: move on to target+1 only once 2f+1 replicas are at
+   * Castro & Liskov §4.5.2: move on to target+1 only once a quorum of replicas are at
    * target or beyond (otherwise a lone replica races ahead through views and
    * never rejoins); until then re-send our VIEW-CHANGE.
    */

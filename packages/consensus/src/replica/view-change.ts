@@ -13,7 +13,7 @@ import { batchDigest, type Checkpoint, type PrePrepare, type PreparedProof, type
 export type VerifyFn = (signed: Signed) => Promise<boolean>;
 
 /**
- * Checks a checkpoint certificate: at least 2f+1 valid CHECKPOINT messages
+ * Checks a checkpoint certificate: at least a quorum (2f+1 when n = 3f+1) of valid CHECKPOINT messages
  * from distinct members for `seq`, all with the same digest. Returns that
  * digest, or `undefined`.
  */
@@ -36,8 +36,8 @@ export async function checkCheckpointProof(
 
 /**
  * Checks a prepared certificate: a pre-prepare signed by the primary of its
- * view whose digest matches its batch, and 2f PREPAREs from distinct
- * non-primary members matching `(view, seq, digest)`.
+ * view whose digest matches its batch, and `prepareQuorum` (2f when
+ * n = 3f+1) PREPAREs from distinct non-primary members matching `(view, seq, digest)`.
  */
 export async function checkPreparedProof(cfg: ResolvedConfig, verify: VerifyFn, p: PreparedProof): Promise<boolean> {
   const pp = p.prePrepare.body;
@@ -52,7 +52,7 @@ export async function checkPreparedProof(cfg: ResolvedConfig, verify: VerifyFn, 
     if (b.replica === primary || !cfg.keyOf.has(b.replica) || seen.has(b.replica)) continue;
     if (await verify(v)) seen.add(b.replica);
   }
-  return seen.size >= 2 * cfg.f;
+  return seen.size >= cfg.prepareQuorum;
 }
 
 /**
@@ -78,7 +78,7 @@ export async function checkViewChange(cfg: ResolvedConfig, verify: VerifyFn, vc:
   return true;
 }
 
-/** What the new primary must propose, derived from 2f+1 view changes. */
+/** What the new primary must propose, derived from a quorum of view changes. */
 export interface NewViewPlan {
   /** The highest stable checkpoint among the view changes. */
   readonly minS: number;
