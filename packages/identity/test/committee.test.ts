@@ -2,7 +2,8 @@
  * The identity committee end to end over the in-memory network: DKG + joint
  * PRF key at start, enrollment with duplicate detection, event credentials and
  * per-event tags, ID-mode derivation, restarts from storage, lying clients and
- * bad input. n = 4, t = 1.
+ * bad input. n = 4, t = 1; the robust openings and the blame of a corrupt dealer also at n = 5, t = 1 and
+ * n = 7, t = 2.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -61,14 +62,14 @@ const signingSecret = (seed: number, i: number): Uint8Array => seededRandom(`sig
 
 async function cluster(
   seed: number,
-  opts: { gates?: Uint8Array[]; liar?: (bytes: Uint8Array, to: string | undefined) => Uint8Array; signing?: boolean } = {},
+  opts: { gates?: Uint8Array[]; liar?: (bytes: Uint8Array, to: string | undefined) => Uint8Array; signing?: boolean; size?: number; degree?: number } = {},
 ): Promise<Cluster> {
   const random = seededRandom(seed);
-  const ids = ['m1', 'm2', 'm3', 'm4'];
+  const ids = Array.from({ length: opts.size ?? 4 }, (_, i) => `m${i + 1}`);
   const keys = ids.map(() => x25519KeyPair(random));
   const config: CommitteeConfig = {
     committeeId: 'test-committee',
-    degree: 1,
+    degree: opts.degree ?? 1,
     members: ids.map((id, i) => ({
       id,
       encryptionKey: keys[i]!.publicKey,
@@ -87,8 +88,8 @@ async function cluster(
     const transport = net.transport(ids[i]!);
     return createCommitteeMember({
       config,
-      // member 4 lies on the wire when the test asks (the in-memory network is confidential, so no sealing)
-      transport: i === 3 && opts.liar !== undefined ? lyingTransport(transport, opts.liar) : transport,
+      // the last member lies on the wire when the test asks (the in-memory network is confidential, so no sealing)
+      transport: i === ids.length - 1 && opts.liar !== undefined ? lyingTransport(transport, opts.liar) : transport,
       ...(opts.liar === undefined ? {} : { confidentialTransport: true }),
       encryptionSecretKey: keys[i]!.secretKey,
       ...(opts.signing === true ? { signingSecretKey: signingSecret(seed, i) } : {}),
@@ -136,11 +137,81 @@ function lyingTransport(inner: Transport, lie: (bytes: Uint8Array, to: string | 
     onMessage: (h) => inner.onMessage(h), onPeerStatus: (h) => inner.onPeerStatus(h), connectedPeers: () => inner.connectedPeers(), close: () => inner.close() };
 }
 
+/** A liar that adds 7 to every element it sends in MPC evaluation openings; `lies` counts them. */
+function openingLiar(lies: { mpc: number }): (bytes: Uint8Array) => Uint8Array {
+  return (bytes) => {
+    const [channel, body] = channelOf(bytes);
+    if (channel !== 'identity/mpc') return bytes;
+    const m = decodeMpcMessage(body);
+    if (m.phase !== 'eval') return bytes;
+    const values = unpackElements(m.elements, m.elements.length / ELEMENT_BYTES, bn254_Fr.ORDER)!;
+    lies.mpc += 1;
+    return concatBytes(bytes.subarray(0, bytes.length - body.length), encodeMpcMessage({ ...m, elements: packElements(values.map((v) => bn254_Fr.add(v, 7n))) }));
+  };
+}
+
+/**
+ * A liar (member `liarIndex` of a committee built from `seed`, degree `t`) that adds 9 to the shares
+ * it deals m1 in round 0 of each signed preprocessing chunk, and signs what it sends; `lies` counts them.
+ */
+function dealingLiar(seed: number, liarIndex: number, t: number, lies: { pre: number }): (bytes: Uint8Array, to: string | undefined) => Uint8Array {
+  return (bytes, to) => {
+    const [channel, body] = channelOf(bytes);
+    if (channel !== 'identity/mpc' || to !== 'm1') return bytes;
+    const m = decodeMpcMessage(body);
+    // a signed chunk takes PREPROCESS_ROUNDS rounds, then t + 1 rounds of alarm agreement
+    if (m.phase !== 'pre' || m.round % (PREPROCESS_ROUNDS + t + 1) !== 0 || m.signature === undefined) return bytes;
+    lies.pre += 1;
+    const values = unpackElements(m.elements, m.elements.length / ELEMENT_BYTES, bn254_Fr.ORDER)!;
+    const elements = packElements(values.map((v) => bn254_Fr.add(v, 9n)));
+    const entry = encode(['admitone/mpc/transcript/v1', m.phase, m.session, m.round, m.context, to, sha256(elements)]);
+    const signature = ed25519.sign(entry, signingSecret(seed, liarIndex));
+    return concatBytes(bytes.subarray(0, bytes.length - body.length), encodeMpcMessage({ ...m, elements, signature }));
+  };
+}
+
 /** Splits a multiplexed payload into its channel name and body. */
 function channelOf(bytes: Uint8Array): [string, Uint8Array] {
   const n = bytes[0]!;
   return [new TextDecoder().decode(bytes.subarray(1, 1 + n)), bytes.subarray(1 + n)];
 }
+
+describe.each([
+  [5, 1],
+  [7, 2],
+])('identity committee at other sizes (n = %i, t = %i, in memory)', (n, t) => {
+  it('enrolls once per person and refuses duplicates, with the last member lying in every opening; it is named', async () => {
+    const lies = { mpc: 0 };
+    const c = await cluster(40 + n, { size: n, degree: t, liar: openingLiar(lies) });
+    const random = seededRandom(50 + n);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const first = await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) });
+    expect(first.status).toBe('enrolled');
+    if (first.status !== 'enrolled') return;
+    expect(ed25519.verify(first.credential.proof.signature, credentialStatement(first.credential)!, c.committee.groupPublicKey)).toBe(true);
+    expect(await client.enroll({ attributes: ALICE_SLOPPY, holderSecretKey: random.bytes(32) })).toEqual({ status: 'duplicate' });
+    expect((await client.enroll({ attributes: BOB, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+    expect(lies.mpc).toBeGreaterThan(0);
+    await vi.waitFor(() => {
+      for (const m of c.members.slice(0, -1)) expect(m.stats().suspects).toEqual([`m${n}`]);
+      expect(c.members.map((m) => m.stats().enrolled)).toEqual(c.members.map(() => 2));
+    }, 10_000);
+  });
+
+  it('with signed transcripts, names the member that corrupts its preprocessing dealing, never an honest one', async () => {
+    const lies = { pre: 0 };
+    const c = await cluster(60 + n, { size: n, degree: t, liar: dealingLiar(60 + n, n - 1, t, lies), signing: true });
+    await vi.waitFor(() => {
+      for (const m of c.members.slice(0, -1)) expect(m.stats().suspects).toEqual([`m${n}`]);
+    }, 15_000);
+    expect(lies.pre).toBeGreaterThan(0);
+    for (const log of c.logs.slice(0, -1)) {
+      const failures = log.records.filter((x) => x.message === 'mpc preprocessing check failed; the batch is discarded');
+      expect(failures.length).toBeGreaterThan(0);
+      for (const f of failures) expect(f.fields).toMatchObject({ culprits: [`m${n}`], deviationRound: 0 });
+    }
+  });
+});
 
 describe('identity committee (n = 4, t = 1, in memory)', () => {
   it('enrolls once per person, refuses duplicates, and issues standard Ed25519 credentials', async () => {
@@ -298,17 +369,12 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
   });
 
   it('survives a member that lies in the MPC openings, names it, and leaves it out of the signing set', async () => {
-    let lies = { mpc: 0, frost: 0 };
+    const lies = { mpc: 0, frost: 0 };
+    const lieInOpenings = openingLiar(lies);
     const liar = (bytes: Uint8Array): Uint8Array => {
       const [channel, body] = channelOf(bytes);
       const prefix = bytes.subarray(0, bytes.length - body.length);
-      if (channel === 'identity/mpc') {
-        const m = decodeMpcMessage(body);
-        if (m.phase !== 'eval') return bytes;
-        const values = unpackElements(m.elements, m.elements.length / ELEMENT_BYTES, bn254_Fr.ORDER)!;
-        lies.mpc += 1;
-        return concatBytes(prefix, encodeMpcMessage({ ...m, elements: packElements(values.map((v) => bn254_Fr.add(v, 7n))) }));
-      }
+      if (channel === 'identity/mpc') return lieInOpenings(bytes);
       if (channel === 'identity/control') {
         const m = decodeControl(body, 256);
         if (m.type !== 'share') return bytes;
@@ -318,7 +384,9 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
       return bytes;
     };
     const c = await cluster(13, { liar });
-    lies = { mpc: 0, frost: 0 }; // count only what happens during requests
+    // count only what happens during requests
+    lies.mpc = 0;
+    lies.frost = 0;
     const random = seededRandom(14);
     const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
     const r = await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) });
@@ -336,28 +404,16 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
   });
 
   it('with signed transcripts, names a member that corrupts preprocessing (the check fails, the replay shows who)', async () => {
-    let lies = 0;
     // m4 adds 9 to the share it deals m1 in round 0 of each preprocessing chunk, and signs what it sends. m1 re-shares
     // products (m4 does not), so the tuples come out wrong; the robust openings of the check even blame m1, whose share
     // is off. The revelation shows the error started in m4's dealing.
-    const liar = (bytes: Uint8Array, to: string | undefined): Uint8Array => {
-      const [channel, body] = channelOf(bytes);
-      if (channel !== 'identity/mpc' || to !== 'm1') return bytes;
-      const m = decodeMpcMessage(body);
-      // a signed chunk takes PREPROCESS_ROUNDS rounds, then t + 1 = 2 rounds of alarm agreement
-      if (m.phase !== 'pre' || m.round % (PREPROCESS_ROUNDS + 2) !== 0 || m.signature === undefined) return bytes;
-      lies += 1;
-      const values = unpackElements(m.elements, m.elements.length / ELEMENT_BYTES, bn254_Fr.ORDER)!;
-      const elements = packElements(values.map((v) => bn254_Fr.add(v, 9n)));
-      const entry = encode(['admitone/mpc/transcript/v1', m.phase, m.session, m.round, m.context, to, sha256(elements)]);
-      const signature = ed25519.sign(entry, signingSecret(17, 3));
-      return concatBytes(bytes.subarray(0, bytes.length - body.length), encodeMpcMessage({ ...m, elements, signature }));
-    };
+    const counted = { pre: 0 };
+    const liar = dealingLiar(17, 3, 1, counted);
     const c = await cluster(17, { liar, signing: true });
     await vi.waitFor(() => {
       for (const m of c.members.slice(0, 3)) expect(m.stats().suspects).toEqual(['m4']);
     }, 10_000);
-    expect(lies).toBeGreaterThan(0);
+    expect(counted.pre).toBeGreaterThan(0);
     for (const log of c.logs.slice(1, 3)) expect(log.records.some((x) => x.message === 'mpc wrong opening shares' && String(x.fields?.['culprits']) === 'm1')).toBe(true);
     for (const log of c.logs.slice(0, 3)) {
       const failures = log.records.filter((x) => x.message === 'mpc preprocessing check failed; the batch is discarded');
