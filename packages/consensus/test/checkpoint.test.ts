@@ -23,7 +23,7 @@ import {
   ticketId,
   type StateEntry,
 } from '@admitone/core';
-import { ConsensusError, createReplica, encodeSignedFrame, signMessage, type Checkpoint, type StateResponse } from '../src/index.js';
+import { ConsensusError, createReplica, decodeWire, encodeSignedFrame, signMessage, type Checkpoint, type StateRequest, type StateResponse } from '../src/index.js';
 import { decodePairs, encodeChanges, encodePairs } from '../src/raw-cbor.js';
 import { createReplicaState, digestEntries, encodeEntries, keyBytes, keyString } from '../src/replica/state.js';
 import { cluster, keyOf, type Cluster } from './helpers/cluster.js';
@@ -142,6 +142,33 @@ describe('state responses are checked against the certified digest before anythi
     expect(app.digest()).toEqual(source.digest());
     await r0.stop();
     await net.close();
+  });
+});
+
+describe('answers that a Byzantine peer could trigger at will are rate-limited', () => {
+  // (answers to stale VIEW-CHANGEs: the simulator regression seed 626 in sim.test.ts)
+  it('one state response per peer per retry period, and one more only for a newer seq', async () => {
+    c = await cluster(4, { tunables: { stateTransferRetryMs: 60_000, viewChangeTimeoutMs: 60_000 } });
+    const org = c.client('org');
+    await org.submit(encodeTicketOp({ type: 'createEvent', eventId: E }));
+    await org.submit(encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId('rl-1'), holder: new Uint8Array(32).fill(1) }));
+    await waitFor(() => (c!.replicas[0]?.status().lastExecuted ?? 0) >= 2, 'r0 to execute two seqs');
+    // r3 turns Byzantine: the test speaks for it on the wire
+    await c.crash(3);
+    const r3 = c.net.transport('r3');
+    let responses = 0;
+    r3.onMessage((m) => {
+      const w = decodeWire(m.bytes);
+      if (m.from === 'r0' && w.kind === 'signed' && w.signed.body.type === 'state-response') responses++;
+    });
+    const r0 = c.replicas[0]!;
+    const request = (seq: number) => signMessage<StateRequest>(c!.crypto, keyOf('r3'), { type: 'state-request', seq, replica: 'r3' });
+    const old = encodeSignedFrame(await request(1));
+    for (let i = 0; i < 20; i++) await r3.send('r0', old);
+    await waitFor(() => (r0.dropped()['rate_limited'] ?? 0) === 19, '19 replays to be refused');
+    expect(responses).toBe(1);
+    await r3.send('r0', encodeSignedFrame(await request(2))); // a newer seq is answered at once
+    await waitFor(() => responses === 2, 'the newer request to be answered');
   });
 });
 

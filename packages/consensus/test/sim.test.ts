@@ -228,6 +228,11 @@ describe('what the simulator measures', () => {
  */
 const REGRESSIONS: { name: string; options: SimulationOptions; note: string }[] = [
   {
+    name: 'a replaying replica cannot grow a view-change storm (answers to stale VIEW-CHANGEs are rate-limited)',
+    options: { seed: 626, nodes: 7, byzantine: 1, strategy: 'replay', tickets: 3, jitterMs: 0, storageWriteDelayMs: 5, packetLoss: 0, duplicateRate: 0, partitions: 1, crashes: 1, durationMs: 6000, maxSteps: 200_000 },
+    note: 'slow-lane seed 626: r5 answered each replayed VIEW-CHANGE of the replaying r6 with its own, r6 replayed those back, and the exchange doubled every 100 virtual ms (100,000 steps by 4.4 s, no progress); now about 3,000 steps',
+  },
+  {
     name: 'requests ordered again after view changes, partitions and restarts',
     options: { seed: 203, nodes: 4, byzantine: 0, strategy: 'none', tickets: 4, jitterMs: 10, packetLoss: 0, duplicateRate: 0, partitions: 2, crashes: 2, durationMs: 5000 },
     note: 'slow-lane seed 203: "issue t0" and "validate t0" (seqs 5, 6) are re-proposed at seq 12 by a later primary; the app refuses them as replayed',

@@ -91,6 +91,7 @@ export type DropReason =
   | 'bad_new_view'
   | 'bad_state'
   | 'overloaded'
+  | 'rate_limited'
   | 'internal';
 
 /** A running PBFT replica. */
@@ -901,9 +902,32 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     });
   }
 
+  /**
+   * Answers to a peer's STATE-REQUEST or stale VIEW-CHANGE, which a Byzantine
+   * replica can replay at will, each answer far larger or more frequent than
+   * its trigger (two replicas answering each other's replays grew a message
+   * storm exponentially in the simulator). Per peer and kind: one answer per
+   * `intervalMs`, and one whenever the peer asks about a newer view or seq
+   * than any answered (bounded by this replica's progress). A peer that
+   * really lags retries on its own timer, which is at least that interval.
+   */
+  const answered = new Map<string, { mark: number; at: number }>();
+  function mayAnswer(kind: 'state' | 'view-change', peer: ReplicaId, mark: number, intervalMs: number): boolean {
+    const key = `${kind}:${peer}`;
+    const now = clock.now();
+    const last = answered.get(key);
+    if (last !== undefined && mark <= last.mark && now - last.at < intervalMs) {
+      drop(peer, 'rate_limited');
+      return false;
+    }
+    answered.set(key, { mark: Math.max(mark, last?.mark ?? mark), at: now });
+    return true;
+  }
+
   async function onStateRequest(s: Signed<StateRequest>): Promise<void> {
     const m = s.body;
     if (lastExecuted < m.seq) return;
+    if (!mayAnswer('state', m.replica, m.seq, cfg.stateTransferRetryMs)) return;
     const snap = stableSeq > 0 && stableSeq >= m.seq ? await stableSnapshot() : undefined;
     const from = snap?.seq ?? stableSeq;
     const logEntries: CommittedEntry[] = [];
@@ -1068,7 +1092,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   async function onViewChange(s: Signed<ViewChange>): Promise<void> {
     const m = s.body;
     if (m.view < view || (m.view === view && !viewChanging)) {
-      // a lagging replica: show it the view we are in
+      // a lagging replica: show it the view we are in (rate-limited: replays of old VIEW-CHANGEs cost their sender nothing)
+      if (!mayAnswer('view-change', m.replica, m.view, cfg.viewChangeTimeoutMs)) return;
       if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeSignedFrame(lastNewView));
       else {
         // we moved past m.view without a NEW-VIEW: hand over our own VIEW-CHANGE for it
