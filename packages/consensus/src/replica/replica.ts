@@ -907,16 +907,17 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
    * replica can replay at will, each answer far larger or more frequent than
    * its trigger (two replicas answering each other's replays grew a message
    * storm exponentially in the simulator). Per peer and kind: one answer per
-   * `intervalMs`, and one whenever the peer asks about a newer view or seq
-   * than any answered (bounded by this replica's progress). A peer that
-   * really lags retries on its own timer, which is at least that interval.
+   * half of `retryMs` (the period on which a lagging peer retries, halved so
+   * that delivery jitter never makes a real retry look early), and one
+   * whenever the peer asks about a newer view or seq than any answered
+   * (bounded by this replica's progress).
    */
   const answered = new Map<string, { mark: number; at: number }>();
-  function mayAnswer(kind: 'state' | 'view-change', peer: ReplicaId, mark: number, intervalMs: number): boolean {
+  function mayAnswer(kind: 'state' | 'view-change', peer: ReplicaId, mark: number, retryMs: number): boolean {
     const key = `${kind}:${peer}`;
     const now = clock.now();
     const last = answered.get(key);
-    if (last !== undefined && mark <= last.mark && now - last.at < intervalMs) {
+    if (last !== undefined && mark <= last.mark && now - last.at < retryMs / 2) {
       drop(peer, 'rate_limited');
       return false;
     }
