@@ -187,14 +187,15 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
     if (!Number.isSafeInteger(x) || x < min || x > max) fail(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
     return x;
   };
+  const quorum = quorumSize(n);
   const K = int(opts.checkpointInterval, 64, 'checkpointInterval');
   const L = int(opts.logWindow, 4 * K, 'logWindow');
   if (L < 2 * K) fail('logWindow must be at least 2·checkpointInterval');
   return {
     n,
     f,
-    quorum: quorumSize(n),
-    prepareQuorum: quorumSize(n) - 1,
+    quorum,
+    prepareQuorum: quorum - 1,
     index,
     members,
     keyOf,

@@ -1093,14 +1093,10 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   async function onViewChange(s: Signed<ViewChange>): Promise<void> {
     const m = s.body;
     if (m.view < view || (m.view === view && !viewChanging)) {
-      // a lagging replica: show it the view we are in (rate-limited: replays of old VIEW-CHANGEs cost their sender nothing)
-      if (!mayAnswer('view-change', m.replica, m.view, cfg.viewChangeTimeoutMs)) return;
-      if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeSignedFrame(lastNewView));
-      else {
-        // we moved past m.view without a NEW-VIEW: hand over our own VIEW-CHANGE for it
-        const mine = viewChanges.get(m.view)?.get(me);
-        if (mine !== undefined) sendTo(m.replica, encodeSignedFrame(mine));
-      }
+      // a lagging replica: show it the view we are in, or, when we moved past m.view without a NEW-VIEW, our
+      // own VIEW-CHANGE for it (rate-limited: replays of old VIEW-CHANGEs cost their sender nothing)
+      const answer = lastNewView !== undefined && lastNewView.body.view === view && !viewChanging ? lastNewView : viewChanges.get(m.view)?.get(me);
+      if (answer !== undefined && mayAnswer('view-change', m.replica, m.view, cfg.viewChangeTimeoutMs)) sendTo(m.replica, encodeSignedFrame(answer));
       return;
     }
     if (viewChanges.get(m.view)?.has(m.replica)) return;
