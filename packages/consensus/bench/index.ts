@@ -18,6 +18,8 @@
  * committed op (main thread plus threadpool, so the 2 cores of this machine
  * show as up to 2 s per second).
  *
+ * Then state transfer of a large state (see `state-transfer.ts`).
+ *
  * Environment: `BENCH_N` (default `4,7`), `BENCH_K` (checkpoint interval,
  * default 128), `BENCH_TUNABLES='{"batchDelayMs":2}'` (override PBFT tunables). Quick mode (`ADMITONE_BENCH_QUICK=1`): 1 s peak rounds instead
  * of 3 s. Figures go to the root runner through `bench/figures.ts`.
@@ -38,6 +40,7 @@ import {
 } from '@admitone/core';
 import { createClient, createReplica, type Client, type PbftTunables, type Replica } from '../src/index.js';
 import { byMode, reportFigures } from '../../../bench/figures.js';
+import { benchStateTransfer } from './state-transfer.js';
 
 /** Length of a measured peak round, in ms. */
 const ROUND_MS = byMode(3000, 1000);
@@ -211,6 +214,9 @@ for (const n of (process.env['BENCH_N'] ?? '4,7').split(',').map(Number)) {
   });
   await s.close();
 }
+
+console.log('');
+await benchStateTransfer();
 
 function fmt(x: number): string {
   return Math.round(x).toLocaleString('en-US');

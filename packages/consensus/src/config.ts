@@ -32,6 +32,14 @@ export interface PbftTunables {
   readonly maxViewChangeTimeoutMs?: number;
   /** Retry period for state transfer requests. Default 500. */
   readonly stateTransferRetryMs?: number;
+  /**
+   * Most bytes of checkpoint state in one state-transfer message. A state that
+   * fits is sent whole; a larger one is sent as a manifest of part hashes and
+   * then in chunks of about this size, each checked against the certified
+   * digest on arrival. A replica uses at most a quarter of its transport's
+   * `maxMessageBytes`, whatever this says. Default 1 MiB.
+   */
+  readonly stateChunkBytes?: number;
   /** How many recent replies per client are kept for retransmissions (at most 65 536). Default 16. */
   readonly replyCachePerClient?: number;
   /**
@@ -68,6 +76,7 @@ export const PBFT_TUNABLE_KEYS = [
   'viewChangeTimeoutMs',
   'maxViewChangeTimeoutMs',
   'stateTransferRetryMs',
+  'stateChunkBytes',
   'replyCachePerClient',
   'maxPendingRequests',
   'maxPendingPerClient',
@@ -122,6 +131,7 @@ export interface ResolvedConfig {
   readonly viewChangeTimeoutMs: number;
   readonly maxViewChangeTimeoutMs: number;
   readonly stateTransferRetryMs: number;
+  readonly stateChunkBytes: number;
   readonly replyCachePerClient: number;
   readonly maxPendingRequests: number;
   readonly maxPendingPerClient: number;
@@ -207,12 +217,16 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
     viewChangeTimeoutMs: int(opts.viewChangeTimeoutMs, 1000, 'viewChangeTimeoutMs'),
     maxViewChangeTimeoutMs: int(opts.maxViewChangeTimeoutMs, 30_000, 'maxViewChangeTimeoutMs'),
     stateTransferRetryMs: int(opts.stateTransferRetryMs, 500, 'stateTransferRetryMs'),
+    stateChunkBytes: int(opts.stateChunkBytes, 1 << 20, 'stateChunkBytes', 1024, MAX_STATE_CHUNK_BYTES),
     replyCachePerClient: int(opts.replyCachePerClient, 16, 'replyCachePerClient', 1, 65_536),
     maxPendingRequests: int(opts.maxPendingRequests, 16_384, 'maxPendingRequests'),
     maxPendingPerClient: int(opts.maxPendingPerClient, 1024, 'maxPendingPerClient'),
     maxClockSkewMs: int(opts.maxClockSkewMs, DEFAULT_MAX_CLOCK_SKEW_MS, 'maxClockSkewMs'),
   };
 }
+
+/** Largest `stateChunkBytes` (a quarter of the largest wire message). @internal */
+export const MAX_STATE_CHUNK_BYTES = 2 * 1024 * 1024;
 
 /** The default of `maxClockSkewMs`. @internal */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;

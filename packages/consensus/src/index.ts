@@ -57,6 +57,8 @@ export {
   type ReplyMessage,
   type RequestMessage,
   type Signed,
+  type StateChunk,
+  type StateChunkRequest,
   type StateRequest,
   type StateResponse,
   type ViewChange,

@@ -104,18 +104,43 @@ export interface CommittedEntry {
   readonly commits: readonly Signed<Vote>[];
 }
 
-/** State transfer answer: a checkpoint snapshot with its proof, plus committed entries after it. */
+/**
+ * State transfer answer: a checkpoint with its proof, plus committed entries
+ * after it. The checkpoint's state comes whole in `snapshot` when it fits the
+ * responder's chunk budget; otherwise `snapshot` is empty and `manifest`
+ * holds the hash of each of its parts, fetched with STATE-CHUNK-REQUESTs.
+ * Neither is set when the responder sends only log entries.
+ */
 export interface StateResponse {
   readonly type: 'state-response';
   readonly seq: number;
   readonly snapshot: Uint8Array;
+  /** `(u16 part ‖ 32-byte hash)` per non-empty part of the state, or empty (see `snapshot`). */
+  readonly manifest: Uint8Array;
   readonly proof: readonly Signed<Checkpoint>[];
   readonly log: readonly CommittedEntry[];
   readonly replica: ReplicaId;
 }
 
+/** Asks a peer for the parts of checkpoint `seq`'s state from part `from` on (state transfer of a large state). */
+export interface StateChunkRequest {
+  readonly type: 'state-chunk-request';
+  readonly seq: number;
+  readonly from: number;
+  readonly replica: ReplicaId;
+}
+
+/** Consecutive parts of checkpoint `seq`'s state: `parts[i]` is part `from + i`, each its entries' canonical encoding. */
+export interface StateChunk {
+  readonly type: 'state-chunk';
+  readonly seq: number;
+  readonly from: number;
+  readonly parts: readonly Uint8Array[];
+  readonly replica: ReplicaId;
+}
+
 /** Replica-to-replica message bodies. */
-export type ReplicaMessage = PrePrepare | Vote | Checkpoint | ViewChange | NewView | StateRequest | StateResponse;
+export type ReplicaMessage = PrePrepare | Vote | Checkpoint | ViewChange | NewView | StateRequest | StateResponse | StateChunkRequest | StateChunk;
 
 /**
  * A signed replica message. `bytes` is the canonical encoding of `body`: the
@@ -353,7 +378,9 @@ export function decodeWire(bytes: Uint8Array): WireMessage {
 
 // --- CBOR mapping ------------------------------------------------------------------
 
-const TYPES = ['pre-prepare', 'prepare', 'commit', 'checkpoint', 'view-change', 'new-view', 'state-request', 'state-response'] as const;
+const TYPES = ['pre-prepare', 'prepare', 'commit', 'checkpoint', 'view-change', 'new-view', 'state-request', 'state-response', 'state-chunk-request', 'state-chunk'] as const;
+/** Most parts in one state chunk (the parts of a state: two trees of 4,096 buckets). */
+const MAX_PARTS = 8192;
 const MAX_PROOF = 1024;
 
 function signedToCbor(s: Signed): CborValue {
@@ -387,10 +414,15 @@ function toCbor(m: ReplicaMessage): CborValue {
         t: m.type,
         n: m.seq,
         x: m.snapshot,
+        m: m.manifest,
         c: m.proof.map(signedToCbor),
         l: m.log.map((e) => ({ pp: signedToCbor(e.prePrepare), cs: e.commits.map(signedToCbor) })),
         i: m.replica,
       };
+    case 'state-chunk-request':
+      return { t: m.type, n: m.seq, f: m.from, i: m.replica };
+    case 'state-chunk':
+      return { t: m.type, n: m.seq, f: m.from, p: [...m.parts], i: m.replica };
   }
 }
 
@@ -476,11 +508,12 @@ function readBody(value: unknown, f: string): ReplicaMessage {
       readRecord(r, f, ['t', 'n', 'i']);
       return { type, seq: readInt(r['n'], `${f}.n`), replica };
     case 'state-response':
-      readRecord(r, f, ['t', 'n', 'x', 'c', 'l', 'i']);
+      readRecord(r, f, ['t', 'n', 'x', 'm', 'c', 'l', 'i']);
       return {
         type,
         seq: readInt(r['n'], `${f}.n`),
         snapshot: readBytes(r['x'], `${f}.x`),
+        manifest: readBytes(r['m'], `${f}.m`),
         proof: readArray(r['c'], `${f}.c`, MAX_PROOF).map((x, i) => readSignedOf(x, `${f}.c[${i}]`, 'checkpoint')),
         log: readArray(r['l'], `${f}.l`, 4 * MAX_PROOF).map((x, i) => {
           const e = readRecord(x, `${f}.l[${i}]`, ['pp', 'cs']);
@@ -489,6 +522,18 @@ function readBody(value: unknown, f: string): ReplicaMessage {
             commits: readArray(e['cs'], `${f}.l[${i}].cs`, MAX_PROOF).map((y, j) => readSignedOf(y, `${f}.l[${i}].cs[${j}]`, 'commit')),
           };
         }),
+        replica,
+      };
+    case 'state-chunk-request':
+      readRecord(r, f, ['t', 'n', 'f', 'i']);
+      return { type, seq: readInt(r['n'], `${f}.n`), from: readInt(r['f'], `${f}.f`, 0, MAX_PARTS - 1), replica };
+    case 'state-chunk':
+      readRecord(r, f, ['t', 'n', 'f', 'p', 'i']);
+      return {
+        type,
+        seq: readInt(r['n'], `${f}.n`),
+        from: readInt(r['f'], `${f}.f`, 0, MAX_PARTS - 1),
+        parts: readArray(r['p'], `${f}.p`, MAX_PARTS).map((x, i) => readBytes(x, `${f}.p[${i}]`)),
         replica,
       };
   }

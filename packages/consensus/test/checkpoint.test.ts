@@ -125,7 +125,7 @@ describe('state responses are checked against the certified digest before anythi
     const digest = digestEntries(entries);
     const proofBy = (signers: string[]) => Promise.all(signers.map((id) => signMessage<Checkpoint>(crypto, keyOf(id), { type: 'checkpoint', seq: 4, digest, replica: id })));
     const respond = async (snapshotEntries: StateEntry[], signers: string[]) => {
-      const resp = await signMessage<StateResponse>(crypto, keyOf('r1'), { type: 'state-response', seq: 4, snapshot: encodeEntries(snapshotEntries), proof: await proofBy(signers), log: [], replica: 'r1' });
+      const resp = await signMessage<StateResponse>(crypto, keyOf('r1'), { type: 'state-response', seq: 4, snapshot: encodeEntries(snapshotEntries), manifest: new Uint8Array(0), proof: await proofBy(signers), log: [], replica: 'r1' });
       await r1.send('r0', encodeSignedFrame(resp));
     };
     const dropsOf = () => r0.dropped()['bad_state'] ?? 0;

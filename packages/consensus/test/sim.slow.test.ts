@@ -1,7 +1,7 @@
 /**
  * The simulator's slow lane: thousands of seeds over the whole fault space
  * (n = 4 and 7, and 5, 6 and 8, whose quorums are larger than 2f+1; every Byzantine strategy, partitions, crash-restarts with lost
- * writes and slow disks, loss, duplication, jitter), each checked for safety
+ * writes and slow disks, loss, duplication, jitter; state transfer whole or in 1 KiB chunks), each checked for safety
  * and for liveness after healing. It is not part of `npm test`:
  *
  *   npm run test:slow                              # ADMITONE_SLOW=1, 2 000 seeds
@@ -38,6 +38,12 @@ const from = Number(process.env['ADMITONE_SLOW_FROM'] ?? 1);
  * overlapping times, with a partition and loss on top.
  */
 function configFor(seed: number): SimulationOptions {
+  const plan = drawConfig(seed);
+  // one seed in two transfers state in 1 KiB chunks (a manifest, then checked parts), drawn apart so the plans above are unchanged
+  return seededRandom(`admitone/sim/slow/chunks/${seed}`).int(2) === 0 ? { ...plan, tunables: { ...plan.tunables, stateChunkBytes: 1024 } } : plan;
+}
+
+function drawConfig(seed: number): SimulationOptions {
   const r = seededRandom(`admitone/sim/slow/${seed}`);
   const pick = <T>(a: readonly T[]): T => a[r.int(a.length)] as T;
   // mostly n = 3f+1 (4 and 7); one seed in four runs a size whose quorum is larger than 2f+1 (5, 6 or 8)

@@ -194,6 +194,35 @@ describe('network faults and crashes that heal', () => {
   });
 });
 
+describe('state transfer of a state larger than one message (stateChunkBytes 1 KiB: manifest, then checked parts)', () => {
+  const crashes: FaultSchedule = {
+    healAtMs: 3000,
+    packetLoss: 0,
+    duplicateRate: 0,
+    partitions: [],
+    crashes: [
+      { replica: 2, atMs: 150, restartMs: 1200 },
+      { replica: 1, atMs: 1300, restartMs: 2200 },
+    ],
+  };
+  it.each([4, 7])('crash-restarted replicas catch up part by part at n = %i', async (nodes) => {
+    const r = await run({ seed: `chunks/${nodes}`, nodes, tickets: 6, jitterMs: 2, storageWriteDelayMs: 5, durationMs: 2600, faults: crashes, tunables: { checkpointInterval: 4, stateChunkBytes: 1024 } });
+    expectSafeAndLive(r, 6);
+    expect(r.sentByType['state-chunk'] ?? 0, formatReport(r)).toBeGreaterThan(0);
+  });
+
+  // n = 7 with one wrong-digest replica and one crashed honest one: the other five are a quorum, so the cluster moves on without the crashed one
+  it('a Byzantine responder’s tampered manifests are dropped as bad_state, and the lagging replica still catches up (n = 7)', async () => {
+    const faults: FaultSchedule = { ...crashes, crashes: [{ replica: 1, atMs: 150, restartMs: 1500 }] }; // the Byzantine replica is the highest index
+    const r = await run({ seed: 'chunks-byz/7', nodes: 7, byzantine: 1, strategy: 'wrong-digest', tickets: 6, jitterMs: 2, durationMs: 2600, faults, tunables: { checkpointInterval: 4, stateChunkBytes: 1024 } });
+    expectSafeAndLive(r, 6);
+    expect(r.sentByType['state-chunk'] ?? 0, formatReport(r)).toBeGreaterThan(0);
+    const tampered = (r.byzantineActions['wrong-digest state-chunk'] ?? 0) + (r.byzantineActions['wrong-digest state-response'] ?? 0);
+    expect(tampered, formatReport(r)).toBeGreaterThan(0);
+    expect(r.droppedByReason['bad_state'] ?? 0, formatReport(r)).toBeGreaterThan(0);
+  });
+});
+
 describe('what the simulator measures', () => {
   it('p50 commit latency with latency L and no loss is 3L plus the client hop (5L and three 1 ms fsyncs)', async () => {
     const L = 20;

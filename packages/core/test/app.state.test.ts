@@ -7,7 +7,18 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_STATE_KEY_BYTES, createStateDigest, sortByKey, stateDigest, type StateEntry } from '../src/app/state.js';
+import {
+  MAX_STATE_KEY_BYTES,
+  STATE_BUCKETS,
+  createStateDigest,
+  sortByKey,
+  stateBucketHash,
+  stateBucketHashes,
+  stateBucketOf,
+  stateDigest,
+  stateDigestFromBuckets,
+  type StateEntry,
+} from '../src/app/state.js';
 import { bytesToHex, utf8ToBytes } from '../src/bytes/index.js';
 import { CodecError } from '../src/errors/index.js';
 
@@ -132,5 +143,56 @@ describe('createStateDigest (incremental)', () => {
     d.clear();
     expect(d.root()).toEqual(stateDigest([]));
     expect(d.size).toBe(0);
+  });
+});
+
+describe('bucket hashes (a state checked a few buckets at a time)', () => {
+  const arbState = fc
+    .uniqueArray(fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 12 }), fc.uint8Array({ maxLength: 40 })), { selector: ([k]) => bytesToHex(k), maxLength: 300 })
+    .map((rows) => sortByKey(rows.map(([key, value]) => ({ key, value }))));
+
+  it('the digest from the bucket hashes equals the digest of the entries, and each bucket hashes from its own entries', () => {
+    fc.assert(
+      fc.property(arbState, (entries) => {
+        const hashes = stateBucketHashes(entries);
+        expect(bytesToHex(stateDigestFromBuckets(hashes))).toBe(bytesToHex(stateDigest(entries)));
+        expect([...hashes.keys()]).toEqual([...hashes.keys()].sort((a, b) => a - b));
+        for (const [b, h] of hashes) expect(stateBucketHash(b, entries.filter((e) => stateBucketOf(e.key) === b))).toEqual(h);
+      }),
+      { numRuns: 200 },
+    );
+    expect(stateDigestFromBuckets(new Map())).toEqual(stateDigest([]));
+  });
+
+  it('a changed, missing or extra entry changes its bucket hash, and so the digest', () => {
+    const entries = sortByKey(Array.from({ length: 2_000 }, (_, i) => entry(`t/${i}`, `v${i}`)));
+    const hashes = stateBucketHashes(entries);
+    const b = stateBucketOf(entries[7]!.key);
+    const own = entries.filter((e) => stateBucketOf(e.key) === b);
+    const forged = own.map((e, i) => (i === 0 ? { key: e.key, value: utf8ToBytes('forged') } : e));
+    expect(stateBucketHash(b, forged)).not.toEqual(hashes.get(b));
+    if (own.length > 1) expect(stateBucketHash(b, own.slice(1))).not.toEqual(hashes.get(b));
+    const moved = new Map<number, Uint8Array>(hashes);
+    moved.set(b, stateBucketHash(b, forged));
+    expect(stateDigestFromBuckets(moved)).not.toEqual(stateDigest(entries));
+    const extraBucket = new Map<number, Uint8Array>(hashes);
+    const free = Array.from({ length: STATE_BUCKETS }, (_, i) => i).find((i) => !hashes.has(i));
+    if (free !== undefined) {
+      extraBucket.set(free, new Uint8Array(32));
+      expect(stateDigestFromBuckets(extraBucket)).not.toEqual(stateDigest(entries));
+    }
+  });
+
+  it('refuses entries of another bucket, keys out of order, an empty bucket and malformed hashes', () => {
+    const a = entry('a', '1');
+    const b = stateBucketOf(a.key);
+    const other = Array.from({ length: 100 }, (_, i) => entry(`k${i}`, '')).find((e) => stateBucketOf(e.key) !== b)!;
+    expect(() => stateBucketHash(b, [other])).toThrow(CodecError);
+    expect(() => stateBucketHash(b, [a, a])).toThrow(CodecError);
+    expect(() => stateBucketHash(b, [])).toThrow(CodecError);
+    expect(() => stateBucketHash(STATE_BUCKETS, [a])).toThrow(RangeError);
+    expect(() => stateDigestFromBuckets(new Map([[STATE_BUCKETS, new Uint8Array(32)]]))).toThrow(RangeError);
+    expect(() => stateDigestFromBuckets(new Map([[0, new Uint8Array(31)]]))).toThrow(RangeError);
+    expect(() => stateBucketOf(new Uint8Array(0))).toThrow(CodecError);
   });
 });

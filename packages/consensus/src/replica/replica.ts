@@ -35,13 +35,16 @@ import {
   type ReplicaMessage,
   type ReplyMessage,
   type Signed,
+  type StateChunk,
+  type StateChunkRequest,
   type StateRequest,
   type StateResponse,
   type ViewChange,
   type Vote,
 } from '../messages.js';
 import { replicaStore } from './store.js';
-import { createReplicaState, decodeEntries, digestEntries, encodeEntries, keyString, type CheckpointState } from './state.js';
+import { createReplicaState, decodeEntries, digestEntries, keyString, type CheckpointState } from './state.js';
+import { STATE_PARTS, checkManifest, chunkOf, createAssembly, serveState, type Assembly, type ServedState } from './transfer.js';
 import { checkCheckpointProof, checkViewChange, planNewView, voteKey } from './view-change.js';
 
 /** A snapshot of a replica's protocol state, for monitoring and tests. */
@@ -149,6 +152,7 @@ const MAX_VOTE_VIEW_AHEAD = 2;
  */
 const SIGNATURE_AT = 1 + 2 + 2 + 64 + 2 + 2;
 const NULL_TIMESTAMP = 0;
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * Creates and starts a PBFT replica. Loads persisted state from `storage`
@@ -178,8 +182,30 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   let lastExecuted = 0;
   let stableSeq = 0;
   let stableProof: Signed<Checkpoint>[] = [];
-  /** The stable checkpoint's state as served in state transfer, read from storage once a peer asked for it. */
-  let stableEncoded: { seq: number; bytes: Uint8Array } | undefined;
+  /**
+   * The stable checkpoint's state as served in state transfer, read from
+   * storage once a peer asked for it, and kept (pinned) while a peer fetches
+   * its parts even after a newer checkpoint became stable.
+   */
+  let served: { state: ServedState; proof: Signed<Checkpoint>[]; usedAt: number } | undefined;
+  /** A state too large for one message, being fetched from peers part by part. */
+  let fetching:
+    | {
+        asm: Assembly;
+        /** The checked manifest: every honest replica sends the same one for the same seq. */
+        manifest: Uint8Array;
+        proof: Signed<Checkpoint>[];
+        /** Committed entries after the checkpoint, from the manifest's sender: checked and executed once the state is in. */
+        log: readonly CommittedEntry[];
+        peers: ReplicaId[];
+        turn: number;
+        next: number;
+        progressAt: number;
+        timer: TimerHandle | undefined;
+      }
+    | undefined;
+  /** State-transfer bytes per message: the tunable, within a quarter of what the transport carries. */
+  const chunkBytes = Math.max(256, Math.min(cfg.stateChunkBytes, Math.floor(transport.capabilities.maxMessageBytes / 4)));
   /** Bumped when state transfer replaces the state: checkpoints queued before it are void. */
   let stateEpoch = 0;
   let ckptTail: Promise<void> = Promise.resolve();
@@ -850,7 +876,6 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (seq <= stableSeq) return;
     stableSeq = seq;
     stableProof = proof;
-    stableEncoded = undefined;
     ageVerifyCache();
     for (const k of [...slots.keys()]) if (k <= seq) slots.delete(k);
     for (const k of [...checkpointVotes.keys()]) if (k <= seq) checkpointVotes.delete(k);
@@ -878,23 +903,30 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
         return;
       }
       stateTries--;
-      void guarded('state request', async () => broadcast(await sign<StateRequest>({ type: 'state-request', seq: lastExecuted + 1, replica: me })));
+      // a large state being fetched part by part needs no new manifest while parts keep arriving
+      const busy = fetching !== undefined && clock.now() - fetching.progressAt < cfg.stateTransferRetryMs;
+      if (!busy) void guarded('state request', async () => broadcast(await sign<StateRequest>({ type: 'state-request', seq: lastExecuted + 1, replica: me })));
       stTimer = clock.setTimeout(ask, cfg.stateTransferRetryMs);
     };
     stTimer = clock.setTimeout(ask, delayMs);
   }
 
   /**
-   * The stable checkpoint's state, encoded for state transfer, with its seq
-   * and proof. Read from storage between checkpoint installs (so the three
-   * agree), O(state) once per stable checkpoint however many peers ask.
+   * The state to serve to a peer that has executed up to `minSeq − 1`: the
+   * pinned one if a peer is still fetching its parts and it is recent enough,
+   * else the stable checkpoint's, read from storage between checkpoint
+   * installs (so state, seq and proof agree): O(state) once per stable
+   * checkpoint however many peers ask. `undefined` when neither reaches `minSeq`.
    */
-  function stableSnapshot(): Promise<{ seq: number; proof: Signed<Checkpoint>[]; bytes: Uint8Array }> {
+  function servedState(minSeq: number): Promise<{ state: ServedState; proof: Signed<Checkpoint>[]; usedAt: number } | undefined> {
+    const pinned = served !== undefined && (served.state.seq === stableSeq || clock.now() - served.usedAt < cfg.stateTransferRetryMs);
+    if (pinned && served !== undefined && served.state.seq >= minSeq) return Promise.resolve(served);
+    if (stableSeq === 0 || stableSeq < minSeq) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
       void serialCheckpoint(async () => {
         try {
-          if (stableEncoded?.seq !== stableSeq) stableEncoded = { seq: stableSeq, bytes: encodeEntries(await store.loadState()) };
-          resolve({ seq: stableSeq, proof: stableProof, bytes: stableEncoded.bytes });
+          if (served?.state.seq !== stableSeq) served = { state: serveState(stableSeq, await store.loadState(), chunkBytes), proof: stableProof, usedAt: -Infinity };
+          resolve(served);
         } catch (err) {
           reject(err instanceof Error ? err : new Error(String(err)));
         }
@@ -913,7 +945,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
    * (bounded by this replica's progress).
    */
   const answered = new Map<string, { mark: number; at: number }>();
-  function mayAnswer(kind: 'state' | 'view-change', peer: ReplicaId, mark: number, retryMs: number): boolean {
+  function mayAnswer(kind: 'state' | 'chunk' | 'view-change', peer: ReplicaId, mark: number, retryMs: number): boolean {
     const key = `${kind}:${peer}`;
     const now = clock.now();
     const last = answered.get(key);
@@ -929,25 +961,105 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const m = s.body;
     if (lastExecuted < m.seq) return;
     if (!mayAnswer('state', m.replica, m.seq, cfg.stateTransferRetryMs)) return;
-    const snap = stableSeq > 0 && stableSeq >= m.seq ? await stableSnapshot() : undefined;
-    const from = snap?.seq ?? stableSeq;
+    const snap = await servedState(m.seq);
+    const from = snap?.state.seq ?? stableSeq;
+    // committed entries after it, within the message budget (at least one, so the peer progresses)
     const logEntries: CommittedEntry[] = [];
+    let logBytes = 0;
     for (let seq = Math.max(m.seq, from + 1); seq <= lastExecuted && logEntries.length < cfg.L; seq++) {
       const cert = slots.get(seq)?.commitCert;
       if (cert === undefined) break;
+      logBytes += cert.prePrepare.bytes.length + cert.commits.reduce((sum, c) => sum + c.bytes.length + 80, 80);
+      if (logEntries.length > 0 && logBytes > chunkBytes) break;
       logEntries.push(cert);
     }
     if (snap === undefined && logEntries.length === 0) return;
     const resp = await sign<StateResponse>({
       type: 'state-response',
       seq: from,
-      snapshot: snap?.bytes ?? new Uint8Array(0),
+      snapshot: snap?.state.whole ?? NO_BYTES,
+      manifest: snap !== undefined && snap.state.whole === undefined ? snap.state.manifest : NO_BYTES,
       proof: snap?.proof ?? [],
       log: logEntries,
       replica: me,
     });
     sendTo(m.replica, encodeSignedFrame(resp));
     if (lastNewView !== undefined && lastNewView.body.view === view && !viewChanging) sendTo(m.replica, encodeSignedFrame(lastNewView));
+  }
+
+  /** Sends the parts of a served state a peer asks for (only of the exact checkpoint it names). */
+  async function onStateChunkRequest(s: Signed<StateChunkRequest>): Promise<void> {
+    const m = s.body;
+    const sv = served?.state.seq === m.seq ? served : stableSeq === m.seq ? await servedState(m.seq) : undefined;
+    if (sv?.state.seq !== m.seq) return;
+    if (!mayAnswer('chunk', m.replica, m.seq * STATE_PARTS + m.from, cfg.stateTransferRetryMs)) return;
+    sv.usedAt = clock.now();
+    const chunk = await sign<StateChunk>({ type: 'state-chunk', seq: m.seq, from: m.from, parts: chunkOf(sv.state, m.from, chunkBytes), replica: me });
+    sendTo(m.replica, encodeSignedFrame(chunk));
+  }
+
+  /** Asks the next peer in turn for the first missing parts of the state being fetched; a peer that does not answer in time loses its turn. */
+  function requestChunk(): void {
+    const f = fetching;
+    if (f === undefined || stopped) return;
+    f.timer?.cancel();
+    f.timer = undefined;
+    if (f.asm.seq <= lastExecuted) {
+      fetching = undefined; // passed meanwhile (by execution or another transfer)
+      return;
+    }
+    const next = f.asm.missing(f.next) ?? f.asm.missing(0);
+    if (next === undefined) {
+      void guarded('state install', () => finishFetch(f));
+      return;
+    }
+    const peer = f.peers[f.turn % f.peers.length] as ReplicaId;
+    void guarded('state chunk request', async () => sendTo(peer, encodeSignedFrame(await sign<StateChunkRequest>({ type: 'state-chunk-request', seq: f.asm.seq, from: next, replica: me }))));
+    f.timer = clock.setTimeout(() => {
+      if (fetching !== f) return;
+      f.turn++;
+      requestChunk();
+    }, cfg.stateTransferRetryMs);
+  }
+
+  function onStateChunk(s: Signed<StateChunk>): void {
+    const m = s.body;
+    const f = fetching;
+    if (f === undefined || m.seq !== f.asm.seq) return;
+    if (!f.asm.accept(m.from, m.parts)) {
+      drop(m.replica, 'bad_state');
+      f.peers = f.peers.filter((p) => p !== m.replica);
+      if (f.peers.length === 0) {
+        f.timer?.cancel();
+        fetching = undefined;
+      } else requestChunk();
+      return;
+    }
+    f.progressAt = clock.now();
+    f.next = m.from + m.parts.length;
+    requestChunk();
+  }
+
+  /** Installs a state fetched part by part (every part already checked against the manifest). */
+  async function finishFetch(f: NonNullable<typeof fetching>): Promise<void> {
+    if (fetching !== f) return;
+    fetching = undefined;
+    f.timer?.cancel();
+    let state: StateEntry[];
+    try {
+      state = f.asm.entries();
+      if (!equalBytes(digestEntries(state), f.asm.digest)) throw new Error('digest mismatch');
+    } catch (err) {
+      log.error('assembled state does not match its digest', { seq: f.asm.seq, error: String(err) });
+      return;
+    }
+    const entries: CommittedEntry[] = [];
+    for (const e of [...f.log].sort((a, b) => a.prePrepare.body.seq - b.prePrepare.body.seq)) {
+      if (!(await checkCommitCert(e))) break;
+      entries.push(e);
+    }
+    await applyTransfer(f.asm.seq, state, f.proof, f.asm.digest, entries, f.peers[0] as ReplicaId);
+    scheduleExecution();
   }
 
   async function checkCommitCert(e: CommittedEntry): Promise<boolean> {
@@ -983,6 +1095,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
 
   async function onStateResponse(s: Signed<StateResponse>): Promise<void> {
     const m = s.body;
+    if (m.manifest.length > 0) return onManifest(m);
     let digest: Uint8Array | undefined;
     let state: StateEntry[] = [];
     if (m.snapshot.length > 0 && m.seq > lastExecuted) {
@@ -1000,40 +1113,86 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       if (!(await checkCommitCert(e))) return drop(m.replica, 'bad_state');
       entries.push(e);
     }
+    await applyTransfer(m.seq, digest === undefined ? undefined : state, [...m.proof], digest, entries, m.replica);
+    scheduleExecution();
+  }
+
+  /**
+   * A state too large for one message: checks the manifest of its parts
+   * against the certified digest, then fetches the parts (keeping those of an
+   * older fetch that did not change). The log entries that came with it are
+   * checked and executed once the state is installed.
+   */
+  async function onManifest(m: StateResponse): Promise<void> {
+    const already = () => m.seq <= lastExecuted || (fetching !== undefined && fetching.asm.seq >= m.seq);
+    if (m.snapshot.length > 0) return drop(m.replica, 'bad_state');
+    // the manifest of a certified state is a function of its digest: another one for the same seq is a lie
+    if (fetching?.asm.seq === m.seq && !equalBytes(fetching.manifest, m.manifest)) return drop(m.replica, 'bad_state');
+    if (already()) return;
+    const digest = await checkCheckpointProof(cfg, verify, m.proof, m.seq);
+    const hashes = digest === undefined ? undefined : checkManifest(m.manifest, digest);
+    if (digest === undefined || hashes === undefined) return drop(m.replica, 'bad_state');
+    if (already()) return;
+    const asm = createAssembly(m.seq, digest, hashes);
+    if (fetching !== undefined) {
+      asm.adopt(fetching.asm);
+      fetching.timer?.cancel();
+    }
+    // the sender first, then every other replica that may hold the same checkpoint
+    const peers = [m.replica, ...cfg.members.map((x) => x.id).filter((id) => id !== me && id !== m.replica)];
+    fetching = { asm, manifest: m.manifest, proof: [...m.proof], log: m.log, peers, turn: 0, next: 0, progressAt: clock.now(), timer: undefined };
+    requestChunk();
+  }
+
+  /**
+   * Installs transferred state (when `state` is set: checked against `digest`
+   * already) as the stable checkpoint at `seq`, then executes the checked
+   * committed `entries` that follow on from it; having moved on, asks
+   * `source` for more.
+   */
+  async function applyTransfer(seq: number, state: StateEntry[] | undefined, proof: Signed<Checkpoint>[], digest: Uint8Array | undefined, entries: readonly CommittedEntry[], source: ReplicaId): Promise<void> {
+    let advanced = false;
     await serialExec(async () => {
       const from = lastExecuted;
-      if (digest !== undefined && m.seq > lastExecuted) {
+      if (state !== undefined && digest !== undefined && seq > lastExecuted) {
         try {
           installState(state);
         } catch {
-          drop(m.replica, 'bad_state');
+          drop(source, 'bad_state');
           return;
         }
-        lastExecuted = m.seq;
-        for (const k of [...slots.keys()]) if (k <= m.seq) slots.delete(k);
-        await installTransferred(m.seq, state, [...m.proof], digest);
+        lastExecuted = seq;
+        for (const k of [...slots.keys()]) if (k <= seq) slots.delete(k);
+        await installTransferred(seq, state, proof, digest);
       }
       for (const e of entries) {
-        const seq = e.prePrepare.body.seq;
-        if (seq !== lastExecuted + 1) continue;
+        const eseq = e.prePrepare.body.seq;
+        if (eseq !== lastExecuted + 1) continue;
         let reqs: PooledRequest[];
         try {
           reqs = e.prePrepare.body.batch.map(pooled);
         } catch {
-          drop(m.replica, 'bad_state');
+          drop(source, 'bad_state');
           return;
         }
-        const slot = slotOf(seq);
+        const slot = slotOf(eseq);
         slot.pp = e.prePrepare;
         slot.requests = reqs;
         slot.commitCert = e;
         slot.preparedCert ??= { prePrepare: e.prePrepare, prepares: [] };
-        await executeSlot(seq, slot);
+        await executeSlot(eseq, slot);
       }
       if (lastExecuted > from) emit('state-transfer', { replica: me, fromSeq: from, toSeq: lastExecuted });
       if (lastAssigned < lastExecuted) lastAssigned = lastExecuted;
+      advanced = lastExecuted > from;
     });
-    scheduleExecution();
+    // a fetch of a checkpoint this replica has passed meanwhile is moot
+    if (fetching !== undefined && fetching.asm.seq <= lastExecuted) {
+      fetching.timer?.cancel();
+      fetching = undefined;
+    }
+    // an answer holds at most a chunk of log: ask its sender at once for what follows (it stays silent when there is nothing)
+    if (advanced && !stopped) void guarded('state request', async () => sendTo(source, encodeSignedFrame(await sign<StateRequest>({ type: 'state-request', seq: lastExecuted + 1, replica: me }))));
   }
 
   // ---- view change ---------------------------------------------------------------------
@@ -1292,6 +1451,10 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
           return onStateRequest(s as Signed<StateRequest>);
         case 'state-response':
           return onStateResponse(s as Signed<StateResponse>);
+        case 'state-chunk-request':
+          return onStateChunkRequest(s as Signed<StateChunkRequest>);
+        case 'state-chunk':
+          return onStateChunk(s as Signed<StateChunk>);
       }
     }
   }
@@ -1376,6 +1539,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       vcTimer?.cancel();
       nvTimer?.cancel();
       stTimer?.cancel();
+      fetching?.timer?.cancel();
       await execTail;
     },
   };

@@ -137,7 +137,7 @@ export function createReplicaState(app: ReplicatedApp, replyCachePerClient: numb
       }
       const changes = delta;
       delta = new Map();
-      return { digest: combine(appDigest, replyDigest.root()), changes };
+      return { digest: combineDigests(appDigest, replyDigest.root()), changes };
     },
     install(entries) {
       const { appEntries, replyEntries } = split(entries);
@@ -184,7 +184,7 @@ export function createReplicaState(app: ReplicatedApp, replyCachePerClient: numb
  */
 export function digestEntries(entries: readonly StateEntry[]): Digest {
   const { appEntries, replyEntries } = split(entries);
-  return combine(stateDigest(appEntries), stateDigest(replyEntries));
+  return combineDigests(stateDigest(appEntries), stateDigest(replyEntries));
 }
 
 /** Canonical bytes of checkpoint entries (for state transfer). */
@@ -200,7 +200,8 @@ export function decodeEntries(bytes: Uint8Array): StateEntry[] {
 
 // ---------------------------------------------------------------------------
 
-function combine(appDigest: Uint8Array, replyDigest: Uint8Array): Digest {
+/** The checkpoint digest of a state from the roots of its app tree and its reply-cache tree. */
+export function combineDigests(appDigest: Uint8Array, replyDigest: Uint8Array): Digest {
   return taggedHash(STATE_DOMAIN, [appDigest, replyDigest]);
 }
 

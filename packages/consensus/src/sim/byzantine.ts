@@ -225,6 +225,18 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
           note(`wrong-digest ${b.type}`);
           return post(to, out as Uint8Array, `wrong ${label}`);
         }
+        // state transfer: a tampered snapshot, manifest or part (the receiver checks each against the certified digest)
+        if (b.replica === self && b.type === 'state-response' && (b.snapshot.length > 0 || b.manifest.length > 0)) {
+          const [out] = await once(bytes, async () => [await signedBytes(b.manifest.length > 0 ? { ...b, manifest: flipped(b.manifest, 2) } : { ...b, snapshot: flipped(b.snapshot, b.snapshot.length - 1) })]);
+          note('wrong-digest state-response');
+          return post(to, out as Uint8Array, `wrong ${label}`);
+        }
+        if (b.replica === self && b.type === 'state-chunk' && b.parts.some((p) => p.length > 1)) {
+          const i = b.parts.findIndex((p) => p.length > 1);
+          const [out] = await once(bytes, async () => [await signedBytes({ ...b, parts: b.parts.map((p, j) => (j === i ? flipped(p, p.length - 1) : p)) })]);
+          note('wrong-digest state-chunk');
+          return post(to, out as Uint8Array, `wrong ${label}`);
+        }
         return post(to, bytes, label);
       }
       case 'forge': {
@@ -315,4 +327,11 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
       for (const m of inner.members) if (m !== inner.localId) await send(m, bytes);
     },
   };
+}
+
+/** A copy of `bytes` with the byte at `at` flipped. */
+function flipped(bytes: Uint8Array, at: number): Uint8Array {
+  const out = bytes.slice();
+  out[at] = (out[at] as number) ^ 0xff;
+  return out;
 }

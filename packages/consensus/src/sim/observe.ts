@@ -27,6 +27,10 @@ export function wireLabel(wire: WireMessage): string {
     case 'state-request':
     case 'state-response':
       return `${b.type}/${b.seq}`;
+    case 'state-chunk-request':
+      return `${b.type}/${b.seq}/${b.from}`;
+    case 'state-chunk':
+      return `${b.type}/${b.seq}/${b.from}+${b.parts.length}`;
     case 'view-change':
     case 'new-view':
       return `${b.type}/${b.view}`;

@@ -16,7 +16,8 @@ export const BYZANTINE_STRATEGIES = ['none', 'equivocate', 'forge', 'silent', 'r
  * - `forge`: votes and NEW-VIEWs claiming other replicas' ids, votes with broken signatures, replies claiming other replicas;
  * - `silent`: sends nothing at all;
  * - `replay`: re-sends recorded messages of older views (its own and other replicas');
- * - `wrong-digest`: votes, checkpoints and pre-prepares with wrong digests, lying replies to clients;
+ * - `wrong-digest`: votes, checkpoints and pre-prepares with wrong digests, lying replies to clients,
+ *   tampered state-transfer answers (snapshot, manifest or part);
  * - `slow`: delays every message by about a view-change timeout;
  * - `timewarp`: as primary, stamps its PRE-PREPAREs with lies about the time
  *   (an hour ahead or behind, just past `maxClockSkewMs`, earlier than its

@@ -47,6 +47,8 @@ export interface SimulationReport {
   readonly healAtMs: number;
   /** Messages honest replicas dropped, by reason (from their `dropped` events). */
   readonly droppedByReason: Readonly<Record<string, number>>;
+  /** Signed protocol messages that honest replicas sent, by type (a broadcast counts once). */
+  readonly sentByType: Readonly<Record<string, number>>;
   /** What the network did. */
   readonly network: Readonly<NetworkCounters>;
   /** Faults injected. */

@@ -127,6 +127,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     },
   });
   const dropped: Record<string, number> = {};
+  const sentByType: Record<string, number> = {};
   const byzActions: Record<string, number> = {};
   let maxInstalledView = 0;
   let crashCount = 0;
@@ -145,6 +146,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       strategy === undefined
         ? observedTransport(endpoint, post, (s) => {
             if (node.incarnation === inc) checkers.sent(i, inc, s);
+            sentByType[s.body.type] = (sentByType[s.body.type] ?? 0) + 1;
           })
         : byzantineTransport(endpoint, strategy, {
             self: node.id,
@@ -343,6 +345,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     virtualDurationMs: clock.now(),
     healAtMs: faults.healAtMs,
     droppedByReason: dropped,
+    sentByType,
     network: { ...simNet.counters },
     faults: { partitions: faults.partitions.length, crashes: crashCount, lostWrites },
     byzantineActions: byzActions,

@@ -51,14 +51,14 @@ export function withoutKeyedState(ledger: TicketLedger): ReplicatedApp {
 
 export async function cluster(
   n: number,
-  opts: { crypto?: CryptoProvider; clock?: Clock; clockOf?: (i: number) => Clock | undefined; schedule?: DeliveryScheduler; tunables?: PbftTunables; clients?: number; snapshotApps?: boolean } = {},
+  opts: { crypto?: CryptoProvider; clock?: Clock; clockOf?: (i: number) => Clock | undefined; schedule?: DeliveryScheduler; tunables?: PbftTunables; clients?: number; snapshotApps?: boolean; maxMessageBytes?: number } = {},
 ): Promise<Cluster> {
   const crypto = opts.crypto ?? nobleCrypto();
   const clock = opts.clock ?? systemClock();
   const ids = Array.from({ length: n }, (_, i) => `r${i}`);
   const clientIds = Array.from({ length: opts.clients ?? 4 }, (_, i) => `c${i}`);
   const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
-  const net = memoryNetwork({ members: [...ids, ...clientIds], ...(opts.schedule ? { schedule: opts.schedule, capabilities: { ordered: false, reliable: false } } : {}) });
+  const net = memoryNetwork({ members: [...ids, ...clientIds], ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}), ...(opts.schedule ? { schedule: opts.schedule, capabilities: { ordered: false, reliable: false } } : {}) });
   const stores = ids.map(() => createMemoryStore());
   const apps: TicketLedger[] = ids.map(() => createTicketLedger({ crypto, requireHolderCode: false }));
   const replicas: (Replica | undefined)[] = ids.map(() => undefined);

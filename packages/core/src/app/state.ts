@@ -137,6 +137,7 @@ function digestTree(deferBuckets: boolean): StateDigest {
     size = 0;
   };
   reset();
+  const isPresent = (b: number) => buckets[b] !== undefined;
   const rehash = (b: number) => {
     const bucket = buckets[b];
     if (bucket !== undefined) sha256Into(bucket.input, 0, 1 + 32 * bucket.ids.length, bucketHashes, 32 * b);
@@ -185,7 +186,7 @@ function digestTree(deferBuckets: boolean): StateDigest {
       for (const b of dirtyBuckets) rehash(b);
       dirtyBuckets.clear();
       if (dirtyGroups.size > 0) {
-        for (const g of dirtyGroups) groupHashInto(buckets, bucketHashes, g, rootInput, 1 + 32 * g);
+        for (const g of dirtyGroups) groupHashInto(isPresent, bucketHashes, g, rootInput, 1 + 32 * g);
         dirtyGroups.clear();
         rootHash = sha256(rootInput);
       }
@@ -224,6 +225,88 @@ export function stateDigest(entries: Iterable<StateEntry>): Digest {
     d.set(e.key, e.value);
   }
   return d.root();
+}
+
+/** Number of buckets in the {@link stateDigest} tree (4,096). */
+export const STATE_BUCKETS: number = BUCKETS;
+
+/**
+ * The bucket (0 ≤ b < {@link STATE_BUCKETS}) that `key` belongs to in the
+ * {@link stateDigest} tree. Throws `CodecError` for a key that is empty or
+ * longer than {@link MAX_STATE_KEY_BYTES}.
+ */
+export function stateBucketOf(key: Uint8Array): number {
+  checkKey(key);
+  return bucketOf(key);
+}
+
+/**
+ * The hash of one bucket of the {@link stateDigest} tree, from its entries:
+ * what lets a state be transferred and checked a few buckets at a time
+ * against a digest that a quorum certified. Throws `CodecError`
+ * (`CODEC_SCHEMA`) when an entry belongs to another bucket or the keys are
+ * not strictly ascending; an empty bucket has no hash (the tree leaves it
+ * out), so `entries` must not be empty either.
+ */
+export function stateBucketHash(bucket: number, entries: readonly StateEntry[]): Digest {
+  if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BUCKETS) throw new RangeError(`bucket must be an integer in [0, ${BUCKETS})`);
+  if (entries.length === 0) throw new CodecError('CODEC_SCHEMA', 'An empty bucket has no hash.');
+  const input = new Uint8Array(1 + 32 * entries.length);
+  input[0] = BUCKET;
+  let prev: Uint8Array | undefined;
+  for (const [i, e] of entries.entries()) {
+    checkKey(e.key);
+    if (prev !== undefined && compareBytes(prev, e.key) >= 0) throw new CodecError('CODEC_SCHEMA', 'State entries must have strictly ascending keys.');
+    if (bucketOf(e.key) !== bucket) throw new CodecError('CODEC_SCHEMA', `State entry does not belong to bucket ${bucket}.`);
+    prev = e.key;
+    leafHashInto(e.key, e.value, input, 1 + 32 * i);
+  }
+  return sha256(input) as Digest;
+}
+
+/**
+ * The hash of every non-empty bucket of a state (bucket index → hash), in
+ * ascending bucket order: with {@link stateDigestFromBuckets}, a manifest of
+ * the state that is checked against its {@link stateDigest}. Throws
+ * `CodecError` (`CODEC_SCHEMA`) when keys are empty, too long, or not strictly
+ * ascending.
+ */
+export function stateBucketHashes(entries: Iterable<StateEntry>): Map<number, Digest> {
+  const byBucket = new Map<number, StateEntry[]>();
+  let prev: Uint8Array | undefined;
+  for (const e of entries) {
+    checkKey(e.key);
+    if (prev !== undefined && compareBytes(prev, e.key) >= 0) throw new CodecError('CODEC_SCHEMA', 'State entries must have strictly ascending keys.');
+    prev = e.key;
+    const b = bucketOf(e.key);
+    const list = byBucket.get(b);
+    if (list === undefined) byBucket.set(b, [e]);
+    else list.push(e);
+  }
+  const out = new Map<number, Digest>();
+  for (const b of [...byBucket.keys()].sort((x, y) => x - y)) out.set(b, stateBucketHash(b, byBucket.get(b) as StateEntry[]));
+  return out;
+}
+
+/**
+ * The {@link stateDigest} of a state given the hashes of its non-empty
+ * buckets (bucket index → 32-byte hash, as {@link stateBucketHashes} returns
+ * them). Throws `RangeError` for a bucket index out of range or a hash that
+ * is not 32 bytes.
+ */
+export function stateDigestFromBuckets(hashes: ReadonlyMap<number, Uint8Array>): Digest {
+  const present = new Array<boolean>(BUCKETS).fill(false);
+  const bucketHashes = new Uint8Array(32 * BUCKETS);
+  for (const [b, h] of hashes) {
+    if (!Number.isInteger(b) || b < 0 || b >= BUCKETS) throw new RangeError(`bucket must be an integer in [0, ${BUCKETS}), got ${b}`);
+    if (!(h instanceof Uint8Array) || h.length !== 32) throw new RangeError(`the hash of bucket ${b} must be 32 bytes`);
+    present[b] = true;
+    bucketHashes.set(h, 32 * b);
+  }
+  const rootInput = new Uint8Array(1 + 32 * GROUPS);
+  rootInput[0] = ROOT;
+  for (let g = 0; g < GROUPS; g++) groupHashInto((b) => present[b] === true, bucketHashes, g, rootInput, 1 + 32 * g);
+  return sha256(rootInput) as Digest;
 }
 
 /** Sorts changes or entries by key (ascending), in place, and returns them. */
@@ -283,11 +366,11 @@ const GROUP_INPUT = new Uint8Array(1 + 33 * GROUP_SIZE);
  * Writes group `g`'s hash, H(0x02 ‖ for each non-empty bucket, ascending: its
  * index in the group ‖ its hash), into `out[at, at + 32)`.
  */
-function groupHashInto(buckets: readonly (Bucket | undefined)[], bucketHashes: Uint8Array, g: number, out: Uint8Array, at: number): void {
+function groupHashInto(present: (bucket: number) => boolean, bucketHashes: Uint8Array, g: number, out: Uint8Array, at: number): void {
   GROUP_INPUT[0] = GROUP;
   let p = 1;
   for (let j = 0, b = g << GROUP_BITS; j < GROUP_SIZE; j++, b++) {
-    if (buckets[b] === undefined) continue;
+    if (!present(b)) continue;
     GROUP_INPUT[p] = j;
     for (let k = 0, h = 32 * b; k < 32; k++) GROUP_INPUT[p + 1 + k] = bucketHashes[h + k] as number;
     p += 33;
