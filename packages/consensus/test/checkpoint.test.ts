@@ -26,7 +26,7 @@ import {
 import { ConsensusError, createReplica, decodeWire, encodeSignedFrame, signMessage, type Checkpoint, type StateRequest, type StateResponse } from '../src/index.js';
 import { decodePairs, encodeChanges, encodePairs } from '../src/raw-cbor.js';
 import { createReplicaState, digestEntries, encodeEntries, keyBytes, keyString } from '../src/replica/state.js';
-import { cluster, keyOf, type Cluster } from './helpers/cluster.js';
+import { cluster, keyOf, type Cluster, waitFor } from './helpers/cluster.js';
 
 let c: Cluster | undefined;
 afterEach(async () => {
@@ -35,14 +35,6 @@ afterEach(async () => {
 });
 
 const E = eventId('ckpt-gig');
-
-async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('state transfer from a stable checkpoint', () => {
   it('a replica that missed whole checkpoints installs a peer’s checkpoint entries and ends with equal digests', async () => {

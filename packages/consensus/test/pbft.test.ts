@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTicketQueryResult, decodeTicketResult, defaultCrypto, encodeTicketOp, encodeTicketQuery, eventId, ticketId } from '@admitone/core';
-import { clockAhead, cluster, keyOf, type Cluster } from './helpers/cluster.js';
+import { clockAhead, cluster, keyOf, type Cluster, waitFor } from './helpers/cluster.js';
 
 let c: Cluster | undefined;
 afterEach(async () => {
@@ -9,14 +9,6 @@ afterEach(async () => {
 });
 
 const E = eventId('pbft-gig');
-
-async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('PBFT on the in-memory network', () => {
   it('commits signed ticket operations with f+1 matching replies and equal digests', async () => {

@@ -25,7 +25,7 @@ import {
 import { createReplica, decodeWire, encodeSignedFrame, signMessage, type Checkpoint, type StateChunk, type StateChunkRequest, type StateResponse } from '../src/index.js';
 import { digestEntries, encodeEntries } from '../src/replica/state.js';
 import { STATE_PARTS, checkManifest, chunkOf, createAssembly, partOf, serveState } from '../src/replica/transfer.js';
-import { cluster, keyOf, type Cluster } from './helpers/cluster.js';
+import { cluster, keyOf, type Cluster, waitFor } from './helpers/cluster.js';
 
 let c: Cluster | undefined;
 afterEach(async () => {
@@ -33,14 +33,6 @@ afterEach(async () => {
   c = undefined;
 });
 const E = eventId('chunk-gig');
-
-async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** A checkpoint state with `tickets` issued tickets (app entries, prefixed) and a few reply-cache-like entries. */
 async function ledgerState(tickets: number): Promise<{ entries: StateEntry[]; digest: Uint8Array; ledger: ReturnType<typeof createTicketLedger> }> {

@@ -114,3 +114,12 @@ export async function cluster(
   for (let i = 0; i < n; i++) await c.start(i);
   return c;
 }
+
+/** Polls `cond` every 5 ms; throws naming `what` after `ms`. */
+export async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
