@@ -1028,11 +1028,12 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (f === undefined || m.seq !== f.asm.seq) return;
     if (!f.asm.accept(m.from, m.parts)) {
       drop(m.replica, 'bad_state');
+      const asked = f.peers[f.turn % f.peers.length] === m.replica;
       f.peers = f.peers.filter((p) => p !== m.replica);
       if (f.peers.length === 0) {
         f.timer?.cancel();
         fetching = undefined;
-      } else requestChunk();
+      } else if (asked) requestChunk(); // the next peer at once; a chunk nobody asked for changes nothing else
       return;
     }
     f.progressAt = clock.now();
