@@ -174,7 +174,6 @@ export {
   STATE_BUCKETS,
   stateBucketOf,
   stateBucketHash,
-  stateBucketHashes,
   stateDigestFromBuckets,
   decodeRequest,
   encodeRequest,

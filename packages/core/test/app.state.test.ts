@@ -13,7 +13,6 @@ import {
   createStateDigest,
   sortByKey,
   stateBucketHash,
-  stateBucketHashes,
   stateBucketOf,
   stateDigest,
   stateDigestFromBuckets,
@@ -147,17 +146,21 @@ describe('createStateDigest (incremental)', () => {
 });
 
 describe('bucket hashes (a state checked a few buckets at a time)', () => {
+  /** Every non-empty bucket's hash, from its own entries. */
+  const stateBucketHashes = (entries: readonly StateEntry[]): Map<number, Uint8Array> => {
+    const buckets = [...new Set(entries.map((e) => stateBucketOf(e.key)))].sort((a, b) => a - b);
+    return new Map(buckets.map((b) => [b, stateBucketHash(b, entries.filter((e) => stateBucketOf(e.key) === b))]));
+  };
+
   const arbState = fc
     .uniqueArray(fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 12 }), fc.uint8Array({ maxLength: 40 })), { selector: ([k]) => bytesToHex(k), maxLength: 300 })
     .map((rows) => sortByKey(rows.map(([key, value]) => ({ key, value }))));
 
-  it('the digest from the bucket hashes equals the digest of the entries, and each bucket hashes from its own entries', () => {
+  it('the digest from the bucket hashes equals the digest of the entries', () => {
     fc.assert(
       fc.property(arbState, (entries) => {
         const hashes = stateBucketHashes(entries);
         expect(bytesToHex(stateDigestFromBuckets(hashes))).toBe(bytesToHex(stateDigest(entries)));
-        expect([...hashes.keys()]).toEqual([...hashes.keys()].sort((a, b) => a - b));
-        for (const [b, h] of hashes) expect(stateBucketHash(b, entries.filter((e) => stateBucketOf(e.key) === b))).toEqual(h);
       }),
       { numRuns: 200 },
     );

@@ -38,9 +38,11 @@ const EMPTY_PART = encodeEntries([]);
 /** A stable checkpoint's state, prepared for serving: the whole encoding when small, else the manifest and each part. */
 export interface ServedState {
   readonly seq: number;
-  /** Bytes of the whole state encoded at once. */
-  readonly totalBytes: number;
-  /** {@link encodeEntries} of every entry, when `totalBytes` ≤ the chunk budget it was built with; else `undefined`. */
+  /**
+   * {@link encodeEntries} of every entry when the state fits the chunk budget
+   * it was built with (judged by an upper bound of its size: its bytes plus 20
+   * per entry), else `undefined`.
+   */
   readonly whole: Uint8Array | undefined;
   /** The manifest (see the module doc). */
   readonly manifest: Uint8Array;
@@ -60,13 +62,13 @@ export function partOf(key: Uint8Array): number {
  */
 export function serveState(seq: number, entries: readonly StateEntry[], chunkBytes: number): ServedState {
   const lists = new Map<number, StateEntry[]>();
-  let totalBytes = 9;
+  let bound = 9;
   for (const e of entries) {
     const p = partOf(e.key);
     const l = lists.get(p);
     if (l === undefined) lists.set(p, [e]);
     else l.push(e);
-    totalBytes += e.key.length + e.value.length + 20;
+    bound += e.key.length + e.value.length + 20;
   }
   const parts = new Map<number, Uint8Array>();
   const order = [...lists.keys()].sort((a, b) => a - b);
@@ -78,8 +80,8 @@ export function serveState(seq: number, entries: readonly StateEntry[], chunkByt
     manifest[RECORD * i + 1] = p & 0xff;
     manifest.set(stateBucketHash(p % STATE_BUCKETS, list.map(unprefixed)), RECORD * i + 2);
   }
-  const whole = totalBytes <= chunkBytes ? encodeEntries(entries) : undefined;
-  return { seq, totalBytes: whole?.length ?? totalBytes, whole, manifest, part: (index) => parts.get(index) ?? EMPTY_PART };
+  const whole = bound <= chunkBytes ? encodeEntries(entries) : undefined;
+  return { seq, whole, manifest, part: (index) => parts.get(index) ?? EMPTY_PART };
 }
 
 /**

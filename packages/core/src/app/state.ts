@@ -265,33 +265,8 @@ export function stateBucketHash(bucket: number, entries: readonly StateEntry[]):
 }
 
 /**
- * The hash of every non-empty bucket of a state (bucket index → hash), in
- * ascending bucket order: with {@link stateDigestFromBuckets}, a manifest of
- * the state that is checked against its {@link stateDigest}. Throws
- * `CodecError` (`CODEC_SCHEMA`) when keys are empty, too long, or not strictly
- * ascending.
- */
-export function stateBucketHashes(entries: Iterable<StateEntry>): Map<number, Digest> {
-  const byBucket = new Map<number, StateEntry[]>();
-  let prev: Uint8Array | undefined;
-  for (const e of entries) {
-    checkKey(e.key);
-    if (prev !== undefined && compareBytes(prev, e.key) >= 0) throw new CodecError('CODEC_SCHEMA', 'State entries must have strictly ascending keys.');
-    prev = e.key;
-    const b = bucketOf(e.key);
-    const list = byBucket.get(b);
-    if (list === undefined) byBucket.set(b, [e]);
-    else list.push(e);
-  }
-  const out = new Map<number, Digest>();
-  for (const b of [...byBucket.keys()].sort((x, y) => x - y)) out.set(b, stateBucketHash(b, byBucket.get(b) as StateEntry[]));
-  return out;
-}
-
-/**
  * The {@link stateDigest} of a state given the hashes of its non-empty
- * buckets (bucket index → 32-byte hash, as {@link stateBucketHashes} returns
- * them). Throws `RangeError` for a bucket index out of range or a hash that
+ * buckets (bucket index → 32-byte hash, each a {@link stateBucketHash}). Throws `RangeError` for a bucket index out of range or a hash that
  * is not 32 bytes.
  */
 export function stateDigestFromBuckets(hashes: ReadonlyMap<number, Uint8Array>): Digest {
