@@ -126,12 +126,12 @@ export async function buildRequests(descriptor: CommitteeDescriptor, count: numb
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const holderSecret = random.bytes(32);
-    const requestId = random.bytes(16);
+    const context = { kind: 'enroll' as const, committeeId: descriptor.committeeId, requestId: random.bytes(16), issuedAt: Date.now(), requesterKey: await crypto.getPublicKey(holderSecret) };
     const shares = shamirShare(BN254_FR, identityElement(person(i, seed)), descriptor.degree, xs, random).map((share, j) => {
       const member = descriptor.members.find((m) => m.id === ids[j])!;
-      return sealTo(member.encryptionKey, encodeShareValue(share.y), shareAad(descriptor.committeeId, requestId, member.id), random);
+      return sealTo(member.encryptionKey, encodeShareValue(share.y), shareAad(context, member.id), random);
     });
-    const body = { kind: 'enroll' as const, committeeId: descriptor.committeeId, requestId, issuedAt: Date.now(), requesterKey: await crypto.getPublicKey(holderSecret), shares };
+    const body = { ...context, shares };
     out.push(encodeIdentityRequest({ ...body, signature: await crypto.sign(requestSigningBytes(body), holderSecret) }));
   }
   return out;

@@ -134,21 +134,20 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
     extra: { eventId?: EventId; master?: MasterCredential; masterSecret?: Uint8Array },
   ): Promise<IdentityRequest> => {
     const x = identityElement(attributes);
-    const requestId = random.bytes(16);
-    const shares = shamirShare(bn254_Fr, x, committee.degree, xs, random).map((share, i) => {
-      const member = ordered[i] as (typeof ordered)[number];
-      return sealTo(member.encryptionKey, encodeShareValue(share.y), shareAad(committee.committeeId, requestId, member.id), random);
-    });
-    const body = {
+    const context = {
       kind,
       committeeId: committee.committeeId,
-      requestId,
+      requestId: random.bytes(16),
       issuedAt: clock.now(),
       requesterKey: await crypto.getPublicKey(requesterSecret),
-      shares,
       ...(extra.eventId === undefined ? {} : { eventId: extra.eventId }),
-      ...(extra.master === undefined ? {} : { master: extra.master }),
     };
+    // each share is sealed to its member and bound to this request (requester key included), see shareAad
+    const shares = shamirShare(bn254_Fr, x, committee.degree, xs, random).map((share, i) => {
+      const member = ordered[i] as (typeof ordered)[number];
+      return sealTo(member.encryptionKey, encodeShareValue(share.y), shareAad(context, member.id), random);
+    });
+    const body = { ...context, shares, ...(extra.master === undefined ? {} : { master: extra.master }) };
     const signing = requestSigningBytes(body);
     const signature = await crypto.sign(signing, requesterSecret);
     if (extra.masterSecret === undefined) return { ...body, signature };

@@ -31,7 +31,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { createCommitteeMember, shareAad, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
 import { createIdentityClient, localCommitteeEndpoint, type CommitteeEndpoint } from '../src/client.js';
 import { credentialStatement } from '../src/credential/credential.js';
-import { decodeControl, encodeControl, decodeIdentityRequest, decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
+import { type IdentityResponse, decodeControl, encodeControl, decodeIdentityRequest, decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
 
 const crypto = nobleCrypto();
 const ALICE = { country: 'NL', document: 'X1234567', birth: '1990-01-01' };
@@ -321,21 +321,53 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
     // and one whose sealed share for member 2 does not even open; both are signed, so both are processed.
     for (const corrupt of ['value', 'seal'] as const) {
       const holderSecret = random.bytes(32);
-      const requestId = random.bytes(16);
+      const context = { kind: 'enroll' as const, committeeId: c.committee.committeeId, requestId: random.bytes(16), issuedAt: Date.now(), requesterKey: await crypto.getPublicKey(holderSecret) };
       const points = c.committee.members.map((m) => m.id).sort();
       const xs = points.map((_, i) => BigInt(i + 1));
       const shares = shamirShare(bn254_Fr, identityElement(ALICE), 1, xs, random).map((sh, i) => {
         const member = c.committee.members.find((m) => m.id === points[i])!;
         const y = corrupt === 'value' && i === 2 ? bn254_Fr.add(sh.y, 12345n) : sh.y;
-        const sealed = sealTo(member.encryptionKey, encodeShareValue(y), shareAad(c.committee.committeeId, requestId, member.id), random);
+        const sealed = sealTo(member.encryptionKey, encodeShareValue(y), shareAad(context, member.id), random);
         return corrupt === 'seal' && i === 1 ? sealed.map((b, j) => (j === sealed.length - 1 ? b ^ 1 : b)) : sealed;
       });
-      const body = { kind: 'enroll' as const, committeeId: c.committee.committeeId, requestId, issuedAt: Date.now(), requesterKey: await crypto.getPublicKey(holderSecret), shares };
+      const body = { ...context, shares };
       const bytes = encodeIdentityRequest({ ...body, signature: await crypto.sign(requestSigningBytes(body), holderSecret) });
       const answers = await Promise.all(points.map(async (id) => decodeIdentityResponse(await c.endpoint.request(id, bytes))));
       expect(answers.map((a) => a.status)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate']);
     }
     await vi.waitFor(() => expect(c.members.map((m) => m.stats().enrolled)).toEqual([1, 1, 1, 1]), 5000);
+  });
+
+  it("does not let a relay (or a member) enroll someone's sealed shares under its own key", async () => {
+    const c = await cluster(17);
+    const random = seededRandom(17);
+    // The relay sits between Alice and the committee: it sees her request, keeps it from the members, and
+    // sends her sealed shares under its own key and signature instead (same request id, so the seals' ids match).
+    const relaySecret = random.bytes(32);
+    const relayKey = await crypto.getPublicKey(relaySecret);
+    let stolen: Promise<IdentityResponse[]> | undefined;
+    const relay: CommitteeEndpoint = {
+      request: async (member, bytes) => {
+        stolen ??= (async () => {
+          const { signature: _s, ...body } = decodeIdentityRequest(bytes, 4);
+          const forged = { ...body, requesterKey: relayKey };
+          const forgedBytes = encodeIdentityRequest({ ...forged, signature: await crypto.sign(requestSigningBytes(forged), relaySecret) });
+          const ids = c.committee.members.map((m) => m.id);
+          return Promise.all(ids.map(async (id) => decodeIdentityResponse(await c.endpoint.request(id, forgedBytes))));
+        })();
+        await stolen;
+        throw new Error(`relay dropped the request to ${member}`);
+      },
+    };
+    const victim = createIdentityClient({ committee: c.committee, endpoint: relay, crypto, random });
+    await expect(victim.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).rejects.toThrow(/consistent answers/);
+    // The members could not open Alice's shares under the relay's request, so whatever it got is not Alice's enrollment:
+    // Alice, asking directly, still enrolls.
+    const answers = await stolen!;
+    expect(answers).toHaveLength(4);
+    const direct = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    expect((await direct.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+    expect(c.logs.some((l) => l.records.some((r) => r.message.includes('did not open')))).toBe(true);
   });
 
   it('refuses malformed, stale, replayed and foreign requests with typed answers and leaks no identity in logs', async () => {

@@ -34,6 +34,7 @@ import {
   bytesToHex,
   concatBytes,
   decode,
+  encode,
   equalBytes,
   hexToBytes,
   multiplexTransport,
@@ -568,7 +569,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     if (sealed === undefined) return 0n;
     try {
       opener ??= createSealOpener(options.encryptionSecretKey);
-      const plaintext = await (await opener).open(sealed, shareAad(config.committeeId, request.requestId, selfId));
+      const plaintext = await (await opener).open(sealed, shareAad(request, selfId));
       return decodeShareValue(plaintext, bn254_Fr.ORDER);
     } catch {
       logger.warn('a request share did not open; treating it as a wrong share', { request: bytesToHex(request.requestId) });
@@ -691,9 +692,28 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
   };
 }
 
-/** The AEAD associated data of a user's share for one member: binds committee, request and member. */
-export function shareAad(committeeId: string, requestId: Uint8Array, memberId: PeerId): Uint8Array {
-  return concatBytes(utf8ToBytes(`admitone/identity/share/v1\u0000${committeeId}\u0000${memberId}\u0000`), requestId);
+/** The fields of a request that a sealed share is bound to (see {@link shareAad}). */
+export type ShareContext = Pick<IdentityRequest, 'kind' | 'committeeId' | 'requestId' | 'issuedAt' | 'requesterKey' | 'eventId'>;
+
+/**
+ * The AEAD associated data of a user's share for one member. It binds the
+ * share to the committee, the member and everything the request asks with it:
+ * its kind, id, time, event and, above all, the requester's key. A relay or
+ * member that copies someone's sealed shares into a request signed with its
+ * own key therefore gets shares that do not open, not that person's
+ * enrollment.
+ */
+export function shareAad(request: ShareContext, memberId: PeerId): Uint8Array {
+  return encode([
+    'admitone/identity/share/v2',
+    request.committeeId,
+    memberId,
+    request.kind,
+    request.requestId,
+    request.issuedAt,
+    request.requesterKey,
+    request.eventId ?? null,
+  ]);
 }
 
 function derivedId(batchId: Uint8Array, label: string): Uint8Array {
