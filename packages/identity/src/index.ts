@@ -114,6 +114,7 @@ export {
 export {
   createCommitteeMember,
   shareAad,
+  type ShareContext,
   type CommitteeConfig,
   type CommitteeDescriptor,
   type CommitteeMember,
@@ -142,4 +143,27 @@ export {
   type IdentityClient,
   type IdentityClientOptions,
 } from './client.js';
+
+// the registry of enrolled master tags
+export { ledgerTagRegistry, localTagRegistry, type LedgerTagRegistryOptions, type RegistryLedger, type TagRegistry } from './registry/registry.js';
+export { TAG_REGISTRY_SNAPSHOT, createTagRegistryApp, type PreparedRegistryRequest, type TagRegistryApp, type TagRegistryAppOptions } from './registry/app.js';
+export {
+  MAX_REGISTRY_ENTRIES,
+  decodeRegistryQuery,
+  decodeRegistryQueryResult,
+  decodeRegistryResult,
+  decodeRegistryVote,
+  encodeRegistryQuery,
+  encodeRegistryQueryResult,
+  encodeRegistryResult,
+  encodeRegistryVote,
+  type RegistryQuery,
+  type RegistryQueryResult,
+  type RegistryRejection,
+  type RegistryResult,
+  type RegistryVote,
+  type TagRegistration,
+  type TagVoteEntry,
+  type VoteOutcome,
+} from './registry/codec.js';
 export { IdentityError, type IdentityErrorCode, type IdentityErrorOptions } from './errors.js';

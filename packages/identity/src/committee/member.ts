@@ -66,7 +66,9 @@ import {
   encodeIdentityResponse,
   requestSigningBytes,
 } from './messages.js';
-import { type MemberKeys, loadKeys, lookupTag, registerOp, saveKeys } from './registry.js';
+import { type MemberKeys, loadKeys, saveKeys } from './registry.js';
+import { type TagRegistry, localTagRegistry } from '../registry/registry.js';
+import type { TagRegistration } from '../registry/codec.js';
 import { type BatchSigning, createBatchSigning } from './signer.js';
 
 /** A committee member's public description. */
@@ -107,7 +109,7 @@ export interface CommitteeMemberOptions {
   readonly transport: Transport;
   /** This member's 32-byte x25519 secret key (matching its `encryptionKey`). */
   readonly encryptionSecretKey: Uint8Array;
-  /** Durable storage for key shares and the tag registry. */
+  /** Durable storage for key shares (and the tag registry, unless `registry` is given). */
   readonly storage: Storage;
   /** Ed25519 provider for request signatures. */
   readonly crypto: CryptoProvider;
@@ -159,6 +161,15 @@ export interface CommitteeMemberOptions {
    * MPC engine's `signing` option).
    */
   readonly signingSecretKey?: Uint8Array;
+  /**
+   * Where enrolled master tags are recorded. Default: this member's
+   * `storage` ({@link localTagRegistry}), where each member decides alone.
+   * Give every member a {@link ledgerTagRegistry} over a consensus cluster
+   * running {@link createTagRegistryApp} so that a tag is registered only when
+   * t + 1 members agree and every member reads the same registry, whatever
+   * batches it missed.
+   */
+  readonly registry?: TagRegistry;
 }
 
 /** Counters a member exposes. */
@@ -224,6 +235,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
   const freshness = options.freshnessMs ?? 5 * 60 * 1000;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const preprocessAhead = options.preprocessAhead ?? MIMC7_ROUNDS * 64;
+  const registry = options.registry ?? localTagRegistry(storage);
   const selfId = options.transport.localId;
   const ids = config.members.map((m) => m.id);
   if (!ids.includes(selfId)) throw new IdentityError('IDENTITY_CONFIG', 'This member is not in the committee configuration.');
@@ -425,6 +437,11 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     return request;
   };
 
+  const answerDerived = (request: IdentityRequest, eventTag: Uint8Array): void => {
+    counters.derived += 1;
+    answer(request.requestId, { status: 'tag', requestId: request.requestId, eventTag });
+  };
+
   const processBatch = async (batchId: Uint8Array, time: number, requests: readonly Uint8Array[]): Promise<void> => {
     if (keys === undefined || descriptor === undefined || closed) return;
     counters.batches += 1;
@@ -465,29 +482,63 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       return;
     }
 
-    // Decide, in batch order (identical at every member).
-    const ops = [];
-    const enrolledNow = new Map<string, Uint8Array>(); // master tag hex → holder key, within this batch
-    const bodies: { request: IdentityRequest; body: CredentialBody }[] = [];
+    // The tags, in batch order; a person twice in one batch is a duplicate the second time (the same at every member).
+    const tagged: { request: IdentityRequest; masterTag: Uint8Array | undefined; eventTag: Uint8Array | undefined; repeat: boolean }[] = [];
+    const inBatch = new Set<string>();
     let j = 0;
     for (const request of valid) {
       const masterTag = request.kind === 'derive' ? undefined : fieldToBytes(outputs[j++] as bigint);
       const eventTag = request.kind === 'enroll' ? undefined : fieldToBytes(outputs[j++] as bigint);
+      const hex = request.kind === 'enroll' ? bytesToHex(masterTag as Uint8Array) : '';
+      tagged.push({ request, masterTag, eventTag, repeat: request.kind === 'enroll' && inBatch.has(hex) });
+      if (request.kind === 'enroll') inBatch.add(hex);
+    }
+    // Register the enrollments and look up the event requests' master tags in one round each.
+    const enrolling = tagged.filter((x) => x.request.kind === 'enroll' && !x.repeat);
+    const checking = tagged.filter((x) => x.request.kind === 'event');
+    let registrations: Map<string, TagRegistration | undefined>;
+    try {
+      const [registered, looked] = await Promise.all([
+        enrolling.length === 0 ? [] : registry.register({ batchId, time, entries: enrolling.map((x) => ({ tag: x.masterTag as Uint8Array, holderKey: x.request.requesterKey })) }),
+        checking.length === 0 ? [] : registry.lookup(checking.map((x) => x.masterTag as Uint8Array)),
+      ]);
+      registrations = new Map();
+      enrolling.forEach((x, i) => registrations.set(bytesToHex(x.masterTag as Uint8Array), registered[i]));
+      // an event request whose master enrolls in this very batch sees that enrollment's outcome
+      checking.forEach((x, i) => {
+        const hex = bytesToHex(x.masterTag as Uint8Array);
+        if (!registrations.has(hex)) registrations.set(hex, looked[i]);
+      });
+    } catch (cause) {
+      logger.warn('the tag registry failed; the batch is refused', { batch: bytesToHex(batchId), code: (cause as { code?: string }).code ?? 'unknown' });
+      for (const { request } of tagged) if (request.kind !== 'derive') answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
+      for (const x of tagged) if (x.request.kind === 'derive') answerDerived(x.request, x.eventTag as Uint8Array);
+      return;
+    }
+
+    // Decide, in batch order (identical at every member that reads the same registry).
+    const bodies: { request: IdentityRequest; body: CredentialBody }[] = [];
+    for (const { request, masterTag, eventTag, repeat } of tagged) {
+      if (request.kind === 'derive') {
+        answerDerived(request, eventTag as Uint8Array);
+        continue;
+      }
+      const registration = registrations.get(bytesToHex(masterTag as Uint8Array));
       if (request.kind === 'enroll') {
-        const tag = masterTag as Uint8Array;
-        const hex = bytesToHex(tag);
-        if (enrolledNow.has(hex) || (await lookupTag(storage, tag)) !== undefined) {
+        if (registration === undefined && !repeat) {
+          // not decided in time (too few members voted): neither issued nor a duplicate
+          answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
+          continue;
+        }
+        // the tag is this person's: issued only to the holder key it is registered to (a retry with that key is issued again)
+        if (repeat || !equalBytes((registration as TagRegistration).holderKey, request.requesterKey)) {
           counters.duplicates += 1;
           answer(request.requestId, { status: 'duplicate', requestId: request.requestId });
           continue;
         }
-        enrolledNow.set(hex, request.requesterKey);
-        ops.push(registerOp(tag, { holderKey: request.requesterKey, enrolledAt: time }));
         bodies.push({ request, body: { kind: 'master', committeeId: config.committeeId, holderKey: request.requesterKey, issuedAt: time, expiresAt: time + ttl } });
-      } else if (request.kind === 'event') {
-        const tag = masterTag as Uint8Array;
-        const entry = enrolledNow.get(bytesToHex(tag)) ?? (await lookupTag(storage, tag))?.holderKey;
-        if (entry === undefined || request.master === undefined || !equalBytes(entry, request.master.holderKey)) {
+      } else {
+        if (registration === undefined || request.master === undefined || !equalBytes(registration.holderKey, request.master.holderKey)) {
           answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'not_enrolled' });
           continue;
         }
@@ -503,12 +554,8 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
             expiresAt: Math.min(time + ttl, request.master.expiresAt),
           },
         });
-      } else {
-        counters.derived += 1;
-        answer(request.requestId, { status: 'tag', requestId: request.requestId, eventTag: eventTag as Uint8Array });
       }
     }
-    if (ops.length > 0) await storage.batch(ops); // durable before anyone learns the outcome
     if (bodies.length === 0) return;
 
     const leaves = bodies.map(({ body }) => credentialLeaf(body));

@@ -33,6 +33,8 @@ export interface RegistryEntry {
   readonly holderKey: Uint8Array;
   /** Batch time of the enrollment. */
   readonly enrolledAt: number;
+  /** The issuance batch that registered it (absent in records written before it was kept). */
+  readonly batchId?: Uint8Array;
 }
 
 /** Loads the member's keys, or `undefined` before the first setup. */
@@ -83,13 +85,15 @@ function regKey(tag: Uint8Array): Uint8Array {
 export async function lookupTag(storage: Storage, tag: Uint8Array): Promise<RegistryEntry | undefined> {
   const bytes = await storage.get(regKey(tag));
   if (bytes === undefined) return undefined;
-  const r = readRecord(decode(bytes), 'registry', ['holderKey', 'enrolledAt']);
-  return { holderKey: readBytes(r['holderKey'], 'registry.holderKey', 32), enrolledAt: readInt(r['enrolledAt'], 'registry.enrolledAt') };
+  const r = readRecord(decode(bytes), 'registry', ['holderKey', 'enrolledAt', 'batchId']);
+  const entry = { holderKey: readBytes(r['holderKey'], 'registry.holderKey', 32), enrolledAt: readInt(r['enrolledAt'], 'registry.enrolledAt') };
+  return r['batchId'] === undefined ? entry : { ...entry, batchId: readBytes(r['batchId'], 'registry.batchId', 16) };
 }
 
 /** A registry write for one new enrollment (applied with others in one atomic batch). */
 export function registerOp(tag: Uint8Array, entry: RegistryEntry): BatchOp {
-  return { type: 'put', key: regKey(tag), value: encode({ holderKey: entry.holderKey, enrolledAt: entry.enrolledAt }) };
+  const record = { holderKey: entry.holderKey, enrolledAt: entry.enrolledAt };
+  return { type: 'put', key: regKey(tag), value: encode(entry.batchId === undefined ? record : { ...record, batchId: entry.batchId }) };
 }
 
 /** Number of enrolled tags (a full scan; for stats and tests). */
