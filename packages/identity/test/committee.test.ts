@@ -20,6 +20,7 @@ import {
   seededRandom,
   systemClock,
   bytesToHex,
+  decode,
   encode,
 } from '@admitone/core';
 import { sealTo, shamirShare, x25519KeyPair } from '@admitone/core/threshold';
@@ -31,6 +32,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { createCommitteeMember, shareAad, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
 import { createIdentityClient, localCommitteeEndpoint, type CommitteeEndpoint } from '../src/client.js';
 import { credentialStatement } from '../src/credential/credential.js';
+import { createTagRegistryApp, ledgerTagRegistry, type RegistryLedger, type TagRegistry, type TagRegistryApp } from '../src/index.js';
+import { createClient, createLocalEngine, createReplica, type Client, type Replica } from '@admitone/consensus';
 import { type IdentityResponse, decodeControl, encodeControl, decodeIdentityRequest, decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
 
 const crypto = nobleCrypto();
@@ -44,6 +47,8 @@ const AHEAD = 91 * 4; // tuples kept ready (small, to keep the suite fast)
 
 interface Cluster {
   members: CommitteeMember[];
+  /** With `ledger`: the registry app (the local engine's, or replica 0's under PBFT). */
+  registryApps: TagRegistryApp[];
   committee: CommitteeDescriptor;
   endpoint: CommitteeEndpoint;
   stores: ReturnType<typeof createMemoryStore>[];
@@ -62,10 +67,21 @@ const signingSecret = (seed: number, i: number): Uint8Array => seededRandom(`sig
 
 async function cluster(
   seed: number,
-  opts: { gates?: Uint8Array[]; liar?: (bytes: Uint8Array, to: string | undefined) => Uint8Array; signing?: boolean; size?: number; degree?: number } = {},
+  opts: {
+    gates?: Uint8Array[];
+    liar?: (bytes: Uint8Array, to: string | undefined) => Uint8Array;
+    signing?: boolean;
+    size?: number;
+    degree?: number;
+    /** Keep the tag registry on a ledger: one process-local engine, or a real PBFT cluster of four replicas. */
+    ledger?: 'local' | 'pbft';
+    /** Wraps member `i`'s registry (a lying member). */
+    registryOf?: (i: number, registry: TagRegistry) => TagRegistry;
+  } = {},
 ): Promise<Cluster> {
   const random = seededRandom(seed);
   const ids = Array.from({ length: opts.size ?? 4 }, (_, i) => `m${i + 1}`);
+  const ledger = opts.ledger === undefined ? undefined : await registryLedger(opts.ledger, ids.length, (opts.degree ?? 1) + 1);
   const keys = ids.map(() => x25519KeyPair(random));
   const config: CommitteeConfig = {
     committeeId: 'test-committee',
@@ -100,6 +116,9 @@ async function cluster(
       logger: logs[i]!,
       timeoutMs: 3000,
       preprocessAhead: AHEAD,
+      ...(ledger === undefined
+        ? {}
+        : { registry: (opts.registryOf ?? ((_i, r) => r))(i, ledgerTagRegistry({ ledger: ledger.clients[i]!, committeeId: 'test-committee', timeoutMs: 3000 })) }),
     });
   };
   const members = ids.map((_, i) => make(i));
@@ -109,6 +128,7 @@ async function cluster(
   };
   const c: Cluster = {
     members,
+    registryApps: ledger?.apps ?? [],
     committee: descriptors[0]!,
     endpoint,
     stores,
@@ -123,11 +143,45 @@ async function cluster(
       for (const m of members) await m.close();
       for (const s of storages) await s.close();
       await net.close();
+      await ledger?.close();
     },
   };
   expect(new Set(descriptors.map((d) => bytesToHex(d.groupPublicKey))).size).toBe(1);
   open.push(c);
   return c;
+}
+
+/** The tag registry app on a ledger, and one client per member signing with that member's ledger key. */
+async function registryLedger(kind: 'local' | 'pbft', members: number, threshold: number): Promise<{ apps: TagRegistryApp[]; clients: RegistryLedger[]; close(): Promise<void> }> {
+  const ledgerSecret = (i: number) => seededRandom(`ledger-key-${i}`).bytes(32);
+  const voters = await Promise.all(Array.from({ length: members }, (_, i) => crypto.getPublicKey(ledgerSecret(i))));
+  const makeApp = () => createTagRegistryApp({ committeeId: 'test-committee', voters, threshold, crypto });
+  if (kind === 'local') {
+    const app = makeApp();
+    const engines = voters.map((_, i) => createLocalEngine({ app, crypto, secretKey: ledgerSecret(i) }));
+    return { apps: [app], clients: engines, close: async () => void (await Promise.all(engines.map((e) => e.close()))) };
+  }
+  const replicaIds = ['r0', 'r1', 'r2', 'r3'];
+  const clientIds = voters.map((_, i) => `ledger-client-${i}`);
+  const net = memoryNetwork({ members: [...replicaIds, ...clientIds] });
+  const replicaSecret = (id: string) => seededRandom(`replica-key-${id}`).bytes(32);
+  const replicaMembers = await Promise.all(replicaIds.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(replicaSecret(id)) })));
+  const apps = replicaIds.map(() => makeApp());
+  const replicas: Replica[] = await Promise.all(
+    replicaIds.map((id, i) =>
+      createReplica({ id, secretKey: replicaSecret(id), members: replicaMembers, transport: net.transport(id), storage: memoryStorage({ store: createMemoryStore() }), app: apps[i]!, crypto, clock: systemClock() }),
+    ),
+  );
+  const clients: Client[] = clientIds.map((id, i) => createClient({ transport: net.transport(id), replicas: replicaIds, secretKey: ledgerSecret(i), crypto, clock: systemClock(), timeoutMs: 500, firstRequestSeq: 1 }));
+  return {
+    apps,
+    clients,
+    async close() {
+      for (const c of clients) await c.close();
+      for (const r of replicas) await r.stop();
+      await net.close();
+    },
+  };
 }
 
 /** A transport whose outgoing payloads pass through `lie`. */
@@ -501,5 +555,110 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
       expect.objectContaining({ code: 'IDENTITY_CONFIG' }),
     );
     void net.close();
+  });
+});
+
+/** Every tag the registry app has registered, as the holder key hex it is registered to. */
+function registeredKeys(app: TagRegistryApp): string[] {
+  const rows = app.state.entries().filter((e) => new TextDecoder().decode(e.key).startsWith('g/'));
+  return rows.map((e) => bytesToHex((decode(e.value) as [Uint8Array])[0]));
+}
+
+/** Deletes a member's local registry records, as if it had missed every enrollment so far. */
+async function forgetRegistry(store: ReturnType<typeof createMemoryStore>): Promise<number> {
+  const storage = memoryStorage({ store });
+  const keys: Uint8Array[] = [];
+  for await (const e of storage.iterate({ prefix: new TextEncoder().encode('identity/reg/') })) keys.push(e[0]);
+  if (keys.length > 0) await storage.batch(keys.map((key) => ({ type: 'del' as const, key })));
+  await storage.close();
+  return keys.length;
+}
+
+describe('identity committee with the tag registry on a ledger (n = 4, t = 1)', () => {
+  it.each(['member storage', 'ledger'] as const)('a member that missed every enrollment still refuses duplicates: the ledger decides, not the member (registry in %s)', async (mode) => {
+    {
+      const c = await cluster(21, mode === 'ledger' ? { ledger: 'local' } : {});
+      const random = seededRandom(21);
+      const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+      expect((await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
+      await vi.waitFor(() => expect(c.members.map((m) => m.stats().enrolled)).toEqual([1, 1, 1, 1]), 5000);
+      // member 3 comes back without its records (a lost disk, or batches a lying coordinator kept from it)
+      await c.members[2]!.close();
+      // (with the ledger the member keeps no records of its own to lose)
+      expect(await forgetRegistry(c.stores[2]!)).toBe(mode === 'ledger' ? 0 : 1);
+      await c.restart(2);
+      // pools are reset and refilled in step after a restart
+      await vi.waitFor(() => expect(c.members.map((m) => m.stats().tuples)).toEqual([AHEAD, AHEAD, AHEAD, AHEAD]), 10_000);
+      expect(await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).toEqual({ status: 'duplicate' });
+      const duplicates = await vi.waitFor(() => {
+        const d = c.members.map((m) => m.stats().duplicates);
+        expect(d.filter((x) => x === 1).length).toBeGreaterThanOrEqual(3);
+        return d;
+      }, 5000);
+      if (mode === 'ledger') {
+        // every member sees the registration, so every member refuses
+        expect(duplicates).toEqual([1, 1, 1, 1]);
+        expect(registeredKeys(c.registryApps[0]!)).toHaveLength(1);
+      } else {
+        // the gap the ledger closes: on its own records, member 3 would issue Alice a second credential
+        expect(duplicates[2]).toBe(0);
+      }
+    }
+  }, 30_000);
+
+  it('enrolls, refuses duplicates and issues event credentials with the registry on a real PBFT cluster; every replica holds the same registry', async () => {
+    const c = await cluster(22, { ledger: 'pbft' });
+    const random = seededRandom(22);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const aliceKey = random.bytes(32);
+    const alice = await client.enroll({ attributes: ALICE, holderSecretKey: aliceKey });
+    expect(alice.status).toBe('enrolled');
+    if (alice.status !== 'enrolled') return;
+    const results = await Promise.all([BOB, person(1), ALICE_SLOPPY].map((attributes) => client.enroll({ attributes, holderSecretKey: random.bytes(32) })));
+    expect(results.map((r) => r.status)).toEqual(['enrolled', 'enrolled', 'duplicate']);
+    const event = await client.requestEventCredential({ attributes: ALICE, eventId: E1, master: alice.credential, masterSecretKey: aliceKey, holderSecretKey: random.bytes(32) });
+    expect(event.status).toBe('issued');
+    // Alice's attributes with Bob's master credential are not Bob's enrollment
+    const bob = results[0]!;
+    if (bob.status !== 'enrolled') throw new Error('unreachable');
+    const mixed = await client.requestEventCredential({ attributes: ALICE, eventId: E1, master: bob.credential, masterSecretKey: random.bytes(32), holderSecretKey: random.bytes(32) });
+    expect(mixed.status).toBe('rejected');
+    await vi.waitFor(() => {
+      const digests = c.registryApps.map((a) => bytesToHex(a.digest()));
+      expect(new Set(digests).size).toBe(1);
+      expect(registeredKeys(c.registryApps[0]!)).toHaveLength(3);
+    }, 5000);
+    expect(registeredKeys(c.registryApps[0]!)).toContain(bytesToHex(await crypto.getPublicKey(aliceKey)));
+  });
+
+  it('a person whose enrollment was registered but not signed gets the credential on retry with the same key', async () => {
+    const c = await cluster(23, { ledger: 'local' });
+    const random = seededRandom(23);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const key = random.bytes(32);
+    const first = await client.enroll({ attributes: ALICE, holderSecretKey: key });
+    expect(first.status).toBe('enrolled');
+    // the same person, the same holder key: issued again (not a second identity); another key: duplicate
+    const again = await client.enroll({ attributes: ALICE, holderSecretKey: key });
+    expect(again.status).toBe('enrolled');
+    if (again.status === 'enrolled' && first.status === 'enrolled') expect(again.credential.holderKey).toEqual(first.credential.holderKey);
+    expect(await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).toEqual({ status: 'duplicate' });
+    expect(registeredKeys(c.registryApps[0]!)).toHaveLength(1);
+  });
+
+  it('a member that votes every tag to a key of its own registers nothing, and people still enroll', async () => {
+    const thief = seededRandom('thief').bytes(32);
+    const c = await cluster(24, {
+      ledger: 'local',
+      registryOf: (i, r) => (i === 3 ? { ...r, register: (b) => r.register({ ...b, entries: b.entries.map((e) => ({ ...e, holderKey: thief })) }) } : r),
+    });
+    const random = seededRandom(24);
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
+    const keys = [random.bytes(32), random.bytes(32)];
+    expect((await client.enroll({ attributes: ALICE, holderSecretKey: keys[0]! })).status).toBe('enrolled');
+    expect((await client.enroll({ attributes: BOB, holderSecretKey: keys[1]! })).status).toBe('enrolled');
+    const registered = registeredKeys(c.registryApps[0]!);
+    expect(registered.sort()).toEqual((await Promise.all(keys.map((k) => crypto.getPublicKey(k)))).map(bytesToHex).sort());
+    expect(registered).not.toContain(bytesToHex(thief));
   });
 });
