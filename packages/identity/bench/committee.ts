@@ -24,6 +24,8 @@ import {
 import { sealTo, shamirShare, x25519KeyPair } from '@admitone/core/threshold';
 import { webSocketTransport } from '@admitone/transport-ws';
 import { createIdentityClient, localCommitteeEndpoint } from '../src/client.js';
+import { ledgerTagRegistry } from '../src/registry/registry.js';
+import { registryLedger } from '../test/helpers/registry-ledger.js';
 import { createCommitteeMember, shareAad, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
 import { decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
 import { identityElement } from '../src/attributes.js';
@@ -62,9 +64,17 @@ async function wsTransports(n: number, seed: string): Promise<Transport[]> {
   return transports;
 }
 
-export async function committee(kind: 'memory' | 'ws', seed: string, preprocessAhead = 91 * 64) {
+/**
+ * Where the tag registry lives: each member's storage (the default), or a PBFT
+ * cluster of four replicas in this process (in-memory network) running the
+ * registry app, each member voting through its own PBFT client.
+ */
+export type RegistryKind = 'member' | 'pbft';
+
+export async function committee(kind: 'memory' | 'ws', seed: string, preprocessAhead = 91 * 64, registryKind: RegistryKind = 'member') {
   const random = seededRandom(seed);
   const ids = ['m1', 'm2', 'm3', 'm4'];
+  const ledger = registryKind === 'pbft' ? await registryLedger({ kind: 'pbft', committeeId: 'bench', members: ids.length, threshold: 2, crypto }) : undefined;
   const keys = ids.map(() => x25519KeyPair(random));
   const config = { committeeId: 'bench', degree: 1, members: ids.map((id, i) => ({ id, encryptionKey: keys[i]!.publicKey })) };
   const transports: Transport[] = kind === 'memory' ? (() => {
@@ -84,6 +94,7 @@ export async function committee(kind: 'memory' | 'ws', seed: string, preprocessA
       confidentialTransport: kind === 'memory',
       timeoutMs: 30_000,
       preprocessAhead,
+      ...(ledger === undefined ? {} : { registry: ledgerTagRegistry({ ledger: ledger.clients[i]!, committeeId: 'bench', timeoutMs: 30_000 }) }),
     }),
   );
   const descriptor = (await Promise.all(members.map((m) => m.start())))[0]!;
@@ -98,14 +109,15 @@ export async function committee(kind: 'memory' | 'ws', seed: string, preprocessA
     },
     async close() {
       for (const m of members) await m.close();
+      await ledger?.close();
     },
   };
 }
 
 const person = (i: number, tag: string) => ({ country: 'NL', document: `${tag}${i}`, birth: '1990-01-01' });
 
-async function enrollLatency(kind: 'memory' | 'ws', count: number) {
-  const c = await committee(kind, `latency-${kind}`);
+async function enrollLatency(kind: 'memory' | 'ws', count: number, registry: RegistryKind = 'member') {
+  const c = await committee(kind, `latency-${kind}`, 91 * 64, registry);
   const random = seededRandom(`keys-${kind}`);
   const samples: number[] = [];
   for (let i = 0; i < count + 3; i++) {
@@ -149,10 +161,10 @@ export async function buildRequests(descriptor: CommitteeDescriptor, count: numb
  * runs inside it), and the window is repeated `windows` times on the same
  * committee: the result is their median, with every window's rate.
  */
-export async function enrollThroughput(total: number, ahead: boolean, warmup = 0, windows = 1): Promise<{ median: number; rates: number[] }> {
+export async function enrollThroughput(total: number, ahead: boolean, warmup = 0, windows = 1, registry: RegistryKind = 'member'): Promise<{ median: number; rates: number[] }> {
   if (warmup > total) throw new RangeError('warmup must not exceed total');
   const pool = ahead ? 91 * (total + 16) : 0;
-  const c = await committee('memory', `throughput-${ahead}`, pool);
+  const c = await committee('memory', `throughput-${ahead}`, pool, registry);
   if (warmup > 0) {
     const warm = await buildRequests(c.descriptor, warmup, `W${ahead}`);
     if (ahead) await c.ready(91 * warmup);
@@ -224,6 +236,15 @@ export async function benchCommittee(): Promise<void> {
   const inline = (await enrollThroughput(inlineCount, false)).median;
   console.log(`batched enrollment throughput, memory, preprocessing inline        : ${Math.round(inline).toLocaleString('en-US')} identities/s (${inlineCount} prepared requests)`);
   reportFigures({ enroll_n4_batch_per_s: online.median, enroll_n4_batch_inline_per_s: inline });
+  // The same with the tag registry on a PBFT ledger (four replicas in this process, so they share its thread)
+  const ledgerMem = await enrollLatency('memory', sequential, 'pbft');
+  console.log(`enrollment latency, in memory, registry on PBFT: p50 ${fmt(ledgerMem.p50)} ms, p99 ${fmt(ledgerMem.p99)} ms (${ledgerMem.n} sequential; member storage: ${fmt(mem.p50)} / ${fmt(mem.p99)} ms)`);
+  const ledgerRate = await enrollThroughput(aheadCount, true, warmup, windows, 'pbft');
+  console.log(
+    `batched enrollment throughput, registry on PBFT (n = 4 replicas, same process): ${Math.round(ledgerRate.median).toLocaleString('en-US')} identities/s ` +
+      `(median of ${windows} windows: ${ledgerRate.rates.map((r) => Math.round(r)).join(', ')}; member storage: ${Math.round(online.median).toLocaleString('en-US')})`,
+  );
+  reportFigures({ enroll_ledger_memory_p50_ms: ledgerMem.p50, enroll_ledger_memory_p99_ms: ledgerMem.p99, enroll_n4_batch_ledger_per_s: ledgerRate.median });
   console.log('Targets (issue 5): PRF p50 ≤ 40 ms at n = 4 over loopback WS; batched enrollment ≥ 500 identities/s at n = 4 in memory.');
 }
 

@@ -32,8 +32,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { createCommitteeMember, shareAad, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
 import { createIdentityClient, localCommitteeEndpoint, type CommitteeEndpoint } from '../src/client.js';
 import { credentialStatement } from '../src/credential/credential.js';
-import { createTagRegistryApp, ledgerTagRegistry, type RegistryLedger, type TagRegistry, type TagRegistryApp } from '../src/index.js';
-import { createClient, createLocalEngine, createReplica, type Client, type Replica } from '@admitone/consensus';
+import { ledgerTagRegistry, type TagRegistry, type TagRegistryApp } from '../src/index.js';
+import { registryLedger } from './helpers/registry-ledger.js';
 import { type IdentityResponse, decodeControl, encodeControl, decodeIdentityRequest, decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
 
 const crypto = nobleCrypto();
@@ -81,7 +81,7 @@ async function cluster(
 ): Promise<Cluster> {
   const random = seededRandom(seed);
   const ids = Array.from({ length: opts.size ?? 4 }, (_, i) => `m${i + 1}`);
-  const ledger = opts.ledger === undefined ? undefined : await registryLedger(opts.ledger, ids.length, (opts.degree ?? 1) + 1);
+  const ledger = opts.ledger === undefined ? undefined : await registryLedger({ kind: opts.ledger, committeeId: 'test-committee', members: ids.length, threshold: (opts.degree ?? 1) + 1, crypto });
   const keys = ids.map(() => x25519KeyPair(random));
   const config: CommitteeConfig = {
     committeeId: 'test-committee',
@@ -149,39 +149,6 @@ async function cluster(
   expect(new Set(descriptors.map((d) => bytesToHex(d.groupPublicKey))).size).toBe(1);
   open.push(c);
   return c;
-}
-
-/** The tag registry app on a ledger, and one client per member signing with that member's ledger key. */
-async function registryLedger(kind: 'local' | 'pbft', members: number, threshold: number): Promise<{ apps: TagRegistryApp[]; clients: RegistryLedger[]; close(): Promise<void> }> {
-  const ledgerSecret = (i: number) => seededRandom(`ledger-key-${i}`).bytes(32);
-  const voters = await Promise.all(Array.from({ length: members }, (_, i) => crypto.getPublicKey(ledgerSecret(i))));
-  const makeApp = () => createTagRegistryApp({ committeeId: 'test-committee', voters, threshold, crypto });
-  if (kind === 'local') {
-    const app = makeApp();
-    const engines = voters.map((_, i) => createLocalEngine({ app, crypto, secretKey: ledgerSecret(i) }));
-    return { apps: [app], clients: engines, close: async () => void (await Promise.all(engines.map((e) => e.close()))) };
-  }
-  const replicaIds = ['r0', 'r1', 'r2', 'r3'];
-  const clientIds = voters.map((_, i) => `ledger-client-${i}`);
-  const net = memoryNetwork({ members: [...replicaIds, ...clientIds] });
-  const replicaSecret = (id: string) => seededRandom(`replica-key-${id}`).bytes(32);
-  const replicaMembers = await Promise.all(replicaIds.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(replicaSecret(id)) })));
-  const apps = replicaIds.map(() => makeApp());
-  const replicas: Replica[] = await Promise.all(
-    replicaIds.map((id, i) =>
-      createReplica({ id, secretKey: replicaSecret(id), members: replicaMembers, transport: net.transport(id), storage: memoryStorage({ store: createMemoryStore() }), app: apps[i]!, crypto, clock: systemClock() }),
-    ),
-  );
-  const clients: Client[] = clientIds.map((id, i) => createClient({ transport: net.transport(id), replicas: replicaIds, secretKey: ledgerSecret(i), crypto, clock: systemClock(), timeoutMs: 500, firstRequestSeq: 1 }));
-  return {
-    apps,
-    clients,
-    async close() {
-      for (const c of clients) await c.close();
-      for (const r of replicas) await r.stop();
-      await net.close();
-    },
-  };
 }
 
 /** A transport whose outgoing payloads pass through `lie`. */
