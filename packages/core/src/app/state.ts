@@ -22,7 +22,7 @@
  * (index, hash) records, so no leaf, bucket or group can pass for another.
  * @module
  */
-import { compareBytes } from '../bytes/index.js';
+import { compareBytes, utf8ToBytes } from '../bytes/index.js';
 import type { Digest } from '../codec/hash.js';
 import { CodecError } from '../errors/index.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -196,6 +196,74 @@ function digestTree(deferBuckets: boolean): StateDigest {
       return size;
     },
     clear: reset,
+  };
+}
+
+/**
+ * The bookkeeping behind an app's {@link KeyedState} when its state lives in
+ * its own maps and each entry is a named row: rows touched since the last
+ * flush, the incremental digest, and the changes not yet taken. Changes are
+ * recorded only once someone has taken them (so an app used without an
+ * engine keeps no copy); the first {@link KeyedRows.takeChanges} reports every
+ * entry.
+ */
+export interface KeyedRows {
+  /** Marks a row as possibly changed (an unchanged or absent row costs one rehash, nothing else). */
+  touch(row: string): void;
+  /** The digest of the current rows (folds touched rows in first). */
+  digest(): Digest;
+  /** {@link KeyedState.takeChanges}. */
+  takeChanges(): StateChange[];
+  /** After the app replaced its maps: rebuilds the digest from `entries()` and forgets pending changes. */
+  reset(): void;
+  /** From now on record changes (after {@link KeyedState.restoreEntries}, changes are relative to it). */
+  track(): void;
+}
+
+/**
+ * Creates {@link KeyedRows} over an app's rows: `rowValue(row)` is a row's
+ * canonical value (`undefined` when it does not exist; the key is the row's
+ * UTF-8 bytes), `entries()` every entry in ascending key order.
+ */
+export function createKeyedRows(rowValue: (row: string) => Uint8Array | undefined, entries: () => StateEntry[]): KeyedRows {
+  const dirty = new Set<string>();
+  const merkle = createStateDigest();
+  let changes = new Map<string, StateChange>();
+  let tracking = false;
+  const flush = (): void => {
+    if (dirty.size === 0) return;
+    for (const row of dirty) {
+      const key = utf8ToBytes(row);
+      const value = rowValue(row);
+      merkle.set(key, value);
+      if (tracking) changes.set(row, { key, value });
+    }
+    dirty.clear();
+  };
+  return {
+    touch(row) {
+      dirty.add(row);
+    },
+    digest() {
+      flush();
+      return merkle.root();
+    },
+    takeChanges() {
+      flush();
+      const out = tracking ? sortByKey([...changes.values()]) : entries();
+      tracking = true;
+      changes = new Map();
+      return out;
+    },
+    reset() {
+      dirty.clear();
+      changes = new Map();
+      merkle.clear();
+      for (const e of entries()) merkle.set(e.key, e.value);
+    },
+    track() {
+      tracking = true;
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import type { CryptoProvider } from '../crypto/types.js';
 import type { ExecuteContext, PreparedRequest, ReplicatedApp } from '../app/types.js';
 import { verifyRequest, type SignedRequest } from '../app/request.js';
 import { createReplayGuard, type ReplayGuard } from '../app/replay.js';
-import { createStateDigest, sortByKey, type KeyedState, type StateChange, type StateEntry } from '../app/state.js';
+import { createKeyedRows, sortByKey, type KeyedRows, type KeyedState, type StateEntry } from '../app/state.js';
 import { decode, encode, type CborValue } from '../codec/cbor.js';
 import { publicKeyOf, type ClientId, type Digest, type EventId, type TicketId } from '../codec/hash.js';
 import { readArray, readInt, readRecord, readString } from '../codec/schema.js';
@@ -129,13 +129,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
   let events = new Map<EventId, EventRow>();
   let tickets = new Map<TicketId, TicketRow>();
   let replay: ReplayGuard = createReplayGuard();
-  // Keyed state: rows touched since the last flush, the incremental digest, and
-  // the flushed changes not yet taken by `state.takeChanges()` (recorded only
-  // once someone takes changes, so a ledger used without an engine keeps no copy).
-  const dirty = new Set<string>();
-  const merkle = createStateDigest();
-  let changes = new Map<string, StateChange>();
-  let trackingChanges = false;
+  // Keyed state: touched rows, the incremental digest and the changes not yet taken (see createKeyedRows).
+  const rows: KeyedRows = createKeyedRows((row) => rowValue(row), () => allEntries());
 
   const view = (id: TicketId, t: TicketRow): TicketView => ({
     ticketId: id,
@@ -163,7 +158,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         if (events.has(op.eventId)) return reject('already_exists');
         const e: EventRow = { organizer: actor, devices: new Set(), tickets: 0 };
         events.set(op.eventId, e);
-        dirty.add(EVENT_ROW + op.eventId);
+        rows.touch(EVENT_ROW + op.eventId);
         return { status: 'ok', event: eventView(op.eventId, e) };
       }
       case 'authorizeGate':
@@ -173,7 +168,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         if (e.organizer !== actor) return reject('not_organizer');
         if (op.type === 'authorizeGate') e.devices.add(keyId(op.device));
         else e.devices.delete(keyId(op.device));
-        dirty.add(EVENT_ROW + op.eventId);
+        rows.touch(EVENT_ROW + op.eventId);
         return { status: 'ok', event: eventView(op.eventId, e) };
       }
       case 'issue': {
@@ -184,8 +179,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         const t: TicketRow = { eventId: op.eventId, state: 'ISSUED', holder: keyId(op.holder), version: 1, disputedFrom: undefined, scans: [] };
         tickets.set(op.ticketId, t);
         e.tickets++;
-        dirty.add(EVENT_ROW + op.eventId);
-        dirty.add(TICKET_ROW + op.ticketId);
+        rows.touch(EVENT_ROW + op.eventId);
+        rows.touch(TICKET_ROW + op.ticketId);
         return okTicket(op.ticketId, t);
       }
       default:
@@ -204,7 +199,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     const e = events.get(t.eventId);
     invariant(e !== undefined, 'ticket refers to a missing event');
     // conservatively dirty: a rejected op leaves the row as it was, and an unchanged row changes nothing
-    dirty.add(TICKET_ROW + op.ticketId);
+    rows.touch(TICKET_ROW + op.ticketId);
     const terminal = terminalReason(t.state);
     switch (op.type) {
       case 'transfer': {
@@ -298,18 +293,6 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     }
   }
 
-  /** Folds dirty rows into the digest and the pending changes. */
-  function flush(): void {
-    if (dirty.size === 0) return;
-    for (const row of dirty) {
-      const key = utf8ToBytes(row);
-      const value = rowValue(row);
-      merkle.set(key, value);
-      if (trackingChanges) changes.set(row, { key, value });
-    }
-    dirty.clear();
-  }
-
   function allEntries(): StateEntry[] {
     const out: StateEntry[] = [];
     const add = (row: string) => out.push({ key: utf8ToBytes(row), value: rowValue(row) as Uint8Array });
@@ -317,14 +300,6 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     for (const id of tickets.keys()) add(TICKET_ROW + id);
     for (const row of replay.toCbor() as [string, ...CborValue[]][]) add(REPLAY_ROW + row[0]);
     return sortByKey(out);
-  }
-
-  /** Rebuilds the digest from the current maps and forgets pending changes (after a restore). */
-  function resetKeyedState(): void {
-    dirty.clear();
-    changes = new Map();
-    merkle.clear();
-    for (const e of allEntries()) merkle.set(e.key, e.value);
   }
 
   function restoreEntries(entries: readonly StateEntry[]): void {
@@ -374,8 +349,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     events = nextEvents;
     tickets = nextTickets;
     replay = nextReplay;
-    resetKeyedState();
-    trackingChanges = true;
+    rows.reset();
+    rows.track();
   }
 
   function query(bytes: Uint8Array): Uint8Array {
@@ -444,7 +419,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       // 2. duplication
       if (!replay.isFresh(request.clientId, request.requestSeq)) return encodeTicketResult(reject('replayed'));
       replay.record(request.clientId, request.requestSeq);
-      dirty.add(REPLAY_ROW + request.clientId);
+      rows.touch(REPLAY_ROW + request.clientId);
       // 3. the operation (malformed ops still consume their request number)
       if (prepared.op === undefined) return encodeTicketResult(reject('malformed'));
       return encodeTicketResult(apply(prepared.op, request.clientId, prepared.codeValid, ctx));
@@ -482,23 +457,15 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       events = nextEvents;
       tickets = nextTickets;
       replay = nextReplay;
-      resetKeyedState();
+      rows.reset();
     },
 
     digest(): Digest {
-      flush();
-      return merkle.root();
+      return rows.digest();
     },
 
     state: {
-      takeChanges(): StateChange[] {
-        flush();
-        // the first call reports the whole state: every entry is a change since creation
-        const out = trackingChanges ? sortByKey([...changes.values()]) : allEntries();
-        trackingChanges = true;
-        changes = new Map();
-        return out;
-      },
+      takeChanges: () => rows.takeChanges(),
       entries: allEntries,
       restoreEntries,
     },

@@ -24,7 +24,7 @@ import {
   clientIdOf,
   compareBytes,
   createReplayGuard,
-  createStateDigest,
+  createKeyedRows,
   decode,
   encode,
   equalBytes,
@@ -41,12 +41,12 @@ import {
   type CryptoProvider,
   type Digest,
   type ExecuteContext,
+  type KeyedRows,
   type KeyedState,
   type PreparedRequest,
   type ReplayGuard,
   type ReplicatedApp,
   type SignedRequest,
-  type StateChange,
   type StateEntry,
 } from '@admitone/core';
 import { IdentityError } from '../errors.js';
@@ -158,11 +158,6 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
   let pending = new Map<string, Pending>(); // tag hex →, in firstAt order (ties in any order)
   let newest = 0; // the largest firstAt ever given (the `c` row), so firstAt never decreases
   let replay: ReplayGuard = createReplayGuard();
-  const dirty = new Set<string>();
-  const merkle = createStateDigest();
-  let changes = new Map<string, StateChange>();
-  let trackingChanges = false;
-
   const rowValue = (row: string): Uint8Array | undefined => {
     if (row === CLOCK_ROW) return newest === 0 ? undefined : encode([newest]);
     const id = row.slice(2);
@@ -182,15 +177,8 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
     }
   };
 
-  const flush = (): void => {
-    for (const row of dirty) {
-      const key = utf8ToBytes(row);
-      const value = rowValue(row);
-      merkle.set(key, value);
-      if (trackingChanges) changes.set(row, { key, value });
-    }
-    dirty.clear();
-  };
+  // touched rows, the incremental digest and the changes not yet taken
+  const rows: KeyedRows = createKeyedRows((row) => rowValue(row), () => allEntries());
 
   const allEntries = (): StateEntry[] => {
     const out: StateEntry[] = [];
@@ -207,7 +195,7 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
     for (const [id, p] of pending) {
       if (p.firstAt + ttl > now) break;
       pending.delete(id);
-      dirty.add(PENDING_ROW + id);
+      rows.touch(PENDING_ROW + id);
     }
   };
 
@@ -229,18 +217,18 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
       c.voters.push(voter);
       c.voters.sort((a, b) => a - b);
     }
-    dirty.add(PENDING_ROW + id);
+    rows.touch(PENDING_ROW + id);
     if (c.voters.length >= threshold) {
       const registration: TagRegistration = { holderKey: c.holderKey, batchId: batchId.slice(), enrolledAt: now };
       registered.set(id, registration);
       if (!fresh) pending.delete(id);
-      dirty.add(REGISTERED_ROW + id);
+      rows.touch(REGISTERED_ROW + id);
       return { status: 'registered', registration };
     }
     if (fresh) {
       pending.set(id, p);
       newest = p.firstAt;
-      dirty.add(CLOCK_ROW);
+      rows.touch(CLOCK_ROW);
     }
     return { status: 'pending', votes: c.voters.length };
   };
@@ -296,10 +284,7 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
     pending = new Map(nextPending);
     newest = nextNewest;
     replay = nextReplay;
-    dirty.clear();
-    changes = new Map();
-    merkle.clear();
-    for (const e of allEntries()) merkle.set(e.key, e.value);
+    rows.reset();
   };
 
   const query = (bytes: Uint8Array): Uint8Array => {
@@ -341,7 +326,7 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
       if (request.readOnly === true) return reject('malformed');
       if (!replay.isFresh(request.clientId, request.requestSeq)) return reject('replayed');
       replay.record(request.clientId, request.requestSeq);
-      dirty.add(REPLAY_ROW + request.clientId);
+      rows.touch(REPLAY_ROW + request.clientId);
       const v = prepared.vote;
       if (v === undefined) return reject('malformed');
       if (v.committeeId !== committeeId) return reject('wrong_committee');
@@ -367,23 +352,15 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
     },
 
     digest(): Digest {
-      flush();
-      return merkle.root();
+      return rows.digest();
     },
 
     state: {
-      takeChanges(): StateChange[] {
-        flush();
-        // the first call reports the whole state: every entry is a change since creation
-        const out = trackingChanges ? sortByKey([...changes.values()]) : allEntries();
-        trackingChanges = true;
-        changes = new Map();
-        return out;
-      },
+      takeChanges: () => rows.takeChanges(),
       entries: allEntries,
       restoreEntries(entries) {
         restoreEntries(entries);
-        trackingChanges = true;
+        rows.track();
       },
     },
 
