@@ -130,7 +130,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
   let tickets = new Map<TicketId, TicketRow>();
   let replay: ReplayGuard = createReplayGuard();
   // Keyed state: touched rows, the incremental digest and the changes not yet taken (see createKeyedRows).
-  const rows: KeyedRows = createKeyedRows((row) => rowValue(row), () => allEntries());
+  const rows: KeyedRows = createKeyedRows(rowValue, allEntries);
 
   const view = (id: TicketId, t: TicketRow): TicketView => ({
     ticketId: id,

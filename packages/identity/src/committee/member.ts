@@ -437,11 +437,6 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     return request;
   };
 
-  const answerDerived = (request: IdentityRequest, eventTag: Uint8Array): void => {
-    counters.derived += 1;
-    answer(request.requestId, { status: 'tag', requestId: request.requestId, eventTag });
-  };
-
   const processBatch = async (batchId: Uint8Array, time: number, requests: readonly Uint8Array[]): Promise<void> => {
     if (keys === undefined || descriptor === undefined || closed) return;
     counters.batches += 1;
@@ -482,58 +477,59 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       return;
     }
 
-    // The tags, in batch order; a person twice in one batch is a duplicate the second time (the same at every member).
-    const tagged: { request: IdentityRequest; masterTag: Uint8Array | undefined; eventTag: Uint8Array | undefined; repeat: boolean }[] = [];
+    // The tags, in batch order. Derivations need no registry: answered now. A person twice in one batch
+    // is a duplicate the second time (the same at every member).
+    const tagged: { request: IdentityRequest; masterTag: Uint8Array; eventTag: Uint8Array | undefined; repeat: boolean }[] = [];
     const inBatch = new Set<string>();
     let j = 0;
     for (const request of valid) {
       const masterTag = request.kind === 'derive' ? undefined : fieldToBytes(outputs[j++] as bigint);
       const eventTag = request.kind === 'enroll' ? undefined : fieldToBytes(outputs[j++] as bigint);
-      const hex = request.kind === 'enroll' ? bytesToHex(masterTag as Uint8Array) : '';
-      tagged.push({ request, masterTag, eventTag, repeat: request.kind === 'enroll' && inBatch.has(hex) });
+      if (masterTag === undefined) {
+        counters.derived += 1;
+        answer(request.requestId, { status: 'tag', requestId: request.requestId, eventTag: eventTag as Uint8Array });
+        continue;
+      }
+      const hex = bytesToHex(masterTag);
+      const repeat = request.kind === 'enroll' && inBatch.has(hex);
       if (request.kind === 'enroll') inBatch.add(hex);
+      tagged.push({ request, masterTag, eventTag, repeat });
     }
-    // Register the enrollments and look up the event requests' master tags in one round each.
+    // Register the enrollments and look up the event requests' master tags, one round each.
     const enrolling = tagged.filter((x) => x.request.kind === 'enroll' && !x.repeat);
     const checking = tagged.filter((x) => x.request.kind === 'event');
-    let registrations: Map<string, TagRegistration | undefined>;
+    const registrations = new Map<string, TagRegistration | undefined>(); // master tag hex →
     try {
       const [registered, looked] = await Promise.all([
-        enrolling.length === 0 ? [] : registry.register({ batchId, time, entries: enrolling.map((x) => ({ tag: x.masterTag as Uint8Array, holderKey: x.request.requesterKey })) }),
-        checking.length === 0 ? [] : registry.lookup(checking.map((x) => x.masterTag as Uint8Array)),
+        enrolling.length === 0 ? [] : registry.register({ batchId, time, entries: enrolling.map((x) => ({ tag: x.masterTag, holderKey: x.request.requesterKey })) }),
+        checking.length === 0 ? [] : registry.lookup(checking.map((x) => x.masterTag)),
       ]);
-      registrations = new Map();
-      enrolling.forEach((x, i) => registrations.set(bytesToHex(x.masterTag as Uint8Array), registered[i]));
+      enrolling.forEach((x, i) => registrations.set(bytesToHex(x.masterTag), registered[i]));
       // an event request whose master enrolls in this very batch sees that enrollment's outcome
       checking.forEach((x, i) => {
-        const hex = bytesToHex(x.masterTag as Uint8Array);
+        const hex = bytesToHex(x.masterTag);
         if (!registrations.has(hex)) registrations.set(hex, looked[i]);
       });
     } catch (cause) {
       logger.warn('the tag registry failed; the batch is refused', { batch: bytesToHex(batchId), code: (cause as { code?: string }).code ?? 'unknown' });
-      for (const { request } of tagged) if (request.kind !== 'derive') answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
-      for (const x of tagged) if (x.request.kind === 'derive') answerDerived(x.request, x.eventTag as Uint8Array);
+      for (const { request } of tagged) answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
       return;
     }
 
     // Decide, in batch order (identical at every member that reads the same registry).
     const bodies: { request: IdentityRequest; body: CredentialBody }[] = [];
     for (const { request, masterTag, eventTag, repeat } of tagged) {
-      if (request.kind === 'derive') {
-        answerDerived(request, eventTag as Uint8Array);
-        continue;
-      }
-      const registration = registrations.get(bytesToHex(masterTag as Uint8Array));
+      const registration = registrations.get(bytesToHex(masterTag));
       if (request.kind === 'enroll') {
-        if (registration === undefined && !repeat) {
-          // not decided in time (too few members voted): neither issued nor a duplicate
-          answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
-          continue;
-        }
         // the tag is this person's: issued only to the holder key it is registered to (a retry with that key is issued again)
-        if (repeat || !equalBytes((registration as TagRegistration).holderKey, request.requesterKey)) {
+        if (repeat || (registration !== undefined && !equalBytes(registration.holderKey, request.requesterKey))) {
           counters.duplicates += 1;
           answer(request.requestId, { status: 'duplicate', requestId: request.requestId });
+          continue;
+        }
+        if (registration === undefined) {
+          // not decided in time (too few members voted): neither issued nor a duplicate
+          answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
           continue;
         }
         bodies.push({ request, body: { kind: 'master', committeeId: config.committeeId, holderKey: request.requesterKey, issuedAt: time, expiresAt: time + ttl } });

@@ -177,9 +177,6 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
     }
   };
 
-  // touched rows, the incremental digest and the changes not yet taken
-  const rows: KeyedRows = createKeyedRows((row) => rowValue(row), () => allEntries());
-
   const allEntries = (): StateEntry[] => {
     const out: StateEntry[] = [];
     const add = (row: string) => out.push({ key: utf8ToBytes(row), value: rowValue(row) as Uint8Array });
@@ -189,6 +186,8 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
     for (const row of replay.toCbor() as [string, ...CborValue[]][]) add(REPLAY_ROW + row[0]);
     return sortByKey(out);
   };
+  // touched rows, the incremental digest and the changes not yet taken
+  const rows: KeyedRows = createKeyedRows(rowValue, allEntries);
 
   /** Drops undecided tags whose first vote is `ttl` old; the oldest come first. */
   const expire = (now: number): void => {

@@ -7,7 +7,7 @@
  */
 import { type Clock, type Storage, bytesToHex, systemClock } from '@admitone/core';
 import { IdentityError } from '../errors.js';
-import { lookupTag, registerOp } from '../committee/registry.js';
+import { type RegistryEntry, lookupTag, registerOp } from '../committee/registry.js';
 import {
   MAX_REGISTRY_ENTRIES,
   decodeRegistryQueryResult,
@@ -26,7 +26,8 @@ import {
 export interface TagRegistry {
   /**
    * Asks to register each entry's tag to its holder key, as computed in
-   * issuance batch `batchId` at batch time `time`. Resolves, per entry, with
+   * issuance batch `batchId` at batch time `time` (a ledger uses its own
+   * agreed time instead). Resolves, per entry, with
    * the tag's registration once it is decided (to this holder key, or to
    * another one: then the request is a duplicate), or `undefined` when it was
    * not decided in time. Durable before it resolves.
@@ -54,7 +55,7 @@ export function localTagRegistry(storage: Storage): TagRegistry {
         const key = bytesToHex(tag);
         const existing = now.get(key) ?? (await lookupTag(storage, tag));
         if (existing !== undefined) {
-          out.push({ holderKey: existing.holderKey, batchId: existing.batchId ?? new Uint8Array(16), enrolledAt: existing.enrolledAt });
+          out.push(asRegistration(existing));
           continue;
         }
         const registration = { holderKey: holderKey.slice(), batchId: batchId.slice(), enrolledAt: time };
@@ -69,11 +70,16 @@ export function localTagRegistry(storage: Storage): TagRegistry {
       return Promise.all(
         tags.map(async (tag) => {
           const e = await lookupTag(storage, tag);
-          return e === undefined ? undefined : { holderKey: e.holderKey, batchId: e.batchId ?? new Uint8Array(16), enrolledAt: e.enrolledAt };
+          return e === undefined ? undefined : asRegistration(e);
         }),
       );
     },
   };
+}
+
+/** A stored record as a registration (records written before batch ids were kept get an all-zero id). */
+function asRegistration(e: RegistryEntry): TagRegistration {
+  return { holderKey: e.holderKey, batchId: e.batchId ?? new Uint8Array(16), enrolledAt: e.enrolledAt };
 }
 
 /** What {@link ledgerTagRegistry} needs from a consensus client (PBFT's `createClient` gives it). */
