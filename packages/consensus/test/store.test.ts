@@ -75,7 +75,7 @@ describe('replica store: checkpointed state', () => {
       await first.savePrepared({ prePrepare: pp, prepares: [] }, await vote(pp, 'commit', 'r1'));
       first.saveCommitCert({ prePrepare: pp, commits: [] });
     }
-    await first.saveView(0);
+    await first.saveView(0, false);
     // a restarted store deletes what it loaded; a pre-prepare of a later view at seq 2 joins the log
     const store = replicaStore(storage);
     await store.load();
@@ -103,7 +103,7 @@ describe('replica store: checkpointed state', () => {
     store.saveCommitCert({ prePrepare: pp, commits: await Promise.all(['r0', 'r1', 'r2'].map((id) => vote('commit', id))) });
     // a commit certificate costs no write of its own: it goes with the next one
     expect((await replicaStore(storage).load()).certs).toHaveLength(0);
-    await store.saveView(0);
+    await store.saveView(0, false);
     let ppRecords = 0;
     for await (const _ of storage.iterate({ prefix: Uint8Array.of(0x70) })) ppRecords++;
     expect(ppRecords).toBe(1);
@@ -116,7 +116,7 @@ describe('replica store: checkpointed state', () => {
     const fresh = memoryStorage();
     const freshStore = replicaStore(fresh);
     freshStore.saveCommitCert({ prePrepare: pp, commits: [] });
-    await freshStore.saveView(1);
+    await freshStore.saveView(1, false);
     expect((await replicaStore(fresh).load()).certs[0]?.prePrepare.signature).toEqual(pp.signature);
   });
 
@@ -152,5 +152,31 @@ describe('replica store: checkpointed state', () => {
     expect(loaded.checkpoint?.seq).toBe(8);
     expect(loaded.certs).toEqual([]);
     expect(loaded.prePrepares.map((p) => p.body.seq)).toEqual([9]);
+  });
+
+  it('keeps whether the replica is still changing views, never goes back, and reads older records as entered', async () => {
+    const storage = memoryStorage();
+    const store = replicaStore(storage);
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 0, viewChanging: false });
+    await store.saveView(3, true);
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 3, viewChanging: true });
+    await store.saveView(3, false);
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 3, viewChanging: false });
+    // a write issued late by a superseded step changes nothing: not "changing" again, not an earlier view
+    await store.saveView(3, true);
+    await store.saveView(2, false);
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 3, viewChanging: false });
+    await store.saveView(4, true);
+    // a store opened later knows what is there, and does not go back either
+    const reopened = replicaStore(storage);
+    await reopened.load();
+    await reopened.saveView(3, false);
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 4, viewChanging: true });
+    // the record before the flag existed: a bare view number
+    const old = memoryStorage();
+    await old.put(Uint8Array.of(0x76), Uint8Array.of(0x05));
+    expect(await replicaStore(old).load()).toMatchObject({ view: 5, viewChanging: false });
+    await old.put(Uint8Array.of(0x76), Uint8Array.of(0xa1, 0x61, 0x76, 0x05)); // {v: 5}: no flag
+    await expect(replicaStore(old).load()).rejects.toThrow(/vc must be true/);
   });
 });

@@ -1206,8 +1206,17 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     vcTimer?.cancel();
     vcTimer = undefined;
     queue.clear();
-    await store.saveView(target);
+    await store.saveView(target, true);
     if (view !== target) return;
+    await announceViewChange(target);
+  }
+
+  /**
+   * Signs and sends this replica's VIEW-CHANGE for `target` (the view it is
+   * changing to): on starting the change, and again after a restart in the
+   * middle of one (from what it stored).
+   */
+  async function announceViewChange(target: number): Promise<void> {
     const prepared: PreparedProof[] = [];
     for (const [seq, slot] of [...slots].sort((a, b) => a[0] - b[0])) {
       // certificates rebuilt from state transfer carry no prepares: others hold the real ones
@@ -1294,6 +1303,9 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const nv = await sign<NewView>({ type: 'new-view', view: v, viewChanges: chosen, prePrepares: o, replica: me });
     for (const pp of o) await store.savePrePrepare(pp);
     if (view !== v || !viewChanging) return;
+    // entered, durably, before anyone sees the NEW-VIEW: a restart must never make a second, different one for v
+    await store.saveView(v, false);
+    if (view !== v || !viewChanging) return;
     broadcast(nv);
     await enterView(nv, plan.minS);
   }
@@ -1321,13 +1333,11 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       if (!(await verify(got))) return drop(m.replica, 'bad_new_view');
     }
     if (m.view < view || (m.view === view && !viewChanging)) return;
-    if (m.view > view) {
-      view = m.view;
-      await store.saveView(view);
-      // a view change to a later view may have started during the write
-      if (view !== m.view) return;
-    }
+    view = m.view;
     viewChanging = true;
+    await store.saveView(m.view, false);
+    // a view change to a later view may have started during the write, or another copy of this NEW-VIEW entered it
+    if (view !== m.view || !viewChanging) return;
     await enterView(s, plan.minS);
   }
 
@@ -1515,6 +1525,11 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   lastAssigned = Math.max(lastAssigned, lastExecuted);
 
   const unsubscribe = transport.onMessage(onMessage);
+  // it crashed after sending its VIEW-CHANGE: it is still changing views, and takes part in `view` only through its NEW-VIEW
+  if (loaded.viewChanging) {
+    viewChanging = true;
+    void guarded('view change', () => announceViewChange(view));
+  }
   // catch up with whatever the others committed while we were away (a few tries: maybe nobody is ahead)
   requestState(lastExecuted + 1, 0, 3);
 

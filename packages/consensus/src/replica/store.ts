@@ -85,6 +85,13 @@ export type CheckpointWrite =
 /** Everything a replica reloads at start. */
 export interface LoadedState {
   readonly view: number;
+  /**
+   * Whether the replica had sent its VIEW-CHANGE for `view` and not yet
+   * entered it through a NEW-VIEW. Such a replica must resume the view change
+   * after a restart: taking part in `view` without its NEW-VIEW would let a
+   * Byzantine primary skip re-proposing what committed in earlier views.
+   */
+  readonly viewChanging: boolean;
   readonly checkpoint: StoredCheckpoint | undefined;
   /** The state at the stable checkpoint, in ascending key order (empty without a checkpoint). */
   readonly entries: readonly StateEntry[];
@@ -97,7 +104,14 @@ export interface LoadedState {
 /** Typed access to the replica's storage. */
 export interface ReplicaStore {
   load(): Promise<LoadedState>;
-  saveView(view: number): Promise<void>;
+  /**
+   * Persists the view and whether this replica is still changing to it
+   * (`changing`: it sent its VIEW-CHANGE and has not entered the view).
+   * Monotonic: a call that would go back, to an earlier view or from
+   * "entered" to "changing" in the same view, writes nothing (so a write
+   * issued late by a superseded view change cannot undo a later one).
+   */
+  saveView(view: number, changing: boolean): Promise<void>;
   /** Persists an accepted pre-prepare and, optionally, this replica's vote on it, atomically. */
   savePrePrepare(pp: Signed<PrePrepare>, vote?: Signed<Vote>): Promise<void>;
   saveVote(vote: Signed<Vote>): Promise<void>;
@@ -123,6 +137,26 @@ export interface ReplicaStore {
   loadState(): Promise<StateEntry[]>;
 }
 
+/** Orders view records: (v, changing) < (v, entered) < (v + 1, changing). */
+const viewRank = (view: number, changing: boolean): number => 2 * view + (changing ? 0 : 1);
+
+/**
+ * The view record: the view as an integer once entered (the format before
+ * the flag existed, so older stores read as "entered"), `{v, vc: true}` while
+ * changing to it.
+ */
+function encodeView(view: number, changing: boolean): Uint8Array {
+  return encode(changing ? { v: view, vc: true } : view);
+}
+
+function decodeView(bytes: Uint8Array): { view: number; viewChanging: boolean } {
+  const d = decode(bytes);
+  if (typeof d === 'number') return { view: readInt(d, 'view'), viewChanging: false };
+  const r = readRecord(d, 'view', ['v', 'vc']);
+  if (r['vc'] !== true) throw new CodecError('CODEC_SCHEMA', 'Stored view record: vc must be true.');
+  return { view: readInt(r['v'], 'view.v'), viewChanging: true };
+}
+
 /**
  * Wraps `storage` with the replica's key layout. `compactionSkew` (≥ 1)
  * scales the point at which the base is rewritten; replicas of one cluster
@@ -145,6 +179,8 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
     if (keys === undefined) logKeys.set(seq, [key]);
     else keys.push(key);
   };
+  /** {@link viewRank} of the latest view record written (or loaded). */
+  let savedViewRank = -1;
   /** Commit certificates waiting for the next write. */
   let deferred: BatchOp[] = [];
   const write = (ops: BatchOp[]): Promise<void> => {
@@ -180,7 +216,8 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
   return {
     async load() {
       const v = await storage.get(VIEW_KEY);
-      const view = v === undefined ? 0 : readInt(decode(v), 'view');
+      const { view, viewChanging } = v === undefined ? { view: 0, viewChanging: false } : decodeView(v);
+      savedViewRank = viewRank(view, viewChanging);
       const c = await storage.get(CKPT_KEY);
       let checkpoint: StoredCheckpoint | undefined;
       if (c !== undefined) {
@@ -236,10 +273,13 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
           prepares: readArray(r['ps'], 'prepared.ps').map((b, i) => decodeSigned(readBytes(b, `prepared.ps[${i}]`)) as Signed<Vote>),
         });
       }
-      return { view, checkpoint, entries, prePrepares, votes, certs, prepared };
+      return { view, viewChanging, checkpoint, entries, prePrepares, votes, certs, prepared };
     },
-    saveView(view) {
-      return write([{ type: 'put', key: VIEW_KEY, value: encode(view) }]);
+    saveView(view, changing) {
+      const rank = viewRank(view, changing);
+      if (rank <= savedViewRank) return Promise.resolve();
+      savedViewRank = rank;
+      return write([{ type: 'put', key: VIEW_KEY, value: encodeView(view, changing) }]);
     },
     savePrePrepare(pp, vote) {
       written.add(`${pp.body.seq}:${pp.body.view}`);
