@@ -7,8 +7,9 @@
  * committed sequence number.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeRequest, encodeTicketOp, eventId, signRequest, type Envelope, type Transport } from '@admitone/core';
-import { batchDigest, encodeSignedFrame, readFrame, signMessage, type PrePrepare, type Vote } from '../src/messages.js';
+import { encodeRequest, encodeTicketOp, eventId, signRequest, type Envelope, type Storage, type Transport } from '@admitone/core';
+import { batchDigest, encodeSignedFrame, readFrame, signMessage, type NewView, type PrePrepare, type Signed, type ViewChange, type Vote } from '../src/messages.js';
+import { planNewView } from '../src/replica/view-change.js';
 import { cluster, keyOf, waitFor, type Cluster } from './helpers/cluster.js';
 
 let c: Cluster | undefined;
@@ -29,75 +30,151 @@ function kindOf(bytes: Uint8Array): string {
   }
 }
 
-describe('a replica restarted in the middle of a view change', () => {
-  it('does not order a Byzantine new primary\'s batch at a sequence number that committed in the old view', async () => {
-    // r0: honest primary of view 0; r1: Byzantine, primary of view 1 (driven by hand below); r2, r3: honest.
-    let phase = 1;
-    const blocked = (e: Envelope): boolean =>
-      // phase 1: r3 hears nothing, so the batch commits at r0 and r2 only (with r1's votes)
-      (phase === 1 && e.to === 'r3') ||
-      // phase 3: the network keeps r2's state transfer from r3 (asynchrony, not a fault)
-      (phase === 3 && e.from === 'r2' && e.to === 'r3' && /^state/.test(kindOf(e.bytes)));
-    c = await cluster(4, {
-      schedule: (e, deliver) => {
-        if (!blocked(e)) setImmediate(deliver);
-      },
-      tunables: { viewChangeTimeoutMs: 150, maxViewChangeTimeoutMs: 60_000 },
-    });
-    const crypto = c.crypto;
-    await c.crash(1);
-    const byz: Transport = c.net.transport('r1');
-    const byzSign = <M extends PrePrepare | Vote>(body: M) => signMessage(crypto, keyOf('r1'), body);
-    const byzSend = async (to: string[], body: PrePrepare | Vote) => {
-      const frame = encodeSignedFrame(await byzSign(body));
-      for (const t of to) await byz.send(t, frame);
-    };
+type Body = PrePrepare | Vote | ViewChange | NewView;
+
+/**
+ * n = 4. r0: honest primary of view 0; r1: Byzantine, primary of view 1
+ * (driven by hand); r2, r3: honest. A batch commits at seq 1 in view 0 at r0
+ * and r2 (with r1's votes) while r3 hears nothing; then r0 crashes and r2, r3
+ * change to view 1. `freezeAfterEntering` makes r2's and r3's storage and
+ * network stop right after they durably enter a view (a crash at that point).
+ */
+async function scenario(opts: { freezeAfterEntering?: boolean } = {}) {
+  let phase = 1;
+  const frozen = new Set<string>();
+  const blocked = (e: Envelope): boolean =>
+    frozen.has(e.from) ||
+    // phase 1: r3 hears nothing, so the batch commits at r0 and r2 only (with r1's votes)
+    (phase === 1 && e.to === 'r3') ||
+    // phase 3: the network keeps r2's state transfer from r3 (asynchrony, not a fault)
+    (phase === 3 && e.from === 'r2' && e.to === 'r3' && /^state/.test(kindOf(e.bytes)));
+  /** Writes after the replica's "entered view" record are lost while it is frozen. */
+  const freezing = (i: number, st: Storage): Storage => ({
+    ...st,
+    async batch(ops) {
+      const id = `r${i}`;
+      if (frozen.has(id)) return;
+      await st.batch(ops);
+      // the view record as a bare integer (CBOR major type 0): the view was entered
+      if (opts.freezeAfterEntering === true && ops.some((op) => op.type === 'put' && op.key.length === 1 && op.key[0] === 0x76 && (op.value[0] as number) >> 5 === 0 && op.value[0] !== 0)) frozen.add(id);
+    },
+  });
+  const cl = await cluster(4, {
+    schedule: (e, deliver) => {
+      if (!blocked(e)) setImmediate(deliver);
+    },
+    storageOf: (i, st) => (i === 2 || i === 3 ? freezing(i, st) : st),
+    tunables: { viewChangeTimeoutMs: 150, maxViewChangeTimeoutMs: 60_000 },
+  });
+  c = cl;
+  const crypto = cl.crypto;
+  await cl.crash(1);
+  const byz: Transport = cl.net.transport('r1');
+  const byzSigned = <M extends Body>(body: M) => signMessage(crypto, keyOf('r1'), body);
+  const byzSend = async (to: string[], body: Body | Signed) => {
+    const frame = encodeSignedFrame('body' in body ? body : await byzSigned(body));
+    for (const t of to) await byz.send(t, frame);
+  };
+  const viewChanges = new Map<string, Signed<ViewChange>>();
+  byz.onMessage(({ bytes }) => {
+    const f = readFrame(bytes);
+    if (f.kind !== 'signed') return;
+    const b = f.signed.body;
     // in view 0, r1 votes for whatever r0 proposes (as an honest r1 would)
-    byz.onMessage(({ bytes }) => {
-      const f = readFrame(bytes);
-      if (f.kind !== 'signed' || f.signed.body.type !== 'pre-prepare' || f.signed.body.view !== 0) return;
-      const { seq, digest } = f.signed.body;
+    if (b.type === 'pre-prepare' && b.view === 0) {
+      const { seq, digest } = b;
       void byzSend(['r0', 'r2', 'r3'], { type: 'prepare', view: 0, seq, digest, replica: 'r1' }).then(() =>
         byzSend(['r0', 'r2', 'r3'], { type: 'commit', view: 0, seq, digest, replica: 'r1' }),
       );
-    });
+    }
+    if (b.type === 'view-change' && b.view === 1) viewChanges.set(b.replica, f.signed as Signed<ViewChange>);
+  });
 
-    const executedAt2 = new Map<number, string>();
-    c.replicas[2]!.on('executed', (e) => void executedAt2.set(e.seq, hex(e.digest)));
-    const org = c.client('org', { timeoutMs: 100 });
-    await org.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId('committed-in-view-0') }));
-    await waitFor(() => executedAt2.has(1), 'r2 to execute seq 1');
-    expect(c.replicas[3]!.status().lastExecuted).toBe(0);
+  const executedAt2 = new Map<number, string>();
+  cl.replicas[2]!.on('executed', (e) => void executedAt2.set(e.seq, hex(e.digest)));
+  const org = cl.client('org', { timeoutMs: 100 });
+  await org.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId('committed-in-view-0') }));
+  await waitFor(() => executedAt2.has(1), 'r2 to execute seq 1');
+  expect(cl.replicas[3]!.status().lastExecuted).toBe(0);
 
-    // phase 2: r0 crashes; a new request times out at r2 and r3, which change to view 1
-    phase = 2;
-    await c.crash(0);
-    void org.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId('pending') })).catch(() => undefined);
-    await waitFor(() => [2, 3].every((i) => c!.replicas[i]!.status().view === 1 && c!.replicas[i]!.status().viewChanging), 'r2 and r3 to change to view 1');
-    await new Promise((r) => setTimeout(r, 30)); // their VIEW-CHANGEs are out
-    // both crash and restart from their storage (a crash of honest replicas: not counted in f)
-    phase = 3;
-    await c.crash(2);
-    await c.crash(3);
-    const r2 = await c.start(2);
-    const r3 = await c.start(3);
-    const executedAt3 = new Map<number, string>();
-    r3.on('executed', (e) => void executedAt3.set(e.seq, hex(e.digest)));
-    expect(r2.status().lastExecuted).toBe(1);
-    expect(r3.status().lastExecuted).toBe(0);
+  // phase 2: r0 crashes; a new request times out at r2 and r3, which change to view 1
+  phase = 2;
+  await cl.crash(0);
+  void org.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId('pending') })).catch(() => undefined);
+  await waitFor(() => viewChanges.has('r2') && viewChanges.has('r3'), 'the VIEW-CHANGEs of r2 and r3');
+  for (const i of [2, 3]) expect(cl.replicas[i]!.status()).toMatchObject({ view: 1, viewChanging: true });
 
-    // r1, primary of view 1, skips the NEW-VIEW and proposes its own batch at seq 1
-    const forged = encodeRequest(await signRequest(crypto, keyOf('client:mallory'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
-    const timestamp = Date.now();
-    const digest = batchDigest(timestamp, [forged]);
-    await byzSend(['r2', 'r3'], { type: 'pre-prepare', view: 1, seq: 1, digest, timestamp, batch: [forged], replica: 'r1' } as PrePrepare);
-    await byzSend(['r2', 'r3'], { type: 'commit', view: 1, seq: 1, digest, replica: 'r1' });
-    await waitFor(() => executedAt3.has(1), 'r3 to execute seq 1', 600).catch(() => undefined);
+  return {
+    byzSend,
+    byzSigned,
+    viewChanges,
+    frozen,
+    executedAt2,
+    /** Crashes r2 and r3 and starts them again from their storage; r3's executions are recorded from then on. */
+    async restart() {
+      phase = 3;
+      await cl.crash(2);
+      await cl.crash(3);
+      frozen.clear();
+      const r2 = await cl.start(2);
+      const r3 = await cl.start(3);
+      const executedAt3 = new Map<number, string>();
+      r3.on('executed', (e) => void executedAt3.set(e.seq, hex(e.digest)));
+      expect(r2.status().lastExecuted).toBe(1);
+      expect(r3.status().lastExecuted).toBe(0);
+      return { r2, r3, executedAt3 };
+    },
+    /** r1, primary of view 1, proposes its own batch at seq 1 and commits to it. */
+    async proposeForgedBatch() {
+      const forged = encodeRequest(await signRequest(crypto, keyOf('client:mallory'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
+      const timestamp = Date.now();
+      const digest = batchDigest(timestamp, [forged]);
+      await byzSend(['r2', 'r3'], { type: 'pre-prepare', view: 1, seq: 1, digest, timestamp, batch: [forged], replica: 'r1' });
+      await byzSend(['r2', 'r3'], { type: 'commit', view: 1, seq: 1, digest, replica: 'r1' });
+    },
+  };
+}
 
-    // safety: whatever r3 executed at seq 1 is what r2 executed there
-    if (executedAt3.has(1)) expect(executedAt3.get(1)).toBe(executedAt2.get(1));
-    expect(r3.status().lastExecuted === 0 || hex(c.apps[3]!.digest()) === hex(c.apps[2]!.digest())).toBe(true);
-    // and the restarted replicas still wait for a NEW-VIEW of view 1 (or later)
+/** Whatever r3 executed at seq 1 is what r2 executed there. */
+async function expectAgreementAtSeq1(executedAt3: Map<number, string>, executedAt2: Map<number, string>) {
+  await waitFor(() => executedAt3.has(1), 'r3 to execute seq 1', 600).catch(() => undefined);
+  if (executedAt3.has(1)) expect(executedAt3.get(1)).toBe(executedAt2.get(1));
+  expect(c!.replicas[3]!.status().lastExecuted === 0 || hex(c!.apps[3]!.digest()) === hex(c!.apps[2]!.digest())).toBe(true);
+}
+
+describe('a replica restarted in the middle of a view change', () => {
+  it('resumes the change: it does not order a Byzantine new primary\'s batch at a sequence number that committed in the old view', async () => {
+    const s = await scenario();
+    await new Promise((r) => setTimeout(r, 30)); // the VIEW-CHANGEs are out and stored
+    const { r2, r3, executedAt3 } = await s.restart();
+    // both are still changing to view 1, and said so again
+    for (const r of [r2, r3]) expect(r.status()).toMatchObject({ view: 1, viewChanging: true });
+    await s.proposeForgedBatch(); // r1 skips the NEW-VIEW
+    await expectAgreementAtSeq1(executedAt3, s.executedAt2);
     for (const r of [r2, r3]) expect(r.status().viewChanging || r.status().view > 1).toBe(true);
+  });
+
+  it('once it entered the new view, it keeps the NEW-VIEW\'s pre-prepares with it: a conflicting one is refused after a restart', async () => {
+    const s = await scenario({ freezeAfterEntering: true });
+    // r1 makes a valid NEW-VIEW for view 1 (it re-proposes seq 1's batch, prepared at r2) and sends it
+    const own = await s.byzSigned<ViewChange>({ type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [], replica: 'r1' });
+    const chosen = [own, s.viewChanges.get('r2')!, s.viewChanges.get('r3')!];
+    const plan = planNewView(chosen.map((v) => v.body));
+    const o = await Promise.all(
+      plan.slots.map((slot) => {
+        const timestamp = slot.source?.timestamp ?? 0;
+        const batch = slot.source?.batch ?? [];
+        return s.byzSigned<PrePrepare>({ type: 'pre-prepare', view: 1, seq: slot.seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r1' });
+      }),
+    );
+    expect(o.map((p) => p.body.seq)).toEqual([1]);
+    await s.byzSend(['r2', 'r3'], { type: 'new-view', view: 1, viewChanges: chosen, prePrepares: o, replica: 'r1' });
+    // both enter view 1 and crash right after that write
+    await waitFor(() => s.frozen.has('r2') && s.frozen.has('r3'), 'r2 and r3 to enter view 1');
+    const { r2, r3, executedAt3 } = await s.restart();
+    for (const r of [r2, r3]) expect(r.status()).toMatchObject({ view: 1, viewChanging: false });
+    await s.proposeForgedBatch(); // conflicts with the NEW-VIEW's pre-prepare for seq 1
+    await expectAgreementAtSeq1(executedAt3, s.executedAt2);
+    for (const r of [r2, r3]) expect(r.dropped()['equivocation'] ?? 0).toBeGreaterThanOrEqual(1);
   });
 });

@@ -750,6 +750,19 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     });
   }
 
+  /**
+   * Readies a slot to execute a batch committed elsewhere (state transfer, or
+   * a commit certificate replayed after a restart). A PRE-PREPARE of a later
+   * view that this replica accepted stays the slot's pre-prepare: forgetting
+   * it would let it accept a second, different one in that view.
+   */
+  function installCommitted(slot: Slot, entry: CommittedEntry, requests: PooledRequest[]): void {
+    if (slot.pp === undefined || slot.pp.body.view <= entry.prePrepare.body.view) slot.pp = entry.prePrepare;
+    slot.requests = requests;
+    slot.commitCert = entry;
+    slot.preparedCert ??= { prePrepare: entry.prePrepare, prepares: [] };
+  }
+
   async function executeSlot(seq: number, slot: Slot): Promise<void> {
     const pp = (slot.commitCert as CommittedEntry).prePrepare.body;
     const reqs = slot.requests;
@@ -1178,10 +1191,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
           return;
         }
         const slot = slotOf(eseq);
-        slot.pp = e.prePrepare;
-        slot.requests = reqs;
-        slot.commitCert = e;
-        slot.preparedCert ??= { prePrepare: e.prePrepare, prepares: [] };
+        installCommitted(slot, e, reqs);
         await executeSlot(eseq, slot);
       }
       if (lastExecuted > from) emit('state-transfer', { replica: me, fromSeq: from, toSeq: lastExecuted });
@@ -1301,10 +1311,9 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       o.push(await sign<PrePrepare>({ type: 'pre-prepare', view: v, seq: slot.seq, digest: src?.digest ?? batchDigest(timestamp, batch), timestamp, batch, replica: me }));
     }
     const nv = await sign<NewView>({ type: 'new-view', view: v, viewChanges: chosen, prePrepares: o, replica: me });
-    for (const pp of o) await store.savePrePrepare(pp);
     if (view !== v || !viewChanging) return;
-    // entered, durably, before anyone sees the NEW-VIEW: a restart must never make a second, different one for v
-    await store.saveView(v, false);
+    // entered, durably and with its pre-prepares, before anyone sees the NEW-VIEW: a restart must never make a second, different one for v
+    await store.saveNewView(v, o);
     if (view !== v || !viewChanging) return;
     broadcast(nv);
     await enterView(nv, plan.minS);
@@ -1335,7 +1344,8 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     if (m.view < view || (m.view === view && !viewChanging)) return;
     view = m.view;
     viewChanging = true;
-    await store.saveView(m.view, false);
+    // entered together with what the NEW-VIEW assigned: after a restart, a PRE-PREPARE of this view that conflicts with it is refused
+    await store.saveNewView(m.view, m.prePrepares);
     // a view change to a later view may have started during the write, or another copy of this NEW-VIEW entered it
     if (view !== m.view || !viewChanging) return;
     await enterView(s, plan.minS);
@@ -1516,10 +1526,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const seq = cert.prePrepare.body.seq;
     if (seq !== lastExecuted + 1) continue;
     const slot = slotOf(seq);
-    slot.pp = cert.prePrepare;
-    slot.requests = cert.prePrepare.body.batch.map(pooled);
-    slot.commitCert = cert;
-    slot.preparedCert ??= { prePrepare: cert.prePrepare, prepares: [] };
+    installCommitted(slot, cert, cert.prePrepare.body.batch.map(pooled));
     await executeSlot(seq, slot);
   }
   lastAssigned = Math.max(lastAssigned, lastExecuted);

@@ -112,6 +112,14 @@ export interface ReplicaStore {
    * issued late by a superseded view change cannot undo a later one).
    */
   saveView(view: number, changing: boolean): Promise<void>;
+  /**
+   * Persists entering `view` through a NEW-VIEW together with the
+   * pre-prepares it re-proposes, atomically: a restarted replica that knows it
+   * entered the view also knows what the NEW-VIEW assigned, so it refuses a
+   * conflicting PRE-PREPARE for those sequence numbers. Monotonic like
+   * {@link ReplicaStore.saveView} (the pre-prepares are written regardless).
+   */
+  saveNewView(view: number, prePrepares: readonly Signed<PrePrepare>[]): Promise<void>;
   /** Persists an accepted pre-prepare and, optionally, this replica's vote on it, atomically. */
   savePrePrepare(pp: Signed<PrePrepare>, vote?: Signed<Vote>): Promise<void>;
   saveVote(vote: Signed<Vote>): Promise<void>;
@@ -181,6 +189,13 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
   };
   /** {@link viewRank} of the latest view record written (or loaded). */
   let savedViewRank = -1;
+  /** The write of a view record, or `undefined` when it would not move the record forward. */
+  const viewOp = (view: number, changing: boolean): BatchOp | undefined => {
+    const rank = viewRank(view, changing);
+    if (rank <= savedViewRank) return undefined;
+    savedViewRank = rank;
+    return { type: 'put', key: VIEW_KEY, value: encodeView(view, changing) };
+  };
   /** Commit certificates waiting for the next write. */
   let deferred: BatchOp[] = [];
   const write = (ops: BatchOp[]): Promise<void> => {
@@ -276,10 +291,14 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
       return { view, viewChanging, checkpoint, entries, prePrepares, votes, certs, prepared };
     },
     saveView(view, changing) {
-      const rank = viewRank(view, changing);
-      if (rank <= savedViewRank) return Promise.resolve();
-      savedViewRank = rank;
-      return write([{ type: 'put', key: VIEW_KEY, value: encodeView(view, changing) }]);
+      const op = viewOp(view, changing);
+      return op === undefined ? Promise.resolve() : write([op]);
+    },
+    saveNewView(view, prePrepares) {
+      const ops = prePrepares.flatMap(ppOps);
+      const op = viewOp(view, false);
+      if (op !== undefined) ops.push(op);
+      return ops.length === 0 ? Promise.resolve() : write(ops);
     },
     savePrePrepare(pp, vote) {
       written.add(`${pp.body.seq}:${pp.body.view}`);

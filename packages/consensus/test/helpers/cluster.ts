@@ -13,6 +13,7 @@ import {
   type DeliveryScheduler,
   type MemoryStore,
   type ReplicatedApp,
+  type Storage,
   type TicketLedger,
   type Transport,
 } from '@admitone/core';
@@ -51,7 +52,7 @@ export function withoutKeyedState(ledger: TicketLedger): ReplicatedApp {
 
 export async function cluster(
   n: number,
-  opts: { crypto?: CryptoProvider; clock?: Clock; clockOf?: (i: number) => Clock | undefined; schedule?: DeliveryScheduler; tunables?: PbftTunables; clients?: number; snapshotApps?: boolean; maxMessageBytes?: number } = {},
+  opts: { crypto?: CryptoProvider; clock?: Clock; clockOf?: (i: number) => Clock | undefined; schedule?: DeliveryScheduler; tunables?: PbftTunables; clients?: number; snapshotApps?: boolean; maxMessageBytes?: number; storageOf?: (i: number, storage: Storage) => Storage } = {},
 ): Promise<Cluster> {
   const crypto = opts.crypto ?? nobleCrypto();
   const clock = opts.clock ?? systemClock();
@@ -82,7 +83,7 @@ export async function cluster(
         secretKey: keyOf(id),
         members,
         transport: endpoints.get(i) ?? (endpoints.set(i, net.transport(id)).get(i) as Transport),
-        storage: memoryStorage({ store: stores[i] as MemoryStore }),
+        storage: ((st: Storage) => opts.storageOf?.(i, st) ?? st)(memoryStorage({ store: stores[i] as MemoryStore })),
         app: opts.snapshotApps === true ? withoutKeyedState(apps[i] as TicketLedger) : (apps[i] as TicketLedger),
         crypto,
         clock: opts.clockOf?.(i) ?? clock,
