@@ -26,7 +26,7 @@ if (process.env['ADMITONE_SLOW'] !== '1') {
   );
 }
 
-const STRATEGIES: readonly ByzantineStrategy[] = ['equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow', 'timewarp', 'mixed'];
+const STRATEGIES: readonly ByzantineStrategy[] = ['equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow', 'timewarp', 'fork-view', 'mixed'];
 const count = Number(process.env['ADMITONE_SLOW_SEEDS'] ?? 2000);
 const from = Number(process.env['ADMITONE_SLOW_FROM'] ?? 1);
 

@@ -61,7 +61,7 @@ describe('determinism', () => {
 
 describe('Byzantine strategies (the strategy must act, and the honest replicas stay safe and live)', () => {
   /** The action each strategy must have taken at least once, and what the honest replicas must have dropped. */
-  const evidence: Record<ConcreteStrategy, { action: string; dropped?: string[] }> = {
+  const evidence: Record<ConcreteStrategy, { action: string; dropped?: string[]; options?: Partial<SimulationOptions> }> = {
     equivocate: { action: 'equivocate pre-prepare' },
     forge: { action: 'forged-prepare', dropped: ['spoofed', 'bad_signature'] },
     silent: { action: 'silent' },
@@ -69,13 +69,18 @@ describe('Byzantine strategies (the strategy must act, and the honest replicas s
     'wrong-digest': { action: 'wrong-digest commit' },
     slow: { action: 'slow' },
     timewarp: { action: 'timewarp ' },
+    // it acts only as the primary of a new view: view 0's primary crashes, so view 1 (its view) comes
+    'fork-view': {
+      action: 'fork-view',
+      options: { faults: { healAtMs: 2000, packetLoss: 0, duplicateRate: 0, partitions: [], crashes: [{ replica: 0, atMs: 300, restartMs: 1500 }] } },
+    },
   };
   const cases: [ConcreteStrategy | 'mixed', number, number][] = [];
   for (const s of [...(Object.keys(evidence) as ConcreteStrategy[]), 'mixed' as const]) cases.push([s, 4, 1], [s, 7, 2]);
 
   it.each(cases)('%s at n = %i with %i Byzantine', async (strategy, nodes, byzantine) => {
     const tickets = 2;
-    const r = await run({ seed: `${strategy}/${nodes}`, nodes, byzantine, strategy, tickets, jitterMs: 3, durationMs: 2000 });
+    const r = await run({ seed: `${strategy}/${nodes}`, nodes, byzantine, strategy, tickets, jitterMs: 3, durationMs: 2000, ...(strategy === 'mixed' ? {} : evidence[strategy].options) });
     expectSafeAndLive(r, tickets);
     expect(r.byzantine).toBe(byzantine);
     expect(Object.keys(r.byzantineReplicas)).toHaveLength(byzantine);
@@ -270,6 +275,29 @@ const REGRESSIONS: { name: string; options: SimulationOptions; note: string }[] 
     name: 'forged votes under loss, duplication, partitions and crashes',
     options: { seed: 112, nodes: 4, byzantine: 1, strategy: 'forge', tickets: 4, jitterMs: 2, packetLoss: 0.05, duplicateRate: 0.05, partitions: 2, crashes: 2, durationMs: 3000 },
     note: 'slow-lane seed 112: three requests of seqs 6–8 are ordered again at seq 10 after a view change',
+  },
+  {
+    name: 'bug F: replicas restarted in a view change resume it; a NEW-VIEW\'s pre-prepares are stored with it (fork-view primary)',
+    options: {
+      seed: 272,
+      nodes: 4,
+      byzantine: 1,
+      strategy: 'fork-view',
+      tickets: 3,
+      jitterMs: 3,
+      faults: {
+        healAtMs: 3000,
+        packetLoss: 0,
+        duplicateRate: 0,
+        partitions: [{ kind: 'symmetric', side: [3], startMs: 0, endMs: 832 }],
+        crashes: [
+          { replica: 0, atMs: 720, restartMs: 2500 },
+          { replica: 2, atMs: 1064, restartMs: 1184 },
+          { replica: 3, atMs: 1090, restartMs: 1214 },
+        ],
+      },
+    },
+    note: 'session-19 search (1 of 300 schedules before the fix): r3 prepared the NEW-VIEW\'s pre-prepare for seq 1 in view 1, crashed, and after its restart took r1\'s forked PRE-PREPARE for the same (view, seq) and prepared that too ("two prepares for view 1 seq 1"); restart-view-change.test.ts has the directed versions',
   },
   {
     name: 'equivocating primary',

@@ -49,11 +49,13 @@ export function planByzantine(nodes: number, count: number, strategy: ByzantineS
   if (strategy === 'none' || count === 0) return plan;
   const highest = Array.from({ length: nodes - 1 }, (_, i) => nodes - 1 - i);
   const withZero = strategy === 'mixed' ? random.int(2) === 0 : PRIMARY_TARGETING.has(strategy);
-  const order = withZero ? [0, ...highest] : highest;
+  const order = strategy === 'fork-view' ? [1, ...highest.filter((i) => i !== 1)] : withZero ? [0, ...highest] : highest;
   for (const i of order.slice(0, count)) plan.set(i, strategy === 'mixed' ? (FIRST_SIX[random.int(FIRST_SIX.length)] as ConcreteStrategy) : strategy);
   // mixed: each replica then turns to timewarp with probability 1/7 (so each of the seven has 1/7); these
   // draws come after all the others, so a seed that draws no timewarp keeps the plan it had before
   if (strategy === 'mixed') for (const i of plan.keys()) if (random.int(7) === 0) plan.set(i, 'timewarp');
+  // and then to fork-view with probability 1/8 (so each of the eight has 1/8), after every older draw
+  if (strategy === 'mixed') for (const i of plan.keys()) if (random.int(8) === 0) plan.set(i, 'fork-view');
   return plan;
 }
 
@@ -179,6 +181,25 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
     return p;
   };
 
+  /** Fork-view: per peer left out of a NEW-VIEW, the conflicting frames it was sent instead, and when they were last sent. */
+  const forked = new Map<string, { view: number; frames: Uint8Array[]; sentAt: number }>();
+  /** The conflicting pre-prepares (variant 1, see {@link equivocate}) and this replica's COMMITs for them, for a NEW-VIEW's O. */
+  const forkFrames = async (nv: NewView): Promise<Uint8Array[]> => {
+    const out: Uint8Array[] = [];
+    for (const pp of nv.prePrepares) {
+      const v = await equivocate(pp.body, 1);
+      out.push(v.pp, await signedBytes({ type: 'commit', view: nv.view, seq: pp.body.seq, digest: v.digest, replica: self } satisfies Vote));
+    }
+    return out;
+  };
+  const resendFork = (to: string): void => {
+    const f = forked.get(to);
+    if (f === undefined || ctx.clock.now() - f.sentAt < ctx.viewChangeTimeoutMs / 2) return;
+    f.sentAt = ctx.clock.now();
+    note('fork-view resend');
+    for (const b of f.frames) post(to, b, `fork-view/${f.view} again`);
+  };
+
   // the replica sends one byte array to each peer in turn: decode it once
   let lastBytes: Uint8Array | undefined;
   let lastWire: ReturnType<typeof tryDecodeWire>;
@@ -296,6 +317,23 @@ export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy,
         }
         const out = await (commits.get(key) ?? commits.set(key, signedBytes({ ...b, digest: w.digest })).get(key));
         return post(to, out as Uint8Array, `timewarp ${label}`);
+      }
+      case 'fork-view': {
+        const b = wire.kind === 'signed' ? wire.signed.body : undefined;
+        if (b?.type !== 'new-view' || b.replica !== self) {
+          post(to, bytes, label);
+          return resendFork(to);
+        }
+        // one group of the equivocation split gets the NEW-VIEW, the others a forked view
+        if (groupOf(b.view, -1, to) === 0) {
+          forked.delete(to);
+          return post(to, bytes, label);
+        }
+        const frames = await forkFrames(b);
+        forked.set(to, { view: b.view, frames, sentAt: ctx.clock.now() });
+        note('fork-view');
+        for (const f of frames) post(to, f, `fork-view/${b.view} ${label}`);
+        return;
       }
       case 'equivocate': {
         if (wire.kind !== 'signed') return post(to, bytes, label);

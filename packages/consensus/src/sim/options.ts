@@ -7,7 +7,7 @@ import { DEFAULT_MAX_CLOCK_SKEW_MS, maxFaulty, type PbftTunables } from '../conf
 import type { FaultSchedule } from './faults.js';
 
 /** Every Byzantine strategy the simulator implements, as a const list. */
-export const BYZANTINE_STRATEGIES = ['none', 'equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow', 'timewarp', 'mixed'] as const;
+export const BYZANTINE_STRATEGIES = ['none', 'equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow', 'timewarp', 'fork-view', 'mixed'] as const;
 
 /**
  * How the Byzantine replicas misbehave:
@@ -22,11 +22,17 @@ export const BYZANTINE_STRATEGIES = ['none', 'equivocate', 'forge', 'silent', 'r
  * - `timewarp`: as primary, stamps its PRE-PREPAREs with lies about the time
  *   (an hour ahead or behind, just past `maxClockSkewMs`, earlier than its
  *   previous batch, or ahead but within the bound) and re-signs them;
+ * - `fork-view`: as the primary of a new view, sends its NEW-VIEW to some
+ *   replicas only, and to the others conflicting PRE-PREPAREs (and matching
+ *   COMMITs) for the NEW-VIEW's sequence numbers without it, again whenever
+ *   it next sends them anything (so a replica that restarts meanwhile sees
+ *   them too);
  * - `mixed`: one of the above per Byzantine replica, chosen from the seed
  *   (each equally likely).
  *
  * `equivocate`, `slow` and `timewarp` target replica 0 (the view-0 primary)
- * first; the other strategies use the highest-indexed replicas.
+ * first, `fork-view` replica 1 (the view-1 primary); the other strategies use
+ * the highest-indexed replicas.
  */
 export type ByzantineStrategy = (typeof BYZANTINE_STRATEGIES)[number];
 
