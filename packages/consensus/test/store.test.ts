@@ -179,4 +179,23 @@ describe('replica store: checkpointed state', () => {
     await old.put(Uint8Array.of(0x76), Uint8Array.of(0xa1, 0x61, 0x76, 0x05)); // {v: 5}: no flag
     await expect(replicaStore(old).load()).rejects.toThrow(/vc must be true/);
   });
+
+  it('entering a view stores its pre-prepares with the view record; voting on one later writes only the vote', async () => {
+    const inner = memoryStorage();
+    const batches: number[] = [];
+    const storage: Storage = { ...inner, batch: (ops) => (batches.push(ops.length), inner.batch(ops)) };
+    const store = replicaStore(storage);
+    await store.load();
+    const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { requestSeq: 1, op: new Uint8Array([1]) }))];
+    const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' });
+    await store.saveNewView(1, [pp]);
+    expect(batches).toEqual([2]); // the pre-prepare and the view record, in one write
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 1, viewChanging: false, prePrepares: [{ signature: pp.signature }] });
+    const vote = await signMessage<Vote>(crypto, keyOf('r2'), { type: 'prepare', view: 1, seq: 1, digest: pp.body.digest, replica: 'r2' });
+    await store.savePrePrepare(pp, vote);
+    expect(batches).toEqual([2, 1]);
+    const loaded = await replicaStore(storage).load();
+    expect(loaded.prePrepares).toHaveLength(1);
+    expect(loaded.votes.map((v) => v.signature)).toEqual([vote.signature]);
+  });
 });

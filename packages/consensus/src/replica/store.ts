@@ -301,10 +301,10 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
       return ops.length === 0 ? Promise.resolve() : write(ops);
     },
     savePrePrepare(pp, vote) {
-      written.add(`${pp.body.seq}:${pp.body.view}`);
-      const ops: BatchOp[] = [{ type: 'put', key: seqKey(PP, pp.body.seq, pp.body.view), value: encodeSigned(pp) }];
+      // a NEW-VIEW's pre-prepares were written when the view was entered: only the vote is new then
+      const ops = ppOps(pp);
       if (vote !== undefined) ops.push({ type: 'put', key: seqKey(VOTE, vote.body.seq, vote.body.view, vote.body.type === 'prepare' ? 1 : 2), value: encodeSigned(vote) });
-      return write(ops);
+      return ops.length === 0 ? Promise.resolve() : write(ops);
     },
     saveVote(vote) {
       return write([{ type: 'put', key: seqKey(VOTE, vote.body.seq, vote.body.view, vote.body.type === 'prepare' ? 1 : 2), value: encodeSigned(vote) }]);

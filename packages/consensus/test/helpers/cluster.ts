@@ -78,12 +78,13 @@ export async function cluster(
     async start(i) {
       const id = ids[i] as string;
       apps[i] = createTicketLedger({ crypto, requireHolderCode: false });
+      const storage = memoryStorage({ store: stores[i] as MemoryStore });
       const r = await createReplica({
         id,
         secretKey: keyOf(id),
         members,
         transport: endpoints.get(i) ?? (endpoints.set(i, net.transport(id)).get(i) as Transport),
-        storage: ((st: Storage) => opts.storageOf?.(i, st) ?? st)(memoryStorage({ store: stores[i] as MemoryStore })),
+        storage: opts.storageOf?.(i, storage) ?? storage,
         app: opts.snapshotApps === true ? withoutKeyedState(apps[i] as TicketLedger) : (apps[i] as TicketLedger),
         crypto,
         clock: opts.clockOf?.(i) ?? clock,
