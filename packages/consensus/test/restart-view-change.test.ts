@@ -7,7 +7,7 @@
  * committed sequence number.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeRequest, encodeTicketOp, eventId, signRequest, type Envelope, type Storage, type Transport } from '@admitone/core';
+import { decode, encodeRequest, encodeTicketOp, equalBytes, eventId, signRequest, type Envelope, type Storage, type Transport } from '@admitone/core';
 import { batchDigest, encodeSignedFrame, readFrame, signMessage, type NewView, type PrePrepare, type Signed, type ViewChange, type Vote } from '../src/messages.js';
 import { planNewView } from '../src/replica/view-change.js';
 import { cluster, keyOf, waitFor, type Cluster } from './helpers/cluster.js';
@@ -32,6 +32,12 @@ function kindOf(bytes: Uint8Array): string {
 
 type Body = PrePrepare | Vote | ViewChange | NewView;
 
+/** Whether a stored view record says "entered" (a bare view number > 0, or `{v, f}` with the NEW-VIEW's floor), not "changing". */
+function enteredRecord(value: Uint8Array): boolean {
+  const d = decode(value);
+  return typeof d === 'number' ? d > 0 : typeof d === 'object' && d !== null && 'f' in d;
+}
+
 /**
  * n = 4. r0: honest primary of view 0; r1: Byzantine, primary of view 1
  * (driven by hand); r2, r3: honest. A batch commits at seq 1 in view 0 at r0
@@ -39,9 +45,11 @@ type Body = PrePrepare | Vote | ViewChange | NewView;
  * change to view 1. `freezeAfterEntering` makes r2's and r3's storage and
  * network stop right after they durably enter a view (a crash at that point).
  */
-async function scenario(opts: { freezeAfterEntering?: boolean } = {}) {
+async function scenario(opts: { freezeAfterEntering?: boolean; committed?: number } = {}) {
   let phase = 1;
   const frozen = new Set<string>();
+  /** Set by a test: r2's and r3's writes then take this long (a slow disk), and `afterEntering` hears of the first write issued once their entered-view record is durable. */
+  const disk = { delayMs: 0, afterEntering: undefined as ((id: string) => void) | undefined, entered: new Set<string>() };
   const blocked = (e: Envelope): boolean =>
     frozen.has(e.from) ||
     // phase 1: r3 hears nothing, so the batch commits at r0 and r2 only (with r1's votes)
@@ -54,9 +62,15 @@ async function scenario(opts: { freezeAfterEntering?: boolean } = {}) {
     async batch(ops) {
       const id = `r${i}`;
       if (frozen.has(id)) return;
+      const entering = ops.some((op) => op.type === 'put' && op.key.length === 1 && op.key[0] === 0x76 && enteredRecord(op.value));
+      if (!entering && disk.entered.has(id)) {
+        disk.entered.delete(id);
+        disk.afterEntering?.(id);
+      }
+      if (disk.delayMs > 0) await new Promise((r) => setTimeout(r, disk.delayMs));
       await st.batch(ops);
-      // the view record as a bare integer (CBOR major type 0): the view was entered
-      if (opts.freezeAfterEntering === true && ops.some((op) => op.type === 'put' && op.key.length === 1 && op.key[0] === 0x76 && (op.value[0] as number) >> 5 === 0 && op.value[0] !== 0)) frozen.add(id);
+      if (entering) disk.entered.add(id);
+      if (opts.freezeAfterEntering === true && ops.some((op) => op.type === 'put' && op.key.length === 1 && op.key[0] === 0x76 && enteredRecord(op.value))) frozen.add(id);
     },
   });
   const cl = await cluster(4, {
@@ -76,10 +90,13 @@ async function scenario(opts: { freezeAfterEntering?: boolean } = {}) {
     for (const t of to) await byz.send(t, frame);
   };
   const viewChanges = new Map<string, Signed<ViewChange>>();
+  /** What a test adds to r1's behaviour: it hears every signed message r1 receives. */
+  const byzListeners: ((b: Signed['body']) => void)[] = [];
   byz.onMessage(({ bytes }) => {
     const f = readFrame(bytes);
     if (f.kind !== 'signed') return;
     const b = f.signed.body;
+    for (const l of byzListeners) l(b);
     // in view 0, r1 votes for whatever r0 proposes (as an honest r1 would)
     if (b.type === 'pre-prepare' && b.view === 0) {
       const { seq, digest } = b;
@@ -93,8 +110,11 @@ async function scenario(opts: { freezeAfterEntering?: boolean } = {}) {
   const executedAt2 = new Map<number, string>();
   cl.replicas[2]!.on('executed', (e) => void executedAt2.set(e.seq, hex(e.digest)));
   const org = cl.client('org', { timeoutMs: 100 });
-  await org.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId('committed-in-view-0') }));
-  await waitFor(() => executedAt2.has(1), 'r2 to execute seq 1');
+  const committed = opts.committed ?? 1;
+  for (let k = 1; k <= committed; k++) {
+    await org.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId(`committed-in-view-0-${k}`) }));
+    await waitFor(() => executedAt2.has(k), `r2 to execute seq ${k}`);
+  }
   expect(cl.replicas[3]!.status().lastExecuted).toBe(0);
 
   // phase 2: r0 crashes; a new request times out at r2 and r3, which change to view 1
@@ -109,6 +129,8 @@ async function scenario(opts: { freezeAfterEntering?: boolean } = {}) {
     byzSigned,
     viewChanges,
     frozen,
+    disk,
+    byzListeners,
     executedAt2,
     /** Crashes r2 and r3 and starts them again from their storage; r3's executions are recorded from then on. */
     async restart() {
@@ -168,7 +190,9 @@ describe('a replica restarted in the middle of a view change', () => {
       }),
     );
     expect(o.map((p) => p.body.seq)).toEqual([1]);
-    await s.byzSend(['r2', 'r3'], { type: 'new-view', view: 1, viewChanges: chosen, prePrepares: o, replica: 'r1' });
+    const nv = encodeSignedFrame(await s.byzSigned<NewView>({ type: 'new-view', view: 1, viewChanges: chosen, prePrepares: o, replica: 'r1' }));
+    const relay = c!.net.transport('r0');
+    for (const to of ['r2', 'r3']) await relay.send(to, nv);
     // both enter view 1 and crash right after that write
     await waitFor(() => s.frozen.has('r2') && s.frozen.has('r3'), 'r2 and r3 to enter view 1');
     const { r2, r3, executedAt3 } = await s.restart();
@@ -176,5 +200,52 @@ describe('a replica restarted in the middle of a view change', () => {
     await s.proposeForgedBatch(); // conflicts with the NEW-VIEW's pre-prepare for seq 1
     await expectAgreementAtSeq1(executedAt3, s.executedAt2);
     for (const r of [r2, r3]) expect(r.dropped()['equivocation'] ?? 0).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('a backup entering a view through a NEW-VIEW', () => {
+  it('refuses a PRE-PREPARE of that view for a sequence number the NEW-VIEW assigned, even while it is still accepting the NEW-VIEW\'s own', async () => {
+    // seqs 1 and 2 commit in view 0 at r0 and r2; r3 missed both
+    const s = await scenario({ committed: 2 });
+    const own = await s.byzSigned<ViewChange>({ type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [], replica: 'r1' });
+    const chosen = [own, s.viewChanges.get('r2')!, s.viewChanges.get('r3')!];
+    const plan = planNewView(chosen.map((v) => v.body));
+    const o = await Promise.all(
+      plan.slots.map((slot) => {
+        const timestamp = slot.source?.timestamp ?? 0;
+        const batch = slot.source?.batch ?? [];
+        return s.byzSigned<PrePrepare>({ type: 'pre-prepare', view: 1, seq: slot.seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r1' });
+      }),
+    );
+    expect(o.map((p) => p.body.seq)).toEqual([1, 2]);
+    // r1, primary of view 1, also has its own batch for seq 2, and commits to whatever a backup prepares
+    const forged = encodeRequest(await signRequest(c!.crypto, keyOf('client:mallory'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
+    const timestamp = Date.now();
+    const forgedDigest = batchDigest(timestamp, [forged]);
+    const forgedPrepares: string[] = [];
+    s.byzListeners.push((b) => {
+      if (b.type !== 'prepare' || b.view !== 1) return;
+      if (equalBytes(b.digest, forgedDigest)) forgedPrepares.push(b.replica);
+      void s.byzSend(['r2', 'r3'], { type: 'commit', view: 1, seq: b.seq, digest: b.digest, replica: 'r1' });
+    });
+    // r1 keeps its NEW-VIEW from r2 and r3, and it reaches them relayed by another replica (here over the
+    // crashed r0's link). A replica handles each sender's messages in order, so r1's forged PRE-PREPARE for
+    // seq 2 does not wait for the relayed NEW-VIEW: it arrives just after the backup entered view 1, while
+    // its disk is still writing its vote on the NEW-VIEW's seq 1, before it got to the NEW-VIEW's seq 2
+    s.disk.delayMs = 30;
+    s.disk.afterEntering = (id) => {
+      void s.byzSend([id], { type: 'pre-prepare', view: 1, seq: 2, digest: forgedDigest, timestamp, batch: [forged], replica: 'r1' });
+    };
+    const executedAt3 = new Map<number, string>();
+    c!.replicas[3]!.on('executed', (e) => void executedAt3.set(e.seq, hex(e.digest)));
+    const nv = encodeSignedFrame(await s.byzSigned<NewView>({ type: 'new-view', view: 1, viewChanges: chosen, prePrepares: o, replica: 'r1' }));
+    const relay = c!.net.transport('r0');
+    for (const to of ['r2', 'r3']) await relay.send(to, nv);
+    await waitFor(() => executedAt3.has(2), 'r3 to execute seq 2', 3000).catch(() => undefined);
+    // what r3 executes at seqs 1 and 2 is what r2 executed there in view 0 (without the check, r3 executed r1's forged batch at seq 2)
+    expect(executedAt3.get(1)).toBe(s.executedAt2.get(1));
+    expect(executedAt3.get(2)).toBe(s.executedAt2.get(2));
+    expect(forgedPrepares).toEqual([]);
+    for (const i of [2, 3]) expect(c!.replicas[i]!.dropped()['equivocation'] ?? 0).toBeGreaterThanOrEqual(1);
   });
 });

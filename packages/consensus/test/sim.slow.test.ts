@@ -35,12 +35,33 @@ const from = Number(process.env['ADMITONE_SLOW_FROM'] ?? 1);
  * seeds in four use generated fault schedules (partition and crash windows in
  * separate slots, any Byzantine strategy); every fourth seed is crash-heavy:
  * two or three honest replicas crash and restart at random, possibly
- * overlapping times, with a partition and loss on top.
+ * overlapping times, with a partition and loss on top. One seed in two adds
+ * crash triggers (see {@link withTriggers}).
  */
 function configFor(seed: number): SimulationOptions {
-  const plan = drawConfig(seed);
+  const plan = withTriggers(seed, drawConfig(seed));
   // one seed in two transfers state in 1 KiB chunks (a manifest, then checked parts), drawn apart so the plans above are unchanged
   return seededRandom(`admitone/sim/slow/chunks/${seed}`).int(2) === 0 ? { ...plan, tunables: { ...plan.tunables, stateChunkBytes: 1024 } } : plan;
+}
+
+const TRIGGER_MESSAGES = ['view-change', 'view-change', 'new-view', 'pre-prepare', 'prepare', 'commit', 'checkpoint', 'state-request', 'state-response', 'reply'] as const;
+
+/**
+ * One seed in two also crashes honest replicas at protocol moments (crash
+ * triggers): drawn apart, so the plans above are unchanged.
+ */
+function withTriggers(seed: number, plan: SimulationOptions): SimulationOptions {
+  const r = seededRandom(`admitone/sim/slow/triggers/${seed}`);
+  if (r.int(2) === 0) return plan;
+  const count = 1 + r.int(8);
+  if (plan.faults === undefined) return { ...plan, crashTriggers: count };
+  // an explicit (crash-heavy, all-honest) schedule: triggers on any replica, restarting by the time faults heal
+  const nodes = plan.nodes ?? 4;
+  const triggers = Array.from({ length: count }, () => {
+    const message = TRIGGER_MESSAGES[r.int(TRIGGER_MESSAGES.length)] as (typeof TRIGGER_MESSAGES)[number];
+    return { replica: r.int(nodes), message, nth: 1 + r.int(message === 'view-change' || message === 'new-view' ? 2 : 10), copy: message === 'state-request' || message === 'reply' ? 0 : r.int(nodes - 1), downMs: 20 + r.int(400) };
+  });
+  return { ...plan, faults: { ...plan.faults, triggers } };
 }
 
 function drawConfig(seed: number): SimulationOptions {

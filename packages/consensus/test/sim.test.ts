@@ -228,6 +228,41 @@ describe('state transfer of a state larger than one message (stateChunkBytes 1 K
   });
 });
 
+describe('crash triggers', () => {
+  it('crash a replica at the aimed protocol moment, half-way through a broadcast, and it comes back', async () => {
+    const lines: string[] = [];
+    const r = await run({
+      seed: 'trigger',
+      nodes: 4,
+      tickets: 2,
+      // r0, the primary, is down for a while: the others change to view 1, and r2 crashes while it says so
+      faults: { healAtMs: 2000, packetLoss: 0, duplicateRate: 0, partitions: [], crashes: [{ replica: 0, atMs: 60, restartMs: 1500 }], triggers: [{ replica: 2, message: 'view-change', nth: 1, copy: 1, downMs: 150 }] },
+      onTrace: (l) => lines.push(l),
+    });
+    expectSafeAndLive(r, 2);
+    expect(r.faults).toMatchObject({ crashes: 2, triggeredCrashes: 1 });
+    const at = lines.findIndex((l) => / triggered crash r2 before view-change\/1 copy 1 to r\d$/.test(l));
+    expect(at, lines.slice(-20).join('\n')).toBeGreaterThan(0);
+    // copy 0 of the broadcast went out, the others did not; r2 restarted still changing to view 1
+    const restart = lines.findIndex((l) => / restart r2 /.test(l));
+    expect(lines[restart]).toMatch(/ restart r2 v1 /);
+    expect(lines.slice(0, restart).filter((l) => / r2>r\d view-change\/1$/.test(l))).toHaveLength(1);
+  });
+
+  it('are drawn from the seed when asked for, and refused when they name a Byzantine replica or an unknown message', async () => {
+    const a = await run({ seed: 5, nodes: 4, byzantine: 1, strategy: 'equivocate', tickets: 2, crashTriggers: 6, durationMs: 2000 });
+    const b = await run({ seed: 5, nodes: 4, byzantine: 1, strategy: 'equivocate', tickets: 2, crashTriggers: 6, durationMs: 2000 });
+    expectSafeAndLive(a, 2);
+    expect(b.traceHash).toBe(a.traceHash);
+    expect(a.faults.triggeredCrashes).toBeGreaterThan(0);
+    const faults = (t: object) => ({ healAtMs: 1000, packetLoss: 0, duplicateRate: 0, partitions: [], crashes: [], triggers: [{ replica: 2, message: 'commit', nth: 1, copy: 0, downMs: 10, ...t }] }) as never;
+    await expect(run({ nodes: 4, byzantine: 1, strategy: 'fork-view', faults: faults({ replica: 1 }) })).rejects.toMatchObject({ code: 'SIM_CONFIG' }); // fork-view's replica is r1
+    await expect(run({ nodes: 4, faults: faults({ message: 'gossip' }) })).rejects.toThrow(/triggers\[0\]\.message/);
+    await expect(run({ nodes: 4, faults: faults({ nth: 0 }) })).rejects.toThrow(/triggers\[0\]\.nth/);
+    await expect(run({ nodes: 4, faults: faults({ downMs: 0 }) })).rejects.toThrow(/triggers\[0\]\.downMs/);
+  });
+});
+
 describe('what the simulator measures', () => {
   it('p50 commit latency with latency L and no loss is 3L plus the client hop (5L and three 1 ms fsyncs)', async () => {
     const L = 20;
@@ -298,6 +333,16 @@ const REGRESSIONS: { name: string; options: SimulationOptions; note: string }[] 
       },
     },
     note: 'session-19 search (1 of 300 schedules before the fix): r3 prepared the NEW-VIEW\'s pre-prepare for seq 1 in view 1, crashed, and after its restart took r1\'s forked PRE-PREPARE for the same (view, seq) and prepared that too ("two prepares for view 1 seq 1"); restart-view-change.test.ts has the directed versions',
+  },
+  {
+    name: 'bug G: a backup entering a view refuses the new primary\'s PRE-PREPAREs at or below what its NEW-VIEW assigned (fork-view primary, crash triggers)',
+    options: { seed: 6, nodes: 4, byzantine: 1, strategy: 'fork-view', tickets: 3, jitterMs: 3, crashes: 1, crashTriggers: 8, partitions: 1, durationMs: 3000 },
+    note: 'session-20 search with crash triggers: r3, far behind, got r1\'s NEW-VIEW for view 5 relayed by r0 and, while it was still accepting the NEW-VIEW\'s pre-prepares, took r1\'s own forged PRE-PREPARE for seq 3 on r1\'s link ("two prepares for view 5 seq 3" in one incarnation); restart-view-change.test.ts has the directed version, which ends in two honest replicas executing different batches',
+  },
+  {
+    name: 'bug H: a save resolves only when its records are durable, also when an earlier pending write carries them (crash triggers)',
+    options: { seed: 254, nodes: 7, byzantine: 1, strategy: 'slow', tickets: 3, jitterMs: 3, crashes: 0, crashTriggers: 3, partitions: 0, packetLoss: 0.02, storageWriteDelayMs: 5, durationMs: 3000 },
+    note: 'session-20 search with crash triggers: a second copy of view 4\'s NEW-VIEW found nothing left to write and entered the view at once, before the first copy\'s write was durable; r6 then relayed the NEW-VIEW, crashed, and came back in view 2 ("had already sent messages in view 4")',
   },
   {
     name: 'equivocating primary',

@@ -5,7 +5,7 @@
  * certificates riding on the next write.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, encodeRequest, memoryStorage, nobleCrypto, signRequest, sortByKey, utf8ToBytes, type StateEntry, type Storage } from '@admitone/core';
+import { bytesToHex, encode, encodeRequest, memoryStorage, nobleCrypto, signRequest, sortByKey, utf8ToBytes, type StateEntry, type Storage } from '@admitone/core';
 import { batchDigest, signMessage, type PrePrepare, type Vote } from '../src/index.js';
 import { keyString } from '../src/replica/state.js';
 import { replicaStore } from '../src/replica/store.js';
@@ -180,6 +180,58 @@ describe('replica store: checkpointed state', () => {
     await expect(replicaStore(old).load()).rejects.toThrow(/vc must be true/);
   });
 
+  it('a call whose records a pending write carries resolves only when that write is durable; after a failed write every call rejects', async () => {
+    const inner = memoryStorage();
+    const held: { ops: number; release: () => void; fail: (e: Error) => void }[] = [];
+    const storage: Storage = {
+      ...inner,
+      batch: (ops) =>
+        new Promise<void>((resolve, reject) => {
+          held.push({ ops: ops.length, release: () => inner.batch(ops).then(resolve, reject), fail: reject });
+        }),
+    };
+    const store = replicaStore(storage);
+    await store.load();
+    const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { requestSeq: 1, op: new Uint8Array([1]) }))];
+    const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' });
+    let first = false;
+    let second = false;
+    void store.saveNewView(1, [pp], 1).then(() => (first = true));
+    // a second copy of the same NEW-VIEW: nothing new to write, but it is not durable yet either
+    void store.saveNewView(1, [pp], 1).then(() => (second = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(held.map((h) => h.ops)).toEqual([2]);
+    expect([first, second]).toEqual([false, false]);
+    held[0]!.release();
+    await new Promise((r) => setTimeout(r, 5));
+    expect([first, second]).toEqual([true, true]);
+    // a failed write: it and every later call reject
+    const failed = store.saveView(2, true);
+    held[1]!.fail(new Error('disk gone'));
+    await expect(failed).rejects.toThrow('disk gone');
+    const later = store.saveView(3, true);
+    held[2]!.release();
+    await expect(later).rejects.toThrow('disk gone');
+  });
+
+  it('keeps the floor of a view entered through a NEW-VIEW (bare number without one; never with the changing flag)', async () => {
+    const storage = memoryStorage();
+    const store = replicaStore(storage);
+    await store.load();
+    await store.saveView(2, true);
+    await store.saveNewView(2, [], 9); // a NEW-VIEW whose checkpoint is at 9 and that re-proposes nothing
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 2, viewChanging: false, viewFloor: 9 });
+    await store.saveView(3, true);
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 3, viewChanging: true, viewFloor: 0 });
+    await store.saveNewView(3, [], 0);
+    expect(await storage.get(Uint8Array.of(0x76))).toEqual(Uint8Array.of(0x03)); // no floor: the bare number, as before floors existed
+    const bad = memoryStorage();
+    await bad.put(Uint8Array.of(0x76), encode({ v: 4, vc: true, f: 2 }));
+    await expect(replicaStore(bad).load()).rejects.toThrow(/has no floor/);
+    await bad.put(Uint8Array.of(0x76), encode({ v: 4, f: 0 }));
+    await expect(replicaStore(bad).load()).rejects.toThrow(/view\.f/);
+  });
+
   it('entering a view stores its pre-prepares with the view record; voting on one later writes only the vote', async () => {
     const inner = memoryStorage();
     const batches: number[] = [];
@@ -188,9 +240,9 @@ describe('replica store: checkpointed state', () => {
     await store.load();
     const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { requestSeq: 1, op: new Uint8Array([1]) }))];
     const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' });
-    await store.saveNewView(1, [pp]);
+    await store.saveNewView(1, [pp], 1);
     expect(batches).toEqual([2]); // the pre-prepare and the view record, in one write
-    expect(await replicaStore(storage).load()).toMatchObject({ view: 1, viewChanging: false, prePrepares: [{ signature: pp.signature }] });
+    expect(await replicaStore(storage).load()).toMatchObject({ view: 1, viewChanging: false, viewFloor: 1, prePrepares: [{ signature: pp.signature }] });
     const vote = await signMessage<Vote>(crypto, keyOf('r2'), { type: 'prepare', view: 1, seq: 1, digest: pp.body.digest, replica: 'r2' });
     await store.savePrePrepare(pp, vote);
     expect(batches).toEqual([2, 1]);

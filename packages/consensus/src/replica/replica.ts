@@ -45,7 +45,7 @@ import {
 import { replicaStore } from './store.js';
 import { createReplicaState, decodeEntries, digestEntries, keyString, type CheckpointState } from './state.js';
 import { STATE_PARTS, checkManifest, chunkOf, createAssembly, serveState, type Assembly, type ServedState } from './transfer.js';
-import { checkCheckpointProof, checkViewChange, planNewView, voteKey } from './view-change.js';
+import { checkCheckpointProof, checkViewChange, newViewFloor, planNewView, voteKey } from './view-change.js';
 
 /** A checkpoint's state as a replica serves it, with its proof, and when a peer last fetched a part of it. */
 interface Served {
@@ -186,6 +186,15 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   // ---- protocol state ----------------------------------------------------------
   let view = 0;
   let viewChanging = false;
+  /**
+   * The highest sequence number the current view's NEW-VIEW assigned (its
+   * last pre-prepare's, or its checkpoint's); 0 in view 0. Every sequence
+   * number up to it is decided by the NEW-VIEW (or by the checkpoint below
+   * it), so a PRE-PREPARE of this view at or below it that does not come
+   * with the NEW-VIEW is an equivocation, even one that arrives while the
+   * NEW-VIEW's own pre-prepares are still being accepted.
+   */
+  let viewFloor = 0;
   let lastExecuted = 0;
   let stableSeq = 0;
   let stableProof: Signed<Checkpoint>[] = [];
@@ -553,6 +562,12 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
       }
     }
     if (m.replica !== primaryOf(cfg, m.view)) return drop(m.replica, 'not_primary');
+    if (!fromNewView && m.seq <= viewFloor) {
+      // the NEW-VIEW decided this seq: its own pre-prepare (being accepted, or accepted) is the only one
+      const assigned = lastNewView?.body.view === m.view ? lastNewView.body.prePrepares.find((p) => p.body.seq === m.seq) : undefined;
+      if (assigned !== undefined && equalBytes(assigned.body.digest, m.digest)) return;
+      return drop(m.replica, 'equivocation');
+    }
     if (!inWindow(m.seq) && !(fromNewView && m.seq > stableSeq)) return drop(m.replica, 'out_of_window');
     if (!equalBytes(m.digest, batchDigest(m.timestamp, m.batch))) return drop(m.replica, 'bad_digest');
     const slot = slotOf(m.seq);
@@ -1313,7 +1328,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const nv = await sign<NewView>({ type: 'new-view', view: v, viewChanges: chosen, prePrepares: o, replica: me });
     if (view !== v || !viewChanging) return;
     // entered, durably and with its pre-prepares, before anyone sees the NEW-VIEW: a restart must never make a second, different one for v
-    await store.saveNewView(v, o);
+    await store.saveNewView(v, o, newViewFloor(plan));
     if (view !== v || !viewChanging) return;
     broadcast(nv);
     await enterView(nv, plan.minS);
@@ -1345,7 +1360,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     view = m.view;
     viewChanging = true;
     // entered together with what the NEW-VIEW assigned: after a restart, a PRE-PREPARE of this view that conflicts with it is refused
-    await store.saveNewView(m.view, m.prePrepares);
+    await store.saveNewView(m.view, m.prePrepares, newViewFloor(plan));
     // a view change to a later view may have started during the write, or another copy of this NEW-VIEW entered it
     if (view !== m.view || !viewChanging) return;
     await enterView(s, plan.minS);
@@ -1353,15 +1368,16 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
 
   async function enterView(nv: Signed<NewView>, minS: number): Promise<void> {
     const v = nv.body.view;
+    const maxSeq = nv.body.prePrepares.reduce((a, p) => Math.max(a, p.body.seq), minS);
     view = v;
     viewChanging = false;
+    viewFloor = maxSeq;
     lastNewView = nv;
     nvTimer?.cancel();
     nvTimer = undefined;
     for (const k of [...viewChanges.keys()]) if (k <= v) viewChanges.delete(k);
     emit('new-view', { replica: me, view: v });
     if (minS > lastExecuted) requestState(minS, 0);
-    const maxSeq = nv.body.prePrepares.reduce((a, p) => Math.max(a, p.body.seq), minS);
     // forget requests assigned in older views but not re-proposed: they go back to the queue
     const inO = new Set<string>();
     for (const pp of nv.body.prePrepares) {
@@ -1484,6 +1500,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   // ---- recovery from storage -----------------------------------------------------------
   const loaded = await store.load();
   view = loaded.view;
+  viewFloor = loaded.viewChanging ? 0 : loaded.viewFloor;
   if (loaded.checkpoint !== undefined) {
     let ok: boolean;
     try {

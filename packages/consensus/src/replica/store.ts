@@ -92,6 +92,13 @@ export interface LoadedState {
    * Byzantine primary skip re-proposing what committed in earlier views.
    */
   readonly viewChanging: boolean;
+  /**
+   * For a view entered through a NEW-VIEW: the highest sequence number that
+   * NEW-VIEW assigned (its last pre-prepare's, or its checkpoint's). The
+   * view's primary may not propose at or below it outside the NEW-VIEW.
+   * 0 otherwise.
+   */
+  readonly viewFloor: number;
   readonly checkpoint: StoredCheckpoint | undefined;
   /** The state at the stable checkpoint, in ascending key order (empty without a checkpoint). */
   readonly entries: readonly StateEntry[];
@@ -110,16 +117,22 @@ export interface ReplicaStore {
    * Monotonic: a call that would go back, to an earlier view or from
    * "entered" to "changing" in the same view, writes nothing (so a write
    * issued late by a superseded view change cannot undo a later one).
+   *
+   * Every `save…` call resolves only when its records are durable, also when
+   * an earlier call's write, still pending, carries them (a record already
+   * written is not written again). After a write failed, every later call
+   * rejects: the store is fail-stop.
    */
   saveView(view: number, changing: boolean): Promise<void>;
   /**
    * Persists entering `view` through a NEW-VIEW together with the
    * pre-prepares it re-proposes, atomically: a restarted replica that knows it
    * entered the view also knows what the NEW-VIEW assigned, so it refuses a
-   * conflicting PRE-PREPARE for those sequence numbers. Monotonic like
+   * conflicting PRE-PREPARE for those sequence numbers, and the view's
+   * `floor` ({@link LoadedState.viewFloor}). Monotonic like
    * {@link ReplicaStore.saveView} (the pre-prepares are written regardless).
    */
-  saveNewView(view: number, prePrepares: readonly Signed<PrePrepare>[]): Promise<void>;
+  saveNewView(view: number, prePrepares: readonly Signed<PrePrepare>[], floor: number): Promise<void>;
   /** Persists an accepted pre-prepare and, optionally, this replica's vote on it, atomically. */
   savePrePrepare(pp: Signed<PrePrepare>, vote?: Signed<Vote>): Promise<void>;
   saveVote(vote: Signed<Vote>): Promise<void>;
@@ -149,20 +162,27 @@ export interface ReplicaStore {
 const viewRank = (view: number, changing: boolean): number => 2 * view + (changing ? 0 : 1);
 
 /**
- * The view record: the view as an integer once entered (the format before
- * the flag existed, so older stores read as "entered"), `{v, vc: true}` while
- * changing to it.
+ * The view record: `{v, vc: true}` while changing to view v; once entered,
+ * `{v, f}` with the NEW-VIEW's floor f ≥ 1, or the view as a bare integer
+ * when there is no floor (the format before the flag and the floor existed,
+ * so older stores read as "entered, no floor").
  */
-function encodeView(view: number, changing: boolean): Uint8Array {
-  return encode(changing ? { v: view, vc: true } : view);
+function encodeView(view: number, changing: boolean, floor: number): Uint8Array {
+  if (changing) return encode({ v: view, vc: true });
+  return encode(floor > 0 ? { v: view, f: floor } : view);
 }
 
-function decodeView(bytes: Uint8Array): { view: number; viewChanging: boolean } {
+function decodeView(bytes: Uint8Array): { view: number; viewChanging: boolean; viewFloor: number } {
   const d = decode(bytes);
-  if (typeof d === 'number') return { view: readInt(d, 'view'), viewChanging: false };
-  const r = readRecord(d, 'view', ['v', 'vc']);
+  if (typeof d === 'number') return { view: readInt(d, 'view'), viewChanging: false, viewFloor: 0 };
+  const r = readRecord(d, 'view', ['v', 'vc', 'f']);
+  const view = readInt(r['v'], 'view.v');
+  if (r['f'] !== undefined) {
+    if (r['vc'] !== undefined) throw new CodecError('CODEC_SCHEMA', 'Stored view record: a view being changed to has no floor.');
+    return { view, viewChanging: false, viewFloor: readInt(r['f'], 'view.f', 1) };
+  }
   if (r['vc'] !== true) throw new CodecError('CODEC_SCHEMA', 'Stored view record: vc must be true.');
-  return { view: readInt(r['v'], 'view.v'), viewChanging: true };
+  return { view, viewChanging: true, viewFloor: 0 };
 }
 
 /**
@@ -190,19 +210,31 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
   /** {@link viewRank} of the latest view record written (or loaded). */
   let savedViewRank = -1;
   /** The write of a view record, or `undefined` when it would not move the record forward. */
-  const viewOp = (view: number, changing: boolean): BatchOp | undefined => {
+  const viewOp = (view: number, changing: boolean, floor = 0): BatchOp | undefined => {
     const rank = viewRank(view, changing);
     if (rank <= savedViewRank) return undefined;
     savedViewRank = rank;
-    return { type: 'put', key: VIEW_KEY, value: encodeView(view, changing) };
+    return { type: 'put', key: VIEW_KEY, value: encodeView(view, changing, floor) };
   };
   /** Commit certificates waiting for the next write. */
   let deferred: BatchOp[] = [];
+  /**
+   * Settles once every write issued so far is durable. Records are written
+   * once (a pre-prepare; a view record at a rank already reached), so a call
+   * whose records an earlier, still pending write carries must wait for that
+   * write, not resolve at once: "resolved" always means "durable". After a
+   * failed write it rejects for good: the store is fail-stop, and a restart
+   * reloads what really is on disk.
+   */
+  let durable: Promise<void> = Promise.resolve();
   const write = (ops: BatchOp[]): Promise<void> => {
     const all = deferred.length === 0 ? ops : [...deferred, ...ops];
+    if (all.length === 0) return durable;
     deferred = [];
     for (const op of all) if (op.type === 'put' && LOG_TAGS.has(op.key[0] as number)) noteLogKey(op.key);
-    return storage.batch(all);
+    durable = Promise.all([durable, storage.batch(all)]).then(() => undefined);
+    durable.catch(() => undefined); // a caller that is not waiting must not make it an unhandled rejection
+    return durable;
   };
   const ppOps = (pp: Signed<PrePrepare>): BatchOp[] => {
     const id = `${pp.body.seq}:${pp.body.view}`;
@@ -231,7 +263,7 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
   return {
     async load() {
       const v = await storage.get(VIEW_KEY);
-      const { view, viewChanging } = v === undefined ? { view: 0, viewChanging: false } : decodeView(v);
+      const { view, viewChanging, viewFloor } = v === undefined ? { view: 0, viewChanging: false, viewFloor: 0 } : decodeView(v);
       savedViewRank = viewRank(view, viewChanging);
       const c = await storage.get(CKPT_KEY);
       let checkpoint: StoredCheckpoint | undefined;
@@ -288,23 +320,23 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
           prepares: readArray(r['ps'], 'prepared.ps').map((b, i) => decodeSigned(readBytes(b, `prepared.ps[${i}]`)) as Signed<Vote>),
         });
       }
-      return { view, viewChanging, checkpoint, entries, prePrepares, votes, certs, prepared };
+      return { view, viewChanging, viewFloor, checkpoint, entries, prePrepares, votes, certs, prepared };
     },
     saveView(view, changing) {
       const op = viewOp(view, changing);
-      return op === undefined ? Promise.resolve() : write([op]);
+      return write(op === undefined ? [] : [op]);
     },
-    saveNewView(view, prePrepares) {
+    saveNewView(view, prePrepares, floor) {
       const ops = prePrepares.flatMap(ppOps);
-      const op = viewOp(view, false);
+      const op = viewOp(view, false, floor);
       if (op !== undefined) ops.push(op);
-      return ops.length === 0 ? Promise.resolve() : write(ops);
+      return write(ops);
     },
     savePrePrepare(pp, vote) {
       // a NEW-VIEW's pre-prepares were written when the view was entered: only the vote is new then
       const ops = ppOps(pp);
       if (vote !== undefined) ops.push({ type: 'put', key: seqKey(VOTE, vote.body.seq, vote.body.view, vote.body.type === 'prepare' ? 1 : 2), value: encodeSigned(vote) });
-      return ops.length === 0 ? Promise.resolve() : write(ops);
+      return write(ops);
     },
     saveVote(vote) {
       return write([{ type: 'put', key: seqKey(VOTE, vote.body.seq, vote.body.view, vote.body.type === 'prepare' ? 1 : 2), value: encodeSigned(vote) }]);

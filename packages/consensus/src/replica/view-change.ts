@@ -89,6 +89,15 @@ export interface NewViewPlan {
 }
 
 /** Computes the NEW-VIEW plan from validated view changes (Castro & Liskov's O set). */
+/**
+ * The highest sequence number a NEW-VIEW made from `plan` decides: its last
+ * slot's, or `minS` when it re-proposes nothing. Its primary may propose
+ * only above it.
+ */
+export function newViewFloor(plan: NewViewPlan): number {
+  return plan.slots.reduce((a, s) => Math.max(a, s.seq), plan.minS);
+}
+
 export function planNewView(vcs: readonly ViewChange[]): NewViewPlan {
   let minS = 0;
   let minSSource: ViewChange | undefined;

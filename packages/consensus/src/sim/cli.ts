@@ -41,6 +41,9 @@ Options:
   --packet-loss P      probability of losing a message until healing, 0–1 (default 0)
   --partition          open two partitions (symmetric or asymmetric) that heal
   --crash              crash and restart two honest replicas (unsynced writes are lost)
+  --crash-triggers N   also crash honest replicas N times at protocol moments: while they
+                       send a view change, a NEW-VIEW, a vote, a checkpoint or state,
+                       possibly half-way through a broadcast (default 0)
   --duration SECONDS   virtual length of the faulty phase (default 20)
   --json               print one JSON object instead of the summary
   -h, --help           show this help
@@ -72,6 +75,7 @@ export function parseCliArgs(argv: readonly string[], randomSeed: () => number =
         'packet-loss': { type: 'string' },
         partition: { type: 'boolean' },
         crash: { type: 'boolean' },
+        'crash-triggers': { type: 'string' },
         duration: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -115,6 +119,7 @@ export function parseCliArgs(argv: readonly string[], randomSeed: () => number =
     packetLoss: loss,
     partitions: values.partition === true ? 2 : 0,
     crashes: values.crash === true ? 2 : 0,
+    crashTriggers: int('crash-triggers', values['crash-triggers'], 0, 0, 1000),
     durationMs: Math.round(durationS * 1000),
     crypto: nodeCrypto(),
   };

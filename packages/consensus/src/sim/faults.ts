@@ -37,6 +37,56 @@ export interface CrashWindow {
   readonly restartMs: number;
 }
 
+/**
+ * The kinds of outgoing message a {@link CrashTrigger} can aim at: the
+ * replica's signed protocol messages, and `reply` (the replies to clients
+ * after it executed a batch).
+ */
+export const CRASH_TRIGGER_MESSAGES = [
+  'pre-prepare',
+  'prepare',
+  'commit',
+  'checkpoint',
+  'view-change',
+  'new-view',
+  'state-request',
+  'state-response',
+  'state-chunk-request',
+  'state-chunk',
+  'reply',
+] as const;
+
+/** One of {@link CRASH_TRIGGER_MESSAGES}. */
+export type CrashTriggerMessage = (typeof CRASH_TRIGGER_MESSAGES)[number];
+
+/**
+ * A crash aimed at a protocol moment instead of a time: honest replica
+ * `replica` crashes while it sends a message of kind `message` (its `nth` such
+ * message or a later one), right before the copy with index `copy` leaves
+ * (copies go to the peers one at a time; `copy` 0 means before any), so the
+ * other copies of a broadcast never go out. Unsynced writes are lost as in a
+ * {@link CrashWindow}. It restarts from its durable storage `downMs` later
+ * (or at `healAtMs`, whichever is first).
+ *
+ * Time-drawn crashes rarely land inside a view change or between a durable
+ * write and the broadcast that follows it; these do by construction. A
+ * trigger fires at most once, and not while the replica is down, after
+ * `healAtMs`, or when its down time would overlap a {@link CrashWindow} of
+ * the same replica.
+ */
+export interface CrashTrigger {
+  /** The replica index (must be honest). */
+  readonly replica: number;
+  /** The kind of outgoing message that sets it off. */
+  readonly message: CrashTriggerMessage;
+  /** The first message of that kind (counted from 1 over the replica's whole run, across restarts) at which it may fire. */
+  readonly nth: number;
+  /** The copy before which it crashes (0-based, in send order); a message with fewer copies does not set it off. */
+  readonly copy: number;
+  /** How long the replica stays down (virtual ms, > 0). */
+  readonly downMs: number;
+}
+
 /** Every fault of one run. After `healAtMs` the network is perfect and every replica is up. */
 export interface FaultSchedule {
   /** When all faults stop: no loss or duplication afterwards; partitions and crashes must end by then. */
@@ -49,6 +99,8 @@ export interface FaultSchedule {
   readonly partitions: readonly PartitionWindow[];
   /** Crash-restart windows. */
   readonly crashes: readonly CrashWindow[];
+  /** Crashes set off by what a replica sends (none when absent). */
+  readonly triggers?: readonly CrashTrigger[];
 }
 
 /** What {@link generateFaultSchedule} needs. */
@@ -63,6 +115,8 @@ export interface FaultPlan {
   readonly duplicateRate: number;
   /** Shortest partition or crash window, e.g. two view-change timeouts. */
   readonly minWindowMs: number;
+  /** Number of {@link CrashTrigger}s to draw (default 0). */
+  readonly triggers?: number;
 }
 
 /**
@@ -95,7 +149,40 @@ export function generateFaultSchedule(random: Random, plan: FaultPlan): FaultSch
     plan.honest.length === 0
       ? []
       : windows(plan.crashes).map(({ start, end }) => ({ replica: plan.honest[random.int(plan.honest.length)] as number, atMs: start, restartMs: end }));
-  return { healAtMs: plan.durationMs, packetLoss: plan.packetLoss, duplicateRate: plan.duplicateRate, partitions, crashes };
+  const schedule: FaultSchedule = { healAtMs: plan.durationMs, packetLoss: plan.packetLoss, duplicateRate: plan.duplicateRate, partitions, crashes };
+  // drawn after everything else, so a plan without triggers draws exactly what it did before they existed
+  const triggerCount = plan.triggers ?? 0;
+  if (triggerCount === 0 || plan.honest.length === 0) return schedule;
+  return { ...schedule, triggers: Array.from({ length: triggerCount }, () => drawTrigger(random, plan)) };
+}
+
+/**
+ * Message kinds a drawn trigger aims at, view changes weighted up: they are
+ * rare in a run, and crashes inside them are what time-drawn windows miss.
+ */
+const DRAWN_TRIGGER_MESSAGES: readonly CrashTriggerMessage[] = [
+  'view-change',
+  'view-change',
+  'view-change',
+  'new-view',
+  'new-view',
+  'pre-prepare',
+  'prepare',
+  'commit',
+  'checkpoint',
+  'state-request',
+  'state-response',
+  'reply',
+];
+
+function drawTrigger(random: Random, plan: FaultPlan): CrashTrigger {
+  const message = DRAWN_TRIGGER_MESSAGES[random.int(DRAWN_TRIGGER_MESSAGES.length)] as CrashTriggerMessage;
+  const replica = plan.honest[random.int(plan.honest.length)] as number;
+  // a replica sends few view-change and new-view messages in a run, and many votes
+  const nth = 1 + random.int(message === 'view-change' || message === 'new-view' ? 2 : 12);
+  const copy = message === 'state-request' || message === 'reply' ? 0 : random.int(plan.nodes - 1);
+  const downMs = 1 + random.int(Math.max(1, 2 * plan.minWindowMs));
+  return { replica, message, nth, copy, downMs };
 }
 
 /**
@@ -130,6 +217,13 @@ export function checkFaultSchedule(s: FaultSchedule, nodes: number, honest: Read
     if (list.some((o) => c.atMs < o.restartMs && o.atMs < c.restartMs)) fail(`crashes[${i}] overlaps another crash of replica ${c.replica}`);
     list.push(c);
     busy.set(c.replica, list);
+  }
+  for (const [i, t] of (s.triggers ?? []).entries()) {
+    if (!honest.has(t.replica)) fail(`triggers[${i}].replica must be an honest replica index, got ${String(t.replica)}`);
+    if (!(CRASH_TRIGGER_MESSAGES as readonly string[]).includes(t.message)) fail(`triggers[${i}].message must be one of ${CRASH_TRIGGER_MESSAGES.join('|')}, got ${String(t.message)}`);
+    if (!Number.isSafeInteger(t.nth) || t.nth < 1) fail(`triggers[${i}].nth must be an integer ≥ 1, got ${String(t.nth)}`);
+    if (!Number.isSafeInteger(t.copy) || t.copy < 0 || t.copy >= nodes) fail(`triggers[${i}].copy must be an integer in [0, ${nodes}), got ${String(t.copy)}`);
+    if (!(Number.isFinite(t.downMs) && t.downMs > 0)) fail(`triggers[${i}].downMs must be a finite time > 0, got ${String(t.downMs)}`);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { AdmitOneError, type AdmitOneErrorOptions, type CryptoProvider } from '@admitone/core';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, maxFaulty, type PbftTunables } from '../config.js';
-import type { FaultSchedule } from './faults.js';
+import type { CrashTrigger, FaultSchedule } from './faults.js';
 
 /** Every Byzantine strategy the simulator implements, as a const list. */
 export const BYZANTINE_STRATEGIES = ['none', 'equivocate', 'forge', 'silent', 'replay', 'wrong-digest', 'slow', 'timewarp', 'fork-view', 'mixed'] as const;
@@ -67,6 +67,12 @@ export interface SimulationOptions {
   readonly partitions?: number;
   /** Number of crash-restart windows of honest replicas (with lost unsynced writes). Default 0. */
   readonly crashes?: number;
+  /**
+   * Number of crashes aimed at protocol moments ({@link CrashTrigger}): an honest replica crashes while it
+   * sends a view change, a NEW-VIEW, a vote, a checkpoint or state, possibly half-way through the broadcast,
+   * and restarts a little later. Default 0.
+   */
+  readonly crashTriggers?: number;
   /** Virtual delay before a storage write is durable (and lost if the replica crashes first). Default 1. */
   readonly storageWriteDelayMs?: number;
   /** Length of the faulty phase in virtual ms; workflows start in its first half. Default 10 000. */
@@ -75,7 +81,7 @@ export interface SimulationOptions {
   readonly livenessBudgetMs?: number;
   /** PBFT tunables, over the simulator's defaults (short timeouts derived from the latency). */
   readonly tunables?: PbftTunables;
-  /** An explicit fault schedule (e.g. from fast-check); overrides `partitions`, `crashes`, `packetLoss`, `duplicateRate` and `durationMs`. */
+  /** An explicit fault schedule (e.g. from fast-check); overrides `partitions`, `crashes`, `crashTriggers`, `packetLoss`, `duplicateRate` and `durationMs`. */
   readonly faults?: FaultSchedule;
   /**
    * The crypto provider. It must be deterministic and settle in microtasks
@@ -107,6 +113,7 @@ export interface ResolvedSimulationOptions {
   readonly duplicateRate: number;
   readonly partitions: number;
   readonly crashes: number;
+  readonly crashTriggers: number;
   readonly storageWriteDelayMs: number;
   readonly durationMs: number;
   readonly livenessBudgetMs: number;
@@ -190,6 +197,7 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
     duplicateRate: prob(options.duplicateRate, 'duplicateRate'),
     partitions: int(options.partitions, 0, 'partitions', 0, 1000),
     crashes: int(options.crashes, 0, 'crashes', 0, 1000),
+    crashTriggers: int(options.crashTriggers, 0, 'crashTriggers', 0, 1000),
     storageWriteDelayMs,
     durationMs,
     livenessBudgetMs: int(options.livenessBudgetMs, Math.max(20_000, 80 * viewChangeTimeoutMs), 'livenessBudgetMs', 0),

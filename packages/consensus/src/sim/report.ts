@@ -5,6 +5,7 @@
  */
 import type { ByzantineStrategy, ConcreteStrategy } from './options.js';
 import type { NetworkCounters } from './network.js';
+import type { CrashTrigger } from './faults.js';
 
 /** What one simulation run did and found. Every time is virtual. */
 export interface SimulationReport {
@@ -52,7 +53,14 @@ export interface SimulationReport {
   /** What the network did. */
   readonly network: Readonly<NetworkCounters>;
   /** Faults injected. */
-  readonly faults: { readonly partitions: number; readonly crashes: number; readonly lostWrites: number };
+  readonly faults: {
+    readonly partitions: number;
+    /** Crashes of every kind (time windows and triggers). */
+    readonly crashes: number;
+    /** Of those, crashes set off by a {@link CrashTrigger}. */
+    readonly triggeredCrashes: number;
+    readonly lostWrites: number;
+  };
   /** What the Byzantine replicas did, by action. */
   readonly byzantineActions: Readonly<Record<string, number>>;
   /** Simulation steps (timers fired). */
@@ -87,7 +95,7 @@ export function formatReport(r: SimulationReport): string {
   lines.push(`  throughput   ${r.throughputPerSec.toFixed(1)} ops/s (virtual)`);
   lines.push(`  views        ${r.viewChanges} view change(s)`);
   lines.push(`  network      ${r.network.delivered} delivered, ${r.network.lost} lost, ${r.network.duplicated} duplicated, ${r.network.partitioned} partitioned`);
-  lines.push(`  faults       ${r.faults.partitions} partition(s), ${r.faults.crashes} crash(es), ${r.faults.lostWrites} lost write(s); healed at ${r.healAtMs} ms`);
+  lines.push(`  faults       ${r.faults.partitions} partition(s), ${r.faults.crashes} crash(es)${r.faults.triggeredCrashes > 0 ? ` (${r.faults.triggeredCrashes} triggered)` : ''}, ${r.faults.lostWrites} lost write(s); healed at ${r.healAtMs} ms`);
   const drops = Object.entries(r.droppedByReason)
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k}=${v}`)

@@ -87,6 +87,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       packetLoss: o.packetLoss,
       duplicateRate: o.duplicateRate,
       minWindowMs: 2 * vcTimeout,
+      triggers: o.crashTriggers,
     });
   checkFaultSchedule(faults, n, honest);
 
@@ -131,7 +132,11 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
   const byzActions: Record<string, number> = {};
   let maxInstalledView = 0;
   let crashCount = 0;
+  let triggeredCrashes = 0;
   let lostWrites = 0;
+  const triggers = (faults.triggers ?? []).map((t) => ({ ...t, fired: false }));
+  /** Per replica: distinct messages sent so far, by kind, over every incarnation (what triggers count). */
+  const sentKinds = ids.map(() => new Map<string, number>());
   const nodes: Node[] = ids.map((id, index) => ({ index, id, store: createMemoryStore(), incarnation: 0, up: false, replica: undefined, app: undefined, storage: undefined, endpoint: undefined }));
 
   async function start(node: Node): Promise<void> {
@@ -140,8 +145,8 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     const live = () => node.incarnation === inc && node.up;
     const storage = await openCrashableStorage(node.store, clock, o.storageWriteDelayMs);
     const endpoint = net.transport(node.id);
-    const post = poster(endpoint);
     const strategy = byzantine.get(i);
+    const post = strategy === undefined ? triggeredPost(node, inc, poster(endpoint)) : poster(endpoint);
     const transport =
       strategy === undefined
         ? observedTransport(endpoint, post, (s) => {
@@ -205,6 +210,46 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     void node.endpoint?.close();
     void node.replica?.stop();
     node.replica = undefined;
+  }
+
+  /**
+   * Wraps an honest incarnation's sends with its {@link CrashTrigger}s: a
+   * trigger whose message kind, count and copy match crashes the replica
+   * right there, before that copy leaves (later copies of the same broadcast
+   * are dropped with the dead endpoint), and schedules its restart.
+   */
+  function triggeredPost(node: Node, inc: number, post: PostFn): PostFn {
+    const mine = triggers.filter((t) => t.replica === node.index);
+    if (mine.length === 0) return post;
+    const counts = sentKinds[node.index] as Map<string, number>;
+    let last: Uint8Array | undefined;
+    let kind = '';
+    let copy = 0;
+    return (to, bytes, label) => {
+      if (node.incarnation !== inc || !node.up) return;
+      if (bytes !== last) {
+        last = bytes;
+        copy = 0;
+        const slash = label.indexOf('/');
+        kind = slash < 0 ? label : label.slice(0, slash);
+        counts.set(kind, (counts.get(kind) ?? 0) + 1);
+      } else copy++;
+      const now = clock.now();
+      for (const t of mine) {
+        if (t.fired || t.message !== kind || t.copy !== copy || (counts.get(kind) ?? 0) < t.nth || now >= faults.healAtMs) continue;
+        const restartAt = Math.min(now + t.downMs, faults.healAtMs);
+        if (faults.crashes.some((c) => c.replica === node.index && c.atMs <= restartAt && now <= c.restartMs)) continue;
+        t.fired = true;
+        triggeredCrashes++;
+        trace.record(`triggered crash ${node.id} before ${label} copy ${copy} to ${to}`);
+        crash(node);
+        clock.setTimeout(() => {
+          if (!node.up) spawn(`restart of ${node.id}`, start(node));
+        }, restartAt - now);
+        return;
+      }
+      post(to, bytes, label);
+    };
   }
 
   /** Runs an async fault action (a restart) from a timer; a throw is a failure of the run. */
@@ -347,7 +392,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     droppedByReason: dropped,
     sentByType,
     network: { ...simNet.counters },
-    faults: { partitions: faults.partitions.length, crashes: crashCount, lostWrites },
+    faults: { partitions: faults.partitions.length, crashes: crashCount, triggeredCrashes, lostWrites },
     byzantineActions: byzActions,
     steps,
     trace: ok ? [] : (failureTrace ?? []),
