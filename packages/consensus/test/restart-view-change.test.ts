@@ -146,6 +146,20 @@ async function scenario(opts: { freezeAfterEntering?: boolean; committed?: numbe
       expect(r3.status().lastExecuted).toBe(0);
       return { r2, r3, executedAt3 };
     },
+    /** What r1 needs for a valid NEW-VIEW of view 1: its own VIEW-CHANGE with r2's and r3's, and the pre-prepares that re-propose what they prepared. */
+    async validNewView() {
+      const own = await byzSigned<ViewChange>({ type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [], replica: 'r1' });
+      const chosen = [own, viewChanges.get('r2')!, viewChanges.get('r3')!];
+      const plan = planNewView(chosen.map((v) => v.body));
+      const o = await Promise.all(
+        plan.slots.map((slot) => {
+          const timestamp = slot.source?.timestamp ?? 0;
+          const batch = slot.source?.batch ?? [];
+          return byzSigned<PrePrepare>({ type: 'pre-prepare', view: 1, seq: slot.seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r1' });
+        }),
+      );
+      return { chosen, o };
+    },
     /** r1, primary of view 1, proposes its own batch at seq 1 and commits to it. */
     async proposeForgedBatch() {
       const forged = encodeRequest(await signRequest(crypto, keyOf('client:mallory'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
@@ -179,16 +193,7 @@ describe('a replica restarted in the middle of a view change', () => {
   it('once it entered the new view, it keeps the NEW-VIEW\'s pre-prepares with it: a conflicting one is refused after a restart', async () => {
     const s = await scenario({ freezeAfterEntering: true });
     // r1 makes a valid NEW-VIEW for view 1 (it re-proposes seq 1's batch, prepared at r2) and sends it
-    const own = await s.byzSigned<ViewChange>({ type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [], replica: 'r1' });
-    const chosen = [own, s.viewChanges.get('r2')!, s.viewChanges.get('r3')!];
-    const plan = planNewView(chosen.map((v) => v.body));
-    const o = await Promise.all(
-      plan.slots.map((slot) => {
-        const timestamp = slot.source?.timestamp ?? 0;
-        const batch = slot.source?.batch ?? [];
-        return s.byzSigned<PrePrepare>({ type: 'pre-prepare', view: 1, seq: slot.seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r1' });
-      }),
-    );
+    const { chosen, o } = await s.validNewView();
     expect(o.map((p) => p.body.seq)).toEqual([1]);
     const nv = encodeSignedFrame(await s.byzSigned<NewView>({ type: 'new-view', view: 1, viewChanges: chosen, prePrepares: o, replica: 'r1' }));
     const relay = c!.net.transport('r0');
@@ -207,16 +212,7 @@ describe('a backup entering a view through a NEW-VIEW', () => {
   it('refuses a PRE-PREPARE of that view for a sequence number the NEW-VIEW assigned, even while it is still accepting the NEW-VIEW\'s own', async () => {
     // seqs 1 and 2 commit in view 0 at r0 and r2; r3 missed both
     const s = await scenario({ committed: 2 });
-    const own = await s.byzSigned<ViewChange>({ type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [], replica: 'r1' });
-    const chosen = [own, s.viewChanges.get('r2')!, s.viewChanges.get('r3')!];
-    const plan = planNewView(chosen.map((v) => v.body));
-    const o = await Promise.all(
-      plan.slots.map((slot) => {
-        const timestamp = slot.source?.timestamp ?? 0;
-        const batch = slot.source?.batch ?? [];
-        return s.byzSigned<PrePrepare>({ type: 'pre-prepare', view: 1, seq: slot.seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r1' });
-      }),
-    );
+    const { chosen, o } = await s.validNewView();
     expect(o.map((p) => p.body.seq)).toEqual([1, 2]);
     // r1, primary of view 1, also has its own batch for seq 2, and commits to whatever a backup prepares
     const forged = encodeRequest(await signRequest(c!.crypto, keyOf('client:mallory'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
