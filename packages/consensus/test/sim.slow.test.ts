@@ -16,7 +16,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@admitone/core';
-import { formatReport, runSimulation, type ByzantineStrategy, type FaultSchedule, type SimulationOptions } from '../src/sim/index.js';
+import { drawCrashTriggers, formatReport, runSimulation, type ByzantineStrategy, type FaultSchedule, type SimulationOptions } from '../src/sim/index.js';
 import { nodeCrypto } from '@admitone/core/node';
 
 if (process.env['ADMITONE_SLOW'] !== '1') {
@@ -44,8 +44,6 @@ function configFor(seed: number): SimulationOptions {
   return seededRandom(`admitone/sim/slow/chunks/${seed}`).int(2) === 0 ? { ...plan, tunables: { ...plan.tunables, stateChunkBytes: 1024 } } : plan;
 }
 
-const TRIGGER_MESSAGES = ['view-change', 'view-change', 'new-view', 'pre-prepare', 'prepare', 'commit', 'checkpoint', 'state-request', 'state-response', 'reply'] as const;
-
 /**
  * One seed in two also crashes honest replicas at protocol moments (crash
  * triggers): drawn apart, so the plans above are unchanged.
@@ -55,12 +53,9 @@ function withTriggers(seed: number, plan: SimulationOptions): SimulationOptions 
   if (r.int(2) === 0) return plan;
   const count = 1 + r.int(8);
   if (plan.faults === undefined) return { ...plan, crashTriggers: count };
-  // an explicit (crash-heavy, all-honest) schedule: triggers on any replica, restarting by the time faults heal
+  // an explicit (crash-heavy, all-honest) schedule: triggers on any replica, down for at most 400 ms
   const nodes = plan.nodes ?? 4;
-  const triggers = Array.from({ length: count }, () => {
-    const message = TRIGGER_MESSAGES[r.int(TRIGGER_MESSAGES.length)] as (typeof TRIGGER_MESSAGES)[number];
-    return { replica: r.int(nodes), message, nth: 1 + r.int(message === 'view-change' || message === 'new-view' ? 2 : 10), copy: message === 'state-request' || message === 'reply' ? 0 : r.int(nodes - 1), downMs: 20 + r.int(400) };
-  });
+  const triggers = drawCrashTriggers(r, { nodes, replicas: Array.from({ length: nodes }, (_, i) => i), count, maxDownMs: 400 });
   return { ...plan, faults: { ...plan.faults, triggers } };
 }
 

@@ -1328,10 +1328,11 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     const nv = await sign<NewView>({ type: 'new-view', view: v, viewChanges: chosen, prePrepares: o, replica: me });
     if (view !== v || !viewChanging) return;
     // entered, durably and with its pre-prepares, before anyone sees the NEW-VIEW: a restart must never make a second, different one for v
-    await store.saveNewView(v, o, newViewFloor(plan));
+    const floor = newViewFloor(plan);
+    await store.saveNewView(v, o, floor);
     if (view !== v || !viewChanging) return;
     broadcast(nv);
-    await enterView(nv, plan.minS);
+    await enterView(nv, plan.minS, floor);
   }
 
   async function onNewView(s: Signed<NewView>): Promise<void> {
@@ -1360,18 +1361,19 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     view = m.view;
     viewChanging = true;
     // entered together with what the NEW-VIEW assigned: after a restart, a PRE-PREPARE of this view that conflicts with it is refused
-    await store.saveNewView(m.view, m.prePrepares, newViewFloor(plan));
+    const floor = newViewFloor(plan);
+    await store.saveNewView(m.view, m.prePrepares, floor);
     // a view change to a later view may have started during the write, or another copy of this NEW-VIEW entered it
     if (view !== m.view || !viewChanging) return;
-    await enterView(s, plan.minS);
+    await enterView(s, plan.minS, floor);
   }
 
-  async function enterView(nv: Signed<NewView>, minS: number): Promise<void> {
+  /** Enters the NEW-VIEW's view; `minS` and `floor` come from its plan ({@link newViewFloor}). */
+  async function enterView(nv: Signed<NewView>, minS: number, floor: number): Promise<void> {
     const v = nv.body.view;
-    const maxSeq = nv.body.prePrepares.reduce((a, p) => Math.max(a, p.body.seq), minS);
     view = v;
     viewChanging = false;
-    viewFloor = maxSeq;
+    viewFloor = floor;
     lastNewView = nv;
     nvTimer?.cancel();
     nvTimer = undefined;
@@ -1390,7 +1392,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
     ordered.clear();
     for (const k of inO) ordered.add(k);
     if (isPrimary(v)) {
-      lastAssigned = Math.max(maxSeq, lastExecuted, stableSeq);
+      lastAssigned = Math.max(floor, lastExecuted, stableSeq);
       for (const pp of nv.body.prePrepares) {
         lastTimestamp = Math.max(lastTimestamp, pp.body.timestamp);
         const slot = slotOf(pp.body.seq);

@@ -153,7 +153,7 @@ export function generateFaultSchedule(random: Random, plan: FaultPlan): FaultSch
   // drawn after everything else, so a plan without triggers draws exactly what it did before they existed
   const triggerCount = plan.triggers ?? 0;
   if (triggerCount === 0 || plan.honest.length === 0) return schedule;
-  return { ...schedule, triggers: Array.from({ length: triggerCount }, () => drawTrigger(random, plan)) };
+  return { ...schedule, triggers: drawCrashTriggers(random, { nodes: plan.nodes, replicas: plan.honest, count: triggerCount, maxDownMs: 2 * plan.minWindowMs }) };
 }
 
 /**
@@ -175,14 +175,22 @@ const DRAWN_TRIGGER_MESSAGES: readonly CrashTriggerMessage[] = [
   'reply',
 ];
 
-function drawTrigger(random: Random, plan: FaultPlan): CrashTrigger {
-  const message = DRAWN_TRIGGER_MESSAGES[random.int(DRAWN_TRIGGER_MESSAGES.length)] as CrashTriggerMessage;
-  const replica = plan.honest[random.int(plan.honest.length)] as number;
-  // a replica sends few view-change and new-view messages in a run, and many votes
-  const nth = 1 + random.int(message === 'view-change' || message === 'new-view' ? 2 : 12);
-  const copy = message === 'state-request' || message === 'reply' ? 0 : random.int(plan.nodes - 1);
-  const downMs = 1 + random.int(Math.max(1, 2 * plan.minWindowMs));
-  return { replica, message, nth, copy, downMs };
+/**
+ * Draws `count` {@link CrashTrigger}s on `replicas` (indices of honest
+ * replicas, non-empty) of an `nodes`-replica cluster, each down for 1 to
+ * `maxDownMs` ms. {@link generateFaultSchedule} uses it; so can a hand-built
+ * schedule.
+ */
+export function drawCrashTriggers(random: Random, o: { readonly nodes: number; readonly replicas: readonly number[]; readonly count: number; readonly maxDownMs: number }): CrashTrigger[] {
+  return Array.from({ length: o.count }, () => {
+    const message = DRAWN_TRIGGER_MESSAGES[random.int(DRAWN_TRIGGER_MESSAGES.length)] as CrashTriggerMessage;
+    const replica = o.replicas[random.int(o.replicas.length)] as number;
+    // a replica sends few view-change and new-view messages in a run, and many votes
+    const nth = 1 + random.int(message === 'view-change' || message === 'new-view' ? 2 : 12);
+    const copy = message === 'state-request' || message === 'reply' ? 0 : random.int(o.nodes - 1);
+    const downMs = 1 + random.int(Math.max(1, o.maxDownMs));
+    return { replica, message, nth, copy, downMs };
+  });
 }
 
 /**

@@ -27,7 +27,7 @@ export {
   type SimulationErrorCode,
   type SimulationOptions,
 } from './options.js';
-export { CRASH_TRIGGER_MESSAGES, checkFaultSchedule, generateFaultSchedule, linkBlocked, type CrashTrigger, type CrashTriggerMessage, type CrashWindow, type FaultPlan, type FaultSchedule, type PartitionWindow } from './faults.js';
+export { CRASH_TRIGGER_MESSAGES, checkFaultSchedule, drawCrashTriggers, generateFaultSchedule, linkBlocked, type CrashTrigger, type CrashTriggerMessage, type CrashWindow, type FaultPlan, type FaultSchedule, type PartitionWindow } from './faults.js';
 export { formatReport, percentile, type SimulationReport } from './report.js';
 export { byzantineTransport, planByzantine, type ByzantineContext } from './byzantine.js';
 export { createCheckers, recordingLedger, type CheckerOptions, type Checkers, type ExecutionResults, type OpInfo } from './checkers.js';
