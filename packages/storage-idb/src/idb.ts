@@ -149,14 +149,15 @@ export async function idbStorage(init: IdbStorageInit = {}): Promise<Storage> {
       if (keys === undefined) return;
       const max = Math.min(pageSize, remaining);
       const page = await call('iterate', () => readPage(objectStore('readonly'), keys, direction, max, prefix.length));
-      for (const entry of page) {
+      for (const entry of page.entries) {
         ensureOpen();
         after = entry[0];
         remaining--;
         yield [copy(entry[0]), entry[1]] as const;
       }
       ensureOpen();
-      if (page.length < max || remaining === 0) return;
+      // A page cut by its byte budget is shorter than `max` but not the end.
+      if (page.done || remaining === 0) return;
     }
   }
 
@@ -268,9 +269,13 @@ function keyRange(prefix: Uint8Array, range: Range, after: Uint8Array | undefine
   return IDBKeyRange.bound(copy(lo.key).buffer, upperKey, lo.open, hi.open);
 }
 
-/** Reads up to `max` entries with a cursor, in one transaction. Keys come back without the prefix. */
-function readPage(store: IDBObjectStore, keys: IDBKeyRange, direction: IDBCursorDirection, max: number, prefixLength: number): Promise<Entry[]> {
-  return new Promise<Entry[]>((resolve, reject) => {
+/**
+ * Reads up to `max` entries (and about {@link PAGE_BYTES} of values) with a
+ * cursor, in one transaction. Keys come back without the prefix; `done` says
+ * the cursor ran out, so a page cut by count or bytes is never taken for the end.
+ */
+function readPage(store: IDBObjectStore, keys: IDBKeyRange, direction: IDBCursorDirection, max: number, prefixLength: number): Promise<{ entries: Entry[]; done: boolean }> {
+  return new Promise<{ entries: Entry[]; done: boolean }>((resolve, reject) => {
     const out: Entry[] = [];
     let bytes = 0;
     const request = store.openCursor(keys, direction);
@@ -278,7 +283,7 @@ function readPage(store: IDBObjectStore, keys: IDBKeyRange, direction: IDBCursor
     request.onsuccess = () => {
       const cursor = request.result;
       if (cursor === null) {
-        resolve(out);
+        resolve({ entries: out, done: true });
         return;
       }
       const key: unknown = cursor.key;
@@ -295,7 +300,7 @@ function readPage(store: IDBObjectStore, keys: IDBKeyRange, direction: IDBCursor
       }
       out.push([new Uint8Array(key, prefixLength), value]);
       bytes += value.length;
-      if (out.length >= max || bytes >= PAGE_BYTES) resolve(out);
+      if (out.length >= max || bytes >= PAGE_BYTES) resolve({ entries: out, done: false });
       else cursor.continue();
     };
   });

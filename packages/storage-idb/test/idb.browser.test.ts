@@ -151,6 +151,26 @@ describe('idbStorage()', () => {
     await deleteDb(dbName);
   });
 
+  it('a scan whose pages are cut by their byte budget (4 MiB) still reaches every entry, both ways', async () => {
+    const dbName = freshDbName();
+    const storage = await idbStorage({ dbName });
+    const big = (i: number) => new Uint8Array(1024 * 1024).fill(i);
+    await storage.batch(Array.from({ length: 7 }, (_, i) => ({ type: 'put' as const, key: b(i + 1), value: big(i + 1) })));
+    const keysOf = async (options?: Parameters<Storage['iterate']>[0]) => {
+      const keys: number[] = [];
+      for await (const [key, value] of storage.iterate(options)) {
+        expect(value[0]).toBe(key[0]);
+        keys.push(key[0] as number);
+      }
+      return keys;
+    };
+    expect(await keysOf()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await keysOf({ reverse: true })).toEqual([7, 6, 5, 4, 3, 2, 1]);
+    expect(await keysOf({ limit: 6 })).toEqual([1, 2, 3, 4, 5, 6]);
+    await storage.close();
+    await deleteDb(dbName);
+  });
+
   it('an unprefixed scan skips keys that are not binary', async () => {
     const dbName = freshDbName();
     await writeRaw(dbName, [
