@@ -75,9 +75,13 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => stream.handleUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // a request Node could not parse (headers too large, a bad Content-Length, …): the API's JSON envelope, then close
+    if (socket.writable) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({ ok: false, error: { code: 'bad_request', reason: status === 431 ? 'headers_too_large' : 'unparsable_request', message: 'The request could not be parsed as HTTP.' } });
+      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    } else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -209,7 +213,8 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
       finish();
       return;
     }
-    const { route, params } = matchRoute(method, url.pathname);
+    // HEAD is GET without the body (Node's ServerResponse leaves the body out of a HEAD answer)
+    const { route, params } = matchRoute(method === 'HEAD' ? 'GET' : method, url.pathname);
     routeName = route.pattern;
     if (route.organizer) checkOrganizer(req, options.organizerTokenHashes);
     result = await route.handle({ req, url, params, backend: options.backend, maxBodyBytes: options.maxBodyBytes, organizerTokenHashes: options.organizerTokenHashes });

@@ -98,6 +98,33 @@ describe('routing and bad input', () => {
     expect((await raw(`${base}/api/v1/tickets/%E0%A4%A`, 'GET')).json.error?.reason).toBe('invalid_field');
   });
 
+  it('answers HEAD like GET without a body; GET /ws without Upgrade is 426 upgrade_required', async () => {
+    const head = await raw(`${base}/health`, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
+    const ws = await raw(`${base}/ws`, 'GET');
+    expect(ws.status).toBe(426);
+    expect(ws.json.error).toMatchObject({ code: 'upgrade_required', reason: 'upgrade_required' });
+  });
+
+  it('a request Node cannot parse gets the JSON envelope (400, or 431 for oversized headers) and a closed connection', async () => {
+    const send = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(fx.api.port, '127.0.0.1');
+        let answer = '';
+        socket.setEncoding('utf8').on('data', (c: string) => (answer += c));
+        socket.on('error', reject).on('close', () => resolve(answer));
+        socket.end(text);
+      });
+    const badLength = await send('POST /api/v1/tickets/admit HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n');
+    expect(badLength).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(badLength.slice(badLength.indexOf('\r\n\r\n') + 4))).toMatchObject({ ok: false, error: { code: 'bad_request', reason: 'unparsable_request' } });
+    const huge = await send(`GET /health?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge).toContain('"reason":"headers_too_large"');
+  });
+
   it('refuses wrong content types with 415', async () => {
     const body = JSON.stringify({ request: 'AA' });
     for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }]) {

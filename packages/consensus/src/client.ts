@@ -107,6 +107,42 @@ interface Pending {
 }
 
 /**
+ * Checks a client's options and throws `CONSENSUS_CONFIG` naming the first
+ * bad one: a client that starts with them would only fail later, at its first
+ * request, or hang (a request number below 1 is dropped by every replica, a
+ * replica id its transport cannot reach is never answered).
+ */
+function checkClientOptions(options: ClientOptions): ClientOptions {
+  const fail = (msg: string): never => {
+    throw new ConsensusError('CONSENSUS_CONFIG', msg);
+  };
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  const { transport, crypto, clock, secretKey } = options;
+  if (typeof transport?.send !== 'function' || typeof transport.onMessage !== 'function') fail('transport must be a Transport');
+  if (typeof crypto?.sign !== 'function' || typeof crypto.verify !== 'function') fail('crypto must be a CryptoProvider');
+  if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function') fail('clock must be a Clock');
+  if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32) fail('secretKey must be a 32-byte Uint8Array (an Ed25519 secret key)');
+  const replicas: unknown = options.replicas;
+  if (!Array.isArray(replicas)) fail('replicas must be an array of replica ids');
+  const ids = replicas as unknown[];
+  ids.forEach((r, i) => {
+    if (typeof r !== 'string' || r.length === 0) fail(`replicas[${i}] must be a non-empty string`);
+  });
+  if (new Set(ids).size !== ids.length || ids.length < 4) fail('replicas must list at least 4 distinct replica ids');
+  const reachable = new Set(transport.members);
+  const missing = (ids as string[]).filter((r) => !reachable.has(r));
+  if (missing.length > 0) fail(`replicas ${missing.join(', ')} are not members of the transport (its members: ${transport.members.join(', ')})`);
+  const int = (v: number | undefined, name: string, min = 1): void => {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) fail(`${name} must be an integer ≥ ${min}, got ${String(v)}`);
+  };
+  int(options.timeoutMs, 'timeoutMs');
+  int(options.maxTimeoutMs, 'maxTimeoutMs', options.timeoutMs ?? 1);
+  int(options.deadlineMs, 'deadlineMs');
+  int(options.firstRequestSeq, 'firstRequestSeq');
+  return options;
+}
+
+/**
  * Creates a PBFT client.
  *
  * - `submit(op)` resolves with the result that f+1 distinct replicas report
@@ -116,14 +152,17 @@ interface Pending {
  *   falls back to ordering the query.
  *
  * Replies are authenticated by the transport's sender id.
+ *
+ * Throws `ConsensusError` (`CONSENSUS_CONFIG`) for options it could not work
+ * with: a missing transport, crypto provider or clock, a secret key that is
+ * not 32 bytes, fewer than 4 distinct replica ids or ones the transport does
+ * not list among its members, and timeouts or a first request number that
+ * are not integers ≥ 1 (`maxTimeoutMs` ≥ `timeoutMs`).
  */
 export function createClient(options: ClientOptions): Client {
-  const { transport, crypto, clock, secretKey } = options;
+  const { transport, crypto, clock, secretKey } = checkClientOptions(options);
   const replicas = [...options.replicas];
   const members = new Set(replicas);
-  if (members.size !== replicas.length || replicas.length < 4) {
-    throw new ConsensusError('CONSENSUS_CONFIG', 'replicas must list at least 4 distinct replica ids');
-  }
   const f = maxFaulty(replicas.length);
   /** Matching fast-read answers needed: a Byzantine quorum (2f+1 when n = 3f+1). */
   const readQuorum = quorumSize(replicas.length);

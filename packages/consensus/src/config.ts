@@ -28,7 +28,7 @@ export interface PbftTunables {
   readonly maxInFlightBatches?: number;
   /** Base view-change timeout in ms; doubles per consecutive view change. Default 1 000. */
   readonly viewChangeTimeoutMs?: number;
-  /** Cap of the view-change timeout. Default 30 000. */
+  /** Cap of the view-change timeout, at least `viewChangeTimeoutMs`. Default 30 000, or `viewChangeTimeoutMs` when that is longer. */
   readonly maxViewChangeTimeoutMs?: number;
   /** Retry period for state transfer requests. Default 500. */
   readonly stateTransferRetryMs?: number;
@@ -215,7 +215,8 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
     maxBatchBytes: int(opts.maxBatchBytes, 1 << 20, 'maxBatchBytes', 1024),
     maxInFlightBatches: int(opts.maxInFlightBatches, 8, 'maxInFlightBatches'),
     viewChangeTimeoutMs: int(opts.viewChangeTimeoutMs, 1000, 'viewChangeTimeoutMs'),
-    maxViewChangeTimeoutMs: int(opts.maxViewChangeTimeoutMs, 30_000, 'maxViewChangeTimeoutMs'),
+    // the backoff cap defaults to 30 s, or to the first timeout when that is longer; a cap set below the first timeout is refused
+    maxViewChangeTimeoutMs: int(opts.maxViewChangeTimeoutMs, Math.max(30_000, opts.viewChangeTimeoutMs ?? 0), 'maxViewChangeTimeoutMs', opts.viewChangeTimeoutMs ?? 1000),
     stateTransferRetryMs: int(opts.stateTransferRetryMs, 500, 'stateTransferRetryMs'),
     stateChunkBytes: int(opts.stateChunkBytes, 1 << 20, 'stateChunkBytes', 1024, MAX_STATE_CHUNK_BYTES),
     replyCachePerClient: int(opts.replyCachePerClient, 16, 'replyCachePerClient', 1, 65_536),

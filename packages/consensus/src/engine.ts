@@ -58,7 +58,7 @@ export function createLocalEngine(options: LocalEngineOptions): ConsensusEngine 
     if (closed) throw new ConsensusError('ENGINE_CLOSED', 'The engine is closed.');
   };
   return {
-    submit(op) {
+    async submit(op) {
       ensureOpen();
       return serial(async () => {
         const req = await signRequest(options.crypto, options.secretKey, { requestSeq: requestSeq++, op });
@@ -66,7 +66,7 @@ export function createLocalEngine(options: LocalEngineOptions): ConsensusEngine 
         return options.app.execute(prepared, { seq: ++seq, timestamp: clock.now() });
       });
     },
-    read(query) {
+    async read(query) {
       ensureOpen();
       return serial(async () => options.app.query(query));
     },

@@ -83,7 +83,11 @@ describe('admitone-sim (in process)', () => {
     [['--nodes', '3'], '--nodes'],
     [['--strategy', 'sneaky'], '--strategy'],
     [['--byzantine', '0', '--strategy', 'forge'], '--strategy forge'],
+    [['--packet-loss', '0x1'], '--packet-loss'],
+    [['--packet-loss', '1e-1'], '--packet-loss'],
     [['--duration', '0'], '--duration'],
+    [['--duration', '0.0001'], '--duration'],
+    [['--duration', '0x10'], '--duration'],
     [['--frobnicate'], 'frobnicate'],
   ])('exits 2 on bad flags: %j', async (argv, mention) => {
     const c = capture();

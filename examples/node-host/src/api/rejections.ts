@@ -96,6 +96,8 @@ export function codeOfStatus(status: number): string {
       return 'unsupported_media_type';
     case 422:
       return 'unprocessable';
+    case 426:
+      return 'upgrade_required';
     case 503:
       return 'unavailable';
     case 504:

@@ -247,10 +247,18 @@ async function submitOp(c: ConsensusEngine, bytes: Uint8Array): Promise<Outcome>
   return { op: bytes, position };
 }
 
+/** Checks that `call` returns a promise (it must not throw synchronously) and that the promise rejects. */
 async function checkRejected(call: () => Promise<unknown>, what: string): Promise<void> {
+  let result: unknown;
+  try {
+    result = call();
+  } catch (err) {
+    check(false, `${what} returns a rejected promise instead of throwing synchronously (threw ${String(err)})`);
+  }
+  check(result instanceof Promise, `${what} returns a promise`);
   let rejected = false;
   try {
-    await call();
+    await result;
   } catch {
     rejected = true;
   }

@@ -162,15 +162,43 @@ const NULL_TIMESTAMP = 0;
 const NO_BYTES = new Uint8Array(0);
 
 /**
+ * Checks what {@link resolveConfig} does not: the replica's key and the
+ * objects it runs on. A transport that is not this replica's own endpoint, or
+ * cannot reach every other replica, would make an honest replica look faulty
+ * to its peers (its messages dropped as spoofed) and use up the cluster's
+ * fault budget without a word, so it is refused here.
+ */
+function checkReplicaDependencies(opts: ReplicaOptions): void {
+  const fail = (msg: string): never => {
+    throw new ConsensusError('CONSENSUS_CONFIG', msg);
+  };
+  if (!(opts.secretKey instanceof Uint8Array) || opts.secretKey.length !== 32) fail('secretKey must be a 32-byte Uint8Array (an Ed25519 secret key)');
+  const { transport, storage, app, crypto, clock } = opts;
+  if (typeof transport?.send !== 'function' || typeof transport.onMessage !== 'function') fail('transport must be a Transport');
+  if (typeof storage?.batch !== 'function' || typeof storage.iterate !== 'function') fail('storage must be a Storage');
+  if (typeof app?.execute !== 'function' || typeof app.prepare !== 'function') fail('app must be a ReplicatedApp');
+  if (typeof crypto?.sign !== 'function' || typeof crypto.verify !== 'function') fail('crypto must be a CryptoProvider');
+  if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function') fail('clock must be a Clock');
+  if (transport.localId !== opts.id) fail(`transport.localId is ${String(transport.localId)}, but this replica is ${opts.id}: give each replica its own endpoint`);
+  const reachable = new Set(transport.members);
+  const missing = opts.members.filter((m) => !reachable.has(m.id)).map((m) => m.id);
+  if (missing.length > 0) fail(`replicas ${missing.join(', ')} are not members of the transport`);
+}
+
+/**
  * Creates and starts a PBFT replica. Loads persisted state from `storage`
  * (restoring the app from the last stable checkpoint and replaying committed
  * entries), then joins the protocol and asks peers for newer state.
  *
  * Throws `ConsensusError` (`CONSENSUS_CONFIG`) for unsafe configuration,
- * including a secret key that does not match this replica's listed public key.
+ * including a secret key that is not 32 bytes or does not match this
+ * replica's listed public key, a missing storage, app, crypto provider or
+ * clock, and a transport whose `localId` is not `id` or whose members do not
+ * include every replica.
  */
 export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const cfg = resolveConfig(opts);
+  checkReplicaDependencies(opts);
   const { app, crypto, clock, transport } = opts;
   const me = opts.id;
   const log = (opts.logger ?? silentLogger()).child({ replica: me });

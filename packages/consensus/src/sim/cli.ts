@@ -44,7 +44,7 @@ Options:
   --crash-triggers N   also crash honest replicas N times at protocol moments: while they
                        send a view change, a NEW-VIEW, a vote, a checkpoint or state,
                        possibly half-way through a broadcast (default 0)
-  --duration SECONDS   virtual length of the faulty phase (default 20)
+  --duration SECONDS   virtual length of the faulty phase, at least 0.001 (default 20)
   --json               print one JSON object instead of the summary
   -h, --help           show this help
 
@@ -99,15 +99,16 @@ export function parseCliArgs(argv: readonly string[], randomSeed: () => number =
   if (!(BYZANTINE_STRATEGIES as readonly string[]).includes(strategy)) throw new UsageError(`--strategy must be one of ${BYZANTINE_STRATEGIES.join('|')}, got ${JSON.stringify(values.strategy)}`);
   if (strategy !== 'none' && byzantine === 0) throw new UsageError(`--strategy ${strategy} needs --byzantine ≥ 1`);
   if (strategy === 'none' && byzantine > 0) throw new UsageError(`--strategy none needs --byzantine 0`);
+  const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
   const loss = values['packet-loss'] === undefined ? 0 : Number(values['packet-loss']);
-  if (!(loss >= 0 && loss <= 1) || values['packet-loss']?.trim() === '') throw new UsageError(`--packet-loss must be a probability in [0, 1], got ${JSON.stringify(values['packet-loss'])}`);
+  if (!(loss >= 0 && loss <= 1) || (values['packet-loss'] !== undefined && !DECIMAL.test(values['packet-loss']))) throw new UsageError(`--packet-loss must be a probability in [0, 1], got ${JSON.stringify(values['packet-loss'])}`);
   let seed: number | string;
   if (values.seed === undefined) seed = randomSeed();
   else if (/^-?\d+$/.test(values.seed) && Number.isSafeInteger(Number(values.seed))) seed = Number(values.seed);
   else if (values.seed.length > 0) seed = values.seed;
   else throw new UsageError('--seed must not be empty');
   const durationS = values.duration === undefined ? 20 : Number(values.duration);
-  if (!(durationS > 0 && durationS <= 86_400)) throw new UsageError(`--duration must be a number of seconds in (0, 86400], got ${JSON.stringify(values.duration)}`);
+  if (!(durationS > 0 && durationS <= 86_400) || Math.round(durationS * 1000) < 1 || (values.duration !== undefined && !DECIMAL.test(values.duration))) throw new UsageError(`--duration must be a number of seconds in (0, 86400], got ${JSON.stringify(values.duration)}`);
   const options: SimulationOptions = {
     seed,
     nodes,
