@@ -266,8 +266,29 @@ describe('decryption shares', () => {
     });
   }
 
-  it('duplicate share indices are a typed error naming the index', () => {
-    const err = expectTdh2Error(() => tdh2Combine(c7.publicKey, ct, [shares[0]!, shares[1]!, shares[0]!], { random }), 'TDH2_DUPLICATE_SHARE');
+  it('a repeated index counts once: too few distinct indices is not enough shares, blaming no one', () => {
+    const err = expectTdh2Error(() => tdh2Combine(c7.publicKey, ct, [shares[0]!, shares[1]!, shares[0]!], { random }), 'TDH2_NOT_ENOUGH_SHARES');
+    expect(err.culprits).toEqual([]);
+    const out = tdh2Combine(c7.publicKey, ct, [shares[0]!, shares[0]!, shares[1]!, shares[1]!, shares[2]!], { random });
+    expect(bytesToHex(out.payload)).toBe(bytesToHex(payload));
+    expect(out).toMatchObject({ used: [1n, 2n, 3n], invalid: [] });
+  });
+
+  it('verifies before de-duplicating: a forged share under an honest index blocks nothing and the honest share is used', () => {
+    // the forgery claims member 1's index with member 2's point: its DLEQ proof fails
+    const forged: Tdh2DecryptionShare = { ...shares[0]!, ui: shares[1]!.ui };
+    for (const input of [
+      [forged, shares[0]!, shares[1]!, shares[2]!],
+      [shares[0]!, forged, shares[1]!, shares[2]!],
+      [forged, forged, shares[1]!, shares[0]!, shares[2]!],
+    ]) {
+      const out = tdh2Combine(c7.publicKey, ct, input, { random });
+      expect(bytesToHex(out.payload)).toBe(bytesToHex(payload));
+      expect([...out.used].sort()).toEqual([1n, 2n, 3n]);
+    }
+    expect(tdh2Combine(c7.publicKey, ct, [forged, shares[0]!, shares[1]!, shares[2]!], { random }).invalid).toEqual([1n]);
+    // with only the forgery for index 1, t + 1 = 3 valid distinct shares are missing: the forged index is named
+    const err = expectTdh2Error(() => tdh2Combine(c7.publicKey, ct, [forged, shares[1]!, shares[2]!], { random }), 'TDH2_NOT_ENOUGH_SHARES');
     expect(err.culprits).toEqual([1n]);
   });
 
@@ -331,7 +352,7 @@ describe('decrypting many ciphertexts at once', () => {
     expect(outcomes[1]).toMatchObject({ status: 'decrypted', used: [2n, 4n], invalid: [1n, 3n] });
     expect(outcomes[2]).toEqual({ status: 'rejected', reason: 'invalid_ciphertext', culprits: [] });
     expect(outcomes[3]).toEqual({ status: 'rejected', reason: 'not_enough_shares', culprits: [1n] });
-    expect(outcomes[4]).toEqual({ status: 'rejected', reason: 'duplicate_share', culprits: [1n] });
+    expect(outcomes[4]).toEqual({ status: 'rejected', reason: 'not_enough_shares', culprits: [] });
     for (const k of [0, 1]) {
       const o = outcomes[k]!;
       expect(o.status === 'decrypted' && bytesToHex(o.payload)).toBe(bytesToHex(payloads[k]!));

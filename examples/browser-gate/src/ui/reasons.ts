@@ -27,6 +27,7 @@ const WORDS: Readonly<Record<Reason, string>> = {
   // the ledger's
   replayed: 'Duplicate request',
   not_authorized: 'This gate device is not authorised for the event',
+  too_many_devices: 'The event has as many gate devices as it may: revoke one first',
   invalid_amount: 'Invalid amount',
   invalid_quantity: 'Invalid quantity',
   insufficient_funds: 'Insufficient funds',

@@ -30,6 +30,7 @@ export const REJECTION_STATUS: Readonly<Record<ContractRejection, RejectionStatu
   unknown_order: 404,
   replayed: 409,
   already_exists: 409,
+  too_many_devices: 409,
   insufficient_funds: 409,
   event_cancelled: 409,
   event_completed: 409,

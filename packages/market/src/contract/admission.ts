@@ -12,7 +12,7 @@
 import { stepOf, ticketId as toTicketId, type ClientId, type EventId, type ExecuteContext, type TicketId } from '@admitone/core';
 import { keyId } from './codec.js';
 import { adjustHeld, type EventState, type Ticket } from './state.js';
-import type { AdmitOp, ConsumeOp, ContractRejection, ContractResult, DisputeOp, GateDeviceOp, ResolveOp, ValidateOp } from './types.js';
+import { MAX_GATE_DEVICES, type AdmitOp, type ConsumeOp, type ContractRejection, type ContractResult, type DisputeOp, type GateDeviceOp, type ResolveOp, type ValidateOp } from './types.js';
 
 /** The ticket id of `(eventId, serial)`: `eventId:serial`, as named in ticket passes and rotating codes. */
 export function ticketIdOf(eventId: EventId, serial: number): TicketId {
@@ -71,8 +71,11 @@ export function applyAdmission(
 ): ContractResult {
   if (op.type === 'authorizeGate' || op.type === 'revokeGate') {
     if (e.organizer !== actor) return reject('not_organizer');
-    if (op.type === 'authorizeGate') e.devices.add(keyId(op.device));
-    else e.devices.delete(keyId(op.device));
+    const device = keyId(op.device);
+    if (op.type === 'authorizeGate') {
+      if (!e.devices.has(device) && e.devices.size >= MAX_GATE_DEVICES) return reject('too_many_devices');
+      e.devices.add(device);
+    } else e.devices.delete(device);
     return { status: 'ok' };
   }
   return applyToTicket(e, op as Exclude<AdmissionOp, GateDeviceOp>, actor, ctx, codeValid, rules, refund);
@@ -113,7 +116,7 @@ function applyToTicket(
       }
       t.admission = op.type === 'validate' ? 'validated' : 'consumed';
       if (t.admission === 'consumed') e.admitted++;
-      t.scans.push({ kind: op.type, nonce: op.scan.nonce, gate: op.scan.gate, time: op.scan.time, device: actor, seq: ctx.seq });
+      t.scans.push({ kind: op.type, nonce: op.scan.nonce.slice(), gate: op.scan.gate, time: op.scan.time, device: actor, seq: ctx.seq });
       return { status: 'ok', tickets: [] };
     }
     case 'dispute': {

@@ -36,10 +36,15 @@ import { policyToCbor, readPolicy } from './policy.js';
 import {
   CONTRACT_REJECTIONS,
   MAX_EVENT_ID_LENGTH,
+  MAX_GATE_DEVICES,
   MAX_NOTE_LENGTH,
+  MAX_ORDERS_PAGE,
+  MAX_SCANS_PER_TICKET,
   MAX_TICKETS_PAGE,
   type ContractStats,
+  type CurrentEpochView,
   type ScanView,
+  type SealedOrderView,
   MAX_SHARES_PER_OP,
   ORDER_DROP_REASONS,
   type AccountView,
@@ -212,13 +217,22 @@ export function encodeContractQuery(query: ContractQuery): Uint8Array {
   if (query.type === 'tickets') {
     return encode({ type: query.type, eventId: query.eventId, ...(query.after === undefined ? {} : { after: query.after }), ...(query.limit === undefined ? {} : { limit: query.limit }) });
   }
+  if (query.type === 'orders') {
+    return encode({
+      type: query.type,
+      eventId: query.eventId,
+      epoch: query.epoch,
+      ...(query.from === undefined ? {} : { from: query.from }),
+      ...(query.limit === undefined ? {} : { limit: query.limit }),
+    });
+  }
   return encode(query as unknown as CborValue);
 }
 
 /** Decodes a read-only query; throws `CodecError` when malformed. */
 export function decodeContractQuery(bytes: Uint8Array): ContractQuery {
   const r = readRecord(decode(bytes, { maxBytes: 4096 }), 'query');
-  const type = readEnum(r['type'], 'query.type', ['account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'stats'] as const);
+  const type = readEnum(r['type'], 'query.type', ['account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'stats', 'orders', 'currentEpoch'] as const);
   switch (type) {
     case 'account':
       readRecord(r, 'query', ['type', 'account']);
@@ -243,6 +257,20 @@ export function decodeContractQuery(bytes: Uint8Array): ContractQuery {
       if (r['limit'] !== undefined) q.limit = readInt(r['limit'], 'query.limit', 1, MAX_TICKETS_PAGE);
       return q;
     }
+    case 'orders': {
+      readRecord(r, 'query', ['type', 'eventId', 'epoch', 'from', 'limit']);
+      const q: { type: 'orders'; eventId: EventId; epoch: number; from?: number; limit?: number } = {
+        type,
+        eventId: readEventId(r['eventId'], 'query.eventId'),
+        epoch: readInt(r['epoch'], 'query.epoch'),
+      };
+      if (r['from'] !== undefined) q.from = readInt(r['from'], 'query.from', 0);
+      if (r['limit'] !== undefined) q.limit = readInt(r['limit'], 'query.limit', 1, MAX_ORDERS_PAGE);
+      return q;
+    }
+    case 'currentEpoch':
+      readRecord(r, 'query', ['type', 'eventId']);
+      return { type, eventId: readEventId(r['eventId'], 'query.eventId') };
   }
 }
 
@@ -255,12 +283,14 @@ export function encodeContractQueryResult(result: ContractQueryResult): Uint8Arr
   if ('epoch' in result) return encode({ status: 'ok', epoch: epochToCbor(result.epoch) });
   if ('tickets' in result) return encode({ status: 'ok', tickets: result.tickets.map(ticketToCbor), ...(result.next === undefined ? {} : { next: result.next }) });
   if ('stats' in result) return encode({ status: 'ok', stats: { ...result.stats } });
+  if ('orders' in result) return encode({ status: 'ok', orders: result.orders.map((o) => ({ ...o })), ...(result.next === undefined ? {} : { next: result.next }) });
+  if ('currentEpoch' in result) return encode({ status: 'ok', currentEpoch: { ...result.currentEpoch } });
   return encode({ status: 'ok', supply: { ...result.supply } });
 }
 
 /** Decodes a query answer; throws `CodecError` when malformed. */
 export function decodeContractQueryResult(bytes: Uint8Array): ContractQueryResult {
-  const r = readRecord(decode(bytes), 'answer', ['status', 'reason', 'account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'next', 'stats']);
+  const r = readRecord(decode(bytes), 'answer', ['status', 'reason', 'account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'next', 'stats', 'orders', 'currentEpoch']);
   if (readEnum(r['status'], 'answer.status', ['ok', 'rejected'] as const) === 'rejected') {
     return { status: 'rejected', reason: readEnum(r['reason'], 'answer.reason', ['not_found', 'malformed'] as const) };
   }
@@ -271,6 +301,20 @@ export function decodeContractQueryResult(bytes: Uint8Array): ContractQueryResul
   if (r['tickets'] !== undefined) {
     const tickets = readArray(r['tickets'], 'answer.tickets', MAX_TICKETS_PAGE).map((t, i) => readTicketView(t, `answer.tickets[${i}]`));
     return r['next'] === undefined ? { status: 'ok', tickets } : { status: 'ok', tickets, next: readInt(r['next'], 'answer.next', 0) };
+  }
+  if (r['orders'] !== undefined) {
+    const orders = readArray(r['orders'], 'answer.orders', MAX_ORDERS_PAGE).map((o, i) => readSealedOrderView(o, `answer.orders[${i}]`));
+    return r['next'] === undefined ? { status: 'ok', orders } : { status: 'ok', orders, next: readInt(r['next'], 'answer.next', 0) };
+  }
+  if (r['currentEpoch'] !== undefined) {
+    const x = readRecord(r['currentEpoch'], 'answer.currentEpoch', ['eventId', 'epoch', 'asOfSeq', 'asOfTimestamp']);
+    const currentEpoch: CurrentEpochView = {
+      eventId: readEventId(x['eventId'], 'answer.currentEpoch.eventId'),
+      epoch: readInt(x['epoch'], 'answer.currentEpoch.epoch'),
+      asOfSeq: readInt(x['asOfSeq'], 'answer.currentEpoch.asOfSeq'),
+      asOfTimestamp: readInt(x['asOfTimestamp'], 'answer.currentEpoch.asOfTimestamp', Number.MIN_SAFE_INTEGER),
+    };
+    return { status: 'ok', currentEpoch };
   }
   if (r['stats'] !== undefined) {
     const x = readRecord(r['stats'], 'answer.stats', ['events', 'tickets', 'admitted', 'refunded', 'listed', 'settledEpochs']);
@@ -341,7 +385,7 @@ function readEventView(value: unknown, field: string): EventView {
     refunded: readInt(r['refunded'], `${field}.refunded`),
     cutoffThrough: readInt(r['cutoffThrough'], `${field}.cutoffThrough`),
     settledThrough: readInt(r['settledThrough'], `${field}.settledThrough`),
-    devices: readArray(r['devices'], `${field}.devices`, 4096).map((d, i) => readClientId(d, `${field}.devices[${i}]`)),
+    devices: readArray(r['devices'], `${field}.devices`, MAX_GATE_DEVICES).map((d, i) => readClientId(d, `${field}.devices[${i}]`)),
     admitted: readInt(r['admitted'], `${field}.admitted`, 0),
   };
 }
@@ -360,7 +404,7 @@ function readTicketView(value: unknown, field: string): TicketView {
     status: readEnum(r['status'], `${field}.status`, ['active', 'refunded', 'revoked'] as const),
     paid: readBigInt(r['paid'], `${field}.paid`, 0n),
     admission: readEnum(r['admission'], `${field}.admission`, ['issued', 'validated', 'consumed', 'disputed'] as const),
-    scans: readArray(r['scans'], `${field}.scans`, 64).map((x, i) => readScanView(x, `${field}.scans[${i}]`)),
+    scans: readArray(r['scans'], `${field}.scans`, MAX_SCANS_PER_TICKET).map((x, i) => readScanView(x, `${field}.scans[${i}]`)),
     ...(r['listing'] === undefined ? {} : { listing: readBigInt(r['listing'], `${field}.listing`, 1n) }),
   };
   return r['disputedFrom'] === undefined ? base : { ...base, disputedFrom: readEnum(r['disputedFrom'], `${field}.disputedFrom`, ['issued', 'validated'] as const) };
@@ -375,6 +419,16 @@ function readScanView(value: unknown, field: string): ScanView {
     time: readInt(r['time'], `${field}.time`),
     device: readClientId(r['device'], `${field}.device`),
     seq: readInt(r['seq'], `${field}.seq`),
+  };
+}
+
+function readSealedOrderView(value: unknown, field: string): SealedOrderView {
+  const r = readRecord(value, field, ['position', 'submitter', 'ciphertext', 'ciphertextId']);
+  return {
+    position: readInt(r['position'], `${field}.position`),
+    submitter: readClientId(r['submitter'], `${field}.submitter`),
+    ciphertext: readBytes(r['ciphertext'], `${field}.ciphertext`),
+    ciphertextId: readBytes(r['ciphertextId'], `${field}.ciphertextId`, 32),
   };
 }
 

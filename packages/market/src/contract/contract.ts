@@ -35,11 +35,27 @@ import {
   type Tdh2DecryptionShare,
   type Tdh2PublicKey,
 } from '../tdh2/index.js';
-import { cutoff, epochView, postShares, submitOrder, type CiphertextIndex, type OrderCommitteeConfig, type PreparedShares } from '../epoch/book.js';
+import { currentEpoch, cutoff, epochView, postShares, submitOrder, type CiphertextIndex, type OrderCommitteeConfig, type PreparedShares } from '../epoch/book.js';
 import { decodeContractOp, decodeContractQuery, encodeContractQueryResult, encodeContractResult } from './codec.js';
 import { accountView, applyBasic, eventView, statusReason, ticketView, type BasicOp, type PreparedCredential } from './ops.js';
-import { newOrder, snapshotOf, stateFromSnapshot, emptyState, type ContractState, type SealedOrder } from './state.js';
-import { MAX_TICKETS_PAGE, type AccountView, type ContractOp, type ContractQueryResult, type ContractResult, type ContractStats, type EpochView, type EventView, type SupplyView, type TicketView } from './types.js';
+import { newOrder, snapshotOf, stateFromSnapshot, emptyState, type ContractState, type PendingEpoch, type SealedOrder } from './state.js';
+import {
+  MAX_ORDERS_PAGE,
+  MAX_TICKETS_PAGE,
+  type AccountView,
+  type ContractOp,
+  type ContractQueryResult,
+  type ContractResult,
+  type ContractStats,
+  type CurrentEpochView,
+  type EpochView,
+  type EventView,
+  type SealedOrderView,
+  type SupplyView,
+  type TicketView,
+} from './types.js';
+
+export type { SealedOrderView } from './types.js';
 
 /** One member of the secret-management (order) committee. */
 export interface OrderCommitteeMember {
@@ -107,7 +123,10 @@ export interface PreparedSealedOrder {
   readonly bytes: Uint8Array;
 }
 
-/** The event contract app. */
+/**
+ * The event contract app. Every getter returns fresh objects (the policy is
+ * deep-frozen): nothing a caller does to a view reaches the replicated state.
+ */
 export interface EventContract extends ReplicatedApp<PreparedContractRequest> {
   /** An account's money (zeros when unknown). */
   getAccount(account: ClientId | Uint8Array): AccountView;
@@ -115,8 +134,16 @@ export interface EventContract extends ReplicatedApp<PreparedContractRequest> {
   getEvent(eventId: EventId): EventView | undefined;
   /** A ticket, or `undefined`. */
   getTicket(eventId: EventId, serial: number): TicketView | undefined;
-  /** A sealed-order epoch, or `undefined` for an unknown event. */
+  /**
+   * A sealed-order epoch, or `undefined` for an unknown event. Throws
+   * `RangeError` unless `epoch` is a non-negative safe integer.
+   */
   getEpoch(eventId: EventId, epoch: number): EpochView | undefined;
+  /**
+   * The epoch accepting orders as of the last executed slot, or `undefined`
+   * for an unknown event.
+   */
+  getCurrentEpoch(eventId: EventId): CurrentEpochView | undefined;
   /** Money totals (the conservation law's two sides). */
   supply(): SupplyView;
   /**
@@ -130,21 +157,10 @@ export interface EventContract extends ReplicatedApp<PreparedContractRequest> {
   /**
    * The sealed orders of an unsettled epoch in position order (ciphertexts
    * are public; their contents are not): what committee members compute
-   * shares for. Empty for an unknown, empty or finished epoch.
+   * shares for. Empty for an unknown, empty or finished epoch. Remote members
+   * page through them with the `orders` query.
    */
   getOrders(eventId: EventId, epoch: number): readonly SealedOrderView[];
-}
-
-/** A sealed order as committed (still encrypted). */
-export interface SealedOrderView {
-  /** Position in the epoch. */
-  readonly position: number;
-  /** The submitting account. */
-  readonly submitter: ClientId;
-  /** The encoded TDH2 ciphertext. */
-  readonly ciphertext: Uint8Array;
-  /** Its id (`tdh2CiphertextId`). */
-  readonly ciphertextId: Uint8Array;
 }
 
 /**
@@ -166,6 +182,7 @@ export function createEventContract(options: EventContractOptions): EventContrac
     throw new TypeError('options.identityCommittee must be { committeeId: string, groupPublicKey: 32 bytes }');
   }
   if (!Array.isArray(options.fundingKeys)) throw new TypeError('options.fundingKeys must be an array of 32-byte keys');
+  if (options.orderCommittee !== undefined) checkOrderCommittee(options.orderCommittee);
   const logger = (options.logger ?? silentLogger()).child({ app: 'event-contract' });
   const funders = new Set<ClientId>(options.fundingKeys.map((k) => clientIdOf(k)));
   const committee: OrderCommitteeConfig | undefined =
@@ -180,6 +197,9 @@ export function createEventContract(options: EventContractOptions): EventContrac
       if (!committee.publicKey.verificationKeys.has(index)) throw new RangeError('orderCommittee.members names an index without a verification key');
     }
     if (committee.members.size !== options.orderCommittee?.members.length) throw new RangeError('orderCommittee.members must have distinct request keys');
+    if (new Set(committee.members.values()).size < committee.publicKey.minShares) {
+      throw new RangeError(`orderCommittee.members must hold at least publicKey.minShares (${committee.publicKey.minShares}) distinct indices, or no epoch with orders could ever settle`);
+    }
   }
   const minShares = committee?.publicKey.minShares ?? 1;
   const codeRules: CodeRules = { stepMs: options.codeStepMs ?? DEFAULT_CODE_STEP_MS, skewSteps: options.codeSkewSteps ?? 1 };
@@ -310,6 +330,20 @@ export function createEventContract(options: EventContractOptions): EventContrac
       }
       case 'stats':
         return encodeContractQueryResult({ status: 'ok', stats: app.stats() });
+      case 'orders': {
+        const e = state.events.get(q.eventId);
+        if (e === undefined) return encodeContractQueryResult(notFound);
+        const p = e.pending.get(q.epoch);
+        const from = q.from ?? 0;
+        const total = p?.orders.length ?? 0;
+        const end = Math.min(total, from + (q.limit ?? 100));
+        const orders = p === undefined ? [] : orderViews(p, from, end);
+        return encodeContractQueryResult(end < total ? { status: 'ok', orders, next: end } : { status: 'ok', orders });
+      }
+      case 'currentEpoch': {
+        const v = app.getCurrentEpoch(q.eventId);
+        return encodeContractQueryResult(v === undefined ? notFound : { status: 'ok', currentEpoch: v });
+      }
     }
   }
 
@@ -353,7 +387,14 @@ export function createEventContract(options: EventContractOptions): EventContrac
       cachedDigest = undefined;
       // 3. the operation (a malformed op still consumes its request number)
       if (prepared.op === undefined) return encodeContractResult({ status: 'rejected', reason: 'malformed' });
-      return encodeContractResult(apply(prepared, prepared.op, request.clientId, ctx));
+      const result = apply(prepared, prepared.op, request.clientId, ctx);
+      // the slot of the last applied operation (a rejection changes nothing but the request number); the
+      // timestamp is floored so that the snapshot stays integral whatever clock an engine feeds in
+      if (result.status === 'ok') {
+        const timestamp = Math.floor(ctx.timestamp);
+        if (Number.isSafeInteger(ctx.seq) && ctx.seq >= 0 && Number.isSafeInteger(timestamp)) state.slot = { seq: ctx.seq, timestamp };
+      }
+      return encodeContractResult(result);
     },
 
     query,
@@ -371,7 +412,8 @@ export function createEventContract(options: EventContractOptions): EventContrac
 
     digest(): Digest {
       cachedDigest ??= hash(snapshotOf(state));
-      return cachedDigest;
+      // a copy: a caller that scribbles on the answer must not change this replica's next one
+      return cachedDigest.slice() as Digest;
     },
 
     getAccount(account) {
@@ -387,8 +429,14 @@ export function createEventContract(options: EventContractOptions): EventContrac
       return e === undefined || t === undefined || serial < 1 ? undefined : ticketView(e, serial, t);
     },
     getEpoch(eventId, epoch) {
+      if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('epoch must be a non-negative safe integer');
       const e = state.events.get(eventId);
       return e === undefined ? undefined : epochView(e, epoch);
+    },
+    getCurrentEpoch(eventId) {
+      const e = state.events.get(eventId);
+      if (e === undefined) return undefined;
+      return { eventId: e.id, epoch: currentEpoch(e, state.slot), asOfSeq: state.slot.seq, asOfTimestamp: state.slot.timestamp };
     },
     supply() {
       let balances = 0n;
@@ -426,8 +474,29 @@ export function createEventContract(options: EventContractOptions): EventContrac
     },
     getOrders(eventId, epoch) {
       const p = state.events.get(eventId)?.pending.get(epoch);
-      return p === undefined ? [] : p.orders.map((o, position) => ({ position, submitter: o.submitter, ciphertext: o.bytes, ciphertextId: o.id }));
+      return p === undefined ? [] : orderViews(p, 0, p.orders.length);
     },
   };
   return app;
+}
+
+/** Views of the orders at positions `[from, end)` of a pending epoch, with copies of their bytes. */
+function orderViews(p: PendingEpoch, from: number, end: number): SealedOrderView[] {
+  const out: SealedOrderView[] = [];
+  for (let position = from; position < end; position++) {
+    const o = p.orders[position] as SealedOrder;
+    out.push({ position, submitter: o.submitter, ciphertext: o.bytes.slice(), ciphertextId: o.id.slice() });
+  }
+  return out;
+}
+
+/** Structural checks of an order committee (the contract's invariants need them). */
+function checkOrderCommittee(c: OrderCommittee): void {
+  if (typeof c !== 'object' || c === null || typeof c.publicKey !== 'object' || c.publicKey === null || !Array.isArray(c.members)) {
+    throw new TypeError('options.orderCommittee must be { publicKey, members }');
+  }
+  c.members.forEach((m, i) => {
+    if (typeof m !== 'object' || m === null || typeof m.index !== 'bigint') throw new TypeError(`options.orderCommittee.members[${i}].index must be a bigint`);
+    if (!(m.requestKey instanceof Uint8Array) || m.requestKey.length !== 32) throw new RangeError(`options.orderCommittee.members[${i}].requestKey must be 32 bytes`);
+  });
 }

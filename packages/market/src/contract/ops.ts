@@ -12,7 +12,7 @@ import { keyId } from './codec.js';
 import { MAX_AMOUNT, inWindow, policyProblem, resaleCapPrice } from './policy.js';
 import { accountOf, adjustHeld, heldBy, newEvent, newTicket, pay, releaseEscrow, unwindPayments, type ContractState, type EventState, type Ticket } from './state.js';
 import { admissionBlock, applyAdmission, isAdmissionOp, type CodeRules } from './admission.js';
-import type { AccountView, ContractOp, ContractRejection, ContractResult, EventView, TicketView } from './types.js';
+import { MAX_PURCHASE_QUANTITY, type AccountView, type ContractOp, type ContractRejection, type ContractResult, type EventView, type TicketView } from './types.js';
 
 /** A credential after `prepare`: decoded and signature-checked, or `undefined` when it did not decode. */
 export interface PreparedCredential {
@@ -77,7 +77,7 @@ export function applyBasic(
   switch (op.type) {
     case 'buyPrimary': {
       if (closed !== undefined) return reject(closed);
-      if (op.quantity < 1) return reject('invalid_quantity');
+      if (op.quantity < 1 || op.quantity > MAX_PURCHASE_QUANTITY) return reject('invalid_quantity');
       if (!inWindow(e.policy.sale, ctx.timestamp)) return reject('window_closed');
       const bound = bindCredential(e, op.eventId, actor, credential, ctx);
       if ('reason' in bound) return reject(bound.reason);
@@ -107,7 +107,7 @@ export function applyBasic(
     case 'cancelListing':
     case 'transfer': {
       if (closed !== undefined) return reject(closed);
-      if (op.type === 'listForResale' && op.price < 1n) return reject('invalid_amount');
+      if (op.type === 'listForResale' && (op.price < 1n || op.price > MAX_AMOUNT)) return reject('invalid_amount');
       const t = e.tickets[op.serial - 1];
       if (t === undefined || op.serial < 1) return reject('not_found');
       if (t.status === 'refunded') return reject('ticket_refunded');
@@ -213,7 +213,7 @@ export function accountView(s: ContractState, id: ClientId): AccountView {
   return { account: id, balance: a?.balance ?? 0n, escrow: a?.escrow ?? 0n };
 }
 
-/** An event's view. */
+/** An event's view (its policy is the event's deep-frozen one; nothing else is shared with the state). */
 export function eventView(e: EventState): EventView {
   return {
     eventId: e.id,
@@ -230,7 +230,7 @@ export function eventView(e: EventState): EventView {
   };
 }
 
-/** A ticket's view. */
+/** A ticket's view: shares nothing with the state (scans and their nonces are copies). */
 export function ticketView(e: EventState, serial: number, t: Ticket): TicketView {
   const last = t.payments[t.payments.length - 1];
   const paid = last !== undefined && last.payer === t.holder ? last.amount : 0n;
@@ -244,7 +244,7 @@ export function ticketView(e: EventState, serial: number, t: Ticket): TicketView
     ...(t.listing === undefined ? {} : { listing: t.listing }),
     admission: t.admission,
     ...(t.disputedFrom === undefined ? {} : { disputedFrom: t.disputedFrom }),
-    scans: t.scans.slice(),
+    scans: t.scans.map((x) => ({ ...x, nonce: x.nonce.slice() })),
   };
 }
 

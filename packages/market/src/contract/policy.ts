@@ -4,7 +4,7 @@
  * @module
  */
 import { readBigInt, readBoolean, readEnum, readInt, readRecord, type CborValue } from '@admitone/core';
-import { MAX_CAPACITY, MAX_ORDERS_PER_EPOCH, type EpochSchedule, type EventPolicy, type ResaleCap, type TimeWindow } from './types.js';
+import { MAX_CAPACITY, MAX_EPOCHS, MAX_ORDERS_PER_EPOCH, type EpochSchedule, type EventPolicy, type ResaleCap, type TimeWindow } from './types.js';
 
 /** Largest money amount any single field may carry (2^96 − 1 minor units). */
 export const MAX_AMOUNT = (1n << 96n) - 1n;
@@ -61,22 +61,47 @@ export function readPolicy(value: unknown, field: string): EventPolicy {
 
 /**
  * The first semantic problem of a structurally valid policy, or `undefined`
- * when it is acceptable: capacity in 1 … {@link MAX_CAPACITY}, windows with
- * `start < end`, a resale cap of at least 1 minor unit, royalty ≤ 10 000 bps,
- * a per-person cap ≥ 1, a positive epoch length and 1 …
- * {@link MAX_ORDERS_PER_EPOCH} orders per account and epoch.
+ * when it is acceptable. The answer names the field at fault and why:
+ * capacity in 1 … {@link MAX_CAPACITY}, windows with `start < end`, a resale
+ * cap of 1 … {@link MAX_AMOUNT} minor units (percent ≤ 100 000), royalty
+ * ≤ 10 000 bps, a per-person cap ≥ 1, a positive epoch length, a `time` grid
+ * of at most {@link MAX_EPOCHS} epochs over the resale window, and 1 …
+ * {@link MAX_ORDERS_PER_EPOCH} orders per person and epoch.
  */
 export function policyProblem(p: EventPolicy): string | undefined {
-  if (p.capacity < 1 || p.capacity > MAX_CAPACITY) return 'capacity';
-  if (p.sale.start >= p.sale.end) return 'sale';
-  if (p.resale.start >= p.resale.end) return 'resale';
-  if (resaleCapPrice(p) < 1n) return 'resaleCap';
-  if (p.resaleCap.kind === 'percent' && p.resaleCap.percent > 100_000) return 'resaleCap';
-  if (p.royaltyBps > 10_000) return 'royaltyBps';
-  if (p.perPersonCap < 1) return 'perPersonCap';
-  if ((p.epochs.kind === 'seq' ? p.epochs.length : p.epochs.lengthMs) < 1) return 'epochs';
-  if (p.maxOrdersPerAccount < 1 || p.maxOrdersPerAccount > MAX_ORDERS_PER_EPOCH) return 'maxOrdersPerAccount';
+  if (p.capacity < 1 || p.capacity > MAX_CAPACITY) return 'capacity: out of range';
+  if (p.sale.start >= p.sale.end) return 'sale: empty window';
+  if (p.resale.start >= p.resale.end) return 'resale: empty window';
+  if (p.resaleCap.kind === 'percent' && p.resaleCap.percent > 100_000) return 'resaleCap: percent out of range';
+  const cap = resaleCapPrice(p);
+  if (cap < 1n) return 'resaleCap: below one minor unit';
+  if (cap > MAX_AMOUNT) return 'resaleCap: above MAX_AMOUNT';
+  if (p.royaltyBps > 10_000) return 'royaltyBps: out of range';
+  if (p.perPersonCap < 1) return 'perPersonCap: out of range';
+  if (p.epochs.kind === 'seq' ? p.epochs.length < 1 : p.epochs.lengthMs < 1) return 'epochs: length below 1';
+  if (p.epochs.kind === 'time' && Math.ceil((p.resale.end - p.resale.start) / p.epochs.lengthMs) > MAX_EPOCHS) return 'epochs: more than MAX_EPOCHS epochs over the resale window';
+  if (p.maxOrdersPerAccount < 1 || p.maxOrdersPerAccount > MAX_ORDERS_PER_EPOCH) return 'maxOrdersPerAccount: out of range';
   return undefined;
+}
+
+/**
+ * A deep-frozen copy of a policy: what an event stores, so that nothing that
+ * reads it (a view, a caller holding the operation) can change the rules on
+ * one replica.
+ */
+export function frozenPolicy(p: EventPolicy): EventPolicy {
+  return Object.freeze({
+    capacity: p.capacity,
+    facePrice: p.facePrice,
+    sale: Object.freeze({ start: p.sale.start, end: p.sale.end }),
+    resale: Object.freeze({ start: p.resale.start, end: p.resale.end }),
+    resaleCap: Object.freeze(p.resaleCap.kind === 'percent' ? { kind: 'percent', percent: p.resaleCap.percent } : { kind: 'absolute', amount: p.resaleCap.amount }),
+    royaltyBps: p.royaltyBps,
+    perPersonCap: p.perPersonCap,
+    transferable: p.transferable,
+    epochs: Object.freeze(p.epochs.kind === 'seq' ? { kind: 'seq', length: p.epochs.length } : { kind: 'time', lengthMs: p.epochs.lengthMs }),
+    maxOrdersPerAccount: p.maxOrdersPerAccount,
+  } as EventPolicy);
 }
 
 /** The highest allowed resale price per ticket. */

@@ -34,11 +34,15 @@ import {
 } from '@admitone/core';
 import { decodeTdh2Ciphertext, decodeTdh2DecryptionShare, tdh2CiphertextId, type Tdh2Ciphertext, type Tdh2DecryptionShare } from '../tdh2/index.js';
 import { outcomeToCbor, readClientId, readEventId, readOutcome, readTrade } from './codec.js';
-import { policyToCbor, readPolicy } from './policy.js';
-import type { AdmissionState, EventPolicy, EventStatus, OrderOutcome, ScanView, TicketStatus, TradeView } from './types.js';
+import { frozenPolicy, policyToCbor, readPolicy } from './policy.js';
+import { MAX_GATE_DEVICES, MAX_SCANS_PER_TICKET, type AdmissionState, type EventPolicy, type EventStatus, type OrderOutcome, type ScanView, type TicketStatus, type TradeView } from './types.js';
 
-/** Snapshot format tag. */
-export const EVENT_CONTRACT_SNAPSHOT = 'admitone/market/event-contract/v1';
+/**
+ * Snapshot format tag. v2: frozen listings carry the holder and ticket
+ * version they were frozen with, and the last executed slot is kept (v1
+ * snapshots are refused).
+ */
+export const EVENT_CONTRACT_SNAPSHOT = 'admitone/market/event-contract/v2';
 
 /** One sale of a ticket: who paid how much, and whose escrow (for this event) got what. */
 export interface Payment {
@@ -72,12 +76,31 @@ export function newTicket(holder: ClientId): Ticket {
 export interface SealedOrder {
   readonly submitter: ClientId;
   readonly ciphertext: Tdh2Ciphertext;
-  /** Its canonical encoding, as submitted. */
+  /** Its canonical encoding, as submitted (a private copy: never hand it out). */
   readonly bytes: Uint8Array;
   readonly id: Uint8Array;
   readonly idHex: string;
   /** Valid decryption shares by member index (at most t + 1 are kept), with their encodings. */
   readonly shares: Map<bigint, { readonly share: Tdh2DecryptionShare; readonly bytes: Uint8Array }>;
+}
+
+/**
+ * A public listing as frozen into an epoch at its cutoff. The holder and the
+ * ticket version name the listing exactly: a ticket's version changes with
+ * every change of hands, and a listing cannot be cancelled while a frozen
+ * entry matches it, so a later listing of the same ticket (after a sale, by
+ * the buyer) never matches an older entry, whatever its price.
+ */
+export interface FrozenListing {
+  readonly serial: number;
+  readonly price: bigint;
+  readonly holder: ClientId;
+  readonly version: number;
+}
+
+/** True when ticket `t` is still listed exactly as `f` froze it (same price, holder and version). */
+export function matchesFrozen(f: FrozenListing, t: Ticket): boolean {
+  return t.status === 'active' && t.listing === f.price && t.holder === f.holder && t.version === f.version;
 }
 
 /** An epoch that has sealed orders and is not settled yet. */
@@ -86,12 +109,12 @@ export interface PendingEpoch {
   readonly orders: SealedOrder[];
   /** `ciphertextIdHex/submitter` of every order, to refuse duplicates. */
   readonly keys: Set<string>;
-  /** Orders per submitter. */
-  readonly perAccount: Map<ClientId, number>;
+  /** Orders per person (event tag, hex), whatever key submitted them. */
+  readonly perPerson: Map<string, number>;
   /** The slot that committed the cutoff, once closed. */
   closedAtSeq: number | undefined;
-  /** Public listings frozen into the epoch at its cutoff: `[serial, price]`, by serial. */
-  frozen: (readonly [number, bigint])[] | undefined;
+  /** Public listings frozen into the epoch at its cutoff, by serial (strictly increasing). */
+  frozen: readonly FrozenListing[] | undefined;
   /** Orders with t + 1 valid shares. */
   decryptable: number;
 }
@@ -147,11 +170,13 @@ export interface ContractState {
   replay: ReplayGuard;
   deposited: bigint;
   withdrawn: bigint;
+  /** The slot of the last applied operation (what a read reports the epoch grid against). */
+  slot: { seq: number; timestamp: number };
 }
 
 /** An empty state. */
 export function emptyState(): ContractState {
-  return { accounts: new Map(), events: new Map(), replay: createReplayGuard(), deposited: 0n, withdrawn: 0n };
+  return { accounts: new Map(), events: new Map(), replay: createReplayGuard(), deposited: 0n, withdrawn: 0n, slot: { seq: 0, timestamp: 0 } };
 }
 
 /** A fresh event namespace. */
@@ -159,7 +184,7 @@ export function newEvent(id: EventId, organizer: ClientId, policy: EventPolicy, 
   return {
     id,
     organizer,
-    policy,
+    policy: frozenPolicy(policy),
     createdSeq,
     status: 'open',
     tickets: [],
@@ -252,7 +277,7 @@ export function heldBy(e: EventState, holder: ClientId): number {
 export function snapshotOf(s: ContractState): Uint8Array {
   const accounts = [...s.accounts.keys()].sort().map((id) => [id, (s.accounts.get(id) as Account).balance]);
   const events = [...s.events.keys()].sort().map((id) => eventToCbor(s.events.get(id) as EventState));
-  return encode({ app: EVENT_CONTRACT_SNAPSHOT, supply: [s.deposited, s.withdrawn], accounts, events, replay: s.replay.toCbor() });
+  return encode({ app: EVENT_CONTRACT_SNAPSHOT, supply: [s.deposited, s.withdrawn], slot: [s.slot.seq, s.slot.timestamp], accounts, events, replay: s.replay.toCbor() });
 }
 
 /**
@@ -261,12 +286,14 @@ export function snapshotOf(s: ContractState): Uint8Array {
  * `minShares` is the order committee's t + 1 (shares beyond it are refused).
  */
 export function stateFromSnapshot(bytes: Uint8Array, minShares: number): ContractState {
-  const r = readRecord(decode(bytes, { maxBytes: 1 << 30 }), 'snapshot', ['app', 'supply', 'accounts', 'events', 'replay']);
+  const r = readRecord(decode(bytes, { maxBytes: 1 << 30 }), 'snapshot', ['app', 'supply', 'slot', 'accounts', 'events', 'replay']);
   if (readString(r['app'], 'snapshot.app') !== EVENT_CONTRACT_SNAPSHOT) throw new CodecError('CODEC_SCHEMA', 'Snapshot is not an event contract snapshot.');
   const supply = readArray(r['supply'], 'snapshot.supply', 2);
   const s = emptyState();
   s.deposited = readBigInt(supply[0], 'snapshot.supply.deposited', 0n);
   s.withdrawn = readBigInt(supply[1], 'snapshot.supply.withdrawn', 0n);
+  const slot = readArray(r['slot'], 'snapshot.slot', 2);
+  s.slot = { seq: readInt(slot[0], 'snapshot.slot.seq'), timestamp: readInt(slot[1], 'snapshot.slot.timestamp', Number.MIN_SAFE_INTEGER) };
   for (const [i, row] of readArray(r['accounts'], 'snapshot.accounts').entries()) {
     const a = readArray(row, `snapshot.accounts[${i}]`, 2);
     s.accounts.set(readClientId(a[0], `snapshot.accounts[${i}].id`), { balance: readBigInt(a[1], `snapshot.accounts[${i}].balance`, 0n), escrow: 0n });
@@ -323,7 +350,7 @@ function eventToCbor(e: EventState): CborValue {
 
 function pendingToCbor(p: PendingEpoch): CborValue {
   const orders = p.orders.map((o) => [o.submitter, o.bytes, [...o.shares.keys()].sort((a, b) => (a < b ? -1 : 1)).map((k) => [k, (o.shares.get(k) as { bytes: Uint8Array }).bytes])]);
-  return [p.epoch, p.closedAtSeq ?? null, p.frozen === undefined ? null : p.frozen.map(([serial, price]) => [serial, price]), orders];
+  return [p.epoch, p.closedAtSeq ?? null, p.frozen === undefined ? null : p.frozen.map((f) => [f.serial, f.price, f.holder, f.version]), orders];
 }
 
 function recordToCbor(h: EpochRecord): CborValue {
@@ -347,7 +374,7 @@ function eventFromCbor(value: unknown, f: string, minShares: number): EventState
       payments: readArray(t[4], `${f}.tickets[${i}].payments`).map((p, j) => readPayment(p, `${f}.tickets[${i}].payments[${j}]`)),
       admission: readEnum(t[5], `${f}.tickets[${i}].admission`, ADMISSION_STATES),
       disputedFrom: t[6] === null ? undefined : readEnum(t[6], `${f}.tickets[${i}].disputedFrom`, ['issued', 'validated'] as const),
-      scans: readArray(t[7], `${f}.tickets[${i}].scans`, 64).map((x, j) => readScanRow(x, `${f}.tickets[${i}].scans[${j}]`)),
+      scans: readArray(t[7], `${f}.tickets[${i}].scans`, MAX_SCANS_PER_TICKET).map((x, j) => readScanRow(x, `${f}.tickets[${i}].scans[${j}]`)),
     });
   }
   for (const [i, row] of readArray(a[7], `${f}.holders`).entries()) {
@@ -360,14 +387,14 @@ function eventFromCbor(value: unknown, f: string, minShares: number): EventState
   e.cutoffThrough = readInt(ep[0], `${f}.cutoffThrough`);
   e.settledThrough = readInt(ep[1], `${f}.settledThrough`, 0, e.cutoffThrough);
   for (const [i, row] of readArray(ep[2], `${f}.pending`).entries()) {
-    const p = pendingFromCbor(row, `${f}.pending[${i}]`, minShares);
+    const p = pendingFromCbor(row, `${f}.pending[${i}]`, minShares, e);
     e.pending.set(p.epoch, p);
   }
   for (const [i, row] of readArray(ep[3], `${f}.history`).entries()) {
     const h = recordFromCbor(row, `${f}.history[${i}]`);
     e.history.set(h.epoch, h);
   }
-  for (const [i, d] of readArray(a[9], `${f}.devices`, 4096).entries()) e.devices.add(readClientId(d, `${f}.devices[${i}]`));
+  for (const [i, d] of readArray(a[9], `${f}.devices`, MAX_GATE_DEVICES).entries()) e.devices.add(readClientId(d, `${f}.devices[${i}]`));
   e.admitted = readInt(a[10], `${f}.admitted`);
   return e;
 }
@@ -400,26 +427,22 @@ function readPayment(value: unknown, f: string): Payment {
   };
 }
 
-function pendingFromCbor(value: unknown, f: string, minShares: number): PendingEpoch {
+function pendingFromCbor(value: unknown, f: string, minShares: number, e: EventState): PendingEpoch {
   const a = readArray(value, f, 4);
   const p: PendingEpoch = {
     epoch: readInt(a[0], `${f}.epoch`),
     orders: [],
     keys: new Set(),
-    perAccount: new Map(),
+    perPerson: new Map(),
     closedAtSeq: a[1] === null ? undefined : readInt(a[1], `${f}.closedAtSeq`),
-    frozen:
-      a[2] === null
-        ? undefined
-        : readArray(a[2], `${f}.frozen`).map((x, i) => {
-            const pair = readArray(x, `${f}.frozen[${i}]`, 2);
-            return [readInt(pair[0], `${f}.frozen[${i}].serial`, 1), readBigInt(pair[1], `${f}.frozen[${i}].price`, 1n)] as const;
-          }),
+    frozen: a[2] === null ? undefined : readFrozen(a[2], `${f}.frozen`, e.policy.capacity),
     decryptable: 0,
   };
   for (const [i, row] of readArray(a[3], `${f}.orders`).entries()) {
     const o = readArray(row, `${f}.orders[${i}]`, 3);
     const submitter = readClientId(o[0], `${f}.orders[${i}].submitter`);
+    const tag = e.holders.get(submitter);
+    if (tag === undefined) throw new CodecError('CODEC_SCHEMA', `Field ${f}.orders[${i}].submitter is not registered.`);
     const bytes = readBytes(o[1], `${f}.orders[${i}].ciphertext`);
     const ciphertext = wrapCodec(() => decodeTdh2Ciphertext(bytes), `${f}.orders[${i}].ciphertext`);
     const order = newOrder(submitter, ciphertext, bytes);
@@ -431,10 +454,21 @@ function pendingFromCbor(value: unknown, f: string, minShares: number): PendingE
       if (share.index !== index) throw new CodecError('CODEC_SCHEMA', `Field ${f}.orders[${i}].shares[${j}] has a mismatched index.`);
       order.shares.set(index, { share, bytes: shareBytes });
     }
-    addOrder(p, order);
+    addOrder(p, order, tag);
     if (order.shares.size >= minShares) p.decryptable++;
   }
   return p;
+}
+
+function readFrozen(value: unknown, f: string, capacity: number): FrozenListing[] {
+  let prev = 0;
+  return readArray(value, f, capacity).map((x, i) => {
+    const row = readArray(x, `${f}[${i}]`, 4);
+    if (row.length !== 4) throw new CodecError('CODEC_SCHEMA', `Field ${f}[${i}] must have 4 entries.`);
+    const serial = readInt(row[0], `${f}[${i}].serial`, prev + 1, capacity);
+    prev = serial;
+    return { serial, price: readBigInt(row[1], `${f}[${i}].price`, 1n), holder: readClientId(row[2], `${f}[${i}].holder`), version: readInt(row[3], `${f}[${i}].version`, 1) };
+  });
 }
 
 function recordFromCbor(value: unknown, f: string): EpochRecord {
@@ -451,10 +485,15 @@ function recordFromCbor(value: unknown, f: string): EpochRecord {
   };
 }
 
-/** A sealed order record for a decoded, checked ciphertext. */
+/**
+ * A sealed order record for a decoded, checked ciphertext. It keeps private,
+ * frozen copies, so the caller's objects (a prepared request) never alias
+ * replicated state.
+ */
 export function newOrder(submitter: ClientId, ciphertext: Tdh2Ciphertext, bytes: Uint8Array): SealedOrder {
-  const id = tdh2CiphertextId(ciphertext);
-  return { submitter, ciphertext, bytes, id, idHex: bytesToHex(id), shares: new Map() };
+  const own: Tdh2Ciphertext = Object.freeze({ ...ciphertext, label: ciphertext.label.slice(), sealed: ciphertext.sealed.slice() });
+  const id = tdh2CiphertextId(own);
+  return { submitter, ciphertext: own, bytes: bytes.slice(), id, idHex: bytesToHex(id), shares: new Map() };
 }
 
 /** The duplicate-detection key of an order. */
@@ -462,11 +501,11 @@ export function orderKey(idHex: string, submitter: ClientId): string {
   return `${idHex}/${submitter}`;
 }
 
-/** Appends an order to a pending epoch's book. */
-export function addOrder(p: PendingEpoch, order: SealedOrder): void {
+/** Appends an order, submitted by the person with event tag `tag`, to a pending epoch's book. */
+export function addOrder(p: PendingEpoch, order: SealedOrder, tag: string): void {
   p.orders.push(order);
   p.keys.add(orderKey(order.idHex, order.submitter));
-  p.perAccount.set(order.submitter, (p.perAccount.get(order.submitter) ?? 0) + 1);
+  p.perPerson.set(tag, (p.perPerson.get(tag) ?? 0) + 1);
 }
 
 function wrapCodec<T>(f: () => T, field: string): T {

@@ -40,9 +40,12 @@ export type ResaleCap =
  * client can tell which epoch its order is for: with `seq`, epoch `e` holds
  * the consensus slots `[s0 + e·length, s0 + (e+1)·length)` where `s0` is the
  * slot that created the event; with `time`, it holds the timestamps
- * `[resale.start + e·lengthMs, resale.start + (e+1)·lengthMs)`. The cutoff of
+ * `[resale.start + e·lengthMs, resale.start + (e+1)·lengthMs)`, and the
+ * resale window may span at most {@link MAX_EPOCHS} of them. The cutoff of
  * an epoch is committed by the first epoch operation of the event
  * (`submitSealedOrder`, `cutoff`, `postShares`) executed past its end.
+ * Committing cutoffs and settling costs time in proportion to the epochs
+ * that hold orders, never to the number of epochs that went by.
  */
 export type EpochSchedule =
   | {
@@ -78,7 +81,11 @@ export interface EventPolicy {
   readonly transferable: boolean;
   /** The sealed-order epoch grid. */
   readonly epochs: EpochSchedule;
-  /** The most sealed orders one account may submit per epoch (1 … {@link MAX_ORDERS_PER_EPOCH}). */
+  /**
+   * The most sealed orders one person may submit per epoch (1 …
+   * {@link MAX_ORDERS_PER_EPOCH}), counted by event tag: every key a person
+   * registered for the event draws on the same allowance.
+   */
   readonly maxOrdersPerAccount: number;
 }
 
@@ -88,6 +95,23 @@ export const MAX_CAPACITY = 1_000_000;
 export const MAX_ORDERS_PER_EPOCH = 4096;
 /** Most decryption shares one `postShares` operation carries (keeps the op under `MAX_OP_BYTES`). */
 export const MAX_SHARES_PER_OP = 256;
+/**
+ * Most epochs a `time` grid may lay over the resale window (2^20): a policy
+ * with a finer grid is an `invalid_policy`.
+ */
+export const MAX_EPOCHS = 1 << 20;
+/**
+ * Most tickets one `buyPrimary` buys (more is `invalid_quantity`), so that the
+ * result, one {@link TicketView} per ticket, stays small enough to deliver.
+ */
+export const MAX_PURCHASE_QUANTITY = 256;
+/**
+ * Most gate devices an event may have authorised at once (more is
+ * `too_many_devices`); snapshots and result decoders accept exactly this many.
+ */
+export const MAX_GATE_DEVICES = 4096;
+/** Most epoch summaries one operation's result lists (the lowest epochs first; query the rest). */
+export const MAX_EPOCHS_PER_RESULT = 64;
 
 /** Money enters the ledger: a funding key credits `amount` to `account`. */
 export interface DepositOp {
@@ -103,7 +127,7 @@ export interface DepositOp {
 export interface WithdrawOp {
   /** Discriminator. */
   readonly type: 'withdraw';
-  /** Minor units, 1 … the signer's balance. */
+  /** Minor units, 1 … `MAX_AMOUNT` per operation, and at most the signer's balance. */
   readonly amount: bigint;
 }
 
@@ -123,7 +147,7 @@ export interface BuyPrimaryOp {
   readonly type: 'buyPrimary';
   /** The event. */
   readonly eventId: EventId;
-  /** How many tickets (≥ 1). */
+  /** How many tickets, 1 … {@link MAX_PURCHASE_QUANTITY} (buy more in several operations). */
   readonly quantity: number;
   /** The signer's event credential for this event (`encodeCredential` from `@admitone/identity`). */
   readonly credential: Uint8Array;
@@ -147,7 +171,7 @@ export interface ListForResaleOp {
   readonly eventId: EventId;
   /** The ticket's serial. */
   readonly serial: number;
-  /** Asking price in minor units (1 … the resale cap). */
+  /** Asking price in minor units (1 … the resale cap, and at most `MAX_AMOUNT`). */
   readonly price: bigint;
 }
 
@@ -244,7 +268,11 @@ export interface PostSharesOp {
   readonly shares: readonly SharePost[];
 }
 
-/** The organizer authorises (or revokes) a gate device key to admit tickets of its event. */
+/**
+ * The organizer authorises (or revokes) a gate device key to admit tickets of
+ * its event; at most {@link MAX_GATE_DEVICES} devices at once
+ * (`too_many_devices`).
+ */
 export interface GateDeviceOp {
   /** Discriminator. */
   readonly type: 'authorizeGate' | 'revokeGate';
@@ -405,6 +433,7 @@ export const CONTRACT_REJECTIONS = [
   'disputed',
   'not_disputed',
   'ticket_revoked',
+  'too_many_devices',
 ] as const;
 /** Why an operation was rejected. */
 export type ContractRejection = (typeof CONTRACT_REJECTIONS)[number];
@@ -516,6 +545,44 @@ export interface ContractStats {
 
 /** Most tickets one `tickets` query returns. */
 export const MAX_TICKETS_PAGE = 500;
+/** Most sealed orders one `orders` query returns. */
+export const MAX_ORDERS_PAGE = 256;
+/**
+ * Most scans a ticket can carry: the admission machine records at most two
+ * (validate, consume) or one (admit); readers accept this many.
+ */
+export const MAX_SCANS_PER_TICKET = 64;
+
+/** A sealed order as committed (still encrypted). */
+export interface SealedOrderView {
+  /** Position in the epoch. */
+  readonly position: number;
+  /** The submitting account. */
+  readonly submitter: ClientId;
+  /** The encoded TDH2 ciphertext. */
+  readonly ciphertext: Uint8Array;
+  /** Its id (`tdh2CiphertextId`). */
+  readonly ciphertextId: Uint8Array;
+}
+
+/**
+ * Where an event's sealed-order grid stands as of the last slot that applied
+ * an operation on the replica (a read has no slot of its own). With a `time`
+ * grid a client can also compute the epoch from the policy and its clock.
+ */
+export interface CurrentEpochView {
+  /** The event. */
+  readonly eventId: EventId;
+  /**
+   * The epoch that accepted orders at that slot: the grid's epoch, but never
+   * one whose cutoff is committed. Orders may name it or the next one.
+   */
+  readonly epoch: number;
+  /** That slot's sequence number (0 before any operation). */
+  readonly asOfSeq: number;
+  /** That slot's agreed timestamp. */
+  readonly asOfTimestamp: number;
+}
 
 /** What became of one sealed order at settlement. */
 export type OrderStatus = 'filled' | 'partial' | 'unmatched' | 'dropped';
@@ -646,7 +713,11 @@ export interface ContractApplied {
   readonly tickets?: readonly TicketView[];
   /** Where a sealed order went (submitSealedOrder). */
   readonly order?: OrderReceipt;
-  /** Epochs closed, touched or settled by the operation (summaries: query an epoch for its outcomes and trades). */
+  /**
+   * Epochs closed, touched or settled by the operation, lowest first and at
+   * most {@link MAX_EPOCHS_PER_RESULT} of them (summaries: query an epoch for
+   * its outcomes and trades, and the event for how far settlement got).
+   */
   readonly epochs?: readonly EpochView[];
 }
 
@@ -700,6 +771,24 @@ export type ContractQuery =
   | {
       /** Discriminator. */
       readonly type: 'stats';
+    }
+  | {
+      /** Discriminator: a page of an unsettled epoch's sealed orders in position order (what committee members compute shares for). */
+      readonly type: 'orders';
+      /** The event. */
+      readonly eventId: EventId;
+      /** The epoch. */
+      readonly epoch: number;
+      /** Position of the first order of the page (the previous page's `next`); default 0. */
+      readonly from?: number;
+      /** Page size, 1 … {@link MAX_ORDERS_PAGE}; default 100. */
+      readonly limit?: number;
+    }
+  | {
+      /** Discriminator: the epoch currently accepting orders ({@link CurrentEpochView}). */
+      readonly type: 'currentEpoch';
+      /** The event. */
+      readonly eventId: EventId;
     };
 
 /** Answers to {@link ContractQuery}. */
@@ -747,6 +836,20 @@ export type ContractQueryResult =
       readonly status: 'ok';
       /** The counters. */
       readonly stats: ContractStats;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The page of sealed orders (empty for an unknown, empty or finished epoch). */
+      readonly orders: readonly SealedOrderView[];
+      /** The `from` of the next page, when there is one. */
+      readonly next?: number;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** Where the event's epoch grid stands. */
+      readonly currentEpoch: CurrentEpochView;
     }
   | {
       /** Discriminator. */

@@ -11,8 +11,8 @@
 import { invariant, type ClientId, type ExecuteContext, type Random } from '@admitone/core';
 import { tdh2VerifyShares, type Tdh2DecryptionShare, type Tdh2PublicKey } from '../tdh2/index.js';
 import { epochAt, inWindow } from '../contract/policy.js';
-import { addOrder, orderKey, type ContractState, type EpochRecord, type EventState, type PendingEpoch, type SealedOrder } from '../contract/state.js';
-import { MAX_ORDERS_PER_EPOCH, type ContractRejection, type ContractResult, type EpochView } from '../contract/types.js';
+import { addOrder, matchesFrozen, orderKey, type ContractState, type EpochRecord, type EventState, type FrozenListing, type PendingEpoch, type SealedOrder } from '../contract/state.js';
+import { MAX_EPOCHS_PER_RESULT, MAX_ORDERS_PER_EPOCH, type ContractRejection, type ContractResult, type EpochView } from '../contract/types.js';
 import { settleEpoch } from './settle.js';
 
 /** The secret-management committee as the contract sees it. */
@@ -38,10 +38,16 @@ export function currentEpoch(e: EventState, ctx: ExecuteContext): number {
   return Math.max(epochAt(e.policy, e.createdSeq, ctx), e.cutoffThrough);
 }
 
-/** An epoch view without per-order details, for operation results (query the epoch for them). */
-function summary(v: EpochView): EpochView {
-  const { outcomes: _outcomes, trades: _trades, ...rest } = v;
-  return rest;
+/**
+ * Summaries (no per-order details: query an epoch for them) of `epochs`, in
+ * increasing order without repeats, at most {@link MAX_EPOCHS_PER_RESULT}, for
+ * an operation's result.
+ */
+function summaries(e: EventState, epochs: Iterable<number>): EpochView[] {
+  return [...new Set(epochs)]
+    .sort((a, b) => a - b)
+    .slice(0, MAX_EPOCHS_PER_RESULT)
+    .map((n) => epochView(e, n, false));
 }
 
 /** `submitSealedOrder`: `order` was decoded and passed the validity check for its label (in `prepare`). */
@@ -57,25 +63,27 @@ export function submitOrder(
   if (!inWindow(e.policy.resale, ctx.timestamp)) return reject('window_closed');
   if (order === undefined) return reject('invalid_ciphertext');
   // only people with an event credential trade (and spam costs a credential)
-  if (!e.holders.has(order.submitter)) return reject('not_registered');
+  const tag = e.holders.get(order.submitter);
+  if (tag === undefined) return reject('not_registered');
   const now = currentEpoch(e, ctx);
   if (epoch < now) return reject('epoch_closed');
   if (epoch > now + 1) return reject('wrong_epoch');
   const p = e.pending.get(epoch);
   if (p !== undefined) {
     if (p.keys.has(orderKey(order.idHex, order.submitter))) return reject('duplicate_order');
-    if ((p.perAccount.get(order.submitter) ?? 0) >= e.policy.maxOrdersPerAccount || p.orders.length >= MAX_ORDERS_PER_EPOCH) return reject('too_many_orders');
+    // the allowance is per person: every key registered with one event tag shares it
+    if ((p.perPerson.get(tag) ?? 0) >= e.policy.maxOrdersPerAccount || p.orders.length >= MAX_ORDERS_PER_EPOCH) return reject('too_many_orders');
   }
   const closed = commitCutoffs(e, ctx);
   let book = p;
   if (book === undefined) {
-    book = { epoch, orders: [], keys: new Set(), perAccount: new Map(), closedAtSeq: undefined, frozen: undefined, decryptable: 0 };
+    book = { epoch, orders: [], keys: new Set(), perPerson: new Map(), closedAtSeq: undefined, frozen: undefined, decryptable: 0 };
     e.pending.set(epoch, book);
   }
-  addOrder(book, order);
+  addOrder(book, order, tag);
   index.add(order);
   const settled = trySettle(s, e, committee, index, ctx);
-  const epochs = [...closed, ...settled].map((n) => summary(epochView(e, n)));
+  const epochs = summaries(e, [...closed, ...settled]);
   return { status: 'ok', order: { epoch, position: book.orders.length - 1, ciphertextId: order.id }, ...(epochs.length > 0 ? { epochs } : {}) };
 }
 
@@ -86,9 +94,8 @@ export function cutoff(s: ContractState, e: EventState, committee: OrderCommitte
   const first = e.cutoffThrough;
   const closed = commitCutoffs(e, ctx);
   const settled = trySettle(s, e, committee, index, ctx);
-  const shown = new Set([...closed, ...settled]);
-  if (shown.size === 0) shown.add(first);
-  return { status: 'ok', epochs: [...shown].sort((a, b) => a - b).map((n) => summary(epochView(e, n))) };
+  const shown = [...closed, ...settled];
+  return { status: 'ok', epochs: summaries(e, shown.length === 0 ? [first] : shown) };
 }
 
 /** Shares of one `postShares` operation, after `prepare`. */
@@ -142,13 +149,13 @@ export function postShares(
   shares.forEach((share, k) => {
     const o = targets[k] as SealedOrder;
     if (o.shares.size >= need || o.shares.has(member)) return;
-    o.shares.set(member, { share, bytes: (op.shares[k] as { share: Uint8Array }).share });
+    // a private copy of the bytes: the prepared request must not alias replicated state (decoded shares are frozen)
+    o.shares.set(member, { share, bytes: (op.shares[k] as { share: Uint8Array }).share.slice() });
     added++;
     if (o.shares.size === need) p.decryptable++;
   });
   const settled = trySettle(s, e, committee, index, ctx);
-  const shown = new Set([...closed, op.epoch, ...settled]);
-  return { status: 'ok', epochs: [...shown].sort((a, b) => a - b).map((n) => summary(epochView(e, n))) };
+  return { status: 'ok', epochs: summaries(e, [...closed, op.epoch, ...settled]) };
 }
 
 /**
@@ -170,21 +177,28 @@ export function commitCutoffs(e: EventState, ctx: ExecuteContext): number[] {
   return closed;
 }
 
-/** Settles closed epochs in order while each has t + 1 shares for every order; returns those settled. */
+/**
+ * Settles closed epochs in order while each has t + 1 shares for every order;
+ * returns those settled. Epochs without orders settle trivially, so
+ * `settledThrough` jumps straight to the next pending epoch (or to
+ * `cutoffThrough`): the cost follows the epochs that hold orders, never the
+ * number of epochs that went by.
+ */
 export function trySettle(s: ContractState, e: EventState, committee: OrderCommitteeConfig, index: CiphertextIndex, ctx: ExecuteContext): number[] {
   const settled: number[] = [];
-  while (e.settledThrough < e.cutoffThrough) {
-    const p = e.pending.get(e.settledThrough);
-    if (p !== undefined) {
-      invariant(p.closedAtSeq !== undefined, 'an epoch below the cutoff is closed');
-      if (p.decryptable < p.orders.length) break;
-      e.history.set(p.epoch, settleEpoch(s, e, p, committee.publicKey, ctx));
-      for (const o of p.orders) index.remove(o);
-      e.pending.delete(p.epoch);
-      settled.push(p.epoch);
-    }
-    e.settledThrough++;
+  if (e.settledThrough >= e.cutoffThrough) return settled;
+  const due = [...e.pending.keys()].filter((n) => n >= e.settledThrough && n < e.cutoffThrough).sort((a, b) => a - b);
+  for (const n of due) {
+    const p = e.pending.get(n) as PendingEpoch;
+    invariant(p.closedAtSeq !== undefined, 'an epoch below the cutoff is closed');
+    e.settledThrough = n;
+    if (p.decryptable < p.orders.length) return settled;
+    e.history.set(p.epoch, settleEpoch(s, e, p, committee.publicKey, ctx));
+    for (const o of p.orders) index.remove(o);
+    e.pending.delete(p.epoch);
+    settled.push(p.epoch);
   }
+  e.settledThrough = e.cutoffThrough;
   return settled;
 }
 
@@ -197,10 +211,14 @@ export function voidEpochs(e: EventState, index: CiphertextIndex): void {
   e.pending.clear();
 }
 
-/** The public view of one epoch (opaque orders until settled). */
-export function epochView(e: EventState, epoch: number): EpochView {
+/**
+ * The public view of one epoch (opaque orders until settled), with the
+ * outcomes and trades of a settled one unless `details` is false. It shares
+ * nothing with the state: byte arrays and records are copies.
+ */
+export function epochView(e: EventState, epoch: number, details = true): EpochView {
   const h = e.history.get(epoch);
-  if (h !== undefined) return recordView(e, h);
+  if (h !== undefined) return recordView(e, h, details);
   const p = e.pending.get(epoch);
   const base = { eventId: e.id, epoch };
   if (p !== undefined) {
@@ -214,7 +232,7 @@ export function epochView(e: EventState, epoch: number): EpochView {
   return { ...empty, status: 'open' };
 }
 
-function recordView(e: EventState, h: EpochRecord): EpochView {
+function recordView(e: EventState, h: EpochRecord, details: boolean): EpochView {
   return {
     eventId: e.id,
     epoch: h.epoch,
@@ -223,23 +241,46 @@ function recordView(e: EventState, h: EpochRecord): EpochView {
     decryptable: h.status === 'settled' ? h.orders : 0,
     ...(h.closedAtSeq === undefined ? {} : { closedAtSeq: h.closedAtSeq }),
     ...(h.settledAtSeq === undefined ? {} : { settledAtSeq: h.settledAtSeq }),
-    ...(h.seed === undefined ? {} : { seed: h.seed }),
-    ...(h.status === 'settled' ? { outcomes: h.outcomes, trades: h.trades } : {}),
+    ...(h.seed === undefined ? {} : { seed: h.seed.slice() }),
+    ...(details && h.status === 'settled'
+      ? { outcomes: h.outcomes.map((o) => ({ ...o, ciphertextId: o.ciphertextId.slice() })), trades: h.trades.map((t) => ({ ...t })) }
+      : {}),
   };
 }
 
-/** True when the ticket's listing is frozen into a closed, unsettled epoch. */
+/**
+ * True when the ticket's current listing is frozen into a closed, unsettled
+ * epoch: an entry of that epoch names this very listing (serial, price,
+ * holder and ticket version), not merely an earlier listing of the ticket.
+ */
 export function lockedInEpoch(e: EventState, serial: number): boolean {
+  const t = e.tickets[serial - 1];
+  if (t === undefined) return false;
   for (const p of e.pending.values()) {
-    if (p.frozen !== undefined && p.frozen.some(([s]) => s === serial)) return true;
+    const f = p.frozen === undefined ? undefined : frozenAt(p.frozen, serial);
+    if (f !== undefined && matchesFrozen(f, t)) return true;
   }
   return false;
 }
 
-function frozenListings(e: EventState): (readonly [number, bigint])[] {
-  const out: (readonly [number, bigint])[] = [];
+/** The entry for `serial` in a frozen list (sorted by serial), by binary search. */
+function frozenAt(frozen: readonly FrozenListing[], serial: number): FrozenListing | undefined {
+  let lo = 0;
+  let hi = frozen.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const f = frozen[mid] as FrozenListing;
+    if (f.serial === serial) return f;
+    if (f.serial < serial) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+function frozenListings(e: EventState): FrozenListing[] {
+  const out: FrozenListing[] = [];
   e.tickets.forEach((t, i) => {
-    if (t.status === 'active' && t.listing !== undefined) out.push([i + 1, t.listing]);
+    if (t.status === 'active' && t.listing !== undefined) out.push({ serial: i + 1, price: t.listing, holder: t.holder, version: t.version });
   });
   return out;
 }

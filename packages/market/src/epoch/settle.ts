@@ -22,7 +22,7 @@
 import { bytesToHex, invariant, type CborValue, type ClientId, type ExecuteContext } from '@admitone/core';
 import type { Tdh2DecryptionShare, Tdh2PublicKey } from '../tdh2/index.js';
 import { MAX_AMOUNT, resaleCapPrice, royaltyOf } from '../contract/policy.js';
-import { adjustHeld, heldBy, pay, type ContractState, type EpochRecord, type EventState, type PendingEpoch, type SealedOrder } from '../contract/state.js';
+import { adjustHeld, heldBy, matchesFrozen, pay, type ContractState, type EpochRecord, type EventState, type FrozenListing, type PendingEpoch, type SealedOrder } from '../contract/state.js';
 import type { OrderDropReason, OrderOutcome, OrderStatus, TradeView } from '../contract/types.js';
 import { decodeOrderPayload, type MarketOrder } from './order.js';
 import { epochSeed, openOrder, shuffleRanks } from './reveal.js';
@@ -41,6 +41,8 @@ interface Ask {
   readonly rank: number;
   /** Position of the sealed ask, or `undefined` for a listing. */
   readonly position: number | undefined;
+  /** The frozen listing, for a listing. */
+  readonly frozen: FrozenListing | undefined;
   seller: ClientId | undefined;
   sellerTag: string | undefined;
   used: boolean;
@@ -90,7 +92,7 @@ export function settleEpoch(s: ContractState, e: EventState, p: PendingEpoch, pu
     e.id,
     p.epoch,
     seedEntries.map((x) => x.value),
-    listings.map(([serial, price]) => [serial, price]),
+    listings.map((f) => [f.serial, f.price]),
   );
   const canonical = [...valid].sort((a, b) => {
     const ka = `${(p.orders[a.position] as SealedOrder).idHex}/${a.submitter}`;
@@ -105,15 +107,15 @@ export function settleEpoch(s: ContractState, e: EventState, p: PendingEpoch, pu
   for (const v of valid) {
     if (v.order.side === 'ask') asks.push(newAsk(v.order.serial, v.order.price, rankOf.get(v.position) as number, v.position));
   }
-  listings.forEach(([serial, price], i) => asks.push(newAsk(serial, price, ranks[canonical.length + i] as number, undefined)));
+  listings.forEach((f, i) => asks.push(newAsk(f.serial, f.price, ranks[canonical.length + i] as number, undefined, f)));
   asks.sort((a, b) => (a.price < b.price ? -1 : a.price > b.price ? 1 : a.rank - b.rank));
   const claimed = new Set<number>();
   const book: Ask[] = [];
   for (const ask of asks) {
     const ticket = e.tickets[ask.serial - 1];
     if (ask.position === undefined) {
-      // a frozen listing is only for sale while it is still listed at the frozen price
-      if (ticket === undefined || ticket.status !== 'active' || ticket.listing !== ask.price || claimed.has(ask.serial)) continue;
+      // a frozen listing is only for sale while that very listing stands: same price, holder and ticket version
+      if (ticket === undefined || ask.frozen === undefined || !matchesFrozen(ask.frozen, ticket) || claimed.has(ask.serial)) continue;
     } else {
       const o = outcomes[ask.position] as OrderOutcome;
       const reason: OrderDropReason | undefined =
@@ -204,8 +206,8 @@ function statelessProblem(order: MarketOrder, cap: bigint, capacity: number): Or
   return undefined;
 }
 
-function newAsk(serial: number, price: bigint, rank: number, position: number | undefined): Ask {
-  return { serial, price, rank, position, seller: undefined, sellerTag: undefined, used: false };
+function newAsk(serial: number, price: bigint, rank: number, position: number | undefined, frozen?: FrozenListing): Ask {
+  return { serial, price, rank, position, frozen, seller: undefined, sellerTag: undefined, used: false };
 }
 
 /** Executes one resale: payment, royalty, escrow, re-issue. */

@@ -38,7 +38,11 @@ export interface Tdh2DecryptRequest {
   readonly shares: readonly Tdh2DecryptionShare[];
 }
 
-/** Why {@link tdh2DecryptMany} could not decrypt a ciphertext. */
+/**
+ * Why {@link tdh2DecryptMany} could not decrypt a ciphertext. (`duplicate_share`
+ * is no longer produced: shares are verified before they are de-duplicated,
+ * so a repeated index only costs a skipped share.)
+ */
 export type Tdh2RejectReason = 'invalid_ciphertext' | 'duplicate_share' | 'not_enough_shares' | 'decrypt_failed';
 
 /** The outcome for one request of {@link tdh2DecryptMany}. */
@@ -52,22 +56,22 @@ export type Tdh2DecryptOutcome =
       readonly status: 'rejected';
       /** Why the ciphertext was not decrypted. */
       readonly reason: Tdh2RejectReason;
-      /**
-       * Member indices at fault: the invalid shares found (for
-       * `not_enough_shares`), or the duplicated indices (for `duplicate_share`).
-       */
+      /** Member indices claimed by the invalid shares found (for `not_enough_shares`). */
       readonly culprits: readonly bigint[];
     };
 
 /**
  * Decrypts one ciphertext from its shares. Runs the validity check, then
- * verifies shares in input order, batch by batch, until t + 1 are valid
- * (invalid ones are skipped and reported in `invalid`; shares beyond the
- * first t + 1 valid ones are not examined), then interpolates.
+ * verifies shares in input order, batch by batch, until t + 1 valid shares
+ * with distinct indices are found (invalid ones are skipped and reported in
+ * `invalid`; a share whose index already has a valid share is skipped
+ * unverified; shares beyond the first t + 1 valid ones are not examined),
+ * then interpolates. Verification comes before de-duplication, so a forged
+ * share that claims an honest member's index blocks nothing: t + 1 valid
+ * shares with distinct indices always decrypt.
  *
- * Throws `TDH2_INVALID_CIPHERTEXT`, `TDH2_DUPLICATE_SHARE` (two shares with
- * one index; `culprits` names it), `TDH2_NOT_ENOUGH_SHARES` (`culprits` names
- * the invalid shares) or `TDH2_DECRYPT_FAILED`.
+ * Throws `TDH2_INVALID_CIPHERTEXT`, `TDH2_NOT_ENOUGH_SHARES` (`culprits` names
+ * the indices the invalid shares claimed) or `TDH2_DECRYPT_FAILED`.
  *
  * @example
  * ```ts
@@ -86,8 +90,7 @@ export function tdh2Combine(
   switch (outcome.reason) {
     case 'invalid_ciphertext':
       throw new Tdh2Error('TDH2_INVALID_CIPHERTEXT', 'The ciphertext fails the validity check.');
-    case 'duplicate_share':
-      throw new Tdh2Error('TDH2_DUPLICATE_SHARE', 'Two shares carry the same member index.', { culprits: outcome.culprits });
+    case 'duplicate_share': // not produced since shares are verified first; kept for the closed type
     case 'not_enough_shares':
       throw new Tdh2Error('TDH2_NOT_ENOUGH_SHARES', `Fewer than ${publicKey.minShares} valid shares.`, {
         culprits: outcome.culprits,
@@ -127,36 +130,47 @@ export function tdh2DecryptMany(
     }
     assertCiphertext(request.ciphertext);
     for (const s of request.shares as readonly unknown[]) assertShare(s);
-    const duplicates = duplicateIndices(request.shares);
-    if (duplicates.length > 0) {
-      outcomes[r] = rejected('duplicate_share', duplicates);
-    } else if (!tdh2CheckCiphertext(publicKey, request.ciphertext, options.expectedLabel)) {
+    if (!tdh2CheckCiphertext(publicKey, request.ciphertext, options.expectedLabel)) {
       outcomes[r] = rejected('invalid_ciphertext', []);
-    } else if (request.shares.length < need) {
+    } else if (distinctIndices(request.shares) < need) {
       outcomes[r] = rejected('not_enough_shares', []);
     } else {
-      pending.push({ slot: r, request, next: 0, valid: [], invalid: [] });
+      pending.push({ slot: r, request, next: 0, valid: [], validIndices: new Set(), invalid: [] });
     }
   });
 
   // Verification rounds: each round checks, in one batch, the next shares every pending request still needs.
+  // A share whose index already has a valid share is skipped (de-duplication comes after verification, so a
+  // forged share under an honest member's index cannot block that member's real share); a share whose index is
+  // being verified in this round waits for the next round, so at most one share per index is ever in flight.
   let active = pending;
   while (active.length > 0) {
     const items: Tdh2ShareItem[] = [];
     const owners: Pending[] = [];
     for (const p of active) {
-      const missing = need - p.valid.length;
-      const take = p.request.shares.slice(p.next, p.next + missing);
-      p.next += take.length;
-      for (const share of take) {
+      const inFlight = new Set<bigint>();
+      const shares = p.request.shares;
+      while (p.next < shares.length && inFlight.size < need - p.valid.length) {
+        const share = shares[p.next] as Tdh2DecryptionShare;
+        if (p.validIndices.has(share.index)) {
+          p.next++;
+          continue;
+        }
+        if (inFlight.has(share.index)) break;
+        inFlight.add(share.index);
         items.push({ ciphertext: p.request.ciphertext, share });
         owners.push(p);
+        p.next++;
       }
     }
     const bad = new Set(tdh2VerifyShares(publicKey, items, options.random).invalid);
     items.forEach((item, j) => {
       const owner = owners[j] as Pending;
-      (bad.has(j) ? owner.invalid : owner.valid).push(item.share);
+      if (bad.has(j)) owner.invalid.push(item.share);
+      else {
+        owner.valid.push(item.share);
+        owner.validIndices.add(item.share.index);
+      }
     });
     const stillActive: Pending[] = [];
     for (const p of active) {
@@ -200,6 +214,8 @@ interface Pending {
   readonly request: Tdh2DecryptRequest;
   next: number;
   readonly valid: Tdh2DecryptionShare[];
+  /** Indices of `valid` (distinct by construction). */
+  readonly validIndices: Set<bigint>;
   readonly invalid: Tdh2DecryptionShare[];
 }
 
@@ -207,11 +223,8 @@ function rejected(reason: Tdh2RejectReason, culprits: readonly bigint[]): Tdh2De
   return { status: 'rejected', reason, culprits };
 }
 
-function duplicateIndices(shares: readonly Tdh2DecryptionShare[]): bigint[] {
-  const seen = new Set<bigint>();
-  const dup = new Set<bigint>();
-  for (const s of shares) (seen.has(s.index) ? dup : seen).add(s.index);
-  return [...dup];
+function distinctIndices(shares: readonly Tdh2DecryptionShare[]): number {
+  return new Set(shares.map((s) => s.index)).size;
 }
 
 /** Π u_i^{λ_i} with the Lagrange coefficients at 0 (public values: variable-time MSM). */

@@ -19,7 +19,9 @@ import { AdmitOneError, type AdmitOneErrorOptions } from '@admitone/core';
  * - `TDH2_INVALID_CIPHERTEXT`: a ciphertext whose validity proof fails (a
  *   mauled or relabelled ciphertext) or whose label is not the expected one;
  * - `TDH2_INVALID_SHARE`: a decryption share that fails verification;
- * - `TDH2_DUPLICATE_SHARE`: two shares carry the same member index;
+ * - `TDH2_DUPLICATE_SHARE`: two shares carry the same member index (kept for
+ *   compatibility: `tdh2Combine` verifies before it de-duplicates and no
+ *   longer raises it);
  * - `TDH2_NOT_ENOUGH_SHARES`: fewer valid shares than the threshold needs;
  * - `TDH2_DECRYPT_FAILED`: the payload does not open under the recovered key
  *   (only a dishonest encryptor can cause this: the ciphertext and the shares
