@@ -70,8 +70,14 @@ export async function resolveConfig(init: WebSocketTransportInit, canListen: boo
   if (self === undefined) throw new RangeError(`init.members must include init.localId "${localId}"`);
 
   const maxMessageBytes = integer(init.maxMessageBytes, 'init.maxMessageBytes', DEFAULT_WS_MAX_MESSAGE_BYTES, 1, MAX_MESSAGE_BYTES_LIMIT);
-  const heartbeatMs = integer(init.heartbeatMs, 'init.heartbeatMs', 5_000, 1, MAX_DELAY_MS);
+  const heartbeatMs = integer(init.heartbeatMs, 'init.heartbeatMs', 5_000, 1, Math.floor(MAX_DELAY_MS / 2));
   const heartbeatTimeoutMs = integer(init.heartbeatTimeoutMs, 'init.heartbeatTimeoutMs', Math.min(3 * heartbeatMs, MAX_DELAY_MS), 1, MAX_DELAY_MS);
+  if (heartbeatTimeoutMs < 2 * heartbeatMs) {
+    // a peer pings every heartbeatMs: a shorter window drops healthy connections between two pings
+    throw new RangeError(
+      `init.heartbeatTimeoutMs must be at least 2 × init.heartbeatMs (${2 * heartbeatMs}), got ${heartbeatTimeoutMs} with init.heartbeatMs ${heartbeatMs}`,
+    );
+  }
   const handshakeTimeoutMs = integer(init.handshakeTimeoutMs, 'init.handshakeTimeoutMs', 10_000, 1, MAX_DELAY_MS);
   const reconnect = checkReconnect(init.reconnect);
   const sendQueue = checkQueue(init.sendQueue, maxMessageBytes);
@@ -154,7 +160,8 @@ function checkListen(listen: unknown, canListen: boolean): ListenOptions | undef
   if (listen === undefined) return undefined;
   if (!canListen) throw new TypeError('init.listen is not supported in browsers: a browser endpoint only dials');
   if (typeof listen !== 'object' || listen === null) throw new TypeError('init.listen must be an object');
-  const l = listen as { server?: unknown; host?: unknown; port?: unknown };
+  const l = listen as { server?: unknown; host?: unknown; port?: unknown; path?: unknown };
+  checkPath(l.path);
   if (l.server !== undefined) {
     const s = l.server as { on?: unknown; off?: unknown; address?: unknown } | null;
     if (typeof s !== 'object' || s === null || typeof s.on !== 'function' || typeof s.off !== 'function' || typeof s.address !== 'function') {
@@ -167,6 +174,15 @@ function checkListen(listen: unknown, canListen: boolean): ListenOptions | undef
   }
   integer(l.port, 'init.listen.port', undefined, 0, 65_535);
   return listen as ListenOptions;
+}
+
+/** `listen.path`: an absolute pathname, as the request line carries it (no query, no fragment). */
+function checkPath(path: unknown): void {
+  if (path === undefined) return;
+  if (typeof path !== 'string') throw new TypeError(`init.listen.path must be a string, got ${typeof path}`);
+  if (!path.startsWith('/') || /[?#\s]/.test(path) || path.length > 2048) {
+    throw new RangeError(`init.listen.path must be a pathname starting with "/", without "?", "#" or spaces, got ${JSON.stringify(path)}`);
+  }
 }
 
 function checkReconnect(reconnect: unknown): ResolvedConfig['reconnect'] {

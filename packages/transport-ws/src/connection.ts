@@ -37,11 +37,16 @@ export const CLOSE_CODE = {
 /** How long a graceful close may take before the socket is dropped. */
 export const CLOSE_GRACE_MS = 1_000;
 
-/** Frames a legitimate peer sends up to its READY: HELLO, AUTH, the sealed READY. */
-const MAX_FRAMES_BEFORE_READY = 3;
 /**
- * Data a peer may send right behind its READY, before this side has processed
- * it, beyond one full frame (ws can emit several small frames from one read).
+ * Frames a legitimate peer sends before this side has verified its AUTH:
+ * HELLO, AUTH and the sealed READY (the peer sends anything else only after
+ * opening this side's READY, which this side sends once it verified the AUTH).
+ */
+const MAX_FRAMES_BEFORE_AUTH = 3;
+/**
+ * Data a peer whose AUTH verified may send right behind its READY, before
+ * this side has processed that READY, beyond one full frame (ws can emit
+ * several small frames from one read).
  */
 const PENDING_SLACK_BYTES = 64 * 1024;
 
@@ -123,8 +128,7 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
   let peerEphemeral: Uint8Array | undefined;
   /** Set once the peer's AUTH verified. */
   let channel: SecureChannel | undefined;
-  let framesBeforeReady = 0;
-  let readyArrived = false;
+  let framesBeforeAuth = 0;
   let pendingBytes = 0;
   /** Frames chained behind the asynchronous handshake steps, processed strictly in arrival order. */
   let pendingSteps = 0;
@@ -153,6 +157,13 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
     },
     writable() {
       if (state === 'open') events.writable(conn);
+    },
+    activity() {
+      lastReceived = clock.now(); // bytes of a message still arriving are a sign of life too
+    },
+    oversized() {
+      if (state === 'open') violation('oversized frame', CLOSE_CODE.tooLarge);
+      else reject('oversized handshake frame');
     },
   };
 
@@ -188,13 +199,12 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
       return;
     }
     if (state === 'handshake') {
-      if (!readyArrived) {
-        // Only HELLO, AUTH and the sealed READY may come first, and they are small.
+      if (channel === undefined) {
+        // Until the peer's AUTH verified, only HELLO, AUTH and the sealed READY may come, and they are small.
         if (data.length > MAX_HANDSHAKE_FRAME_BYTES) return reject('oversized handshake frame');
-        if (++framesBeforeReady > MAX_FRAMES_BEFORE_READY) return reject('unexpected frame before the handshake completed');
-        readyArrived = data[0] === FRAME.sealed;
+        if (++framesBeforeAuth > MAX_FRAMES_BEFORE_AUTH) return reject('unexpected frame before the handshake completed');
       } else {
-        // Frames behind the peer's READY (ws can emit several from one TCP read) wait for it, within a budget.
+        // An authenticated peer's frames behind its READY (ws can emit several from one TCP read) wait for it, within a budget.
         pendingBytes += data.length;
         if (pendingBytes > ctx.maxMessageBytes + FRAME_OVERHEAD_BYTES + PENDING_SLACK_BYTES) return reject('too much data before the handshake completed');
       }

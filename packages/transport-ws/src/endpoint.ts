@@ -19,7 +19,7 @@ import {
 import { backoffDelay } from './backoff.js';
 import { resolveConfig, type ResolvedMember } from './config.js';
 import { CLOSE_CODE, createConnection, type Connection, type ConnectionContext, type ConnectionEvents } from './connection.js';
-import { FRAME_OVERHEAD_BYTES, dataFrame } from './frame.js';
+import { FRAME_OVERHEAD_BYTES, MAX_HANDSHAKE_FRAME_BYTES, dataFrame } from './frame.js';
 import { createSendQueue, type SendQueue } from './send-queue.js';
 import type { AcceptedSocket, Platform, PlatformListener } from './socket.js';
 import type { WebSocketTransport, WebSocketTransportInit, WebSocketTransportStats } from './types.js';
@@ -42,7 +42,10 @@ interface Peer {
   conn: Connection | undefined;
   /** The current outbound dial (pending or live). */
   outbound: Connection | undefined;
+  /** Dials since the last connection that lived long enough to count as stable (the backoff exponent). */
   attempts: number;
+  /** When {@link Peer.conn} was established (clock ms). */
+  connectedAt: number;
   reconnectTimer: TimerHandle | undefined;
   drainTimer: TimerHandle | undefined;
 }
@@ -68,6 +71,19 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
   const keys = new Map(config.members.map((m) => [m.id, m.publicKey] as const));
   const capabilities: TransportCapabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes });
   const counters = { rejectedHandshakes: 0, protocolErrors: 0 };
+  /**
+   * What the platform lets through before the transport sees a frame: a full
+   * DATA frame, and never less than the largest handshake frame (a small
+   * `maxMessageBytes` must not stop handshakes). Larger DATA frames than
+   * `maxMessageBytes` allows are refused by the connection itself.
+   */
+  const maxFrameBytes = Math.max(maxMessageBytes + FRAME_OVERHEAD_BYTES, MAX_HANDSHAKE_FRAME_BYTES);
+  /**
+   * A connection that lived this long resets the peer's backoff when it
+   * drops; a shorter one (a peer that authenticates, then drops at once)
+   * does not, so such a peer is redialed ever more slowly.
+   */
+  const stableAfterMs = config.reconnect.maxMs;
   let droppedMessages = 0;
 
   const peers = new Map<PeerId, Peer>();
@@ -84,6 +100,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
       conn: undefined,
       outbound: undefined,
       attempts: 0,
+      connectedAt: 0,
       reconnectTimer: undefined,
       drainTimer: undefined,
     });
@@ -132,7 +149,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
         peer.conn = conn;
         logger.info('peer connected', { peer: peer.id, role: conn.role, remote: conn.remote });
       }
-      peer.attempts = 0;
+      peer.connectedAt = clock.now();
       peer.reconnectTimer?.cancel();
       peer.reconnectTimer = undefined;
       if (existing === undefined) emitStatus({ peer: peer.id, status: 'connected' });
@@ -152,6 +169,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
       if (closed) return;
       if (peer.conn === conn) {
         peer.conn = undefined;
+        if (clock.now() - peer.connectedAt >= stableAfterMs) peer.attempts = 0;
         logger.info('peer disconnected', { peer: peer.id });
         emitStatus({ peer: peer.id, status: 'disconnected' });
       }
@@ -188,7 +206,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
         role: 'dialer',
         remote: url,
         expectedPeer: peer.id,
-        bind: (handlers) => platform.dial(url, maxMessageBytes + FRAME_OVERHEAD_BYTES, handlers),
+        bind: (handlers) => platform.dial(url, maxFrameBytes, handlers),
         startsOpen: false,
       }),
     );
@@ -311,7 +329,11 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
         const full = [...peers.values()].filter((p) => !canWriteNow(p) && !p.queue.hasRoom(frame.length));
         if (full.length > 0) throw queueFull(full.map((p) => p.id));
       }
-      for (const peer of peers.values()) enqueue(peer, frame);
+      // The check above makes this all-or-nothing, unless a handler run on the way (a failed send
+      // emits 'disconnected') filled a queue: never drop that message silently.
+      let refused: PeerId[] | undefined; // allocated only when needed: broadcast is on the hot path
+      for (const peer of peers.values()) if (!enqueue(peer, frame)) (refused ??= []).push(peer.id);
+      if (refused !== undefined) throw queueFull(refused);
     },
     onMessage: (handler) => subscribe(messageHandlers, handler),
     onPeerStatus: (handler) => subscribe(statusHandlers, handler),
@@ -343,6 +365,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
       loopbacks.clear();
       const open = [...connections];
       for (const conn of open) conn.close(CLOSE_CODE.normal, 'transport closed');
+      config.secretKey.fill(0); // the endpoint's copy; no handshake signs after this
       closing = (async () => {
         await Promise.all(open.map((conn) => conn.done));
         try {
@@ -358,8 +381,9 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
 
   if (config.listen !== undefined && platform.listen !== undefined) {
     try {
-      listener = await platform.listen(config.listen, maxMessageBytes + FRAME_OVERHEAD_BYTES, accept);
+      listener = await platform.listen(config.listen, { maxFrameBytes, handshakeTimeoutMs: config.handshakeTimeoutMs, logger }, accept);
     } catch (error) {
+      config.secretKey.fill(0);
       throw new TransportError('TRANSPORT_IO', 'Could not start listening.', { cause: error, meta: { localId } });
     }
     logger.info('listening', { address: listener.address });
@@ -369,4 +393,4 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
 }
 
 /** Handlers for a socket accepted after close, which is dropped at once. */
-const IGNORE = { open() {}, message() {}, close() {}, error() {}, writable() {} };
+const IGNORE = { open() {}, message() {}, close() {}, error() {}, writable() {}, activity() {}, oversized() {} };

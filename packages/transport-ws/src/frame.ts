@@ -40,7 +40,11 @@ export const FRAME_OVERHEAD_BYTES = 1 + 1 + TAG_BYTES;
 export const NONCE_BYTES = 32;
 /** Size of an Ed25519 signature. */
 export const SIGNATURE_BYTES = 64;
-/** Largest frame accepted before the handshake completes. */
+/**
+ * Largest frame accepted before the peer's AUTH verified (a HELLO with the
+ * longest id is well below it), and so the smallest frame limit a platform
+ * may enforce, whatever `maxMessageBytes` is.
+ */
 export const MAX_HANDSHAKE_FRAME_BYTES = 2048;
 
 /** A parsed outer frame. */

@@ -1,6 +1,7 @@
 /**
  * `@admitone/transport-ws`: the AdmitOne `Transport` over WebSockets,
- * with an Ed25519-authenticated handshake.
+ * with an Ed25519-authenticated, forward-secret key exchange and every later
+ * frame sealed with ChaCha20-Poly1305.
  *
  * One package, two runtimes chosen by conditional exports: under the `node`
  * (and `default`) condition it runs on `ws` and can listen; under `browser`
@@ -9,10 +10,12 @@
  *
  * - **Membership** is static: every member has an id and an Ed25519 public
  *   key, and a member that accepts connections has a `url`.
- * - **Authentication**: each connection starts with a handshake in which both
- *   sides sign a transcript binding both ids and fresh nonces from both sides;
- *   unknown ids, bad signatures, replayed handshakes and impersonation of the
- *   local id are refused, and nothing from such a connection reaches handlers.
+ * - **Authentication and secrecy**: each connection starts with a handshake
+ *   in which both sides sign a transcript binding both ids, fresh nonces and
+ *   fresh x25519 keys from both sides; unknown ids, bad signatures, replayed
+ *   handshakes and impersonation of the local id are refused, and nothing
+ *   from such a connection reaches handlers. Every later frame is sealed with
+ *   ChaCha20-Poly1305 under keys from that exchange.
  * - **Delivery**: `ordered: true` (per sender, as sent), `reliable: false`
  *   (messages queued for a peer that does not come back, or in flight when a
  *   connection drops, are lost; PBFT retransmits what it needs).
@@ -72,15 +75,26 @@ export {
  * same side replaces the old one (a restart), and if both sides ever dial,
  * both keep the connection dialed by the side the rule prefers.
  *
- * **Handshake.** Both sides send a fresh 32-byte nonce, then each signs
- * `['admitone/ws-handshake/v1', dialerId, listenerId, dialerNonce,
- * listenerNonce, role]` (canonical CBOR) with its Ed25519 key, and the other
- * verifies it against the listed public key. A failure (unknown or unexpected
- * id, the local id, a bad or replayed signature, a timeout) closes the
+ * **Handshake** (protocol `admitone/ws/v2`). Both sides send a fresh 32-byte
+ * nonce and a fresh x25519 public key, then each signs
+ * `['admitone/ws-handshake/v2', dialerId, listenerId, dialerNonce,
+ * listenerNonce, dialerEphemeral, listenerEphemeral, role]` (canonical CBOR)
+ * with its Ed25519 key, and the other verifies it against the listed public
+ * key. A failure (unknown or unexpected id, the local id, another protocol
+ * version, a bad or replayed signature, a low-order key, an oversized or
+ * extra frame before the peer's signature verified, a timeout) closes the
  * connection with a logged reason and counts in
- * {@link WebSocketTransportStats.rejectedHandshakes}. The handshake
- * authenticates the peer; it does not encrypt or MAC later frames, so use
- * `wss://` where an on-path attacker is a concern.
+ * {@link WebSocketTransportStats.rejectedHandshakes}.
+ *
+ * **Secure channel.** Both sides then derive two keys (one per direction)
+ * from the x25519 exchange with HKDF-SHA256, and every later frame, starting
+ * with a `READY` that confirms the keys, is sealed with ChaCha20-Poly1305
+ * under a per-direction counter nonce. An on-path attacker cannot read, forge,
+ * alter, replay, reorder or reflect a frame: one that does not open closes the
+ * connection. The ephemeral secrets are wiped once the keys are derived and
+ * the keys when the connection closes (forward secrecy). `wss://` is not
+ * needed for integrity or confidentiality (browsers on `https://` pages still
+ * need it).
  *
  * **Framing and limits.** Each binary WebSocket message carries one typed
  * frame. `send`/`broadcast` copy the payload, and reject one larger than
@@ -88,9 +102,23 @@ export {
  * that sends an oversized, malformed or text frame is disconnected (logged,
  * counted in {@link WebSocketTransportStats.protocolErrors}).
  *
+ * **Listening** (Node). `listen: { host, port }` creates a server that also
+ * bounds how long a client may take to send its upgrade request
+ * (`handshakeTimeoutMs`); `listen: { server }` shares an existing
+ * `http.Server`/`https.Server`, whose timeouts stay its owner's. With
+ * `listen.path`, only upgrade requests for that exact path are accepted (the
+ * members' urls then carry the path); without it, every upgrade request that
+ * an earlier `'upgrade'` listener did not take. See {@link ListenServer}.
+ *
  * **Liveness.** Live connections exchange application-level pings every
- * `heartbeatMs`; one silent for `heartbeatTimeoutMs` is dropped, which emits
- * `'disconnected'` (`'connected'` is emitted after a handshake).
+ * `heartbeatMs`; one silent for `heartbeatTimeoutMs` (at least 2 ×
+ * `heartbeatMs`) is dropped, which emits `'disconnected'` (`'connected'` is
+ * emitted after a handshake). In Node any received bytes count as a sign of
+ * life, also those of a large message still arriving; browsers only see whole
+ * messages, so there each message must arrive within `heartbeatTimeoutMs`.
+ * A dialer's backoff restarts from `reconnect.minMs` only after a connection
+ * that lasted at least `reconnect.maxMs`, so a peer that drops each
+ * connection right after its handshake is redialed ever more slowly.
  *
  * **Backpressure.** Each peer has a bounded queue. A message waits there while
  * the peer is not connected or its socket holds more than 1 MiB unsent; when
@@ -107,12 +135,14 @@ export {
  * **Validation.** Bad init throws (the promise rejects with) `TypeError` or
  * `RangeError` naming the field: duplicate ids or public keys, a missing
  * local member, wrong key lengths, a non-`ws(s)://` url, `listen` in a
- * browser. A `secretKey` that does not match the local member's `publicKey`
+ * browser, a `listen.path` that is not a pathname, `heartbeatTimeoutMs` below
+ * 2 × `heartbeatMs`. A `secretKey` that does not match the local member's `publicKey`
  * rejects with `CryptoError` (`CRYPTO_INVALID_KEY`); a failure to listen with
  * `TransportError` (`TRANSPORT_IO`).
  *
  * `close()` stops timers, closes every socket (dropping any that does not
- * finish its close within a second) and the server it created, then resolves.
+ * finish its close within a second) and the server it created, wipes the
+ * endpoint's copy of `secretKey` (not the caller's), then resolves.
  */
 export function webSocketTransport(init: WebSocketTransportInit): Promise<WebSocketTransport> {
   return openEndpoint(init, nodePlatform);

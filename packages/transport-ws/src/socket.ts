@@ -5,6 +5,7 @@
  * reconnection) is shared.
  * @module
  */
+import type { Logger } from '@admitone/core';
 import type { Aead, KeyAgreement } from './channel.js';
 import type { ListenOptions } from './types.js';
 
@@ -20,6 +21,18 @@ export interface SocketHandlers {
   error(error: unknown): void;
   /** A hint that `bufferedAmount()` may have dropped (Node calls it after each write; browsers never do). */
   writable(): void;
+  /**
+   * Bytes arrived, possibly the middle of a message still arriving: a sign of
+   * life (Node calls it for each chunk read from the TCP socket; browsers,
+   * which only see whole messages, never do). Called often: keep it cheap.
+   */
+  activity(): void;
+  /**
+   * The platform refused a frame larger than its `maxFrameBytes` before
+   * buffering it (Node: `ws`'s `maxPayload`, which then closes with 1009);
+   * `close` follows. Browsers enforce no limit, so never call it.
+   */
+  oversized(): void;
 }
 
 /** A WebSocket as the shared code sees it. */
@@ -37,9 +50,19 @@ export interface RawSocket {
 /** Binds handlers to an accepted socket and returns it; called synchronously on accept. */
 export type AcceptedSocket = (handlers: SocketHandlers) => RawSocket;
 
+/** What a platform listener needs besides {@link ListenOptions}. */
+export interface ListenSettings {
+  /** Frames larger than this close the connection before they are buffered. */
+  readonly maxFrameBytes: number;
+  /** Bounds, on a server the platform creates, how long a client may take to send its upgrade request. */
+  readonly handshakeTimeoutMs: number;
+  /** Receives upgrade failures (which never escape to the server). */
+  readonly logger: Logger;
+}
+
 /** A listening server as the shared code sees it. */
 export interface PlatformListener {
-  /** The `ws://host:port` URL, when known. */
+  /** The `ws://host:port` URL (followed by `listen.path`, if given), when known. */
   readonly address: string | undefined;
   /** Stops accepting; resolves once the server (if owned) is closed. */
   close(): Promise<void>;
@@ -59,5 +82,5 @@ export interface Platform {
    * Starts accepting connections, or is absent where the runtime cannot
    * listen. `accept` receives each upgraded socket and its remote address.
    */
-  listen?(options: ListenOptions, maxFrameBytes: number, accept: (socket: AcceptedSocket, remote: string) => void): Promise<PlatformListener>;
+  listen?(options: ListenOptions, settings: ListenSettings, accept: (socket: AcceptedSocket, remote: string) => void): Promise<PlatformListener>;
 }

@@ -19,23 +19,58 @@ export interface WebSocketMember {
   readonly url?: string;
 }
 
-/** Listen on a host and port (Node only). The transport owns and closes the server it creates. */
+/**
+ * Listen on a host and port (Node only). The transport owns and closes the
+ * server it creates, and bounds how long a connection may take to send its
+ * HTTP upgrade request by `handshakeTimeoutMs` (the server's
+ * `headersTimeout`, `requestTimeout` and idle socket timeout).
+ */
 export interface ListenAddress {
   /** Interface to bind, e.g. `'127.0.0.1'`. Default: all interfaces. */
   readonly host?: string;
   /** TCP port; `0` picks a free one (read it back from {@link WebSocketTransport.address}). */
   readonly port: number;
+  /**
+   * Accept upgrade requests for this exact pathname only (e.g. `'/admitone'`;
+   * the query string is ignored) and answer others with 404. Default: any
+   * path. Members then list the url with the path, e.g.
+   * `ws://10.0.0.1:7000/admitone`.
+   */
+  readonly path?: string;
 }
 
 /**
  * Accept connections on an existing Node `http.Server` or `https.Server` (Node
- * only), for example one that also serves an HTTP API. The transport handles
- * every `'upgrade'` request on it; on `close()` it detaches and closes its own
- * sockets but leaves the server to its owner.
+ * only), for example one that also serves an HTTP API. On `close()` the
+ * transport detaches and closes its own sockets but leaves the server to its
+ * owner.
+ *
+ * Sharing the server with another WebSocket service: give this endpoint a
+ * {@link ListenServer.path} and let the other service handle only its own
+ * paths. The endpoint leaves alone every upgrade request for another path,
+ * and every upgrade that an earlier `'upgrade'` listener already took
+ * (started reading, answered, ended or destroyed). Note that `ws`'s
+ * `new WebSocketServer({ server, path })` answers 400 to every *other* path,
+ * so it cannot share a server with anything: give such a service
+ * `noServer: true` and call its `handleUpgrade` for its own path only.
+ *
+ * Slow clients: the server's owner sets its timeouts. Node's defaults let a
+ * client take 60 s (`headersTimeout`) to send the upgrade request, and keep an
+ * idle connection that sends nothing at all, before `handshakeTimeoutMs`
+ * starts counting; set `server.headersTimeout`, `server.requestTimeout` and
+ * `server.timeout` (socket idle timeout, which `ws` clears on upgrade) to bound them
+ * where the server faces untrusted clients.
  */
 export interface ListenServer {
   /** The server whose `'upgrade'` requests this endpoint accepts. */
   readonly server: HttpUpgradeServer;
+  /**
+   * Accept upgrade requests for this exact pathname only (e.g. `'/admitone'`;
+   * the query string is ignored), and leave the others to the server's other
+   * `'upgrade'` listeners. Default: every upgrade request not already taken
+   * by an earlier listener.
+   */
+  readonly path?: string;
 }
 
 /** Where a Node endpoint accepts connections. Browsers cannot listen. */
@@ -100,9 +135,16 @@ export interface WebSocketTransportInit {
   readonly logger?: Logger;
   /** Largest payload, in bytes, sent or accepted. Default {@link DEFAULT_WS_MAX_MESSAGE_BYTES} (4 MiB). */
   readonly maxMessageBytes?: number;
-  /** Interval between heartbeat pings on a live connection, in ms. Default 5,000. */
+  /** Interval between heartbeat pings on a live connection, in ms (at most 2^30 − 1). Default 5,000. */
   readonly heartbeatMs?: number;
-  /** A connection that receives nothing for this long is dropped, in ms. Default 3 × `heartbeatMs`. */
+  /**
+   * A connection that receives nothing for this long is dropped, in ms. At
+   * least 2 × `heartbeatMs` (a smaller value drops healthy connections; a
+   * `RangeError` names both options). Default 3 × `heartbeatMs`. In Node any
+   * received bytes count, also part of a message still arriving; browsers
+   * only see whole messages, so there one message must arrive within this
+   * time (on a slow link, allow `maxMessageBytes` / link rate).
+   */
   readonly heartbeatTimeoutMs?: number;
   /** A connection that has not completed its handshake after this long is dropped, in ms. Default 10,000. */
   readonly handshakeTimeoutMs?: number;
@@ -120,9 +162,9 @@ export interface WebSocketTransportStats {
   readonly queuedBytes: number;
   /** Messages dropped by the `'drop-oldest'` policy since the endpoint opened. */
   readonly droppedMessages: number;
-  /** Connections closed because their handshake failed (bad signature, unknown or wrong id, timeout, …). */
+  /** Connections closed because their handshake failed (bad signature, unknown or wrong id, an oversized or extra frame, timeout, …). */
   readonly rejectedHandshakes: number;
-  /** Authenticated connections closed for a protocol violation (garbage or oversized frame). */
+  /** Authenticated connections closed for a protocol violation (garbage or oversized frame, in Node also one `ws` refused). */
   readonly protocolErrors: number;
 }
 

@@ -3,7 +3,7 @@
  * 127.0.0.1:0, a raw protocol client for attack tests, and bounded polling.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { nobleCrypto, seededRandom, type CryptoProvider, type PeerId } from '@admitone/core';
 import type { WebSocketMember } from '../src/index.js';
@@ -169,6 +169,18 @@ export async function rawHandshake(
   };
 }
 
+/**
+ * Sends `frames` with one write, so that they arrive together and the
+ * receiver handles them in one turn of its event loop (before any of its
+ * asynchronous handshake steps runs). Uses `ws`'s socket (test-only).
+ */
+export function sendTogether(client: RawClient, frames: readonly Uint8Array[]): void {
+  const socket = (client.ws as unknown as { _socket: Socket })._socket;
+  socket.cork();
+  for (const frame of frames) client.send(frame);
+  socket.uncork();
+}
+
 /** Identities for several ids at once, by name: `const { alice, bob } = await identities('alice', 'bob')`. */
 export async function identities<const T extends readonly PeerId[]>(...ids: T): Promise<{ readonly [K in T[number]]: Identity }> {
   const entries = await Promise.all(ids.map(async (id) => [id, await identity(id)] as const));
@@ -193,6 +205,8 @@ export interface OnPathRelay {
   readonly url: string;
   /** Every frame seen, per direction, in order (across connections). */
   readonly seen: Record<RelayDirection, Uint8Array[]>;
+  /** Cuts every connection through the relay now (both ends see the TCP connection drop). */
+  disconnect(): void;
   close(): Promise<void>;
 }
 
@@ -237,12 +251,21 @@ export async function onPathRelay(
       for (const frame of backlog.splice(0)) relay('toListener', frame);
     });
     listener.on('message', (data) => relay('toDialer', new Uint8Array(data as ArrayBuffer)));
-    dialer.on('close', () => listener.terminate());
-    listener.on('close', () => dialer.terminate());
+    dialer.on('close', () => {
+      listener.terminate();
+      sockets.delete(dialer);
+    });
+    listener.on('close', () => {
+      dialer.terminate();
+      sockets.delete(listener);
+    });
   });
   return {
     url: http.url,
     seen,
+    disconnect() {
+      for (const ws of sockets) ws.terminate();
+    },
     async close() {
       for (const ws of sockets) ws.terminate();
       wss.close();

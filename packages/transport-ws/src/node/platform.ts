@@ -2,17 +2,21 @@
  * The Node platform: client and server sockets from `ws`, servers from
  * `node:http`. Per-message compression is off (it costs CPU and memory and
  * opens decompression bombs); `maxPayload` enforces the frame limit before a
- * frame is buffered in full.
+ * frame is buffered in full (reported as `oversized`). Every chunk read from
+ * the TCP socket is reported as `activity`, so liveness does not wait for a
+ * whole message. A listener takes only the upgrade requests meant for it
+ * (`listen.path`, and none another `'upgrade'` listener took), and no request
+ * can throw out of the server's `'upgrade'` event.
  * @module
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Platform, PlatformListener, RawSocket, SocketHandlers } from '../socket.js';
 import { nodeAead } from './aead.js';
 import { nodeX25519 } from './x25519.js';
-import type { ListenOptions } from '../types.js';
+import type { ListenAddress } from '../types.js';
 
 /** The Node implementation of {@link Platform}. */
 export const nodePlatform: Platform = {
@@ -30,23 +34,39 @@ export const nodePlatform: Platform = {
       });
       return DEAD_SOCKET;
     }
-    return adopt(ws, handlers, true);
+    return adopt(ws, handlers, undefined);
   },
-  async listen(options, maxFrameBytes, accept) {
+  async listen(options, settings, accept) {
+    const { maxFrameBytes, handshakeTimeoutMs, logger } = settings;
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
-    const owned = 'server' in options ? undefined : await startServer(options);
+    const path = options.path;
+    const owned = 'server' in options ? undefined : await startServer(options, handshakeTimeoutMs);
     const server = owned ?? ((options as { server: unknown }).server as Server);
     const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      if (path !== undefined && pathOf(request.url) !== path) {
+        // on a shared server, another 'upgrade' listener's request; on our own, nobody else answers it
+        if (owned !== undefined) refuse(socket, 404);
+        return;
+      }
+      if (taken(socket)) return;
+      claimed.add(socket);
+      const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
       socket.on('error', () => socket.destroy()); // errors before the upgrade completes
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
-        accept((handlers) => adopt(ws, handlers, false), remote);
-      });
+      try {
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          accept((handlers) => adopt(ws, handlers, socket), remote);
+        });
+      } catch (error) {
+        // never let one request throw out of the server's 'upgrade' event (that would crash the host)
+        logger.warn('upgrade failed, dropping the socket', { remote, error });
+        socket.destroy();
+      }
     };
     server.on('upgrade', onUpgrade);
     const listener: PlatformListener = {
       get address() {
-        return addressOf(server);
+        const address = addressOf(server);
+        return address === undefined ? undefined : address + (path ?? '');
       },
       async close() {
         server.off('upgrade', onUpgrade);
@@ -62,15 +82,64 @@ export const nodePlatform: Platform = {
   },
 };
 
-/** Wires a `ws` socket to the shared handlers. */
-function adopt(ws: WebSocket, handlers: SocketHandlers, dialed: boolean): RawSocket {
+/** Upgrade sockets that an endpoint of this process took (several may share one server). */
+const claimed = new WeakSet<Duplex>();
+
+/**
+ * Whether an earlier `'upgrade'` listener already took or answered `socket`:
+ * it is gone, ended (a refusal), ours, or read by someone (Node's HTTP server
+ * stops reading a socket before it emits `'upgrade'`; `ws` and others start).
+ */
+function taken(socket: Duplex): boolean {
+  return socket.destroyed || !socket.writable || claimed.has(socket) || socket.listenerCount('data') > 0;
+}
+
+/** The pathname of a request target (`/path?query`), as `ws` matches its own `path` option. */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Answers an upgrade request with an HTTP error and closes the socket. */
+function refuse(socket: Duplex, status: number): void {
+  if (taken(socket)) return;
+  socket.on('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * Wires a `ws` socket to the shared handlers. `accepted` is the TCP socket of
+ * an accepted connection; a dialed one reports `open` and finds its TCP
+ * socket on `'upgrade'`. Every chunk read from that socket is reported as
+ * activity, so a large message still arriving keeps the connection alive.
+ */
+function adopt(ws: WebSocket, handlers: SocketHandlers, accepted: Duplex | undefined): RawSocket {
   ws.binaryType = 'arraybuffer'; // each message arrives as its own ArrayBuffer, which the transport then owns
-  if (dialed) ws.on('open', () => handlers.open());
+  const activity = (): void => handlers.activity();
+  if (accepted === undefined) {
+    let tcp: Duplex | undefined;
+    ws.once('upgrade', (response: IncomingMessage) => {
+      tcp = response.socket;
+    });
+    ws.on('open', () => {
+      // only now: a 'data' listener added before ws's own would swallow the bytes that came with the upgrade
+      tcp?.on('data', activity);
+      handlers.open();
+    });
+  } else {
+    accepted.on('data', activity);
+  }
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (!isBinary) return handlers.message('text');
     handlers.message(data instanceof ArrayBuffer ? new Uint8Array(data) : copyOf(data));
   });
-  ws.on('error', (error) => handlers.error(error));
+  ws.on('error', (error: Error & { code?: string }) => {
+    handlers.error(error);
+    // maxPayload: ws refused the frame before buffering it and closes with 1009
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') handlers.oversized();
+  });
   ws.on('close', (code: number, reason: Buffer) => handlers.close(code, reason.toString('utf8')));
   const written = (error?: Error): void => {
     if (error === undefined || error === null) handlers.writable();
@@ -101,11 +170,27 @@ function copyOf(data: RawData): Uint8Array {
   return out;
 }
 
-function startServer(options: Extract<ListenOptions, { port: number }>): Promise<Server> {
-  const server = createServer((_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
-    response.end('WebSocket only\n');
-  });
+/**
+ * Creates the endpoint's own HTTP server. A client must send its whole
+ * upgrade request within about `handshakeTimeoutMs` (`headersTimeout` and
+ * `requestTimeout`, checked every `connectionsCheckingInterval`), and a
+ * connection that sends nothing is dropped after as long (the socket idle
+ * timeout, which `ws` clears on upgrade); Node's defaults allow 60 s and
+ * forever. After the upgrade the transport's own handshake timeout applies.
+ */
+function startServer(options: ListenAddress, handshakeTimeoutMs: number): Promise<Server> {
+  const server = createServer(
+    {
+      headersTimeout: handshakeTimeoutMs, // Node requires headersTimeout ≤ requestTimeout
+      requestTimeout: handshakeTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.ceil(handshakeTimeoutMs / 4))),
+    },
+    (_request, response) => {
+      response.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+      response.end('WebSocket only\n');
+    },
+  );
+  server.timeout = handshakeTimeoutMs;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const listening = (): void => {
