@@ -10,6 +10,32 @@ import { defaultCrypto } from '../src/crypto/webcrypto.js';
 import { requestSigningBytes, signRequest, type SignedRequest } from '../src/app/request.js';
 import { createTicketLedger, encodeTicketOp, type TicketOp } from '../src/ticket/index.js';
 import { eventId, ticketId } from '../src/codec/hash.js';
+import { decode, encode, type CborValue } from '../src/codec/cbor.js';
+import { decodeTicketQueryResult, encodeTicketQuery } from '../src/ticket/codec.js';
+import type { EventId, TicketId } from '../src/ticket/types.js';
+import type { BenchResult } from './harness.js';
+
+/**
+ * A `tickets` page of 10 read from the middle of an event of 1,000 and of
+ * 100,000 tickets (a snapshot of `ledger` with its tickets copied, restored
+ * into fresh ledgers): with the per-event index both cost about the same.
+ */
+async function benchPages(ledger: ReturnType<typeof createTicketLedger>, E: EventId): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  for (const n of [1_000, 100_000]) {
+    const snap = decode(ledger.snapshot()) as { events: [string, ...CborValue[]][]; tickets: Record<string, CborValue>[] };
+    const first = snap.tickets[0] as Record<string, CborValue>;
+    snap.tickets = Array.from({ length: n }, (_, i) => ({ ...first, ticketId: `p-${String(i).padStart(6, '0')}` }));
+    const ev = snap.events.find((e) => e[0] === E) as CborValue[];
+    ev[ev.length - 1] = n;
+    const big = createTicketLedger({ crypto: nobleCrypto(), requireHolderCode: false });
+    big.restore(encode(snap as never));
+    const after = `p-${String(n >> 1).padStart(6, '0')}` as TicketId;
+    const query = encodeTicketQuery({ type: 'tickets', eventId: E, after, limit: 10 });
+    out.push(await bench(`tickets page of 10 (${n.toLocaleString('en-US')} tickets)`, () => decodeTicketQueryResult(big.query(query)), { budgetMs: 500 }));
+  }
+  return out;
+}
 
 export async function benchLedger(): Promise<void> {
   for (const [name, crypto] of [['webcrypto', await defaultCrypto()], ['noble', nobleCrypto()]] as const) {
@@ -48,6 +74,7 @@ export async function benchLedger(): Promise<void> {
       }, { budgetMs: 1000 }),
       await bench(`${name}: digest (${N} tickets)`, () => ledger.digest(), { budgetMs: 1000, rounds: 3 }),
     ];
+    if (name === 'webcrypto') results.push(...(await benchPages(ledger, E)));
     report(`Ticket ledger, single instance, ${name} (ratio to verify)`, results, results[0]);
     const [verify, validate, digest] = results.map((r) => r.opsPerSec) as [number, number, number];
     const prefix = name === 'webcrypto' ? 'ledger' : 'ledger_noble';

@@ -104,7 +104,7 @@ export {
 } from './codec/index.js';
 
 // crypto
-export { defaultCrypto, isWebCryptoEd25519Supported, nobleCrypto, webCrypto, type CryptoProvider, type WebCryptoInit } from './crypto/index.js';
+export { defaultCrypto, isValidPublicKey, isWebCryptoEd25519Supported, nobleCrypto, webCrypto, type CryptoProvider, type WebCryptoInit } from './crypto/index.js';
 
 // env
 export {
@@ -197,6 +197,7 @@ export {
 
 // ticket
 export {
+  MAX_GATE_DEVICES,
   MAX_NOTE_LENGTH,
   REJECTION_REASONS,
   TERMINAL_STATES,

@@ -1,16 +1,27 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eventId, ticketId } from '../src/codec/hash.js';
+import { eventId, ticketId, type ClientId, type EventId, type TicketId } from '../src/codec/hash.js';
 import { CodecError } from '../src/errors/index.js';
-import { decode, encode } from '../src/codec/cbor.js';
+import { decode, encode, type CborValue } from '../src/codec/cbor.js';
+import { bytesToHex, hexToBytes } from '../src/bytes/index.js';
+import { isValidPublicKey } from '../src/crypto/keys.js';
+import { seededRandom } from '../src/env/index.js';
+import { stateDigest } from '../src/app/state.js';
 import {
+  MAX_GATE_DEVICES,
+  REJECTION_REASONS,
   createRotatingCode,
   createTicketLedger,
+  decodeTicketQuery,
   decodeTicketQueryResult,
   decodeTicketResult,
+  encodeTicketOp,
   encodeTicketQuery,
+  type ScanRecord,
+  type TicketOp,
+  type TicketQuery,
   type TicketResult,
 } from '../src/ticket/index.js';
-import { signRequest } from '../src/app/request.js';
+import { requestSigningBytes, signRequest } from '../src/app/request.js';
 import { actor, crypto, harness, scan, type Actor, type Harness } from './helpers/ledger-harness.js';
 
 const E = eventId('gig-2026');
@@ -220,5 +231,209 @@ describe('ticket ledger: snapshots and queries', () => {
     const h = await setup();
     expect(() => decodeTicketResult(encode({ status: 'rejected', reason: 'because' }))).toThrow(CodecError);
     expect((await h.run(alice, { type: 'dispute', ticketId: T, note: 'x' })).status).toBe('ok');
+  });
+});
+
+describe('ticket ledger: settling disputes', () => {
+  it('refund refuses a ticket disputed after validation (already_validated); resolve still settles it', async () => {
+    const h = await setup();
+    expect((await h.run(gate, { type: 'validate', eventId: E, ticketId: T, scan: scan(), code: await code(h, alice) })).status).toBe('ok');
+    expect(rejected(await h.run(org, { type: 'refund', ticketId: T }))).toBe('already_validated');
+    expect((await h.run(alice, { type: 'dispute', ticketId: T, note: 'x' })).status).toBe('ok');
+    expect(rejected(await h.run(org, { type: 'refund', ticketId: T }))).toBe('already_validated');
+    expect(h.ledger.getTicket(T)?.state).toBe('DISPUTED');
+    const settled = await h.run(org, { type: 'resolve', ticketId: T, outcome: 'refund' });
+    expect(settled.status === 'ok' && settled.ticket?.state).toBe('REFUNDED');
+    // a ticket disputed before validation is refunded directly
+    const u = ticketId('u-1');
+    await h.run(org, { type: 'issue', eventId: E, ticketId: u, holder: bob.publicKey });
+    expect((await h.run(bob, { type: 'dispute', ticketId: u, note: 'x' })).status).toBe('ok');
+    const refunded = await h.run(org, { type: 'refund', ticketId: u });
+    expect(refunded.status === 'ok' && refunded.ticket?.state).toBe('REFUNDED');
+  });
+});
+
+describe('ticket ledger: keys that authenticate nothing', () => {
+  const identity = new Uint8Array(32).fill(0).map((_, i) => (i === 0 ? 1 : 0)); // the identity point
+  const order4 = new Uint8Array(32); // y = 0: a point of order 4
+  const nonCanonical = hexToBytes('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'); // y = p: y = 0 again
+  const notAPoint = new Uint8Array(32).fill(2);
+  const bad = [identity, order4, nonCanonical, notAPoint];
+
+  it('isValidPublicKey accepts real keys and refuses small-order, non-canonical and invalid encodings', async () => {
+    expect(isValidPublicKey(alice.publicKey)).toBe(true);
+    expect(isValidPublicKey(new Uint8Array(32).fill(1))).toBe(true); // mixed order: only its owner can sign
+    for (const k of bad) expect(isValidPublicKey(k), bytesToHex(k)).toBe(false);
+    expect(isValidPublicKey(new Uint8Array(31))).toBe(false);
+    expect(isValidPublicKey('00' as unknown as Uint8Array)).toBe(false);
+  });
+
+  it('refuses them as holder, transfer target and gate device (malformed); revoking one stays possible', async () => {
+    const h = await setup();
+    for (const k of bad) {
+      expect(rejected(await h.run(org, { type: 'issue', eventId: E, ticketId: ticketId(`k-${bytesToHex(k).slice(0, 8)}`), holder: k }))).toBe('malformed');
+      expect(rejected(await h.run(alice, { type: 'transfer', ticketId: T, to: k }))).toBe('malformed');
+      expect(rejected(await h.run(org, { type: 'authorizeGate', eventId: E, device: k }))).toBe('malformed');
+      expect((await h.run(org, { type: 'revokeGate', eventId: E, device: k })).status).toBe('ok');
+    }
+    expect(h.ledger.getTicket(T)?.holder).toBe(alice.id);
+    expect(h.ledger.getEvent(E)?.devices).toEqual([gate.id]);
+  });
+
+  it('a request "signed" by a small-order key (R = identity, S = 0 verifies under ZIP-215) is not authentic', async () => {
+    const h = await setup();
+    const forged = new Uint8Array(64);
+    forged[0] = 1; // R = identity, S = 0
+    const op = encodeTicketOp({ type: 'createEvent', eventId: eventId('squat') });
+    const req = { clientId: bytesToHex(identity) as ClientId, requestSeq: 1, op, signature: forged };
+    expect(await crypto.verify(forged, requestSigningBytes(req), identity)).toBe(true); // the provider's ZIP-215 verdict
+    const before = h.ledger.digest();
+    const prepared = await h.ledger.prepare(req);
+    expect(prepared.authentic).toBe(false);
+    expect(rejected(await h.runSigned(req))).toBe('invalid_signature');
+    expect(h.ledger.digest()).toEqual(before);
+  });
+});
+
+describe('ticket ledger: views are copies', () => {
+  it('changing a getTicket() view changes neither the ledger nor its digest', async () => {
+    const h = await setup();
+    expect((await h.run(gate, { type: 'validate', eventId: E, ticketId: T, scan: scan(), code: await code(h, alice) })).status).toBe('ok');
+    const digest = bytesToHex(h.ledger.digest());
+    const snapshot = bytesToHex(h.ledger.snapshot());
+    const view = h.ledger.getTicket(T);
+    const nonce = bytesToHex(view?.scans[0]?.nonce ?? new Uint8Array());
+    view?.scans[0]?.nonce.fill(0xab);
+    (view?.scans[0] as { time: number }).time = 42;
+    (view?.scans as ScanRecord[]).push(view?.scans[0] as ScanRecord);
+    const again = h.ledger.getTicket(T);
+    expect(again?.scans.length).toBe(1);
+    expect(bytesToHex(again?.scans[0]?.nonce ?? new Uint8Array())).toBe(nonce);
+    expect(again?.scans[0]?.time).toBe(h.time);
+    expect(bytesToHex(h.ledger.snapshot())).toBe(snapshot);
+    expect(bytesToHex(h.ledger.digest())).toBe(digest);
+    expect(bytesToHex(stateDigest(h.ledger.state.entries()))).toBe(digest);
+  });
+});
+
+describe('ticket ledger: request numbers', () => {
+  it('a requestSeq that is not a safe integer ≥ 1 is not authentic, never a throw, and touches nothing', async () => {
+    const h = await setup();
+    const before = h.ledger.snapshot();
+    for (const requestSeq of [0, -5, 1.5, Number.NaN, 2 ** 53]) {
+      const op = encodeTicketOp({ type: 'createEvent', eventId: eventId('seq-gig') });
+      // signed over whatever the bytes are (a float cannot even be encoded: any signature)
+      let signature: Uint8Array = new Uint8Array(64);
+      if (Number.isSafeInteger(requestSeq)) signature = await crypto.sign(requestSigningBytes({ clientId: org.id, requestSeq, op }), org.secret);
+      const req = { clientId: org.id, requestSeq, op, signature };
+      const prepared = await h.ledger.prepare(req);
+      expect(prepared.authentic, String(requestSeq)).toBe(false);
+      expect(decodeTicketResult(h.ledger.execute(prepared, { seq: 99, timestamp: 0 }))).toEqual({ status: 'rejected', reason: 'invalid_signature' });
+      // a prepared request made by hand that claims authenticity is refused before the replay window
+      expect(decodeTicketResult(h.ledger.execute({ ...prepared, authentic: true }, { seq: 99, timestamp: 0 }))).toEqual({ status: 'rejected', reason: 'malformed' });
+    }
+    expect(h.ledger.snapshot()).toEqual(before);
+    createTicketLedger({ crypto }).restore(h.ledger.snapshot());
+  });
+});
+
+describe('ticket ledger: gate device cap', () => {
+  it(`authorizeGate beyond MAX_GATE_DEVICES (${MAX_GATE_DEVICES}) is rejected too_many_devices; results and event queries keep decoding`, async () => {
+    const h = await setup();
+    const snap = decode(h.ledger.snapshot()) as { events: [string, string, string[], number][] };
+    const row = snap.events.find((e) => e[0] === E) as [string, string, string[], number];
+    const devices = Array.from({ length: MAX_GATE_DEVICES - 1 }, (_, i) => hexToBytes(`${i.toString(16).padStart(8, '0')}${'00'.repeat(28)}`))
+      .map(bytesToHex)
+      .concat(gate.id);
+    row[2] = devices.sort();
+    h.ledger.restore(encode(snap as never));
+    expect(h.ledger.getEvent(E)?.devices.length).toBe(MAX_GATE_DEVICES);
+    const extra = (await actor('extra-gate')).publicKey;
+    expect(rejected(await h.run(org, { type: 'authorizeGate', eventId: E, device: extra }))).toBe('too_many_devices');
+    expect(h.ledger.getEvent(E)?.devices.length).toBe(MAX_GATE_DEVICES);
+    // re-authorising a device already there is fine; after a revoke there is room again
+    expect((await h.run(org, { type: 'authorizeGate', eventId: E, device: gate.publicKey })).status).toBe('ok');
+    expect((await h.run(org, { type: 'revokeGate', eventId: E, device: gate.publicKey })).status).toBe('ok');
+    const r = await h.run(org, { type: 'authorizeGate', eventId: E, device: extra });
+    expect(r.status === 'ok' && r.event?.devices.length).toBe(MAX_GATE_DEVICES);
+    const q = decodeTicketQueryResult(h.ledger.query(encodeTicketQuery({ type: 'event', eventId: E })));
+    expect(q.status === 'ok' && 'event' in q && q.event.devices.length).toBe(MAX_GATE_DEVICES);
+    // the decoder's cap is the same constant
+    expect(() => decodeTicketResult(encode({ status: 'ok', event: { eventId: E, organizer: org.id, devices: [...devices, 'ff'.repeat(32)], tickets: 1 } }))).toThrow(CodecError);
+    expect(REJECTION_REASONS).toContain('too_many_devices');
+  });
+});
+
+describe('ticket codec: optional fields', () => {
+  it('encodeTicketOp and encodeTicketQuery leave out optional fields that are present but undefined', () => {
+    const s = scan();
+    const withUndefined = { type: 'validate', eventId: E, ticketId: T, scan: s, code: undefined } as unknown as TicketOp;
+    expect(encodeTicketOp(withUndefined)).toEqual(encodeTicketOp({ type: 'validate', eventId: E, ticketId: T, scan: s }));
+    const q = { type: 'tickets', eventId: undefined, after: undefined, limit: undefined } as unknown as TicketQuery;
+    expect(encodeTicketQuery(q)).toEqual(encodeTicketQuery({ type: 'tickets' }));
+    expect(decodeTicketQuery(encodeTicketQuery({ type: 'tickets', eventId: E, after: undefined, limit: 10 } as unknown as TicketQuery))).toEqual({ type: 'tickets', eventId: E, limit: 10 });
+    // a required field that is undefined still fails
+    expect(() => encodeTicketOp({ type: 'refund', ticketId: undefined } as unknown as TicketOp)).toThrow(CodecError);
+  });
+});
+
+describe('ticket ledger: tickets pages', () => {
+  it('pages agree with a sorted, filtered reference, whatever the issue order, also after restores', async () => {
+    const h = await setup();
+    const events = [E, eventId('second-gig')];
+    await h.run(org, { type: 'createEvent', eventId: events[1] as EventId });
+    const all = new Map<string, EventId>([[T, E]]);
+    const rnd = seededRandom(5);
+    for (let i = 0; i < 200; i++) {
+      const id = `p-${rnd.int(1e6).toString(36)}-${i % 7}`;
+      const ev = events[i % 2] as EventId;
+      all.set(id, ev);
+      expect((await h.run(org, { type: 'issue', eventId: ev, ticketId: ticketId(id), holder: bob.publicKey })).status).toBe('ok');
+    }
+    const viaSnapshot = createTicketLedger({ crypto });
+    viaSnapshot.restore(h.ledger.snapshot());
+    const viaEntries = createTicketLedger({ crypto });
+    viaEntries.state.restoreEntries(h.ledger.state.entries());
+    for (const ledger of [h.ledger, viaSnapshot, viaEntries]) {
+      for (const ev of [undefined, E, events[1], eventId('no-such-gig')]) {
+        for (const limit of [1, 7, 100, 1000]) {
+          const want = [...all].filter(([, e]) => ev === undefined || e === ev).map(([id]) => id).sort();
+          const got: string[] = [];
+          let after: TicketId | undefined;
+          for (;;) {
+            const q: TicketQuery = { type: 'tickets', limit, ...(ev === undefined ? {} : { eventId: ev }), ...(after === undefined ? {} : { after }) };
+            const page = decodeTicketQueryResult(ledger.query(encodeTicketQuery(q)));
+            if (page.status !== 'ok' || !('tickets' in page)) throw new Error('not a page');
+            expect(page.tickets.length).toBeLessThanOrEqual(limit);
+            got.push(...page.tickets.map((t) => t.ticketId));
+            if (page.next === undefined) break;
+            expect(page.next).toBe(page.tickets[page.tickets.length - 1]?.ticketId);
+            after = page.next;
+          }
+          expect(got).toEqual(want);
+        }
+      }
+      // `after` need not be a ticket id
+      const mid = decodeTicketQueryResult(ledger.query(encodeTicketQuery({ type: 'tickets', after: ticketId('p-m'), limit: 1000 })));
+      expect(mid.status === 'ok' && 'tickets' in mid && mid.tickets.map((t) => t.ticketId)).toEqual([...all.keys()].filter((id) => id > 'p-m').sort());
+    }
+  });
+
+  // what a page costs against the number of tickets is measured by the core bench ("tickets page"), not here
+  it('pages through 60,000 tickets from a restored snapshot, in id order', async () => {
+    const h = await setup();
+    const snap = decode(h.ledger.snapshot()) as { events: [string, string, string[], number][]; tickets: Record<string, CborValue>[] };
+    const t0 = snap.tickets[0] as Record<string, CborValue>;
+    const N = 60_000;
+    snap.tickets = Array.from({ length: N }, (_, i) => ({ ...t0, ticketId: `t-${String(i).padStart(6, '0')}` }));
+    (snap.events.find((e) => e[0] === E) as [string, string, string[], number])[3] = N;
+    h.ledger.restore(encode(snap as never));
+    let after: TicketId | undefined;
+    for (let i = 0; i < 300; i++) {
+      const page = decodeTicketQueryResult(h.ledger.query(encodeTicketQuery({ type: 'tickets', eventId: E, limit: 5, ...(after === undefined ? {} : { after }) })));
+      if (page.status !== 'ok' || !('tickets' in page) || page.next === undefined) throw new Error('expected a next page');
+      after = page.next;
+    }
+    expect(after).toBe('t-001499');
   });
 });

@@ -233,7 +233,8 @@ class Cancel extends Cmd {
     if (!t) return no('not_found');
     if (this.by !== 'org') return no('not_organizer');
     if (TERMINAL[t.state]) return no(TERMINAL[t.state] as string);
-    if (this.kind === 'refund' && t.state === 'VALIDATED') return no('already_validated');
+    // a validated ticket is never refunded directly, even while disputed: `resolve` settles that
+    if (this.kind === 'refund' && (t.state === 'VALIDATED' || (t.state === 'DISPUTED' && t.from === 'VALIDATED'))) return no('already_validated');
     return ok({ state: this.kind === 'revoke' ? 'REVOKED' : 'REFUNDED' });
   }
   perform(r: Real) {

@@ -7,6 +7,8 @@ import { decode, encode } from '../codec/cbor.js';
 import { readBytes, readInt, readRecord, readString } from '../codec/schema.js';
 import { clientIdOf, hash, publicKeyOf, type ClientId, type Digest } from '../codec/hash.js';
 import { CodecError } from '../errors/index.js';
+import { isBytes } from '../bytes/index.js';
+import { isValidPublicKeyHex, type isValidPublicKey } from '../crypto/keys.js';
 
 /** Largest operation payload a request may carry (bytes). */
 export const MAX_OP_BYTES = 64 * 1024;
@@ -64,15 +66,26 @@ export async function signRequest(
   return { ...unsigned, signature };
 }
 
-/** Verifies a request's signature against the key in its client id. Never throws for bad signatures. */
+/**
+ * Verifies a request's signature against the key in its client id.
+ *
+ * Returns `false`, never throws, for a request that could not have been
+ * signed by {@link signRequest}: a bad signature, a client id that is not 64
+ * lowercase hex, a client key that {@link isValidPublicKey} refuses (a
+ * small-order key "signs" anything under ZIP-215), a `requestSeq` that is not
+ * a safe integer ≥ 1, an `op` that is not a `Uint8Array`. Such a request is
+ * not authentic: apps never execute it.
+ */
 export async function verifyRequest(crypto: CryptoProvider, req: SignedRequest): Promise<boolean> {
+  if (!Number.isSafeInteger(req.requestSeq) || req.requestSeq < 1 || !isBytes(req.op) || !isBytes(req.signature)) return false;
   let pk: Uint8Array;
   try {
     pk = publicKeyOf(req.clientId);
   } catch {
     return false;
   }
-  return crypto.verify(req.signature, requestSigningBytes(req), pk);
+  // the key check (a point decoding, cached per key) only for signatures that verify: junk costs no more than before
+  return (await crypto.verify(req.signature, requestSigningBytes(req), pk)) && isValidPublicKeyHex(req.clientId);
 }
 
 /** Canonical wire encoding of a signed request. */

@@ -127,7 +127,8 @@ export function encode(value: CborValue, options: EncodeOptions = {}): Uint8Arra
  *   holds an integer).
  *
  * An input with several faults is refused for the first one in input order.
- * Byte strings come back as copies, independent of `bytes`.
+ * Byte strings come back as plain `Uint8Array` copies, independent of
+ * `bytes`, also when `bytes` is a subclass such as Node's `Buffer`.
  */
 export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CborValue {
   if (!isBytes(bytes)) throw new TypeError('bytes must be a Uint8Array');
@@ -138,8 +139,10 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): CborValu
     });
   }
   if (bytes.length === 0) throw new CodecError('CODEC_MALFORMED', 'Input is empty.');
-  // decoding calls no user code, so the reader's state cannot be re-entered
-  src = bytes;
+  // decoding calls no user code, so the reader's state cannot be re-entered.
+  // A subclass (Node's Buffer) is read through a plain view: Buffer#slice
+  // returns a view, not a copy, and byte strings must come back as copies.
+  src = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   at = 0;
   try {
     const value = readValue(0, options.maxDepth ?? DEFAULT_MAX_DEPTH);

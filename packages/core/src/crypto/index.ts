@@ -6,4 +6,5 @@
  */
 export type { CryptoProvider } from './types.js';
 export { nobleCrypto } from './noble.js';
+export { isValidPublicKey } from './keys.js';
 export { defaultCrypto, isWebCryptoEd25519Supported, webCrypto, type WebCryptoInit } from './webcrypto.js';

@@ -10,6 +10,7 @@ import type { ClientId, EventId, GateId, TicketId } from '../codec/hash.js';
 import { isValidId } from '../codec/hash.js';
 import { CodecError } from '../errors/index.js';
 import {
+  MAX_GATE_DEVICES,
   REJECTION_REASONS,
   TicketState,
   type EventView,
@@ -28,9 +29,13 @@ const STATES = Object.values(TicketState);
 /** Longest dispute note, in characters. */
 export const MAX_NOTE_LENGTH = 280;
 
-/** Encodes a ticket operation canonically (the `op` of a request). */
+/**
+ * Encodes a ticket operation canonically (the `op` of a request). An optional
+ * field that is present but `undefined` (`code` of `validate`) is left out,
+ * as if absent.
+ */
 export function encodeTicketOp(op: TicketOp): Uint8Array {
-  return encode(op as unknown as CborValue);
+  return encode(withoutUndefined(op, op.type === 'validate' ? VALIDATE_OPTIONAL : NONE) as unknown as CborValue);
 }
 
 /** Decodes and validates a ticket operation; throws `CodecError` when malformed. */
@@ -108,9 +113,25 @@ export function decodeTicketResult(bytes: Uint8Array): TicketResult {
   return out;
 }
 
-/** Encodes a read-only query. */
+/**
+ * Encodes a read-only query. Optional fields that are present but `undefined`
+ * (`eventId`, `after`, `limit` of `tickets`) are left out, as if absent.
+ */
 export function encodeTicketQuery(query: TicketQuery): Uint8Array {
-  return encode(query as unknown as CborValue);
+  return encode(withoutUndefined(query, query.type === 'tickets' ? TICKETS_OPTIONAL : NONE) as unknown as CborValue);
+}
+
+const NONE: readonly string[] = [];
+const VALIDATE_OPTIONAL: readonly string[] = ['code'];
+const TICKETS_OPTIONAL: readonly string[] = ['eventId', 'after', 'limit'];
+
+/** `value` itself, or a shallow copy without those of `optional` that are present but `undefined`. */
+function withoutUndefined<T extends object>(value: T, optional: readonly string[]): T {
+  const v = value as Record<string, unknown>;
+  if (!optional.some((k) => k in v && v[k] === undefined)) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) if (!(v[k] === undefined && optional.includes(k))) out[k] = v[k];
+  return out as T;
 }
 
 /** Decodes a read-only query; throws `CodecError` when malformed. */
@@ -172,7 +193,12 @@ export function readId<T extends string>(value: unknown, field: string): T {
   return s as T;
 }
 
-function readClientId(value: unknown, field: string): ClientId {
+/**
+ * Reads a {@link ClientId} (64 lowercase hex characters); throws `CodecError`
+ * `CODEC_SCHEMA` otherwise.
+ * @internal
+ */
+export function readClientId(value: unknown, field: string): ClientId {
   const s = readString(value, field, 64);
   if (!/^[0-9a-f]{64}$/.test(s)) throw new CodecError('CODEC_SCHEMA', `Field ${field} must be a 64-hex key.`, { meta: { field } });
   return s as ClientId;
@@ -226,7 +252,7 @@ export function readEventView(value: unknown, field: string): EventView {
   return {
     eventId: readId<EventId>(e['eventId'], `${field}.eventId`),
     organizer: readClientId(e['organizer'], `${field}.organizer`),
-    devices: readArray(e['devices'], `${field}.devices`, 4096).map((d, i) => readClientId(d, `${field}.devices[${i}]`)),
+    devices: readArray(e['devices'], `${field}.devices`, MAX_GATE_DEVICES).map((d, i) => readClientId(d, `${field}.devices[${i}]`)),
     tickets: readInt(e['tickets'], `${field}.tickets`),
   };
 }

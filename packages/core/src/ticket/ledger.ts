@@ -4,30 +4,34 @@
  * @module
  */
 import type { CryptoProvider } from '../crypto/types.js';
+import { isValidPublicKey } from '../crypto/keys.js';
 import type { ExecuteContext, PreparedRequest, ReplicatedApp } from '../app/types.js';
 import { verifyRequest, type SignedRequest } from '../app/request.js';
 import { createReplayGuard, type ReplayGuard } from '../app/replay.js';
 import { createKeyedRows, sortByKey, type KeyedRows, type KeyedState, type StateEntry } from '../app/state.js';
 import { decode, encode, type CborValue } from '../codec/cbor.js';
-import { publicKeyOf, type ClientId, type Digest, type EventId, type TicketId } from '../codec/hash.js';
-import { readArray, readInt, readRecord, readString } from '../codec/schema.js';
+import type { ClientId, Digest, EventId, TicketId } from '../codec/hash.js';
+import { readArray, readRecord, readString } from '../codec/schema.js';
 import { CodecError, invariant } from '../errors/index.js';
-import { bytesToUtf8, equalBytes, utf8ToBytes } from '../bytes/index.js';
+import { bytesToUtf8, equalBytes, isBytes, utf8ToBytes } from '../bytes/index.js';
 import {
   decodeTicketOp,
   decodeTicketQuery,
   encodeTicketQueryResult,
   encodeTicketResult,
   keyId,
+  readClientId,
   readId,
   readTicketView,
 } from './codec.js';
 import { rotatingCodeMessage, stepOf } from './code.js';
+import { checkTicketCounts, eventRowValue, readEventRow, ticketRowOf, ticketRowValue, type EventRow, type TicketRow } from './rows.js';
+import { createSortedIds, type SortedIds } from './sorted-ids.js';
 import {
+  MAX_GATE_DEVICES,
   TicketState,
   type EventView,
   type RejectionReason,
-  type ScanRecord,
   type TicketOp,
   type TicketQueryResult,
   type TicketResult,
@@ -48,7 +52,12 @@ export interface TicketLedgerOptions {
 
 /** A request after the ledger's stateless checks. */
 export interface PreparedTicketRequest extends PreparedRequest {
-  /** The decoded operation, or `undefined` when the op bytes are malformed. */
+  /**
+   * The decoded operation, or `undefined` when the op bytes are malformed or
+   * the key it names (`issue` holder, `transfer` target, `authorizeGate`
+   * device) is not a valid public key ({@link isValidPublicKey}); `execute`
+   * rejects it as `malformed`.
+   */
   readonly op: TicketOp | undefined;
   /** For `validate` with a code: whether the holder's code signature verifies. */
   readonly codeValid: boolean | undefined;
@@ -61,11 +70,29 @@ export interface TicketLedger extends ReplicatedApp<PreparedTicketRequest> {
    * `t/<ticketId>` → `[eventId, state, holder, version, disputedFrom | null, scans]`,
    * `r/<clientId>` → the client's replay row (`ReplayGuard.rowOf`).
    * `digest()` is their state digest, maintained in O(changes).
+   *
+   * `restoreEntries` forgets pending changes (later changes are relative to
+   * the restored entries); `restore(snapshot)` keeps them and adds every row
+   * it wrote or deleted, so an engine that takes changes sees the whole
+   * replacement. Both accept only states the ledger's operations can reach
+   * (see {@link TicketLedger.restore}).
    */
   readonly state: KeyedState;
-  /** Convenience: the current view of a ticket, or `undefined`. */
+  /**
+   * Replaces the state with a snapshot, or throws `CodecError` and leaves the
+   * state untouched. Besides malformed or non-canonical bytes
+   * (`CODEC_MALFORMED`, `CODEC_NON_CANONICAL`, …), it refuses with
+   * `CODEC_SCHEMA` any state the ledger's operations cannot reach: ids that
+   * are not 64 lowercase hex client ids (organizers, devices, holders, replay
+   * rows), more than {@link MAX_GATE_DEVICES} devices, `disputedFrom` set
+   * outside DISPUTED or missing in it, scans that do not fit the state, a
+   * ticket of an unknown event, an event whose `tickets` is not its number of
+   * tickets. `state.restoreEntries` checks the same.
+   */
+  restore(snapshot: Uint8Array): void;
+  /** Convenience: the current view of a ticket (a copy: changing it changes nothing), or `undefined`. */
   getTicket(id: TicketId): TicketView | undefined;
-  /** Convenience: the current view of an event, or `undefined`. */
+  /** Convenience: the current view of an event (a fresh object), or `undefined`. */
   getEvent(id: EventId): EventView | undefined;
 }
 
@@ -77,35 +104,42 @@ const EVENT_ROW = 'e/';
 const TICKET_ROW = 't/';
 const REPLAY_ROW = 'r/';
 
-/** An event's keyed-state value (also its snapshot row, without the id). */
-function eventRow(e: { organizer: string; devices: Set<string>; tickets: number }): CborValue[] {
-  return [e.organizer, [...e.devices].sort(), e.tickets];
-}
-
-/** A ticket's keyed-state value: `[eventId, state, holder, version, disputedFrom | null, scans]`. */
-function ticketRow(t: { eventId: string; state: string; holder: string; version: number; disputedFrom: string | undefined; scans: readonly ScanRecord[] }): CborValue[] {
-  return [t.eventId, t.state, t.holder, t.version, t.disputedFrom ?? null, t.scans as unknown as CborValue[]];
-}
-
 function compareKeys(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
   return a.length - b.length;
 }
 
-interface EventRow {
-  organizer: ClientId;
-  devices: Set<ClientId>;
-  tickets: number;
+/** Whether the keys an operation puts into the state are valid public keys (revoking any device stays possible). */
+function keysValid(op: TicketOp): boolean {
+  switch (op.type) {
+    case 'issue':
+      return isValidPublicKey(op.holder);
+    case 'transfer':
+      return isValidPublicKey(op.to);
+    case 'authorizeGate':
+      return isValidPublicKey(op.device);
+    default:
+      return true;
+  }
 }
 
-interface TicketRow {
-  eventId: EventId;
-  state: TicketState;
-  holder: ClientId;
-  version: number;
-  disputedFrom: TicketState | undefined;
-  scans: ScanRecord[];
+/** Ticket ids in order, all and by event: `tickets` pages without sorting every id. */
+interface TicketIndex {
+  readonly all: SortedIds;
+  readonly byEvent: Map<EventId, SortedIds>;
+}
+
+/** The index of `tickets` (derived state: not in snapshots or digests). */
+function indexOf(tickets: ReadonlyMap<TicketId, TicketRow>): TicketIndex {
+  const byEvent = new Map<EventId, string[]>();
+  for (const [id, t] of tickets) {
+    const ids = byEvent.get(t.eventId);
+    if (ids === undefined) byEvent.set(t.eventId, [id]);
+    else ids.push(id);
+  }
+  const sorted = (ids: string[]) => createSortedIds(ids.sort());
+  return { all: sorted([...tickets.keys()]), byEvent: new Map([...byEvent].map(([e, ids]) => [e, sorted(ids)])) };
 }
 
 /**
@@ -129,18 +163,23 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
   let events = new Map<EventId, EventRow>();
   let tickets = new Map<TicketId, TicketRow>();
   let replay: ReplayGuard = createReplayGuard();
+  let index: TicketIndex = indexOf(tickets);
   // Keyed state: touched rows, the incremental digest and the changes not yet taken (see createKeyedRows).
   const rows: KeyedRows = createKeyedRows(rowValue, allEntries);
 
-  const view = (id: TicketId, t: TicketRow): TicketView => ({
-    ticketId: id,
-    eventId: t.eventId,
-    state: t.state,
-    holder: t.holder,
-    version: t.version,
-    ...(t.disputedFrom === undefined ? {} : { disputedFrom: t.disputedFrom }),
-    scans: t.scans.slice(),
-  });
+  /**
+   * A view that shares the ticket's scans: only for values encoded at once
+   * (results, query answers, snapshots), never handed to a caller.
+   */
+  const view = (id: TicketId, t: TicketRow): TicketView =>
+    t.disputedFrom === undefined
+      ? { ticketId: id, eventId: t.eventId, state: t.state, holder: t.holder, version: t.version, scans: t.scans }
+      : { ticketId: id, eventId: t.eventId, state: t.state, holder: t.holder, version: t.version, disputedFrom: t.disputedFrom, scans: t.scans };
+  /** A view that shares nothing with the ledger's state, for callers. */
+  const copyView = (id: TicketId, t: TicketRow): TicketView => {
+    const v = view(id, t);
+    return { ...v, scans: t.scans.map((s) => ({ ...s, nonce: s.nonce.slice() })) };
+  };
   const eventView = (id: EventId, e: EventRow): EventView => ({
     eventId: id,
     organizer: e.organizer,
@@ -166,8 +205,11 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         const e = events.get(op.eventId);
         if (e === undefined) return reject('not_found');
         if (e.organizer !== actor) return reject('not_organizer');
-        if (op.type === 'authorizeGate') e.devices.add(keyId(op.device));
-        else e.devices.delete(keyId(op.device));
+        const device = keyId(op.device);
+        if (op.type === 'revokeGate') e.devices.delete(device);
+        else if (e.devices.has(device)) return { status: 'ok', event: eventView(op.eventId, e) };
+        else if (e.devices.size >= MAX_GATE_DEVICES) return reject('too_many_devices');
+        else e.devices.add(device);
         rows.touch(EVENT_ROW + op.eventId);
         return { status: 'ok', event: eventView(op.eventId, e) };
       }
@@ -179,6 +221,10 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         const t: TicketRow = { eventId: op.eventId, state: 'ISSUED', holder: keyId(op.holder), version: 1, disputedFrom: undefined, scans: [] };
         tickets.set(op.ticketId, t);
         e.tickets++;
+        index.all.insert(op.ticketId);
+        let ids = index.byEvent.get(op.eventId);
+        if (ids === undefined) index.byEvent.set(op.eventId, (ids = createSortedIds()));
+        ids.insert(op.ticketId);
         rows.touch(EVENT_ROW + op.eventId);
         rows.touch(TICKET_ROW + op.ticketId);
         return okTicket(op.ticketId, t);
@@ -260,7 +306,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       case 'refund': {
         if (actor !== e.organizer) return reject('not_organizer');
         if (terminal !== undefined) return reject(terminal);
-        if (op.type === 'refund' && t.state === 'VALIDATED') return reject('already_validated');
+        // a validated ticket is not refunded, nor is one disputed after validation: `resolve` settles that one
+        if (op.type === 'refund' && (t.state === 'VALIDATED' || (t.state === 'DISPUTED' && t.disputedFrom === 'VALIDATED'))) return reject('already_validated');
         t.state = op.type === 'revoke' ? 'REVOKED' : 'REFUNDED';
         t.disputedFrom = undefined;
         return okTicket(op.ticketId, t);
@@ -269,7 +316,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
   }
 
   function snapshotValue(events: Map<EventId, EventRow>, tickets: Map<TicketId, TicketRow>, replay: ReplayGuard): CborValue {
-    const ev = [...events.keys()].sort().map((id) => [id, ...eventRow(events.get(id) as EventRow)]);
+    const ev = [...events.keys()].sort().map((id) => [id, ...eventRowValue(events.get(id) as EventRow)]);
     const tk = [...tickets.keys()].sort().map((id) => view(id, tickets.get(id) as TicketRow) as unknown as CborValue);
     return { app: TICKET_LEDGER_SNAPSHOT, events: ev, tickets: tk, replay: replay.toCbor() };
   }
@@ -280,11 +327,11 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     switch (row.slice(0, 2)) {
       case EVENT_ROW: {
         const e = events.get(id as EventId);
-        return e === undefined ? undefined : encode(eventRow(e));
+        return e === undefined ? undefined : encode(eventRowValue(e));
       }
       case TICKET_ROW: {
         const t = tickets.get(id as TicketId);
-        return t === undefined ? undefined : encode(ticketRow(t));
+        return t === undefined ? undefined : encode(ticketRowValue(t));
       }
       default: {
         const r = replay.rowOf(id);
@@ -293,13 +340,17 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     }
   }
 
+  /** The names of every row of the current state. */
+  function allRows(): string[] {
+    const out: string[] = [];
+    for (const id of events.keys()) out.push(EVENT_ROW + id);
+    for (const id of tickets.keys()) out.push(TICKET_ROW + id);
+    for (const row of replay.toCbor() as [string, ...CborValue[]][]) out.push(REPLAY_ROW + row[0]);
+    return out;
+  }
+
   function allEntries(): StateEntry[] {
-    const out: StateEntry[] = [];
-    const add = (row: string) => out.push({ key: utf8ToBytes(row), value: rowValue(row) as Uint8Array });
-    for (const id of events.keys()) add(EVENT_ROW + id);
-    for (const id of tickets.keys()) add(TICKET_ROW + id);
-    for (const row of replay.toCbor() as [string, ...CborValue[]][]) add(REPLAY_ROW + row[0]);
-    return sortByKey(out);
+    return sortByKey(allRows().map((row) => ({ key: utf8ToBytes(row), value: rowValue(row) as Uint8Array })));
   }
 
   function restoreEntries(entries: readonly StateEntry[]): void {
@@ -309,19 +360,24 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     let prev: Uint8Array | undefined;
     for (const [i, entry] of entries.entries()) {
       const f = `entries[${i}]`;
+      if (typeof entry !== 'object' || entry === null || !isBytes(entry.key) || !isBytes(entry.value)) {
+        throw new CodecError('CODEC_SCHEMA', `${f} must have a byte key and a byte value.`, { meta: { field: f } });
+      }
       if (prev !== undefined && compareKeys(prev, entry.key) >= 0) throw new CodecError('CODEC_SCHEMA', 'State entries must have strictly ascending keys.');
       prev = entry.key;
-      const row = bytesToUtf8(entry.key);
+      let row: string;
+      try {
+        row = bytesToUtf8(entry.key);
+      } catch (cause) {
+        throw new CodecError('CODEC_SCHEMA', `${f} has a key that is not UTF-8.`, { cause, meta: { field: f } });
+      }
       const id = row.slice(2);
       const value = decode(entry.value, { maxBytes: 1 << 24 });
       switch (row.slice(0, 2)) {
         case EVENT_ROW: {
           const a = readArray(value, `${f}.event`, 3);
-          const organizer = readString(a[0], `${f}.organizer`, 64) as ClientId;
-          publicKeyOf(organizer);
-          const devices = readArray(a[1], `${f}.devices`).map((d, j) => readString(d, `${f}.devices[${j}]`, 64) as ClientId);
-          const e: EventRow = { organizer, devices: new Set(devices), tickets: readInt(a[2], `${f}.tickets`) };
-          if (!equalBytes(encode(eventRow(e)), entry.value)) throw new CodecError('CODEC_NON_CANONICAL', `${f} is not in canonical form.`);
+          const e = readEventRow(a[0], a[1], a[2], f);
+          if (!equalBytes(encode(eventRowValue(e)), entry.value)) throw new CodecError('CODEC_NON_CANONICAL', `${f} is not in canonical form.`);
           nextEvents.set(readId<EventId>(id, `${f}.id`), e);
           break;
         }
@@ -331,13 +387,13 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
           const fields: Record<string, CborValue> = { ticketId: id, eventId: a[0] as CborValue, state: a[1] as CborValue, holder: a[2] as CborValue, version: a[3] as CborValue, scans: a[5] as CborValue };
           if (a[4] !== null) fields['disputedFrom'] = a[4] as CborValue;
           const v = readTicketView(fields, `${f}.ticket`);
-          const t: TicketRow = { eventId: v.eventId, state: v.state, holder: v.holder, version: v.version, disputedFrom: v.disputedFrom, scans: v.scans.slice() };
-          if (!equalBytes(encode(ticketRow(t)), entry.value)) throw new CodecError('CODEC_NON_CANONICAL', `${f} is not in canonical form.`);
+          const t = ticketRowOf(v, `${f}.ticket`);
+          if (!equalBytes(encode(ticketRowValue(t)), entry.value)) throw new CodecError('CODEC_NON_CANONICAL', `${f} is not in canonical form.`);
           nextTickets.set(v.ticketId, t);
           break;
         }
         case REPLAY_ROW: {
-          nextReplay.setRow(id, value);
+          nextReplay.setRow(readClientId(id, `${f}.client`), value);
           if (!equalBytes(encode(nextReplay.rowOf(id) as CborValue), entry.value)) throw new CodecError('CODEC_NON_CANONICAL', `${f} is not in canonical form.`);
           break;
         }
@@ -345,10 +401,13 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
           throw new CodecError('CODEC_SCHEMA', `${f} has an unknown key.`);
       }
     }
-    for (const [id, t] of nextTickets) if (!nextEvents.has(t.eventId)) throw new CodecError('CODEC_SCHEMA', `Ticket ${id} refers to an unknown event.`);
+    checkTicketCounts(nextEvents, nextTickets, 'entries');
+    const nextIndex = indexOf(nextTickets);
+    // Swap only after everything checked: bad entries leave the state untouched.
     events = nextEvents;
     tickets = nextTickets;
     replay = nextReplay;
+    index = nextIndex;
     rows.reset();
     rows.track();
   }
@@ -375,10 +434,12 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       }
       case 'tickets': {
         const limit = q.limit ?? 100;
-        const ids = [...tickets.keys()].filter((id) => (q.after === undefined || id > q.after) && (q.eventId === undefined || tickets.get(id)?.eventId === q.eventId)).sort();
-        const page = ids.slice(0, limit);
-        const list = page.map((id) => view(id, tickets.get(id) as TicketRow));
-        out = ids.length > limit ? { status: 'ok', tickets: list, next: page[page.length - 1] as TicketId } : { status: 'ok', tickets: list };
+        const ids = q.eventId === undefined ? index.all : index.byEvent.get(q.eventId);
+        // one more than the page: whether there is a next page
+        const found = ids === undefined ? [] : ids.page(q.after, limit + 1);
+        const page = found.length > limit ? found.slice(0, limit) : found;
+        const list = page.map((id) => view(id as TicketId, tickets.get(id as TicketId) as TicketRow));
+        out = found.length > limit ? { status: 'ok', tickets: list, next: page[page.length - 1] as TicketId } : { status: 'ok', tickets: list };
         break;
       }
       case 'stats': {
@@ -403,6 +464,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         if (!(err instanceof CodecError)) throw err;
         op = undefined;
       }
+      // a key that enters the state must be one that only its owner can sign for
+      if (authentic && op !== undefined && !keysValid(op)) op = undefined;
       let codeValid: boolean | undefined;
       if (op?.type === 'validate' && op.code !== undefined) {
         codeValid = await crypto.verify(op.code.signature, rotatingCodeMessage(op.ticketId, op.code.version, op.code.step), op.code.holder);
@@ -416,6 +479,8 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       if (!prepared.authentic) return encodeTicketResult(reject('invalid_signature'));
       // engines answer read-only requests with query(); refuse one passed here by mistake
       if (request.readOnly === true) return encodeTicketResult(reject('malformed'));
+      // verifyRequest refuses these; a hand-made prepared request must not reach the replay window either
+      if (!Number.isSafeInteger(request.requestSeq) || request.requestSeq < 1) return encodeTicketResult(reject('malformed'));
       // 2. duplication
       if (!replay.isFresh(request.clientId, request.requestSeq)) return encodeTicketResult(reject('replayed'));
       replay.record(request.clientId, request.requestSeq);
@@ -436,28 +501,34 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       if (readString(r['app'], 'snapshot.app') !== TICKET_LEDGER_SNAPSHOT) throw new CodecError('CODEC_SCHEMA', 'Snapshot is not a ticket ledger snapshot.');
       const nextEvents = new Map<EventId, EventRow>();
       for (const [i, row] of readArray(r['events'], 'snapshot.events').entries()) {
-        const a = readArray(row, `snapshot.events[${i}]`, 4);
-        const organizer = readString(a[1], `snapshot.events[${i}].organizer`, 64) as ClientId;
-        publicKeyOf(organizer);
-        const devices = readArray(a[2], `snapshot.events[${i}].devices`).map((d, j) => readString(d, `snapshot.events[${i}].devices[${j}]`, 64) as ClientId);
-        nextEvents.set(readId<EventId>(a[0], `snapshot.events[${i}].id`), { organizer, devices: new Set(devices), tickets: readInt(a[3], `snapshot.events[${i}].tickets`) });
+        const f = `snapshot.events[${i}]`;
+        const a = readArray(row, f, 4);
+        nextEvents.set(readId<EventId>(a[0], `${f}.id`), readEventRow(a[1], a[2], a[3], f));
       }
       const nextTickets = new Map<TicketId, TicketRow>();
       for (const [i, row] of readArray(r['tickets'], 'snapshot.tickets').entries()) {
         const v = readTicketView(row, `snapshot.tickets[${i}]`);
-        if (!nextEvents.has(v.eventId)) throw new CodecError('CODEC_SCHEMA', `snapshot.tickets[${i}] refers to an unknown event.`);
-        nextTickets.set(v.ticketId, { eventId: v.eventId, state: v.state, holder: v.holder, version: v.version, disputedFrom: v.disputedFrom, scans: v.scans.slice() });
+        nextTickets.set(v.ticketId, ticketRowOf(v, `snapshot.tickets[${i}]`));
       }
+      checkTicketCounts(nextEvents, nextTickets, 'snapshot');
+      // replay rows belong to clients: their ids are keys (the guard itself takes any string)
+      for (const [i, row] of readArray(r['replay'], 'snapshot.replay').entries()) readClientId(readArray(row, `snapshot.replay[${i}]`)[0], `snapshot.replay[${i}].client`);
       const nextReplay = createReplayGuard(r['replay']);
       // The canonical form must reproduce the input exactly (sorted, no duplicates).
       if (!equalBytes(encode(snapshotValue(nextEvents, nextTickets, nextReplay)), snapshot)) {
         throw new CodecError('CODEC_NON_CANONICAL', 'Snapshot is not in canonical form.');
       }
+      const nextIndex = indexOf(nextTickets);
+      // Every row before and after is marked changed, so that takeChanges() reports the replacement
+      // (deleted rows included) to an engine that tracks changes.
+      const before = allRows();
       // Swap only after everything checked: a bad snapshot leaves state untouched.
       events = nextEvents;
       tickets = nextTickets;
       replay = nextReplay;
-      rows.reset();
+      index = nextIndex;
+      for (const row of before) rows.touch(row);
+      for (const row of allRows()) rows.touch(row);
     },
 
     digest(): Digest {
@@ -472,7 +543,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
 
     getTicket(id) {
       const t = tickets.get(id);
-      return t === undefined ? undefined : view(id, t);
+      return t === undefined ? undefined : copyView(id, t);
     },
     getEvent(id) {
       const e = events.get(id);

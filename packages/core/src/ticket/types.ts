@@ -40,7 +40,33 @@ export function progressRank(state: TicketState, disputedFrom?: TicketState): nu
   }
 }
 
-/** The closed set of rejection reasons. A rejection is a result, never a thrown error. */
+/**
+ * The closed set of rejection reasons. A rejection is a result, never a thrown error.
+ *
+ * - `malformed`: the op bytes do not decode, or a key it names (`issue`
+ *   holder, `transfer` target, `authorizeGate` device) is not a valid Ed25519
+ *   public key (see {@link isValidPublicKey}); also a read-only or ill-numbered
+ *   request passed to `execute`;
+ * - `invalid_signature`: the request's signature (or its signer key) does not
+ *   verify, or a `validate` carries a holder code whose signature does not;
+ * - `replayed`: the `(clientId, requestSeq)` already executed or fell out of
+ *   the replay window;
+ * - `not_found`, `already_exists`, `wrong_event`: the event or ticket is
+ *   unknown, already exists, or belongs to another event;
+ * - `not_organizer`, `not_holder`, `not_authorized`: the signer may not do
+ *   this (not the event's organizer, not the holder, not an authorised gate
+ *   device, holder or organizer);
+ * - `stale_code`: the holder code is missing or names another holder, version
+ *   or time step;
+ * - `already_validated`, `already_consumed`, `not_validated`, `disputed`,
+ *   `not_disputed`, `revoked`, `refunded`: the ticket's state does not allow
+ *   the operation. `refund` answers `already_validated` for a VALIDATED ticket
+ *   and for one DISPUTED from VALIDATED (the organizer settles that one with
+ *   `resolve`);
+ * - `same_holder`: a transfer to the current holder;
+ * - `too_many_devices`: the event already has {@link MAX_GATE_DEVICES}
+ *   authorised gate devices.
+ */
 export const REJECTION_REASONS = [
   'malformed',
   'invalid_signature',
@@ -60,9 +86,16 @@ export const REJECTION_REASONS = [
   'revoked',
   'refunded',
   'same_holder',
+  'too_many_devices',
 ] as const;
 /** A rejection reason. */
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/**
+ * Most gate devices an event may authorise at once: a further `authorizeGate`
+ * is rejected `too_many_devices`, and decoders refuse longer device lists.
+ */
+export const MAX_GATE_DEVICES = 4096;
 
 /** A scan fact recorded by a gate: append-only, carrying `(nonce, gate, device, time)`. */
 export interface ScanFact {
@@ -91,7 +124,25 @@ export interface RotatingCode {
   readonly signature: Uint8Array;
 }
 
-/** Operations on the ticket ledger. Each is signed (as a request) by its actor. */
+/**
+ * Operations on the ticket ledger. Each is signed (as a request) by its actor.
+ *
+ * - `createEvent`: anyone; the signer becomes the event's organizer.
+ * - `authorizeGate`, `revokeGate`, `issue`: the organizer; at most
+ *   {@link MAX_GATE_DEVICES} devices per event.
+ * - `transfer`: the holder, only from ISSUED; bumps the ticket's version.
+ * - `validate` (ISSUED → VALIDATED, with the holder's rotating code) and
+ *   `consume` (VALIDATED → CONSUMED): an authorised gate device of the
+ *   ticket's event. Each records its scan.
+ * - `dispute`: the holder, the organizer or an authorised device, from ISSUED
+ *   or VALIDATED; the ticket is frozen until `resolve`.
+ * - `resolve`: the organizer, on a DISPUTED ticket: `reinstate` returns it to
+ *   the state it was disputed from, `revoke` or `refund` end it.
+ * - `revoke`: the organizer, from any non-terminal state.
+ * - `refund`: the organizer, from ISSUED or from DISPUTED when the dispute
+ *   began at ISSUED; a ticket that was validated is `already_validated`
+ *   (settle a dispute about it with `resolve`).
+ */
 export type TicketOp =
   | { readonly type: 'createEvent'; readonly eventId: EventId }
   | { readonly type: 'authorizeGate'; readonly eventId: EventId; readonly device: Uint8Array }
