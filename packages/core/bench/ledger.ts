@@ -12,7 +12,7 @@ import { createTicketLedger, encodeTicketOp, type TicketOp } from '../src/ticket
 import { eventId, ticketId } from '../src/codec/hash.js';
 import { decode, encode, type CborValue } from '../src/codec/cbor.js';
 import { decodeTicketQueryResult, encodeTicketQuery } from '../src/ticket/codec.js';
-import type { EventId, TicketId } from '../src/ticket/types.js';
+import type { EventId, TicketId } from '../src/codec/hash.js';
 import type { BenchResult } from './harness.js';
 
 /**
