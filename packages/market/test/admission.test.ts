@@ -65,6 +65,13 @@ describe('gate devices', () => {
     ok(await h.run(org, { type: 'revokeGate', eventId: EVENT, device: gate.publicKey }));
     await rejects(gate, { type: 'admit', eventId: EVENT, serial: 1, scan: scan(), code: await code(alice, 1) }, 'not_authorized');
   });
+
+  it('refuses a small-order device key (under ZIP-215 anyone could sign as it)', async () => {
+    const identity = new Uint8Array(32);
+    identity[0] = 1; // the encoding of the identity point
+    await rejects(org, { type: 'authorizeGate', eventId: EVENT, device: identity }, 'malformed');
+    expect(h.contract.getEvent(EVENT)?.devices).toEqual([]);
+  });
 });
 
 describe('admit (strict, one step)', () => {

@@ -9,7 +9,7 @@
  * a consumed ticket is `invalid_signature`, not `already_consumed`.
  * @module
  */
-import { stepOf, ticketId as toTicketId, type ClientId, type EventId, type ExecuteContext, type TicketId } from '@admitone/core';
+import { isValidPublicKey, stepOf, ticketId as toTicketId, type ClientId, type EventId, type ExecuteContext, type TicketId } from '@admitone/core';
 import { keyId } from './codec.js';
 import { adjustHeld, type EventState, type Ticket } from './state.js';
 import { MAX_GATE_DEVICES, type AdmitOp, type ConsumeOp, type ContractRejection, type ContractResult, type DisputeOp, type GateDeviceOp, type ResolveOp, type ValidateOp } from './types.js';
@@ -73,6 +73,8 @@ export function applyAdmission(
     if (e.organizer !== actor) return reject('not_organizer');
     const device = keyId(op.device);
     if (op.type === 'authorizeGate') {
+      // a small-order or non-canonical key "signs" anything under ZIP-215: anyone could act as that device
+      if (!isValidPublicKey(op.device)) return reject('malformed');
       if (!e.devices.has(device) && e.devices.size >= MAX_GATE_DEVICES) return reject('too_many_devices');
       e.devices.add(device);
     } else e.devices.delete(device);
