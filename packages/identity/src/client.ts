@@ -73,7 +73,15 @@ export interface IdentityClientOptions {
   readonly clock?: Clock;
 }
 
-/** Outcome of an enrollment. */
+/**
+ * Outcome of an enrollment.
+ *
+ * After `{ status: 'rejected', reason: 'unavailable' }` (or an
+ * `IDENTITY_UNAVAILABLE` error) retry with the **same** holder key: the
+ * committee may have registered the person's tag to that key before it failed
+ * to sign, and a registered person is issued a credential again only for the
+ * key the tag is registered to. A retry with a new key may get `duplicate`.
+ */
 export type EnrollResult =
   | { readonly status: 'enrolled'; readonly credential: MasterCredential }
   | { readonly status: 'duplicate' }
@@ -86,7 +94,12 @@ export type EventCredentialResult =
 
 /** The identity client; see {@link createIdentityClient}. */
 export interface IdentityClient {
-  /** Enrolls a person once: a master credential for `holderSecretKey`'s public key, or `duplicate`. */
+  /**
+   * Enrolls a person once: a master credential for `holderSecretKey`'s public
+   * key, or `duplicate`. After `unavailable` (a result or an
+   * `IDENTITY_UNAVAILABLE` error), retry with the same `holderSecretKey`; see
+   * {@link EnrollResult}.
+   */
   enroll(input: { readonly attributes: IdentityAttributes; readonly holderSecretKey: Uint8Array }): Promise<EnrollResult>;
   /**
    * Gets an event credential binding the person's event tag to a (fresh) holder
@@ -103,7 +116,12 @@ export interface IdentityClient {
   /**
    * ID mode at a gate: derives the event tag of the person whose ID card shows
    * `attributes`, signed by an authorised gate device key. Resolves the 32-byte
-   * tag once t+1 members agree; rejects with {@link IdentityError} otherwise.
+   * tag once t+1 members agree. Rejects with an {@link IdentityError}: code
+   * `IDENTITY_REFUSED` when t+1 members refuse the request, with the reason in
+   * `error.reason` (`not_authorized`: the committee does not list this gate
+   * key; `stale`: the gate's clock is off; `invalid_signature`, `malformed`);
+   * `IDENTITY_UNAVAILABLE` when the committee did not give t+1 consistent
+   * answers (members down or lying) or answered `unavailable`: retry later.
    */
   deriveEventTag(input: { readonly attributes: IdentityAttributes; readonly eventId: EventId; readonly gateSecretKey: Uint8Array }): Promise<Uint8Array>;
 }
@@ -243,7 +261,12 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
       return ask<Uint8Array>(request, (answers) => {
         const k = agreed(answers, (r) => (r.status === 'tag' ? bytesToHex(r.eventTag) : r.status === 'rejected' ? `!${r.reason}` : undefined));
         if (k === undefined) return undefined;
-        if (k.startsWith('!')) throw new IdentityError('IDENTITY_UNAVAILABLE', `The committee refused the derivation (${k.slice(1)}).`, { meta: { reason: k.slice(1) } });
+        if (k.startsWith('!')) {
+          const reason = k.slice(1) as RequestRejection;
+          // `unavailable` is the committee failing to answer, not a verdict on the request: retry later
+          if (reason === 'unavailable') throw new IdentityError('IDENTITY_UNAVAILABLE', 'The committee could not derive the tag now (unavailable).', { reason });
+          throw new IdentityError('IDENTITY_REFUSED', `The committee refused the derivation (${reason}).`, { reason });
+        }
         const tag = answers.find((a) => a.status === 'tag' && bytesToHex(a.eventTag) === k);
         return tag?.status === 'tag' ? tag.eventTag : undefined;
       });

@@ -6,6 +6,7 @@
  * @module
  */
 import { AdmitOneError, type AdmitOneErrorOptions } from '@admitone/core';
+import type { RequestRejection } from './committee/messages.js';
 
 /** Stable codes of {@link IdentityError}. */
 export type IdentityErrorCode =
@@ -15,8 +16,17 @@ export type IdentityErrorCode =
   | 'IDENTITY_NOT_STARTED'
   /** The member or client was closed. */
   | 'IDENTITY_CLOSED'
-  /** Too few members answered consistently (timeouts, or members that lied). */
+  /** Too few members answered consistently (timeouts, or members that lied): retry later. */
   | 'IDENTITY_UNAVAILABLE'
+  /**
+   * t+1 members agree on refusing the request, for the reason in
+   * {@link IdentityError.reason} (also `meta.reason`), e.g. `not_authorized`
+   * for a gate key the committee does not list: fix the request or the
+   * configuration, retrying as is will not help (except for `stale`, after
+   * fixing the clock). A refusal of `unavailable` is reported as
+   * `IDENTITY_UNAVAILABLE` instead.
+   */
+  | 'IDENTITY_REFUSED'
   /** A member broke the protocol (named in `culprits`). */
   | 'IDENTITY_PROTOCOL';
 
@@ -24,6 +34,8 @@ export type IdentityErrorCode =
 export interface IdentityErrorOptions extends AdmitOneErrorOptions {
   /** Members (peer ids) to blame, when identifiable. */
   readonly culprits?: readonly string[];
+  /** Why the committee refused (with `IDENTITY_REFUSED`, and `IDENTITY_UNAVAILABLE` when members answered `unavailable`). */
+  readonly reason?: RequestRejection;
 }
 
 /** Thrown by committee members and the identity client; `culprits` names members, never secrets. */
@@ -31,10 +43,14 @@ export class IdentityError extends AdmitOneError {
   declare readonly code: IdentityErrorCode;
   /** Members to blame, when identifiable. */
   readonly culprits: readonly string[];
+  /** The committee's refusal reason, when t+1 members agreed on one (see `IDENTITY_REFUSED`); also in `meta.reason`. */
+  readonly reason: RequestRejection | undefined;
   constructor(code: IdentityErrorCode, shortMessage: string, options: IdentityErrorOptions = {}) {
     const culprits = Object.freeze([...(options.culprits ?? [])]);
-    super(code, shortMessage, { ...options, meta: { ...(options.meta ?? {}), culprits } });
+    const { reason, ...rest } = options;
+    super(code, shortMessage, { ...rest, meta: { ...(options.meta ?? {}), culprits, ...(reason === undefined ? {} : { reason }) } });
     this.name = 'IdentityError';
     this.culprits = culprits;
+    this.reason = reason;
   }
 }

@@ -108,6 +108,7 @@ export {
   type GateStats,
   type GateVerifier,
   type LocalTicketStatus,
+  type VerifyOptions,
 } from './gate/verify.js';
 
 // committee and client

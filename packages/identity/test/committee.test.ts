@@ -316,7 +316,13 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
     if (ev.status !== 'issued') throw new Error('event credential failed');
     expect(await client.deriveEventTag({ attributes: ALICE_SLOPPY, eventId: E1, gateSecretKey: gateSecret })).toEqual(ev.credential.eventTag);
     expect(await client.deriveEventTag({ attributes: BOB, eventId: E1, gateSecretKey: gateSecret })).not.toEqual(ev.credential.eventTag);
-    await expect(client.deriveEventTag({ attributes: ALICE, eventId: E1, gateSecretKey: random.bytes(32) })).rejects.toMatchObject({ code: 'IDENTITY_UNAVAILABLE' });
+    // a refusal the committee agrees on is not an outage: its own code and a typed reason
+    await expect(client.deriveEventTag({ attributes: ALICE, eventId: E1, gateSecretKey: random.bytes(32) })).rejects.toMatchObject({
+      name: 'IdentityError',
+      code: 'IDENTITY_REFUSED',
+      reason: 'not_authorized',
+      meta: { reason: 'not_authorized' },
+    });
   });
 
   it('keeps the registry and keys across a member restart', async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type CryptoProvider, type EventId, defaultCrypto, eventId, nobleCrypto, seededRandom, ticketId } from '@admitone/core';
+import { type CryptoProvider, type EventId, decode, defaultCrypto, encode, eventId, nobleCrypto, seededRandom, ticketId } from '@admitone/core';
 import {
   type CredentialBody,
   type EventCredential,
@@ -185,6 +185,51 @@ describe('verifyAdmission (offline wallet mode)', () => {
     const s = await setup(crypto, 2);
     const p = await createPresentation(crypto, s.holders[1]!, s.passes[1]!, NOW, STEP);
     expect(await verifyAdmission(encodePresentation(p), s.policy, { now: NOW })).toMatchObject({ status: 'admitted', ticketId: 't-1' });
+  });
+});
+
+describe('gate robustness: a scanned code never makes verify throw', () => {
+  it('a credential whose validity ends before it starts is malformed: the decoder refuses it, and the gate answers malformed for its QR bytes and for a decoded object', async () => {
+    const crypto = nobleCrypto();
+    const s = await setup(crypto, 1);
+    const gate = createGateVerifier(s.policy);
+    const good = encodePresentation(await createPresentation(crypto, s.holders[0]!, s.passes[0]!, NOW, STEP));
+    expect(await gate.verify(good, { now: NOW })).toMatchObject({ status: 'admitted' });
+    // an attacker edits the QR code: issued 10 s from now, expired 5 s from now (inside the skew window, so the
+    // structural checks pass and the signature checks would run)
+    const raw = decode(good) as { pass: { credential: { issuedAt: number; expiresAt: number } } };
+    raw.pass.credential.issuedAt = NOW + 10_000;
+    raw.pass.credential.expiresAt = NOW + 5_000;
+    const bad = encode(raw as never);
+    expect(() => decodePresentation(bad)).toThrow(expect.objectContaining({ name: 'CodecError' }));
+    expect(() => decodeCredential(encode({ ...(decode(encodeCredential(s.credentials[0]!)) as object), issuedAt: 2, expiresAt: 1 } as never))).toThrow(
+      expect.objectContaining({ name: 'CodecError' }),
+    );
+    expect(await gate.verify(bad, { now: NOW })).toEqual({ status: 'rejected', reason: 'malformed' });
+    // the same credential handed over as an object (no decoder in the way): still a result, not a rejection
+    const p = await createPresentation(crypto, s.holders[0]!, s.passes[0]!, NOW, STEP);
+    const inverted = { ...p, pass: { ...p.pass, credential: { ...p.pass.credential, issuedAt: NOW + 10_000, expiresAt: NOW + 5_000 } } };
+    expect(await gate.verify(inverted, { now: NOW })).toEqual({ status: 'rejected', reason: 'malformed' });
+    expect(await gate.verifyByIdentity(inverted.pass, async () => p.pass.credential.eventTag, { now: NOW })).toEqual({ status: 'rejected', reason: 'malformed' });
+    expect(await gate.verify({ pass: {}, code: {} } as never, { now: NOW })).toEqual({ status: 'rejected', reason: 'malformed' });
+    expect(gate.stats().rejected.malformed).toBe(4);
+  });
+
+  it('floors a fractional now (e.g. timeOrigin + performance.now()), and throws synchronously for a now that is not a time', async () => {
+    const crypto = nobleCrypto();
+    const s = await setup(crypto, 1);
+    const gate = createGateVerifier(s.policy);
+    const good = encodePresentation(await createPresentation(crypto, s.holders[0]!, s.passes[0]!, NOW, STEP));
+    expect(await gate.verify(good, { now: NOW + 0.5 })).toMatchObject({ status: 'admitted' });
+    expect(await verifyAdmission(good, s.policy, { now: NOW + 1234.567 })).toMatchObject({ status: 'admitted' });
+    const fractionalClock = { now: () => NOW + 0.25, setTimeout: () => ({ cancel() {} }) };
+    expect(await createGateVerifier({ ...s.policy, clock: fractionalClock as never }).verify(good)).toMatchObject({ status: 'admitted' });
+    expect(await gate.verifyByIdentity(s.passes[0]!, async () => s.passes[0]!.credential.eventTag, { now: NOW + 0.5 })).toMatchObject({ status: 'admitted' });
+    expect(() => gate.verify(good, { now: Number.NaN })).toThrow(RangeError);
+    expect(() => gate.verify(good, { now: Number.POSITIVE_INFINITY })).toThrow(RangeError);
+    expect(() => gate.verify(good, { now: -1 })).toThrow(RangeError);
+    expect(() => gate.verify(good, { now: '1800000000000' as never })).toThrow(TypeError);
+    expect(() => gate.verifyByIdentity(s.passes[0]!, async () => new Uint8Array(32), { now: Number.NaN })).toThrow(RangeError);
   });
 });
 

@@ -317,6 +317,45 @@ describe('robust openings', () => {
   });
 });
 
+describe('client inputs (the first opening)', () => {
+  it('a share a member declares unreadable is a missing share of that input only: right outputs, nobody named', async () => {
+    const h = harness(4, 1, 'declared-share');
+    const s = scenario(h, 1, 3);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 3);
+    // m2 could not open its sealed share of input 1 (the client broke it): it declares it instead of sending a wrong share
+    const inputsOf = (j: number) => s.inputsOf(j).map((input, i) => (j === 2 && i === 1 ? { x: 0n, d: input.d, declared: true } : input));
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), inputsOf(j), s.keyShares[j] as bigint))));
+    for (const r of results) expect(r).toEqual({ outputs: s.expected, suspects: [] });
+    expect(h.logger.records.filter((r) => r.message === 'mpc wrong opening shares')).toEqual([]);
+    await expect(h.engines[0]!.evaluateMimc(utf8ToBytes('f'), [{ x: 1n, d: 0n, declared: 'yes' as never }], 1n)).rejects.toThrow(TypeError);
+  });
+
+  it('an input dealt off the polynomial at t + 1 members fails alone; the other inputs of the batch are right and nobody is named', async () => {
+    const h = harness(4, 1, 'bad-input');
+    const s = scenario(h, 1, 3);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 3);
+    // the client of input 1 dealt m1 and m2 shares off its polynomial (more than the t = 1 errors a column can correct)
+    const inputsOf = (j: number) => s.inputsOf(j).map((input, i) => (i === 1 && (j === 1 || j === 2) ? { ...input, x: (input.x + 5n) % P } : input));
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), inputsOf(j), s.keyShares[j] as bigint))));
+    for (const r of results) {
+      expect(r.failed).toEqual([1]);
+      expect(r.suspects).toEqual([]);
+      expect([r.outputs[0], r.outputs[2]]).toEqual([s.expected[0], s.expected[2]]);
+    }
+    expectNoSecretsInLogs(h.logger, s.secrets);
+  });
+
+  it('a declared share and a wrong share of the same input exceed what one input can lose: that input fails alone', async () => {
+    const h = harness(4, 1, 'declared-and-wrong');
+    const s = scenario(h, 1, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const inputsOf = (j: number) =>
+      s.inputsOf(j).map((input, i) => (i !== 0 ? input : j === 3 ? { x: 0n, d: input.d, declared: true } : j === 1 ? { ...input, x: (input.x + 1n) % P } : input));
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), inputsOf(j), s.keyShares[j] as bigint))));
+    for (const r of results) expect({ failed: r.failed, suspects: r.suspects, second: r.outputs[1] }).toEqual({ failed: [0], suspects: [], second: s.expected[1] });
+  });
+});
+
 describe('silent members', () => {
   it('a member silent in an evaluation makes the others time out naming it', async () => {
     const h = harness(4, 1, 'silent-eval');

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CodecError, bytesToHex, nobleCrypto, signRequest, stateDigest, type SignedRequest } from '@admitone/core';
+import { CodecError, bytesToHex, decode, encode, nobleCrypto, signRequest, stateDigest, type SignedRequest } from '@admitone/core';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   createTagRegistryApp,
@@ -124,13 +124,39 @@ describe('tag registry app', () => {
     expect(decodeRegistryQueryResult(a.query(encodeRegistryQuery({ type: 'lookup', committeeId: 'other', tags: [tag(1)] })))).toEqual({ status: 'rejected', reason: 'wrong_committee' });
   });
 
-  it('keeps at most maxCandidatesPerTag undecided holder keys per tag', async () => {
-    const a = app({ maxCandidates: 2 });
+  it('lets each voter back one holder key per undecided tag: a new vote moves it, so one member cannot crowd out the honest votes', async () => {
+    const a = app();
+    // m4 (malicious) votes eight keys of its own for the person's tag in one vote, before anyone else
+    const squat = await vote(a, 'm4', Array.from({ length: 8 }, (_, i) => ({ tag: tag(1), holderKey: key(10 + i) })));
+    expect(squat).toEqual(Array.from({ length: 8 }, () => ({ status: 'pending', votes: 1 })));
+    // only its last key is still a candidate; the honest members' first votes are never refused
+    expect(await vote(a, 'm1', [{ tag: tag(1), holderKey: key(1) }])).toEqual([{ status: 'pending', votes: 1 }]);
+    expect(await vote(a, 'm2', [{ tag: tag(1), holderKey: key(1) }])).toMatchObject([{ status: 'registered', registration: { holderKey: key(1) } }]);
+    // a voter that changes its mind moves its vote: the key it left loses it
+    await vote(a, 'm1', [{ tag: tag(2), holderKey: key(2) }]);
+    await vote(a, 'm1', [{ tag: tag(2), holderKey: key(3) }]);
+    expect(await vote(a, 'm2', [{ tag: tag(2), holderKey: key(2) }])).toEqual([{ status: 'pending', votes: 1 }]);
+    expect(await vote(a, 'm3', [{ tag: tag(2), holderKey: key(3) }])).toMatchObject([{ status: 'registered', registration: { holderKey: key(3) } }]);
+    // the option that used to cap candidates is ignored: a voter's first candidate always counts
+    const b = app({ maxCandidates: 1 });
+    await vote(b, 'm1', [{ tag: tag(1), holderKey: key(1) }]);
+    expect(await vote(b, 'm2', [{ tag: tag(1), holderKey: key(2) }])).toEqual([{ status: 'pending', votes: 1 }]);
+    expect(await vote(b, 'm3', [{ tag: tag(1), holderKey: key(2) }])).toMatchObject([{ status: 'registered', registration: { holderKey: key(2) } }]);
+  });
+
+  it('restores only states where each voter backs at most one candidate per tag', async () => {
+    const a = app();
     await vote(a, 'm1', [{ tag: tag(1), holderKey: key(1) }]);
-    await vote(a, 'm1', [{ tag: tag(1), holderKey: key(2) }]);
-    expect(await vote(a, 'm1', [{ tag: tag(1), holderKey: key(3) }])).toEqual([{ status: 'refused', reason: 'too_many_candidates' }]);
-    // an existing candidate still collects votes
-    expect(await vote(a, 'm2', [{ tag: tag(1), holderKey: key(2) }])).toMatchObject([{ status: 'registered' }]);
+    await vote(a, 'm2', [{ tag: tag(1), holderKey: key(2) }]);
+    const entries = a.state.entries();
+    const row = entries.find((e) => new TextDecoder().decode(e.key).startsWith('p/'))!;
+    const [firstAt, candidates] = decode(row.value) as [number, [Uint8Array, number[]][]];
+    // m1 (voter 0) on both candidates: what the old registry could store, and never a state this one makes
+    const doubled = { key: row.key, value: encode([firstAt, candidates.map(([k]) => [k, [0]])]) };
+    expect(() => app().state.restoreEntries(entries.map((e) => (e === row ? doubled : e)))).toThrow(CodecError);
+    const restored = app();
+    restored.state.restoreEntries(entries);
+    expect(bytesToHex(restored.digest())).toBe(bytesToHex(a.digest()));
   });
 
   it('forgets undecided tags pendingTtlMs after their first vote (ledger time), oldest first', async () => {
@@ -167,16 +193,16 @@ describe('tag registry app', () => {
     });
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), fc.nat(), async (steps, cut) => {
-        const a = app({ ttl: 1_500, maxCandidates: 2 });
-        let b = app({ ttl: 1_500, maxCandidates: 2 });
+        const a = app({ ttl: 1_500 });
+        let b = app({ ttl: 1_500 });
         const split = cut % (steps.length + 1);
         let time = 10_000;
         for (const [i, s] of steps.entries()) {
           if (i === split) {
             // b joins from a's state: once by keyed entries, once by snapshot; both must equal a
-            const viaEntries = app({ ttl: 1_500, maxCandidates: 2 });
+            const viaEntries = app({ ttl: 1_500 });
             viaEntries.state.restoreEntries(a.state.entries());
-            const viaSnapshot = app({ ttl: 1_500, maxCandidates: 2 });
+            const viaSnapshot = app({ ttl: 1_500 });
             viaSnapshot.restore(a.snapshot());
             expect(bytesToHex(viaEntries.digest())).toBe(bytesToHex(a.digest()));
             expect(bytesToHex(viaSnapshot.digest())).toBe(bytesToHex(a.digest()));

@@ -48,7 +48,7 @@ import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { bn254_Fr } from '@noble/curves/bn254.js';
 import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import { eventDomain, fieldToBytes, masterDomain } from '../attributes.js';
-import { type CommitteePublicInfo, type CredentialBody, type Credential, credentialBatchStatement, credentialLeaf, verifyCredential } from '../credential/credential.js';
+import { type CommitteePublicInfo, type CredentialBody, type Credential, type MasterCredential, credentialBatchStatement, credentialLeaf, verifyCredential } from '../credential/credential.js';
 import { merkleBatch } from '../credential/merkle.js';
 import { IdentityError } from '../errors.js';
 import { createMpcEngine, type MpcEngine } from '../mpc/index.js';
@@ -131,7 +131,13 @@ export interface CommitteeMemberOptions {
   readonly batchDelayMs?: number;
   /** Validity of issued credentials. Default 365 days. */
   readonly credentialTtlMs?: number;
-  /** Requests older or newer than this (by the member's clock) are `stale`. Default 5 min. */
+  /**
+   * Requests older or newer than this (by the member's clock) are `stale`. Default 5 min. It also bounds the
+   * coordinator's batch time, which becomes the credentials' `issuedAt`: a member neither registers nor signs
+   * anything in a batch whose time is further than this from its own clock when the batch arrives, and refuses
+   * (`unavailable`) a request whose `issuedAt` is further than this plus `timeoutMs` from its batch's time. Every
+   * member of a committee should use the same value.
+   */
   readonly freshnessMs?: number;
   /** Timeout of each protocol step. Default 10 s. */
   readonly timeoutMs?: number;
@@ -211,6 +217,11 @@ export interface CommitteeMember {
 }
 
 const SETUP_SESSION = 'admitone/identity/setup/v1';
+/**
+ * Signing messages kept per sender for a batch whose signing has not started at this member: a member sends the
+ * coordinator at most 3 commitments and 3 shares per batch, the coordinator at most 3 signing sets and 1 signature.
+ */
+const EARLY_PER_SENDER = 8;
 
 /**
  * Creates a committee member. Checks the configuration up front: n ≥ 3t+1,
@@ -295,8 +306,12 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
   const lingerTimers = new Set<TimerHandle>(); // signings kept briefly for late messages
   const seen = new Map<string, number>(); // requestId → expiry (replay window)
   let nextPrune = 0;
+  const asked = new Map<string, { bytes: Uint8Array; signed: boolean }>(); // requestId → the bytes this member was asked to answer (pending); signed once checked
   const signings = new Map<string, BatchSigning>();
-  const early = new Map<string, Array<{ from: number; message: ControlMessage }>>(); // control messages before their batch
+  // Signing messages that arrive before this member's signing of their batch exists, per batch and sender, kept only
+  // for batches in the coordinator's stream that are not done yet (the entry is made when the batch is enqueued and
+  // removed when it is processed), at most EARLY_PER_SENDER per sender: junk for other batch ids is dropped.
+  const early = new Map<string, Map<number, ControlMessage[]>>();
   const suspects = new Set<PeerId>();
   const counters = { batches: 0, enrolled: 0, duplicates: 0, eventCredentials: 0, derived: 0 };
   const rejected: Partial<Record<RequestRejection, number>> = {};
@@ -324,7 +339,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     // tuple pools in step (tuples are claimed in call order).
     if (message.type === 'batch') {
       if (index !== coordinator || message.requests.length === 0) return;
-      enqueueBatch(message.batchId, message.time, message.requests);
+      enqueueBatch(message.batchId, message.time, message.requests, clock.now());
       return;
     }
     if (message.type === 'preprocess' || message.type === 'reset') {
@@ -337,14 +352,22 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     }
     const key = bytesToHex(message.batchId);
     const signing = signings.get(key);
-    if (signing !== undefined) signing.receive(index, message);
-    else {
-      const list = early.get(key) ?? [];
-      if (list.length < 4 * n * 4 && early.size < 256) {
-        list.push({ from: index, message });
-        early.set(key, list);
-      }
+    if (signing !== undefined) {
+      signing.receive(index, message);
+      return;
     }
+    // Before this member's signing of the batch exists: keep it only for a batch the coordinator has already put in
+    // the stream (the transport keeps each sender's order, so its own messages always follow its batch; the
+    // coordinator made the batch before anyone else can sign it), and only a few per sender.
+    const waiting = early.get(key);
+    if (waiting === undefined) {
+      logger.debug('dropped a control message for no batch in progress', { from, type: message.type });
+      return;
+    }
+    const list = waiting.get(index) ?? [];
+    if (list.length >= EARLY_PER_SENDER) return;
+    list.push(message);
+    waiting.set(index, list);
   });
 
   let streamed = 0; // stream operations enqueued and not yet finished (coordinator: idle when 0)
@@ -365,8 +388,17 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
         if (streamed === 0) topUp();
       });
   };
-  const enqueueBatch = (batchId: Uint8Array, time: number, requests: readonly Uint8Array[]): void => {
-    enqueue(() => processBatch(batchId, time, requests));
+  /** Puts a batch into the ordered stream; `receivedAt` is this member's clock when the batch reached it. */
+  const enqueueBatch = (batchId: Uint8Array, time: number, requests: readonly Uint8Array[], receivedAt: number): void => {
+    const key = bytesToHex(batchId);
+    if (!early.has(key)) early.set(key, new Map());
+    enqueue(async () => {
+      try {
+        await processBatch(batchId, time, requests, receivedAt);
+      } finally {
+        early.delete(key); // done: later messages for this batch go to its signing while it lingers, or nowhere
+      }
+    });
   };
   const enqueuePool = (message: Extract<ControlMessage, { type: 'preprocess' | 'reset' }>): void => {
     enqueue(async () => {
@@ -410,12 +442,33 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
     pending.delete(key);
     requestTimers.get(key)?.cancel();
     requestTimers.delete(key);
+    asked.delete(key);
     if (response.status === 'rejected') rejected[response.reason] = (rejected[response.reason] ?? 0) + 1;
     resolve(response);
   };
 
-  /** Deterministic validity: every member reaches the same verdict on the same bytes. */
-  const validate = async (bytes: Uint8Array): Promise<IdentityRequest | RequestRejection> => {
+  /** Checks a request's own signature (the requester's key over its signing bytes); never throws. */
+  const requesterSigned = async (request: IdentityRequest): Promise<boolean> => {
+    try {
+      return await crypto.verify(request.signature, requestSigningBytes(request), request.requesterKey);
+    } catch {
+      return false;
+    }
+  };
+
+  /**
+   * Deterministic validity: every member reaches the same verdict on the same bytes and batch time. Never
+   * throws: anything unexpected about one request refuses that request (`malformed`), never the batch.
+   */
+  const validate = async (bytes: Uint8Array, time: number): Promise<IdentityRequest | RequestRejection> => {
+    try {
+      return await checkRequest(bytes, time);
+    } catch (cause) {
+      logger.warn('a request could not be validated; it is refused as malformed', { code: (cause as { code?: string })?.code ?? (cause as Error)?.name ?? 'unknown' });
+      return 'malformed';
+    }
+  };
+  const checkRequest = async (bytes: Uint8Array, time: number): Promise<IdentityRequest | RequestRejection> => {
     let request: IdentityRequest;
     try {
       request = decodeIdentityRequest(bytes, n);
@@ -423,8 +476,14 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       return 'malformed';
     }
     if (request.committeeId !== config.committeeId) return 'malformed';
+    // The batch time becomes the credential's issuedAt: it must be close to when the requester signed. A request the
+    // coordinator batched far from its time (or a batch time a lying coordinator made up) is refused, not issued.
+    if (Math.abs(time - request.issuedAt) > freshness + timeoutMs) return 'unavailable';
     const signing = requestSigningBytes(request);
-    if (!(await crypto.verify(request.signature, signing, request.requesterKey))) return 'invalid_signature';
+    // this member already checked the signature of the very same bytes when it was asked (see handle)
+    const mine = asked.get(bytesToHex(request.requestId));
+    const checked = mine !== undefined && mine.signed && equalBytes(mine.bytes, bytes);
+    if (!checked && !(await crypto.verify(request.signature, signing, request.requesterKey))) return 'invalid_signature';
     if (request.kind === 'derive' && !gates.has(bytesToHex(request.requesterKey))) return 'not_authorized';
     if (request.kind === 'event') {
       const master = request.master;
@@ -432,34 +491,93 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       if (master === undefined || masterSignature === undefined || descriptor === undefined) return 'malformed';
       if (!(await crypto.verify(masterSignature, signing, master.holderKey))) return 'invalid_signature';
       if (!(await verifyCredential(crypto, descriptor, master))) return 'invalid_signature';
-      if (request.issuedAt > master.expiresAt) return 'not_enrolled';
+      // an event credential expires with its master credential: one that has expired by the batch time issues nothing
+      if (request.issuedAt > master.expiresAt || master.expiresAt <= time) return 'not_enrolled';
     }
     return request;
   };
 
-  const processBatch = async (batchId: Uint8Array, time: number, requests: readonly Uint8Array[]): Promise<void> => {
+  /**
+   * Processes one batch of the coordinator's stream. Never leaves a request it owes hanging: an unexpected
+   * failure answers them `unavailable` (and is rethrown, so the stream resynchronises the tuple pools).
+   */
+  const processBatch = async (batchId: Uint8Array, time: number, requests: readonly Uint8Array[], receivedAt: number): Promise<void> => {
     if (keys === undefined || descriptor === undefined || closed) return;
+    try {
+      await runBatch(batchId, time, requests, receivedAt);
+    } catch (cause) {
+      for (const bytes of requests) {
+        const id = tryRequestId(bytes);
+        const mine = id === undefined ? undefined : asked.get(bytesToHex(id));
+        if (id !== undefined && mine !== undefined && equalBytes(mine.bytes, bytes)) answer(id, { status: 'rejected', requestId: id, reason: 'unavailable' });
+      }
+      throw cause;
+    }
+  };
+
+  const runBatch = async (batchId: Uint8Array, time: number, requests: readonly Uint8Array[], receivedAt: number): Promise<void> => {
+    if (keys === undefined || descriptor === undefined) return;
     counters.batches += 1;
+    // The coordinator picks the batch time, and it becomes every credential's validity window. A member takes part
+    // in the MPC of a batch whose time is off its own clock by more than the freshness window (so that every member's
+    // tuple pool stays in step) but neither registers nor signs anything in it: the coordinator alone (or with up to
+    // t - 1 others) cannot sign, so it cannot choose validity windows. Honest clocks agree within that window.
+    const timely = Math.abs(receivedAt - time) <= freshness;
+    if (!timely) logger.warn('a batch time is outside this member\u2019s freshness window; the batch is refused', { batch: bytesToHex(batchId), skewMs: time - receivedAt });
+
+    // Answers only the exact bytes this member was asked (a coordinator that batches an altered copy under the same
+    // request id cannot answer for the original), each request id once per batch (the same at every member).
+    const mine = new Set<IdentityRequest>();
+    const reply = (request: IdentityRequest, response: IdentityResponse): void => {
+      if (mine.has(request)) answer(request.requestId, response);
+    };
+    const reject = (request: IdentityRequest, reason: RequestRejection): void => reply(request, { status: 'rejected', requestId: request.requestId, reason });
+    const unique: Uint8Array[] = [];
+    const ids = new Set<string>();
+    for (const bytes of requests) {
+      const id = tryRequestId(bytes);
+      if (id !== undefined) {
+        if (ids.has(bytesToHex(id))) continue;
+        ids.add(bytesToHex(id));
+      }
+      unique.push(bytes);
+    }
     const valid: IdentityRequest[] = [];
     // Signature checks run concurrently (native verification overlaps); verdicts keep batch order.
-    const verdicts = await Promise.all(requests.map((bytes) => validate(bytes)));
+    const verdicts = await Promise.all(unique.map((bytes) => validate(bytes, time)));
     verdicts.forEach((verdict, i) => {
+      const bytes = unique[i] as Uint8Array;
+      const id = tryRequestId(bytes);
+      const owed = id === undefined ? undefined : asked.get(bytesToHex(id));
+      const owned = owed !== undefined && equalBytes(owed.bytes, bytes);
       if (typeof verdict === 'string') {
-        const id = tryRequestId(requests[i] as Uint8Array);
-        if (id !== undefined) answer(id, { status: 'rejected', requestId: id, reason: verdict });
-      } else valid.push(verdict);
+        if (owned && id !== undefined) answer(id, { status: 'rejected', requestId: id, reason: verdict });
+      } else {
+        valid.push(verdict);
+        if (owned) mine.add(verdict);
+      }
     });
     if (valid.length === 0) return;
-    // Open this member's shares; a share that does not open counts as a wrong share (0),
-    // which the robust openings correct or blame on the member that had it.
+    // Open this member's shares. A share that does not open (or decode) is declared in the MPC's first opening: it
+    // counts as missing for that request, not as this member's wrong share. A request whose sharing cannot be
+    // decoded (wrong or declared shares at too many members) fails alone.
     const xs = await Promise.all(valid.map((request) => openShare(request)));
-    const inputs: { x: bigint; d: bigint }[] = [];
+    const inputs: { x: bigint; d: bigint; declared?: boolean }[] = [];
+    const inputOf: number[] = []; // input index → index in `valid`
     for (const [i, request] of valid.entries()) {
-      const x = xs[i] as bigint;
-      if (request.kind !== 'derive') inputs.push({ x, d: dMaster });
-      if (request.kind !== 'enroll') inputs.push({ x, d: eventDomain(config.committeeId, request.eventId as NonNullable<typeof request.eventId>) });
+      const { x, declared } = xs[i] as { x: bigint; declared: boolean };
+      const mark = declared ? { declared: true } : {};
+      if (request.kind !== 'derive') {
+        inputs.push({ x, d: dMaster, ...mark });
+        inputOf.push(i);
+      }
+      if (request.kind !== 'enroll') {
+        inputs.push({ x, d: eventDomain(config.committeeId, request.eventId as NonNullable<typeof request.eventId>), ...mark });
+        inputOf.push(i);
+      }
     }
     let outputs: bigint[];
+    const undecodable = new Set<number>(); // indexes in `valid`
     try {
       // Preprocess exactly what this batch needs, so every member's pool is empty between batches
       // and stays identical across member restarts (tuples are claimed in call order).
@@ -469,31 +587,63 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       const result = await engine.evaluateMimc(derivedId(batchId, 'eval'), inputs, keys.prfKeyShare);
       outputs = result.outputs;
       for (const s of result.suspects) suspects.add(s);
+      for (const f of result.failed ?? []) undecodable.add(inputOf[f] as number);
     } catch (cause) {
       const culprits = (cause as { culprits?: readonly unknown[] }).culprits ?? [];
       for (const c of culprits) if (typeof c === 'string') suspects.add(c);
       logger.warn('MPC evaluation failed; the batch is refused', { batch: bytesToHex(batchId), code: (cause as { code?: string }).code ?? 'unknown' });
-      for (const request of valid) answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
+      for (const request of valid) reject(request, 'unavailable');
+      return;
+    }
+    if (!timely) {
+      for (const request of valid) reject(request, 'unavailable');
       return;
     }
 
-    // The tags, in batch order. Derivations need no registry: answered now. A person twice in one batch
-    // is a duplicate the second time (the same at every member).
-    const tagged: { request: IdentityRequest; masterTag: Uint8Array; eventTag: Uint8Array | undefined; repeat: boolean }[] = [];
+    // The tags, in batch order, and the credential each request would get (built now, before anything is
+    // registered, so that a request whose credential cannot be made is refused alone and never registered).
+    // Derivations need no registry: answered now. A person twice in one batch is a duplicate the second time
+    // (the same at every member).
+    const tagged: { request: IdentityRequest; masterTag: Uint8Array; body: CredentialBody; leaf: Uint8Array; repeat: boolean }[] = [];
     const inBatch = new Set<string>();
     let j = 0;
-    for (const request of valid) {
+    for (const [i, request] of valid.entries()) {
       const masterTag = request.kind === 'derive' ? undefined : fieldToBytes(outputs[j++] as bigint);
       const eventTag = request.kind === 'enroll' ? undefined : fieldToBytes(outputs[j++] as bigint);
+      if (undecodable.has(i)) {
+        logger.warn('a request\u2019s identity shares cannot be decoded; it is refused', { request: bytesToHex(request.requestId) });
+        reject(request, 'malformed');
+        continue;
+      }
       if (masterTag === undefined) {
         counters.derived += 1;
-        answer(request.requestId, { status: 'tag', requestId: request.requestId, eventTag: eventTag as Uint8Array });
+        reply(request, { status: 'tag', requestId: request.requestId, eventTag: eventTag as Uint8Array });
+        continue;
+      }
+      const body: CredentialBody =
+        request.kind === 'enroll'
+          ? { kind: 'master', committeeId: config.committeeId, holderKey: request.requesterKey, issuedAt: time, expiresAt: time + ttl }
+          : {
+              kind: 'event',
+              committeeId: config.committeeId,
+              eventId: request.eventId as NonNullable<typeof request.eventId>,
+              eventTag: eventTag as Uint8Array,
+              holderKey: request.requesterKey,
+              issuedAt: time,
+              expiresAt: Math.min(time + ttl, (request.master as MasterCredential).expiresAt),
+            };
+      let leaf: Uint8Array;
+      try {
+        leaf = credentialLeaf(body);
+      } catch (cause) {
+        logger.error('a credential could not be built; the request is refused', { request: bytesToHex(request.requestId), error: String((cause as Error)?.message ?? cause) });
+        reject(request, 'unavailable');
         continue;
       }
       const hex = bytesToHex(masterTag);
       const repeat = request.kind === 'enroll' && inBatch.has(hex);
       if (request.kind === 'enroll') inBatch.add(hex);
-      tagged.push({ request, masterTag, eventTag, repeat });
+      tagged.push({ request, masterTag, body, leaf, repeat });
     }
     // Register the enrollments and look up the event requests' master tags, one round each.
     const enrolling = tagged.filter((x) => x.request.kind === 'enroll' && !x.repeat);
@@ -512,49 +662,35 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       });
     } catch (cause) {
       logger.warn('the tag registry failed; the batch is refused', { batch: bytesToHex(batchId), code: (cause as { code?: string }).code ?? 'unknown' });
-      for (const { request } of tagged) answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
+      for (const { request } of tagged) reject(request, 'unavailable');
       return;
     }
 
     // Decide, in batch order (identical at every member that reads the same registry).
-    const bodies: { request: IdentityRequest; body: CredentialBody }[] = [];
-    for (const { request, masterTag, eventTag, repeat } of tagged) {
+    const bodies: { request: IdentityRequest; body: CredentialBody; leaf: Uint8Array }[] = [];
+    for (const { request, masterTag, body, leaf, repeat } of tagged) {
       const registration = registrations.get(bytesToHex(masterTag));
       if (request.kind === 'enroll') {
         // the tag is this person's: issued only to the holder key it is registered to (a retry with that key is issued again)
         if (repeat || (registration !== undefined && !equalBytes(registration.holderKey, request.requesterKey))) {
           counters.duplicates += 1;
-          answer(request.requestId, { status: 'duplicate', requestId: request.requestId });
+          reply(request, { status: 'duplicate', requestId: request.requestId });
           continue;
         }
         if (registration === undefined) {
           // not decided in time (too few members voted): neither issued nor a duplicate
-          answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
+          reject(request, 'unavailable');
           continue;
         }
-        bodies.push({ request, body: { kind: 'master', committeeId: config.committeeId, holderKey: request.requesterKey, issuedAt: time, expiresAt: time + ttl } });
-      } else {
-        if (registration === undefined || request.master === undefined || !equalBytes(registration.holderKey, request.master.holderKey)) {
-          answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'not_enrolled' });
-          continue;
-        }
-        bodies.push({
-          request,
-          body: {
-            kind: 'event',
-            committeeId: config.committeeId,
-            eventId: request.eventId as NonNullable<typeof request.eventId>,
-            eventTag: eventTag as Uint8Array,
-            holderKey: request.requesterKey,
-            issuedAt: time,
-            expiresAt: Math.min(time + ttl, request.master.expiresAt),
-          },
-        });
+      } else if (registration === undefined || request.master === undefined || !equalBytes(registration.holderKey, request.master.holderKey)) {
+        reject(request, 'not_enrolled');
+        continue;
       }
+      bodies.push({ request, body, leaf });
     }
     if (bodies.length === 0) return;
 
-    const leaves = bodies.map(({ body }) => credentialLeaf(body));
+    const leaves = bodies.map(({ leaf }) => leaf);
     const tree = merkleBatch(leaves);
     const statement = credentialBatchStatement(config.committeeId, batchId, leaves.length, tree.root);
     const key = bytesToHex(batchId);
@@ -579,15 +715,16 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       statement,
     );
     signings.set(key, signing);
-    for (const { from, message } of early.get(key) ?? []) signing.receive(from, message);
+    const waiting = early.get(key);
     early.delete(key);
+    for (const [from, list] of waiting ?? []) for (const message of list) signing.receive(from, message);
     let signature: Uint8Array;
     try {
       signature = await signing.run();
       for (const m of signing.culprits()) suspects.add(peerOf(m)); // left out of later signing sets
     } catch (cause) {
       for (const c of (cause as { culprits?: readonly string[] }).culprits ?? []) suspects.add(c);
-      for (const { request } of bodies) answer(request.requestId, { status: 'rejected', requestId: request.requestId, reason: 'unavailable' });
+      for (const { request } of bodies) reject(request, 'unavailable');
       return;
     } finally {
       // keep the signing reachable briefly for late messages from slower members
@@ -601,22 +738,23 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       const credential = { ...body, proof: { batchId, size: leaves.length, index, path: tree.paths[index] as Uint8Array[], signature } } as Credential;
       if (credential.kind === 'master') counters.enrolled += 1;
       else counters.eventCredentials += 1;
-      answer(request.requestId, { status: 'issued', requestId: request.requestId, credential });
+      reply(request, { status: 'issued', requestId: request.requestId, credential });
     });
   };
 
   // The member's static x25519 key, imported once (native X25519 where the platform has it).
   let opener: ReturnType<typeof createSealOpener> | undefined;
-  const openShare = async (request: IdentityRequest): Promise<bigint> => {
+  /** This member's share of a request's identity element, or `declared` when its sealed share does not open or decode. */
+  const openShare = async (request: IdentityRequest): Promise<{ x: bigint; declared: boolean }> => {
     const sealed = request.shares[self - 1];
-    if (sealed === undefined) return 0n;
+    if (sealed === undefined) return { x: 0n, declared: true };
     try {
       opener ??= createSealOpener(options.encryptionSecretKey);
       const plaintext = await (await opener).open(sealed, shareAad(request, selfId));
-      return decodeShareValue(plaintext, bn254_Fr.ORDER);
+      return { x: decodeShareValue(plaintext, bn254_Fr.ORDER), declared: false };
     } catch {
-      logger.warn('a request share did not open; treating it as a wrong share', { request: bytesToHex(request.requestId) });
-      return 0n;
+      logger.warn('a request share did not open; this member declares it (the client dealt it, not this member)', { request: bytesToHex(request.requestId) });
+      return { x: 0n, declared: true };
     }
   };
 
@@ -627,7 +765,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       const requests = queue.splice(0, maxBatch);
       const batch = { type: 'batch' as const, seq: nextSeq++, batchId: random.bytes(16), time: clock.now(), requests };
       send('all', batch);
-      enqueueBatch(batch.batchId, batch.time, batch.requests);
+      enqueueBatch(batch.batchId, batch.time, batch.requests, batch.time);
     }
   };
 
@@ -699,15 +837,23 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       }
       if (seen.has(key) || pending.has(key)) return reject('replayed');
       seen.set(key, now + 2 * freshness);
+      const entry = { bytes, signed: false };
       const response = new Promise<IdentityResponse>((resolve) => {
         pending.set(key, resolve);
+        asked.set(key, entry);
         requestTimers.set(key, clock.setTimeout(() => answer(id, { status: 'rejected', requestId: id, reason: 'unavailable' }), timeoutMs * 6));
       });
-      if (self === coordinator) {
-        queue.push(bytes);
-        if (queue.length >= maxBatch) cutBatch();
-        else cutTimer ??= clock.setTimeout(cutBatch, batchDelayMs);
-      }
+      // Every member checks the requester's signature of the request it was asked (the same bytes everywhere, so the
+      // same verdict): a request nobody signed is refused at once and never enters a batch, where the coordinator
+      // would make every member verify it. The batch's validation then skips this check for these very bytes.
+      if (await requesterSigned(request)) {
+        entry.signed = true;
+        if (self === coordinator && pending.has(key) && !closed) {
+          queue.push(bytes);
+          if (queue.length >= maxBatch) cutBatch();
+          else cutTimer ??= clock.setTimeout(cutBatch, batchDelayMs);
+        }
+      } else answer(id, { status: 'rejected', requestId: id, reason: 'invalid_signature' });
       return encodeIdentityResponse(await response);
     },
 
@@ -724,6 +870,8 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       lingerTimers.clear();
       for (const t of requestTimers.values()) t.cancel();
       requestTimers.clear();
+      early.clear();
+      asked.clear();
       for (const [key, resolve] of [...pending]) {
         pending.delete(key);
         resolve({ status: 'rejected', requestId: hexToBytes(key), reason: 'unavailable' });

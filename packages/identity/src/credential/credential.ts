@@ -135,7 +135,11 @@ export function encodeCredential(credential: Credential): Uint8Array {
   return encode(credentialToCbor(credential));
 }
 
-/** Strictly decodes a credential; throws {@link CodecError} on anything malformed. */
+/**
+ * Strictly decodes a credential; throws {@link CodecError} on anything
+ * malformed, including a validity window that ends before it starts
+ * (`expiresAt < issuedAt`). A decoded credential always re-encodes.
+ */
 export function decodeCredential(bytes: Uint8Array, maxBytes = 4096): Credential {
   return credentialFromCbor(decode(bytes, { maxBytes }), 'credential');
 }
@@ -169,21 +173,33 @@ export function credentialFromCbor(value: unknown, field: string): Credential {
     path: readArray(p['path'], `${field}.proof.path`, 17).map((h, i) => readBytes(h, `${field}.proof.path[${i}]`, 32)),
     signature: readBytes(p['signature'], `${field}.proof.signature`, 64),
   };
+  const issuedAt = readInt(r['issuedAt'], `${field}.issuedAt`);
   const common = {
     committeeId: readString(r['committeeId'], `${field}.committeeId`, 128),
     holderKey: readBytes(r['holderKey'], `${field}.holderKey`, 32),
-    issuedAt: readInt(r['issuedAt'], `${field}.issuedAt`),
-    expiresAt: readInt(r['expiresAt'], `${field}.expiresAt`),
+    issuedAt,
+    // the same rule as the encoder's (checkBody): a window that ends before it starts is malformed,
+    // so nothing decoded can make credentialLeaf/credentialToCbor throw later
+    expiresAt: readInt(r['expiresAt'], `${field}.expiresAt`, issuedAt),
     proof,
   };
-  if (kind === 'master') return { kind, ...common };
-  let event: EventId;
-  try {
-    event = toEventId(readString(r['eventId'], `${field}.eventId`, 128));
-  } catch (cause) {
-    throw new CodecError('CODEC_SCHEMA', `Field ${field}.eventId is not a valid id.`, { cause, meta: { field: `${field}.eventId` } });
+  let credential: Credential;
+  if (kind === 'master') credential = { kind, ...common };
+  else {
+    let event: EventId;
+    try {
+      event = toEventId(readString(r['eventId'], `${field}.eventId`, 128));
+    } catch (cause) {
+      throw new CodecError('CODEC_SCHEMA', `Field ${field}.eventId is not a valid id.`, { cause, meta: { field: `${field}.eventId` } });
+    }
+    credential = { kind, ...common, eventId: event, eventTag: readBytes(r['eventTag'], `${field}.eventTag`, 32) };
   }
-  return { kind, ...common, eventId: event, eventTag: readBytes(r['eventTag'], `${field}.eventTag`, 32) };
+  try {
+    checkBody(credential); // whatever the encoder refuses, the decoder refuses too
+  } catch (cause) {
+    throw new CodecError('CODEC_SCHEMA', `Field ${field} is not a valid credential body.`, { cause, meta: { field } });
+  }
+  return credential;
 }
 
 function checkBody(body: CredentialBody): void {

@@ -103,20 +103,40 @@ export interface GateStats {
   readonly cacheHits: number;
 }
 
+/** Options of one gate check. */
+export interface VerifyOptions {
+  /**
+   * The gate's time in ms since the epoch (default: the policy's clock). A
+   * fractional time (e.g. `performance.timeOrigin + performance.now()`) is
+   * rounded down to whole milliseconds. A value that is not a number throws a
+   * `TypeError`, and a negative or non-finite one a `RangeError`, synchronously
+   * (a programming error, not a verdict); the same holds for a clock that
+   * returns such a value.
+   */
+  readonly now?: number;
+}
+
 /** A reusable gate verifier; see {@link createGateVerifier}. */
 export interface GateVerifier {
-  /** Offline (wallet-mode) check of a presentation (its QR bytes, or decoded). */
-  verify(presentation: Uint8Array | Presentation, options?: { readonly now?: number }): Promise<AdmissionResult>;
+  /**
+   * Offline (wallet-mode) check of a presentation (its QR bytes, or decoded).
+   * Never rejects for anything the presentation holds: whatever a scanned code
+   * contains gives a result, `malformed` when it cannot be checked at all. It
+   * throws only for a bad `options.now` (see {@link VerifyOptions.now}).
+   */
+  verify(presentation: Uint8Array | Presentation, options?: VerifyOptions): Promise<AdmissionResult>;
   /**
    * ID-mode check: verifies the pass's signatures (no rotating code), then
    * compares the credential's event tag with `deriveEventTag()` — the tag the
    * committee derives from the ID card the person shows. A failed derivation
-   * rejects the promise (it is an operational failure, not a verdict).
+   * rejects the promise (it is an operational failure, not a verdict), and so
+   * does a `ticketStatus` callback that throws; a bad pass never does. It
+   * throws for a bad `options.now` (see {@link VerifyOptions.now}).
    */
   verifyByIdentity(
     pass: Uint8Array | TicketPass,
     deriveEventTag: (eventId: EventId) => Promise<Uint8Array>,
-    options?: { readonly now?: number },
+    options?: VerifyOptions,
   ): Promise<AdmissionResult>;
   /** Counters since creation. */
   stats(): GateStats;
@@ -155,8 +175,24 @@ export function createGateVerifier(policy: GatePolicy): GateVerifier {
     return ticketId === undefined ? { status: 'rejected', reason } : { status: 'rejected', reason, ticketId };
   };
 
-  const checkCredential = async (pass: TicketPass): Promise<boolean> => {
-    const statement = credentialStatement(pass.credential);
+  /** The gate's time for one check: `options.now` or the clock, whole ms; throws for a programming error. */
+  const timeOf = (options: VerifyOptions | undefined): number => {
+    const now = options?.now ?? clock.now();
+    if (typeof now !== 'number') throw new TypeError('now must be a number of ms since the epoch');
+    if (!Number.isFinite(now) || now < 0) throw new RangeError('now must be a finite, non-negative number of ms since the epoch');
+    return Math.floor(now);
+  };
+
+  /** An Ed25519 check that resolves `false` instead of rejecting (a key or signature the provider cannot even parse). */
+  const verifySafely = async (signature: Uint8Array, message: Uint8Array, key: Uint8Array): Promise<boolean> => {
+    try {
+      return (await policy.crypto.verify(signature, message, key)) === true;
+    } catch {
+      return false;
+    }
+  };
+
+  const checkCredential = async (pass: TicketPass, statement: Uint8Array | undefined): Promise<boolean> => {
     if (statement === undefined) return false;
     const key = cacheSize > 0 ? `${bytesToHex(statement)}.${bytesToHex(pass.credential.proof.signature)}` : '';
     if (cacheSize > 0 && verified.has(key)) {
@@ -165,7 +201,7 @@ export function createGateVerifier(policy: GatePolicy): GateVerifier {
       cacheHits += 1;
       return true;
     }
-    const ok = await policy.crypto.verify(pass.credential.proof.signature, statement, policy.committee.groupPublicKey);
+    const ok = await verifySafely(pass.credential.proof.signature, statement, policy.committee.groupPublicKey);
     if (ok && cacheSize > 0) {
       verified.set(key, true);
       if (verified.size > cacheSize) verified.delete(verified.keys().next().value as string);
@@ -206,47 +242,72 @@ export function createGateVerifier(policy: GatePolicy): GateVerifier {
     };
   };
 
-  return {
-    async verify(input, options) {
-      let presentation: Presentation;
-      try {
-        presentation = input instanceof Uint8Array ? decodePresentation(input) : presentation_(input);
-      } catch {
-        return reject('malformed');
-      }
-      const { pass, code } = presentation;
-      const now = options?.now ?? clock.now();
+  /**
+   * The structural checks and the exact bytes of each signature check, or a rejection. Anything in a presentation
+   * that cannot even be encoded (an object from an untrusted caller, a credential whose window ends before it starts)
+   * is `malformed` here, before any check runs, so no check is left running when the result is known.
+   */
+  const prepare = (pass: TicketPass, now: number, code: Presentation['code'] | undefined): AdmissionResult | { credential: Uint8Array | undefined; pass: Uint8Array; code: Uint8Array | undefined } => {
+    try {
       const structural = checkPass(pass, now);
       if (structural !== undefined) return structural;
-      if (!equalBytes(code.holder, pass.holderKey) || code.version !== pass.version) return reject('stale_code', pass.ticketId);
-      if (Math.abs(code.step - stepOf(Math.max(0, now), stepMs)) > skew) return reject('stale_code', pass.ticketId);
-      const [credentialOk, passOk, codeOk] = await Promise.all([
-        checkCredential(pass),
-        policy.crypto.verify(pass.signature, passStatement(pass, pass.organizerKey), pass.organizerKey),
-        policy.crypto.verify(code.signature, rotatingCodeMessage(pass.ticketId, code.version, code.step), pass.holderKey),
-      ]);
-      if (!credentialOk || !passOk || !codeOk) return reject('invalid_signature', pass.ticketId);
-      return checkLocal(pass) ?? admit(pass);
+      if (code !== undefined) {
+        if (!equalBytes(code.holder, pass.holderKey) || code.version !== pass.version) return reject('stale_code', pass.ticketId);
+        if (Math.abs(code.step - stepOf(now, stepMs)) > skew) return reject('stale_code', pass.ticketId);
+      }
+      return {
+        credential: credentialStatement(pass.credential),
+        pass: passStatement(pass, pass.organizerKey),
+        code: code === undefined ? undefined : rotatingCodeMessage(pass.ticketId, code.version, code.step),
+      };
+    } catch {
+      return reject('malformed');
+    }
+  };
+
+  const verifyAt = async (input: Uint8Array | Presentation, now: number): Promise<AdmissionResult> => {
+    let presentation: Presentation;
+    try {
+      presentation = input instanceof Uint8Array ? decodePresentation(input) : presentation_(input);
+    } catch {
+      return reject('malformed');
+    }
+    const { pass, code } = presentation;
+    const statements = prepare(pass, now, code);
+    if ('status' in statements) return statements;
+    const [credentialOk, passOk, codeOk] = await Promise.all([
+      checkCredential(pass, statements.credential),
+      verifySafely(pass.signature, statements.pass, pass.organizerKey),
+      verifySafely(code.signature, statements.code as Uint8Array, pass.holderKey),
+    ]);
+    if (!credentialOk || !passOk || !codeOk) return reject('invalid_signature', pass.ticketId);
+    return checkLocal(pass) ?? admit(pass);
+  };
+
+  const verifyByIdentityAt = async (input: Uint8Array | TicketPass, deriveEventTag: (eventId: EventId) => Promise<Uint8Array>, now: number): Promise<AdmissionResult> => {
+    let pass: TicketPass;
+    try {
+      pass = input instanceof Uint8Array ? decodeTicketPass(input) : pass_(input);
+    } catch {
+      return reject('malformed');
+    }
+    const statements = prepare(pass, now, undefined);
+    if ('status' in statements) return statements;
+    const [credentialOk, passOk] = await Promise.all([checkCredential(pass, statements.credential), verifySafely(pass.signature, statements.pass, pass.organizerKey)]);
+    if (!credentialOk || !passOk) return reject('invalid_signature', pass.ticketId);
+    const derived = await deriveEventTag(pass.eventId);
+    if (!(derived instanceof Uint8Array) || !equalBytes(derived, pass.credential.eventTag)) return reject('identity_mismatch', pass.ticketId);
+    return checkLocal(pass) ?? admit(pass);
+  };
+
+  return {
+    // not async: a bad `now` throws synchronously; everything about the presentation is a result
+    verify(input, options) {
+      return verifyAt(input, timeOf(options));
     },
 
-    async verifyByIdentity(input, deriveEventTag, options) {
-      let pass: TicketPass;
-      try {
-        pass = input instanceof Uint8Array ? decodeTicketPass(input) : input;
-      } catch {
-        return reject('malformed');
-      }
-      const now = options?.now ?? clock.now();
-      const structural = checkPass(pass, now);
-      if (structural !== undefined) return structural;
-      const [credentialOk, passOk] = await Promise.all([
-        checkCredential(pass),
-        policy.crypto.verify(pass.signature, passStatement(pass, pass.organizerKey), pass.organizerKey),
-      ]);
-      if (!credentialOk || !passOk) return reject('invalid_signature', pass.ticketId);
-      const derived = await deriveEventTag(pass.eventId);
-      if (!(derived instanceof Uint8Array) || !equalBytes(derived, pass.credential.eventTag)) return reject('identity_mismatch', pass.ticketId);
-      return checkLocal(pass) ?? admit(pass);
+    verifyByIdentity(input, deriveEventTag, options) {
+      return verifyByIdentityAt(input, deriveEventTag, timeOf(options));
     },
 
     stats() {
@@ -259,12 +320,21 @@ export function createGateVerifier(policy: GatePolicy): GateVerifier {
  * One-shot offline check of a presentation (no cache). For a scanner that
  * checks many tickets, keep a {@link createGateVerifier} instead.
  */
-export function verifyAdmission(presentation: Uint8Array | Presentation, policy: GatePolicy, options?: { readonly now?: number }): Promise<AdmissionResult> {
+export function verifyAdmission(presentation: Uint8Array | Presentation, policy: GatePolicy, options?: VerifyOptions): Promise<AdmissionResult> {
   return createGateVerifier({ ...policy, cacheSize: 0 }).verify(presentation, options);
 }
 
 /** Guards an already-decoded presentation's shape (objects from untrusted JS callers). */
 function presentation_(p: Presentation): Presentation {
-  if (typeof p !== 'object' || p === null || typeof p.pass !== 'object' || typeof p.code !== 'object') throw new TypeError('malformed presentation');
+  if (typeof p !== 'object' || p === null || typeof p.code !== 'object' || p.code === null) throw new TypeError('malformed presentation');
+  pass_(p.pass);
+  return p;
+}
+
+/** Guards an already-decoded pass's shape (objects from untrusted JS callers). */
+function pass_(p: TicketPass): TicketPass {
+  if (typeof p !== 'object' || p === null || typeof p.credential !== 'object' || p.credential === null || typeof p.credential.proof !== 'object' || p.credential.proof === null) {
+    throw new TypeError('malformed pass');
+  }
   return p;
 }

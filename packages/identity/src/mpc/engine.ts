@@ -146,6 +146,12 @@ export interface MpcEngine {
    * `ThresholdError` `THRESHOLD_INCONSISTENT_SHARES` whose culprits are the
    * members identified so far (never a wrong output). A silent member makes
    * it reject with `THRESHOLD_TIMEOUT` naming it.
+   *
+   * The secret inputs come from clients, who may deal them badly: an input
+   * this member could not read is passed with `declared: true` (treated as a
+   * missing share of that input, not blamed on this member), and an input
+   * whose sharing cannot be decoded fails alone — it is listed in the
+   * result's `failed` — as long as some other input of the call decodes.
    */
   evaluateMimc(sessionId: Uint8Array, inputs: readonly MimcInput[], keyShare: bigint): Promise<MimcEvaluation>;
   /** Monitoring counters. */
@@ -207,7 +213,9 @@ export function createMpcEngine(options: MpcEngineOptions): MpcEngine {
   // the largest message carries three products per tuple made (twice the tuples kept when verifying)
   const elementsPerTuple = verifyTuples ? 6 : 3;
   const maxChunk = Math.max(1, Math.min(options.maxTuplesPerChunk ?? 4096, Math.floor((maxMessageBytes - MESSAGE_OVERHEAD) / (elementsPerTuple * ELEMENT_BYTES))));
-  const maxBatch = Math.floor((maxMessageBytes - MESSAGE_OVERHEAD) / ELEMENT_BYTES);
+  // the first opening may carry a declaration bitmap after the elements: one 32-byte block per 256 inputs
+  const capacity = Math.floor((maxMessageBytes - MESSAGE_OVERHEAD) / ELEMENT_BYTES);
+  const maxBatch = capacity - Math.ceil(capacity / 257);
   const logger = (options.logger ?? silentLogger()).child({ component: 'mpc', member: transport.localId });
   const inbox = createInbox({ transport, clock, logger, timeoutMs, maxBufferedBytes: options.maxBufferedBytes ?? 64 * 1024 * 1024 });
   const pool = createTuplePool();
@@ -352,9 +360,10 @@ function checkInputs(inputs: unknown, keyShare: unknown, maxBatch: number, order
   if (inputs.length === 0 || inputs.length > maxBatch) throw new RangeError(`inputs must hold 1–${maxBatch} entries, got ${inputs.length}`);
   inputs.forEach((input: unknown, i) => {
     if (typeof input !== 'object' || input === null) throw new TypeError(`inputs[${i}] must be an object { x, d }`);
-    const { x, d } = input as { x?: unknown; d?: unknown };
+    const { x, d, declared } = input as { x?: unknown; d?: unknown; declared?: unknown };
     checkElement(x, `inputs[${i}].x`, order);
     checkElement(d, `inputs[${i}].d`, order);
+    if (declared !== undefined && typeof declared !== 'boolean') throw new TypeError(`inputs[${i}].declared must be a boolean`);
   });
   checkElement(keyShare, 'keyShare', order);
 }

@@ -19,7 +19,7 @@
 import { taggedHash, type PeerId } from '@admitone/core';
 import { MIMC7_ROUNDS, mimc7Constants } from '../mimc/mimc7.js';
 import type { PowerVectors } from './pool.js';
-import { openRobust, type MpcContext, type RoundAddress } from './round.js';
+import { openInputs, openRobust, type MpcContext, type RoundAddress } from './round.js';
 import { packElements } from './wire.js';
 
 /** Message rounds of one evaluation: one opening per MiMC round plus the output opening. */
@@ -31,6 +31,13 @@ export interface MimcInput {
   readonly x: bigint;
   /** The public domain value added to `x` (the same at every member). */
   readonly d: bigint;
+  /**
+   * Set when this member could not read its share of `x` (e.g. the client's
+   * sealed share did not open): `x` is then ignored, and the member declares
+   * the share in the first opening instead of sending a wrong one, so it is
+   * treated as missing for this input and not blamed on this member.
+   */
+  readonly declared?: boolean;
 }
 
 /** The result of an evaluation. */
@@ -39,6 +46,13 @@ export interface MimcEvaluation {
   readonly outputs: bigint[];
   /** Members caught sending wrong or unusable opening shares (in member order). */
   readonly suspects: PeerId[];
+  /**
+   * Indexes of inputs whose shared `x` could not be decoded (too many wrong or
+   * declared shares of that input alone), ascending; absent when every input
+   * decoded. Their `outputs` entries are meaningless: the caller must refuse
+   * those inputs. The other outputs are right.
+   */
+  readonly failed?: number[];
 }
 
 /**
@@ -69,6 +83,8 @@ export async function evaluateMimcOnline(
 
   const r = new Array<bigint>(L);
   const masked = new Array<bigint>(L);
+  const declared = inputs.map((input) => input.declared === true);
+  let failed: number[] = [];
   for (let i = 0; i < MIMC7_ROUNDS; i++) {
     const base = i * L;
     const ci = constants[i] as bigint;
@@ -78,7 +94,14 @@ export async function evaluateMimcOnline(
       while (v >= P) v -= P; // at most three subtractions: cheaper than a division
       masked[m] = v;
     }
-    const c = await openRobust(ctx, address, i, masked, suspects);
+    let c: bigint[];
+    if (i === 0) {
+      // the clients' input sharings enter here: declared shares are erasures, and an input that cannot be
+      // decoded fails alone (its opened value is taken as 0 at every member, so its later rounds stay consistent)
+      const opened = await openInputs(ctx, address, i, masked, declared, suspects);
+      c = opened.values;
+      failed = opened.failed;
+    } else c = await openRobust(ctx, address, i, masked, suspects);
     // [t⁷] = c⁷ + 7c⁶[ρ] + 21c⁵[ρ²] + 35c⁴[ρ³] + 35c³[ρ⁴] + 21c²[ρ⁵] + 7c[ρ⁶] + [ρ⁷], by Horner's rule in the
     // public c over the pre-scaled shares, reducing after the fourth and the last step (measured fastest:
     // bigint division and allocation dominate).
@@ -96,5 +119,6 @@ export async function evaluateMimcOnline(
   }
   const outShares = r.map((v) => (v + k) % P);
   const outputs = await openRobust(ctx, address, MIMC7_ROUNDS, outShares, suspects);
-  return { outputs, suspects: [...suspects].sort((a, b) => a - b).map((i) => ctx.members[i] as PeerId) };
+  const named = [...suspects].sort((a, b) => a - b).map((i) => ctx.members[i] as PeerId);
+  return failed.length === 0 ? { outputs, suspects: named } : { outputs, suspects: named, failed };
 }

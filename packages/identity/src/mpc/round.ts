@@ -3,11 +3,11 @@
  * member's own, wait for everyone else's.
  * @module
  */
-import type { Logger, PeerId, Random, Transport } from '@admitone/core';
+import { concatBytes, type Logger, type PeerId, type Random, type Transport } from '@admitone/core';
 import { ThresholdError, type Opener, type PrimeField } from '@admitone/core/threshold';
 import type { Inbox, RoundInputs, RoundMessages, SessionInbox } from './inbox.js';
 import type { Transcript, TranscriptKeys } from './transcript.js';
-import { encodeMpcMessage, packElements, unpackElements, type MpcPhase } from './wire.js';
+import { ELEMENT_BYTES, encodeMpcMessage, packElements, unpackElements, type MpcPhase } from './wire.js';
 
 /** What the protocols share: the committee, the field and the plumbing. */
 export interface MpcContext {
@@ -163,22 +163,174 @@ export async function openRobust(
     }
   } catch (error) {
     if (!(error instanceof ThresholdError)) throw error;
-    const blamed = new Set([...suspects, ...fresh]);
-    for (const x of error.culprits) if (typeof x === 'bigint') blamed.add(indexOfPoint(ctx, x));
-    const culprits = [...blamed].sort((a, b) => a - b).map((i) => ctx.members[i] as PeerId);
-    ctx.logger.error('mpc opening failed', { session: at.inbox.id, round, culprits });
-    throw new ThresholdError(error.code, `Opening in round ${round} failed: the shares cannot be decoded.`, {
-      cause: error,
-      culprits,
-      meta: { session: at.inbox.id, round },
-    });
+    throw openingFailed(ctx, at, round, error, suspects, fresh);
   }
-  const added = fresh.filter((j) => !suspects.has(j));
+  addSuspects(ctx, at, round, suspects, fresh);
+  return values;
+}
+
+/** Bits of the declaration bitmap per 32-byte block of an input opening (see {@link openInputs}). */
+const DECLARATION_BITS_PER_BLOCK = ELEMENT_BYTES * 8;
+
+/** The result of {@link openInputs}. */
+export interface InputOpening {
+  /** The opened values, in input order; 0 for a failed element. */
+  readonly values: bigint[];
+  /** Indexes of the elements that could not be decoded (ascending; usually empty). */
+  readonly failed: number[];
+}
+
+/**
+ * Opens the first round of an evaluation, whose shares come straight from the
+ * clients' input sharings. It works like {@link openRobust}, with two
+ * differences that only matter where a client, not a member, may be at fault:
+ *
+ * - **Declared shares.** A member that could not read its share of input `m`
+ *   (a sealed share that did not open or decode) declares it: its message
+ *   carries, after the `L` elements, a bitmap of declared inputs
+ *   (`⌈L/256⌉` 32-byte blocks, bit `m` = byte `m >> 3`, mask `1 << (m & 7)`,
+ *   unused bits zero); a message without declarations is exactly `L`
+ *   elements, as in every other round. Every member treats a declared share
+ *   as missing for that element only (an erasure), never as a wrong share of
+ *   the member that declared it. A member that declares what it could have
+ *   read only withholds its own share of that element, which the robust
+ *   decoding tolerates like silence.
+ * - **Per-element failure.** When the elements cannot all be decoded at once,
+ *   they are decoded one by one: an element that cannot be decoded (its
+ *   client's shares are off the polynomial, or declared, at too many members)
+ *   fails alone, its index is returned in `failed` and its value is 0, so the
+ *   rest of the batch proceeds. When no element decodes, the round fails as
+ *   {@link openRobust} does (more members lie than can be corrected).
+ *
+ * Shares off the decoded polynomial are still blamed on the member that sent
+ * them, as in every round: without verifiable sharing by the client, a client
+ * that deals a wrong (but readable) share to one member cannot be told from
+ * that member lying.
+ */
+export async function openInputs(
+  ctx: MpcContext,
+  at: RoundAddress,
+  round: number,
+  shares: readonly bigint[],
+  declared: readonly boolean[],
+  suspects: Set<number>,
+): Promise<InputOpening> {
+  const L = shares.length;
+  const blocks = Math.ceil(L / DECLARATION_BITS_PER_BLOCK);
+  const declaring = declared.some((d) => d);
+  const outgoing = declaring ? concatBytes(packElements(shares), packDeclarations(declared, blocks)) : shares;
+  const received = await broadcastRound(ctx, at, round, outgoing, suspects);
+  const columns: (readonly bigint[] | undefined)[] = new Array(ctx.members.length);
+  const erased: (ReadonlySet<number> | undefined)[] = new Array(ctx.members.length);
+  const fresh: number[] = [];
+  let erasures = declaring;
+  for (let j = 0; j < ctx.members.length; j++) {
+    if (j === ctx.self) {
+      columns[j] = shares;
+      if (declaring) erased[j] = new Set(declared.flatMap((d, m) => (d ? [m] : [])));
+      continue;
+    }
+    if (suspects.has(j)) continue;
+    const bytes = received[j];
+    let vector: bigint[] | undefined;
+    if (bytes !== null && bytes !== undefined) {
+      if (bytes.length === L * ELEMENT_BYTES) vector = unpackElements(bytes, L, ctx.p);
+      else if (bytes.length === (L + blocks) * ELEMENT_BYTES) {
+        const set = readDeclarations(bytes.subarray(L * ELEMENT_BYTES), L);
+        if (set !== undefined) {
+          vector = unpackElements(bytes.subarray(0, L * ELEMENT_BYTES), L, ctx.p);
+          erased[j] = set;
+          if (set.size > 0) erasures = true;
+        }
+      }
+    }
+    if (vector === undefined) {
+      fresh.push(j);
+      if (bytes !== null && bytes !== undefined) at.inbox.reject(j);
+    }
+    columns[j] = vector;
+  }
+  let firstError: ThresholdError | undefined;
+  if (!erasures) {
+    // the common case: everything at once, exactly as in the later rounds
+    try {
+      const result = ctx.opener.openManyWithCulprits(columns, L);
+      for (const x of result.culprits) fresh.push(indexOfPoint(ctx, x));
+      addSuspects(ctx, at, round, suspects, fresh);
+      return { values: result.values, failed: [] };
+    } catch (error) {
+      if (!(error instanceof ThresholdError)) throw error;
+      firstError = error;
+    }
+  }
+  // element by element, declared shares missing: one client's undecodable input fails alone
+  const values = new Array<bigint>(L);
+  const failed: number[] = [];
+  const blamed = new Set<number>();
+  for (let m = 0; m < L; m++) {
+    const ys = columns.map((column, j) => (column === undefined || erased[j]?.has(m) === true ? undefined : column[m]));
+    try {
+      const result = ctx.opener.openWithCulprits(ys);
+      values[m] = result.value;
+      for (const x of result.culprits) blamed.add(indexOfPoint(ctx, x));
+    } catch (error) {
+      if (!(error instanceof ThresholdError)) throw error;
+      firstError ??= error;
+      failed.push(m);
+      values[m] = 0n;
+    }
+  }
+  if (failed.length === L) throw openingFailed(ctx, at, round, firstError as ThresholdError, suspects, [...fresh, ...blamed]);
+  if (failed.length > 0) ctx.logger.warn('mpc inputs that cannot be decoded fail alone', { session: at.inbox.id, round, failed: failed.length, of: L });
+  addSuspects(ctx, at, round, suspects, [...fresh, ...blamed]);
+  return { values, failed };
+}
+
+/** The typed error of an opening that cannot be decoded, naming every member blamed so far (logged). */
+function openingFailed(ctx: MpcContext, at: RoundAddress, round: number, error: ThresholdError, suspects: ReadonlySet<number>, fresh: readonly number[]): ThresholdError {
+  const blamed = new Set([...suspects, ...fresh]);
+  for (const x of error.culprits) if (typeof x === 'bigint') blamed.add(indexOfPoint(ctx, x));
+  const culprits = [...blamed].sort((a, b) => a - b).map((i) => ctx.members[i] as PeerId);
+  ctx.logger.error('mpc opening failed', { session: at.inbox.id, round, culprits });
+  return new ThresholdError(error.code, `Opening in round ${round} failed: the shares cannot be decoded.`, {
+    cause: error,
+    culprits,
+    meta: { session: at.inbox.id, round },
+  });
+}
+
+/** Adds the members newly caught in a round to `suspects` (logged once). */
+function addSuspects(ctx: MpcContext, at: RoundAddress, round: number, suspects: Set<number>, fresh: readonly number[]): void {
+  const added = [...new Set(fresh)].filter((j) => !suspects.has(j));
   if (added.length > 0) {
     for (const j of added) suspects.add(j);
     ctx.logger.warn('mpc wrong opening shares', { session: at.inbox.id, round, culprits: added.map((j) => ctx.members[j]) });
   }
-  return values;
+}
+
+/** The declaration bitmap of {@link openInputs}. */
+function packDeclarations(declared: readonly boolean[], blocks: number): Uint8Array {
+  const out = new Uint8Array(blocks * ELEMENT_BYTES);
+  declared.forEach((d, m) => {
+    if (d) out[m >> 3] = (out[m >> 3] as number) | (1 << (m & 7));
+  });
+  return out;
+}
+
+/** Reads a declaration bitmap of `count` inputs; `undefined` when a bit past `count` is set. */
+function readDeclarations(bytes: Uint8Array, count: number): Set<number> | undefined {
+  const out = new Set<number>();
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === 0) continue;
+    for (let b = 0; b < 8; b++) {
+      if ((byte & (1 << b)) === 0) continue;
+      const m = i * 8 + b;
+      if (m >= count) return undefined;
+      out.add(m);
+    }
+  }
+  return out;
 }
 
 function indexOfPoint(ctx: MpcContext, x: bigint): number {

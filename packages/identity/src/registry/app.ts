@@ -12,7 +12,10 @@
  * signed for one, on its own.
  *
  * Votes are signed consensus requests from the members' ledger keys;
- * requests from any other key never touch the state. Undecided candidates
+ * requests from any other key never touch the state. A voter backs at most
+ * one holder key per undecided tag: a vote for another key moves its vote
+ * there (so a tag has at most as many candidates as there are voters, and one
+ * member cannot crowd out the others' candidate). Undecided candidates
  * expire `pendingTtlMs` after the tag's first vote (ledger time), so votes
  * that never reach the threshold do not accumulate.
  * @module
@@ -77,7 +80,14 @@ export interface TagRegistryAppOptions {
   readonly crypto: CryptoProvider;
   /** How long (ledger time) an undecided tag keeps its votes. Default 10 minutes. */
   readonly pendingTtlMs?: number;
-  /** Most undecided holder keys one tag may have at once. Default 8. */
+  /**
+   * Ignored. Each voter now backs at most one holder key per undecided tag (a
+   * later vote for another key moves its vote), so a tag never has more
+   * candidates than there are voters and a vote is never refused for lack of
+   * room; this option used to cap candidates per tag, which let one voter
+   * fill the cap and lock every honest vote out.
+   * @deprecated Ignored since each voter backs at most one candidate per tag.
+   */
   readonly maxCandidatesPerTag?: number;
 }
 
@@ -91,7 +101,7 @@ export interface PreparedRegistryRequest extends PreparedRequest {
 export interface TagRegistryApp extends ReplicatedApp<PreparedRegistryRequest> {
   /**
    * The registry as keyed entries: `g/<tag hex>` → `[holderKey, batchId, enrolledAt]`,
-   * `p/<tag hex>` → `[firstAt, [[holderKey, [voter indexes…]]…]]` (undecided),
+   * `p/<tag hex>` → `[firstAt, [[holderKey, [voter indexes…]]…]]` (undecided; every voter index in at most one candidate),
    * `c` → `[newest firstAt]`, `r/<clientId>` → a voter's replay row.
    */
   readonly state: KeyedState;
@@ -109,15 +119,15 @@ const CLOCK_ROW = 'c';
 
 interface Candidate {
   readonly holderKey: Uint8Array;
-  /** Indexes into `voters`, ascending. */
-  readonly voters: number[];
+  /** Indexes into `voters`, ascending, non-empty. */
+  voters: number[];
 }
 
 interface Pending {
   /** Ledger time of the tag's first vote; never less than an earlier tag's. */
   readonly firstAt: number;
-  /** Ascending by holder key. */
-  readonly candidates: Candidate[];
+  /** Ascending by holder key; each voter in at most one of them. */
+  candidates: Candidate[];
 }
 
 const pendingRow = (p: Pending): CborValue => [p.firstAt, p.candidates.map((c) => [c.holderKey, c.voters])];
@@ -136,7 +146,6 @@ const pendingRow = (p: Pending): CborValue => [p.firstAt, p.candidates.map((c) =
 export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistryApp {
   const { committeeId, crypto } = options;
   const ttl = options.pendingTtlMs ?? 600_000;
-  const maxCandidates = options.maxCandidatesPerTag ?? 8;
   if (typeof committeeId !== 'string' || committeeId.length === 0 || committeeId.length > 128) throw new IdentityError('IDENTITY_CONFIG', 'committeeId must be a 1–128 character string.');
   if (!Array.isArray(options.voters) || options.voters.length === 0) throw new IdentityError('IDENTITY_CONFIG', 'The registry needs at least one voter key.');
   const voterIndex = new Map<ClientId, number>();
@@ -152,7 +161,6 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
   }
   const threshold = options.threshold;
   if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new IdentityError('IDENTITY_CONFIG', 'pendingTtlMs must be a positive integer.');
-  if (!Number.isSafeInteger(maxCandidates) || maxCandidates < 1) throw new IdentityError('IDENTITY_CONFIG', 'maxCandidatesPerTag must be a positive integer.');
 
   let registered = new Map<string, TagRegistration>(); // tag hex →
   let pending = new Map<string, Pending>(); // tag hex →, in firstAt order (ties in any order)
@@ -206,13 +214,16 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
     const fresh = p === undefined;
     if (p === undefined) p = { firstAt: Math.max(now, newest), candidates: [] };
     let c = p.candidates.find((x) => equalBytes(x.holderKey, entry.holderKey));
-    if (c === undefined) {
-      if (p.candidates.length >= maxCandidates) return { status: 'refused', reason: 'too_many_candidates' };
-      c = { holderKey: entry.holderKey.slice(), voters: [] };
-      p.candidates.push(c);
-      p.candidates.sort((a, b) => compareBytes(a.holderKey, b.holderKey));
-    }
-    if (!c.voters.includes(voter)) {
+    if (c === undefined || !c.voters.includes(voter)) {
+      // one candidate per voter: a vote for another holder key moves this voter's vote (its old candidate
+      // goes when nobody else backs it), so candidates never outnumber voters and no vote is ever refused
+      for (const other of p.candidates) if (other !== c) other.voters = other.voters.filter((v) => v !== voter);
+      p.candidates = p.candidates.filter((x) => x === c || x.voters.length > 0);
+      if (c === undefined) {
+        c = { holderKey: entry.holderKey.slice(), voters: [] };
+        p.candidates.push(c);
+        p.candidates.sort((a, b) => compareBytes(a.holderKey, b.holderKey));
+      }
       c.voters.push(voter);
       c.voters.sort((a, b) => a - b);
     }
@@ -265,7 +276,7 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
             nextRegistered.set(id, r);
             canonical = registrationToCbor(r);
           } else if (prefix === PENDING_ROW) {
-            const p = readPending(value, f, n, threshold, maxCandidates);
+            const p = readPending(value, f, n, threshold);
             if (nextRegistered.has(id)) throw new CodecError('CODEC_SCHEMA', `${f}: a registered tag cannot also be undecided.`);
             nextPending.push([id, p]);
             canonical = pendingRow(p);
@@ -369,11 +380,12 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
   };
 }
 
-function readPending(value: unknown, f: string, n: number, threshold: number, maxCandidates: number): Pending {
+function readPending(value: unknown, f: string, n: number, threshold: number): Pending {
   const a = readArray(value, `${f}.pending`, 2);
   if (a.length !== 2) throw new CodecError('CODEC_SCHEMA', `${f} must be [firstAt, candidates].`);
   const firstAt = readInt(a[0], `${f}.firstAt`);
-  const list = readArray(a[1], `${f}.candidates`, maxCandidates);
+  // each voter backs at most one candidate, so there are at most n of them
+  const list = readArray(a[1], `${f}.candidates`, n);
   if (list.length === 0) throw new CodecError('CODEC_SCHEMA', `${f} has no candidates.`);
   const candidates = list.map((c, j): Candidate => {
     const cf = `${f}.candidates[${j}]`;
@@ -386,5 +398,7 @@ function readPending(value: unknown, f: string, n: number, threshold: number, ma
   for (let j = 1; j < candidates.length; j++) {
     if (compareBytes((candidates[j - 1] as Candidate).holderKey, (candidates[j] as Candidate).holderKey) >= 0) throw new CodecError('CODEC_SCHEMA', `${f}.candidates must be ascending by holder key.`);
   }
+  const backed = candidates.flatMap((c) => c.voters);
+  if (new Set(backed).size !== backed.length) throw new CodecError('CODEC_SCHEMA', `${f}: a voter backs at most one candidate.`);
   return { firstAt, candidates };
 }

@@ -49,7 +49,12 @@ export type VoteOutcome =
   | { readonly status: 'registered'; readonly registration: TagRegistration }
   /** Not decided yet: `votes` members (this one included) voted for this holder key. */
   | { readonly status: 'pending'; readonly votes: number }
-  /** The tag already has the most undecided candidates the registry keeps; the vote was not recorded. */
+  /**
+   * The vote was not recorded because the tag had too many undecided
+   * candidates. Deprecated: the registry app no longer gives it (each voter
+   * backs at most one candidate per tag, and a vote moves it); it stays
+   * decodable for results written before.
+   */
   | { readonly status: 'refused'; readonly reason: 'too_many_candidates' };
 
 /** Why the registry refused a whole vote. */
