@@ -150,7 +150,7 @@ function digestTree(deferBuckets: boolean): StateDigest {
       const id = keyString(key);
       let bucket = buckets[b];
       const n = bucket === undefined ? 0 : bucket.ids.length;
-      const i = bucket === undefined ? 0 : search(bucket.ids, id);
+      const i = bucket === undefined ? 0 : lowerBound(bucket.ids, id);
       const found = bucket !== undefined && i < n && bucket.ids[i] === id;
       if (value === undefined) {
         if (!found) return;
@@ -267,8 +267,8 @@ export function createKeyedRows(rowValue: (row: string) => Uint8Array | undefine
   };
 }
 
-/** The index of `id` in ascending `ids`, or where it would be inserted. */
-function search(ids: readonly string[], id: string): number {
+/** The index of `id` in ascending `ids`, or where it would be inserted (the first element ≥ `id`). @internal */
+export function lowerBound(ids: readonly string[], id: string): number {
   let lo = 0;
   let hi = ids.length;
   while (lo < hi) {

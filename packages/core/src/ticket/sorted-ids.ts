@@ -3,6 +3,7 @@
  * @module
  * @internal
  */
+import { lowerBound } from '../app/state.js';
 
 /**
  * Ids in ascending order (JavaScript string order), insert-only, with pages
@@ -84,17 +85,6 @@ export function createSortedIds(ascending: readonly string[] = []): SortedIds {
   };
 }
 
-/** The index of the first element ≥ `id`. */
-function lowerBound(ids: readonly string[], id: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ids[mid] as string) < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** The index of the first element > `id`. */
 function upperBound(ids: readonly string[], id: string): number {
