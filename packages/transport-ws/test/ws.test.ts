@@ -1,12 +1,13 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { transportCompliance } from '@admitone/core/compliance';
-import { memoryLogger, seededRandom, type InboundMessage, type MemoryLogger, type PeerId, type PeerStatusEvent, type Transport } from '@admitone/core';
-import { webSocketTransport, type WebSocketTransport, type WebSocketTransportInit } from '../src/index.js';
+import { seededRandom, type InboundMessage, type PeerId, type Transport } from '@admitone/core';
+import { webSocketTransport, type WebSocketTransportInit } from '../src/index.js';
 import { dataFrame, helloFrame, parseFrame } from '../src/frame.js';
 import { ephemeralKeyPair } from '../src/channel.js';
-import { crypto, httpServer, identities, identity, membersOf, rawClient, onPathRelay, rawHandshake, settle, waitFor, type RawClient, type RawHandshake, type RelayVerdict } from './helpers.js';
+import { useEndpoints, warned } from './endpoints.js';
+import { crypto, httpServer, identities, identity, membersOf, onPathRelay, rawHandshake, settle, waitFor, type RawHandshake, type RelayVerdict } from './helpers.js';
 
 /**
  * One endpoint per member, each attached to its own HTTP server on
@@ -40,45 +41,7 @@ transportCompliance({ describe, it }, nodeHarness());
 // ---------------------------------------------------------------------------
 // WebSocket-specific behaviour
 
-interface Endpoint {
-  readonly transport: WebSocketTransport;
-  readonly logs: MemoryLogger;
-  readonly inbox: InboundMessage[];
-  readonly status: PeerStatusEvent[];
-}
-
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-/** Opens an endpoint that records its messages, status events and logs; closed after the test. */
-async function open(init: WebSocketTransportInit): Promise<Endpoint> {
-  const logs = memoryLogger({ level: 'debug' });
-  const transport = await webSocketTransport({ crypto, logger: logs, ...init });
-  cleanup.push(() => transport.close());
-  const inbox: InboundMessage[] = [];
-  const status: PeerStatusEvent[] = [];
-  transport.onMessage((m) => inbox.push(m));
-  transport.onPeerStatus((e) => status.push(e));
-  return { transport, logs, inbox, status };
-}
-
-async function server(): Promise<Awaited<ReturnType<typeof httpServer>>> {
-  const s = await httpServer();
-  cleanup.push(() => s.close());
-  return s;
-}
-
-function raw(url: string): RawClient {
-  const client = rawClient(url);
-  cleanup.push(async () => {
-    client.ws.terminate();
-  });
-  return client;
-}
-
-const warned = (logs: MemoryLogger, reason: string): boolean => logs.records.some((r) => r.fields['reason'] === reason);
+const { open, server, raw, defer } = useEndpoints();
 
 /** alice listens on her own port; bob and carol are known members without urls (they dial alice). */
 async function aliceListening(extra: Partial<WebSocketTransportInit> = {}) {
@@ -250,7 +213,7 @@ describe('webSocketTransport: secure channel against an on-path attacker', () =>
     const { alice, bob } = await identities('alice', 'bob');
     const a = await open({ localId: 'alice', secretKey: alice.secretKey, members: membersOf([alice, bob]), listen: { host: '127.0.0.1', port: 0 } });
     const relay = await onPathRelay(a.transport.address as string, tamper);
-    cleanup.push(() => relay.close());
+    defer(() => relay.close());
     const members = membersOf([alice, bob], new Map([['alice', relay.url]]));
     const b = await open({ localId: 'bob', secretKey: bob.secretKey, members, reconnect: { minMs: 60_000, maxMs: 60_000 } });
     return { a, b, relay };
