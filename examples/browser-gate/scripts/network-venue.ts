@@ -76,6 +76,7 @@ export async function startNetworkVenue(options: NetworkVenueOptions): Promise<N
     });
     return {
       network,
+      deployment: network.venue.deployment,
       replicas: network.ledgerMembers.filter((m) => replicaIds.has(m.id)),
       committee: { committeeId: network.identityCommittee.committeeId, groupPublicKey: network.identityCommittee.groupPublicKey },
       devices,
@@ -102,7 +103,7 @@ export async function startNetworkVenue(options: NetworkVenueOptions): Promise<N
           clock,
           reconnect: { minMs: 50, maxMs: 1_000 },
         });
-        const client = createClient({ transport, replicas: network.replicaIds, secretKey: options.random.bytes(32), crypto, clock, timeoutMs: 500, maxTimeoutMs: 2_000, deadlineMs: 30_000 });
+        const client = createClient({ transport, replicas: network.replicaIds, secretKey: options.random.bytes(32), deployment: network.venue.deployment, crypto, clock, timeoutMs: 500, maxTimeoutMs: 2_000, deadlineMs: 30_000 });
         opened.push({ client, transport });
         return client;
       },

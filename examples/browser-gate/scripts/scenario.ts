@@ -29,6 +29,8 @@ import {
 
 /** What the scenario needs from a venue (the in-process fixture or a node-host network). */
 export interface VenueAccess {
+  /** The venue's deployment id (requests, passes and codes are bound to it). */
+  readonly deployment: string;
   /** The replicas, with their urls. */
   readonly replicas: readonly WebSocketMember[];
   /** The identity committee's public info. */
@@ -109,7 +111,7 @@ export async function seedScenario(venue: VenueAccess, options: ScenarioOptions)
   const run = async (secretKey: Uint8Array, op: ContractOp, what: string): Promise<ContractApplied> => {
     const requestSeq = seqs.get(secretKey) ?? Math.max(1, Math.floor(clock.now()));
     seqs.set(secretKey, requestSeq + 1);
-    const request = await signRequest(crypto, secretKey, { requestSeq, op: encodeContractOp(op) });
+    const request = await signRequest(crypto, secretKey, { deployment: venue.deployment, requestSeq, op: encodeContractOp(op) });
     const result = decodeContractResult(await driver.relay(request));
     if (result.status !== 'ok') throw new Error(`${what} was rejected: ${result.reason}`);
     return result;
@@ -147,7 +149,7 @@ export async function seedScenario(venue: VenueAccess, options: ScenarioOptions)
     const ticket = bought.tickets?.[0];
     if (ticket === undefined) throw new Error(`buyPrimary by ${buyer} issued no ticket`);
     const credential = decodeCredential(encoded) as EventCredential;
-    const pass = await issueTicketPass(crypto, organizer.secretKey, { eventId, ticketId: ticketIdOf(eventId, ticket.serial), version: ticket.version, holderKey, credential });
+    const pass = await issueTicketPass(crypto, organizer.secretKey, { deployment: venue.deployment, eventId, ticketId: ticketIdOf(eventId, ticket.serial), version: ticket.version, holderKey, credential });
     tickets.push({ buyer, serial: ticket.serial, holderSecretKey, pass });
   }
   const organizerKey = await crypto.getPublicKey(organizer.secretKey);
@@ -166,6 +168,7 @@ export async function seedScenario(venue: VenueAccess, options: ScenarioOptions)
       const d = gateDevices.get(gateId);
       if (d === undefined) throw new RangeError(`no gate ${gateId}`);
       return {
+        deployment: venue.deployment,
         eventId,
         gateId: toGateId(gateId),
         committee: venue.committee,
@@ -177,7 +180,7 @@ export async function seedScenario(venue: VenueAccess, options: ScenarioOptions)
       };
     },
     organizer(apiUrl) {
-      return { organizer, replicas: venue.replicas, eventId, devices: gatePublicKeys, ...(apiUrl === undefined ? {} : { apiUrl }) };
+      return { deployment: venue.deployment, organizer, replicas: venue.replicas, eventId, devices: gatePublicKeys, ...(apiUrl === undefined ? {} : { apiUrl }) };
     },
     links(baseUrl, apiUrl) {
       return {

@@ -31,6 +31,9 @@ import { createEventContract, type EventContract } from '@admitone/market';
 import { webSocketTransport, type WebSocketMember, type WebSocketTransport } from '@admitone/transport-ws';
 import type { DeviceIdentity } from '../src/config/pages.js';
 
+/** The fixture venue's deployment id. */
+export const FIXTURE_DEPLOYMENT = 'browser-gate-fixture';
+
 /** Options of {@link startVenueFixture}. */
 export interface VenueFixtureOptions {
   /** Peer ids of the client devices allowed on the ledger mesh (gates, organizer, drivers). */
@@ -43,6 +46,8 @@ export interface VenueFixtureOptions {
 
 /** A running in-process venue. */
 export interface VenueFixture {
+  /** The venue's deployment id ({@link FIXTURE_DEPLOYMENT}). */
+  readonly deployment: string;
   /** The replicas, with their `ws://127.0.0.1:port` urls. */
   readonly replicas: readonly WebSocketMember[];
   /** The identity committee's public info (what gates and the contract trust). */
@@ -126,7 +131,7 @@ export async function startVenueFixture(options: VenueFixtureOptions): Promise<V
         reconnect: { minMs: 50, maxMs: 1_000 },
       });
       transports.push(transport);
-      const contract = createEventContract({ crypto, identityCommittee: committee, fundingKeys: [fundingKey], random: systemRandom(), logger });
+      const contract = createEventContract({ crypto, deployment: FIXTURE_DEPLOYMENT, identityCommittee: committee, fundingKeys: [fundingKey], random: systemRandom(), logger });
       contracts.push(contract);
       replicas.push(
         await createReplica({
@@ -145,6 +150,7 @@ export async function startVenueFixture(options: VenueFixtureOptions): Promise<V
     }
 
     return {
+      deployment: FIXTURE_DEPLOYMENT,
       replicas: replicaMembers,
       committee,
       devices,
@@ -171,7 +177,7 @@ export async function startVenueFixture(options: VenueFixtureOptions): Promise<V
         const identity = devices.get(device);
         if (identity === undefined) throw new RangeError(`no device ${device} on the mesh`);
         const transport = await webSocketTransport({ localId: device, secretKey: identity.secretKey, members, crypto, clock, logger, reconnect: { minMs: 50, maxMs: 1_000 } });
-        const client = createClient({ transport, replicas: ids, secretKey: signingKey ?? random.bytes(32), crypto, clock, logger, timeoutMs: 300, maxTimeoutMs: 2_000, deadlineMs: 20_000 });
+        const client = createClient({ transport, replicas: ids, secretKey: signingKey ?? random.bytes(32), deployment: FIXTURE_DEPLOYMENT, crypto, clock, logger, timeoutMs: 300, maxTimeoutMs: 2_000, deadlineMs: 20_000 });
         clients.push({ client, transport });
         return client;
       },

@@ -27,7 +27,7 @@
  * const crypto = await defaultCrypto();
  * const [clock, random] = [systemClock(), systemRandom()];
  * const station = await openGateStation({ config, storage: await idbStorage({ dbName: 'gate' }), crypto, clock, random });
- * const ledger = await connectLedger({ device: config.device, replicas: config.replicas, crypto, clock, random });
+ * const ledger = await connectLedger({ device: config.device, replicas: config.replicas, deployment: config.deployment, crypto, clock, random });
  * station.setLedger(ledger.client); // online: strict admission, queued scans sync
  * const verdict = await station.scan(await decodeQrFile(photo)); // admitted | provisional | rejected (reason)
  * ```

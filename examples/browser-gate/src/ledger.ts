@@ -6,7 +6,7 @@
  * @module
  */
 import { type Client, createClient } from '@admitone/consensus';
-import { type Clock, type CryptoProvider, type Logger, type Random, silentLogger } from '@admitone/core';
+import { type Clock, type CryptoProvider, type DeploymentId, type Logger, type Random, silentLogger } from '@admitone/core';
 import { type WebSocketMember, type WebSocketTransport, webSocketTransport } from '@admitone/transport-ws';
 import type { DeviceIdentity } from './config/pages.js';
 
@@ -22,6 +22,8 @@ export interface ConnectLedgerOptions {
    * the requests the caller signs itself and relays.
    */
   readonly signingKey?: Uint8Array;
+  /** The venue's deployment id: the client's requests are signed for it. */
+  readonly deployment: DeploymentId;
   /** Ed25519. */
   readonly crypto: CryptoProvider;
   /** Timers. */
@@ -70,6 +72,7 @@ export async function connectLedger(options: ConnectLedgerOptions): Promise<Ledg
     transport,
     replicas: replicas.map((r) => r.id),
     secretKey: options.signingKey ?? random.bytes(32),
+    deployment: options.deployment,
     crypto,
     clock,
     logger,

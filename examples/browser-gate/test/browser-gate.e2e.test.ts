@@ -287,7 +287,7 @@ describe('browser gate end to end (Chromium, 4 replicas over WebSocket)', () => 
       for (const { step, presentation } of [first, second]) {
         const { pass, code } = presentation;
         expect(code.step).toBe(step); // the picture carries the step the page says it shows
-        expect(await crypto.verify(code.signature, rotatingCodeMessage(pass.ticketId, code.version, code.step), code.holder)).toBe(true);
+        expect(await crypto.verify(code.signature, rotatingCodeMessage(pass.deployment, pass.ticketId, code.version, code.step), code.holder)).toBe(true);
       }
       expect(second.presentation.pass.ticketId).toBe(first.presentation.pass.ticketId);
       expect(Buffer.from(second.presentation.code.signature).equals(Buffer.from(first.presentation.code.signature))).toBe(false);
@@ -324,9 +324,9 @@ describe('browser gate end to end (Chromium, 4 replicas over WebSocket)', () => 
     await page.getByRole('alert').first().waitFor(WAIT);
     expect(await page.getByRole('alert').first().innerText()).toContain('cannot be used');
     await page.locator('#config-form').waitFor(WAIT);
-    await page.locator('#config-text').fill('{"kind":"admitone.gate/v1"}');
+    await page.locator('#config-text').fill('{"kind":"admitone.gate/v2"}');
     await page.getByRole('button', { name: 'Load' }).click();
-    await page.getByText('Configuration field gate.eventId is missing.').waitFor(WAIT);
+    await page.getByText('Configuration field gate.deployment is missing.').waitFor(WAIT);
     // a wallet opened without a link asks for its configuration
     await page.goto('about:blank');
     await page.goto(`${appServer().url}wallet.html`);

@@ -38,12 +38,13 @@ async function walletConfig(): Promise<WalletConfig> {
   const tree = merkleBatch([credentialLeaf(body)]);
   const signature = await crypto.sign(credentialBatchStatement('c', batchId, 1, tree.root), committeeSecret);
   const credential: EventCredential = { ...body, proof: { batchId, size: 1, index: 0, path: [], signature } };
-  const pass = await issueTicketPass(crypto, random.bytes(32), { eventId: EVENT, ticketId: ticketId('cfg-gig:7'), version: 1, holderKey, credential });
+  const pass = await issueTicketPass(crypto, random.bytes(32), { deployment: 'test', eventId: EVENT, ticketId: ticketId('cfg-gig:7'), version: 1, holderKey, credential });
   return { pass, holderSecretKey, stepMs: 15_000, label: 'seat 7' };
 }
 
 function gateConfig(): GateConfig {
   return {
+    deployment: 'test',
     eventId: EVENT,
     gateId: gateId('north-1'),
     committee: { committeeId: 'c', groupPublicKey: random.bytes(32) },
@@ -75,7 +76,7 @@ describe('page configurations', () => {
   it('round-trip through JSON and a URL fragment link', async () => {
     const wallet = await walletConfig();
     const gate = gateConfig();
-    const organizer = { organizer: gate.device, replicas: gate.replicas, eventId: EVENT, devices: [{ name: 'north-1', publicKey: random.bytes(32) }], apiUrl: 'http://127.0.0.1:8080' };
+    const organizer = { deployment: 'test', organizer: gate.device, replicas: gate.replicas, eventId: EVENT, devices: [{ name: 'north-1', publicKey: random.bytes(32) }], apiUrl: 'http://127.0.0.1:8080' };
     expect(parseWalletConfig(JSON.parse(JSON.stringify(walletConfigToJson(wallet))))).toEqual(wallet);
     expect(parseGateConfig(JSON.parse(JSON.stringify(gateConfigToJson(gate))))).toEqual(gate);
     expect(parseOrganizerConfig(JSON.parse(JSON.stringify(organizerConfigToJson(organizer))))).toEqual(organizer);

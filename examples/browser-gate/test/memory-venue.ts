@@ -39,7 +39,7 @@ export async function startMemoryVenue(random: SeededRandom, devices: readonly s
   const contracts: EventContract[] = [];
   const replicas: Replica[] = [];
   for (const [i, id] of ids.entries()) {
-    const contract = createEventContract({ crypto, identityCommittee: committee, fundingKeys: [fundingKey], random: random.fork(`batch/${id}`) });
+    const contract = createEventContract({ deployment: 'test', crypto, identityCommittee: committee, fundingKeys: [fundingKey], random: random.fork(`batch/${id}`) });
     contracts.push(contract);
     replicas.push(await createReplica({ id, secretKey: secrets[i]!, members, transport: net.transport(id), storage: memoryStorage(), app: contract, crypto, clock, ...tunables }));
   }
@@ -48,13 +48,14 @@ export async function startMemoryVenue(random: SeededRandom, devices: readonly s
   const client = async (device: string): Promise<Client> => {
     let c = clients.get(device);
     if (c === undefined) {
-      c = createClient({ transport: net.transport(device), replicas: ids, secretKey: random.bytes(32), crypto, clock, timeoutMs: 200, deadlineMs: 10_000 });
+      c = createClient({ deployment: 'test', transport: net.transport(device), replicas: ids, secretKey: random.bytes(32), crypto, clock, timeoutMs: 200, deadlineMs: 10_000 });
       clients.set(device, c);
     }
     return c;
   };
   const replicaMembers: WebSocketMember[] = members.map((m, i) => ({ ...m, url: `ws://127.0.0.1:${9000 + i}` }));
   return {
+    deployment: 'test',
     replicas: replicaMembers,
     committee,
     devices: deviceMap,

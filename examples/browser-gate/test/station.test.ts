@@ -183,7 +183,7 @@ describe('gate station (offline verification, strict online admission)', () => {
     const queued = s.items()[0]!;
     // the same device key executes a request far above the queued number (another store of the key, say)
     const device = w.scenario.gate('north-1').device;
-    const jump = await signRequest(w.crypto, device.secretKey, { requestSeq: queued.seq + 5_000, op: encodeContractOp({ type: 'cutoff', eventId: w.scenario.eventId }) });
+    const jump = await signRequest(w.crypto, device.secretKey, { deployment: 'test', requestSeq: queued.seq + 5_000, op: encodeContractOp({ type: 'cutoff', eventId: w.scenario.eventId }) });
     decodeContractResult(await w.gateClient.relay(jump));
     offset = 60_000; // a minute later
     const relayed: SignedRequest[] = [];
@@ -219,7 +219,7 @@ describe('gate station (offline verification, strict online admission)', () => {
     const ann = w.scenario.wallet(0);
     const driver = await w.venue.client('driver');
     const asAnn = async (requestSeq: number, op: Parameters<typeof encodeContractOp>[0]) =>
-      decodeContractResult(await driver.relay(await signRequest(w.crypto, ann.holderSecretKey, { requestSeq, op: encodeContractOp(op) })));
+      decodeContractResult(await driver.relay(await signRequest(w.crypto, ann.holderSecretKey, { deployment: 'test', requestSeq, op: encodeContractOp(op) })));
     const seq = Date.now() + 1_000; // above the numbers the scenario used for ann's key
     expect(await asAnn(seq, { type: 'listForResale', eventId: w.scenario.eventId, serial: 1, price: 5_000n })).toMatchObject({ status: 'ok' });
     expect(await s.scan(await w.code(0))).toEqual({ kind: 'rejected', reason: 'ticket_listed', by: 'ledger', ticketId: 'station-gig:1' });

@@ -145,8 +145,7 @@ async function start(n: number): Promise<{ clients: BenchClient[]; pids: number[
     const endpoints = await Promise.all(endpointIds.map((id) => cluster.openClientTransport(id)));
     const clock = systemClock();
     for (let i = 0; i < CLIENTS; i++) {
-      const client = createClient({
-        transport: endpoints[i % ENDPOINTS] as (typeof endpoints)[number],
+      const client = createClient({ deployment: cluster.deployment, transport: endpoints[i % ENDPOINTS] as (typeof endpoints)[number],
         replicas: cluster.ids,
         secretKey: keyFor(SEED, `client${i}`),
         crypto,

@@ -5,7 +5,7 @@
  * (a command-line argument, a file or an environment variable).
  * @module
  */
-import { hexToBytes } from '@admitone/core';
+import { checkDeploymentId, hexToBytes, type DeploymentId } from '@admitone/core';
 import { PBFT_TUNABLE_KEYS, type PbftTunables } from '@admitone/consensus';
 
 /** A replica in the membership: it listens at `url` (`ws://host:port`). */
@@ -25,6 +25,8 @@ export interface HostClientMember {
 
 /** What a replica host reads at start (JSON). */
 export interface ReplicaHostConfig {
+  /** The ledger's deployment id, the same at every replica; clients sign their requests for it. */
+  readonly deployment: string;
   /** This replica's id; it must appear in `replicas`. */
   readonly id: string;
   /** Hex of this replica's 32-byte Ed25519 secret key (signs PBFT messages and the transport handshake). */
@@ -53,6 +55,7 @@ export interface ReplicaHostConfig {
 
 /** A {@link ReplicaHostConfig} with bytes decoded and defaults applied. */
 export interface ResolvedHostConfig {
+  readonly deployment: DeploymentId;
   readonly id: string;
   readonly secretKey: Uint8Array;
   readonly replicas: readonly { readonly id: string; readonly publicKey: Uint8Array; readonly url: string }[];
@@ -78,6 +81,7 @@ const TUNABLES = PBFT_TUNABLE_KEYS;
  */
 export function resolveHostConfig(json: unknown): ResolvedHostConfig {
   const c = record(json, 'config');
+  const deployment = checkDeploymentId(c['deployment'], 'config.deployment');
   const id = str(c['id'], 'config.id');
   const secretKey = key(c['secretKey'], 'config.secretKey');
   if (!Array.isArray(c['replicas'])) throw new TypeError('config.replicas must be an array');
@@ -105,6 +109,7 @@ export function resolveHostConfig(json: unknown): ResolvedHostConfig {
   const logLevel = c['logLevel'] ?? 'info';
   if (!(LEVELS as readonly unknown[]).includes(logLevel)) throw new TypeError(`config.logLevel must be one of ${LEVELS.join(', ')}`);
   return {
+    deployment,
     id,
     secretKey,
     replicas,

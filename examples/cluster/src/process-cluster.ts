@@ -22,11 +22,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bytesToHex, defaultCrypto, hexToBytes, type CryptoProvider } from '@admitone/core';
+import { bytesToHex, checkDeploymentId, defaultCrypto, hexToBytes, type CryptoProvider } from '@admitone/core';
 import type { PbftTunables, ReplicaMember } from '@admitone/consensus';
 import { webSocketTransport, type WebSocketMember, type WebSocketTransport } from '@admitone/transport-ws';
 import type { ReplicaHostConfig } from './config.js';
 import type { HostEvent, StatusFields } from './protocol.js';
+
+/** The default deployment id of a process cluster. */
+export const CLUSTER_DEPLOYMENT = 'admitone-cluster';
 
 /** Options of {@link startProcessCluster}. */
 export interface ProcessClusterInit {
@@ -36,6 +39,8 @@ export interface ProcessClusterInit {
   readonly clientIds?: readonly string[];
   /** Seed of the deterministic keys. Default `'admitone-cluster'`. */
   readonly seed?: string;
+  /** The ledger's deployment id (clients must sign for it). Default {@link CLUSTER_DEPLOYMENT}. */
+  readonly deployment?: string;
   readonly tunables?: PbftTunables;
   /** LevelDB `fsync` on every write. Default `true`. */
   readonly sync?: boolean;
@@ -58,6 +63,8 @@ export interface ProcessClusterInit {
 export interface ProcessCluster {
   /** Replica ids in membership order. */
   readonly ids: readonly string[];
+  /** The ledger's deployment id: clients sign their requests for it. */
+  readonly deployment: string;
   /** The PBFT membership (ids and public keys). */
   readonly members: readonly ReplicaMember[];
   /** The transport membership: replicas with urls, then clients. */
@@ -109,6 +116,7 @@ export async function startProcessCluster(init: ProcessClusterInit): Promise<Pro
   if (!Number.isSafeInteger(init.n) || init.n < 4) throw new RangeError(`init.n must be an integer ≥ 4, got ${init.n}`);
   const crypto = await defaultCrypto();
   const seed = init.seed ?? 'admitone-cluster';
+  const deployment = checkDeploymentId(init.deployment ?? CLUSTER_DEPLOYMENT, 'init.deployment');
   const ids = Array.from({ length: init.n }, (_, i) => `r${i}`);
   const clientIds = [...(init.clientIds ?? ['c0'])];
   const keys = new Map([...ids, ...clientIds].map((id) => [id, keyFor(seed, `transport:${id}`)]));
@@ -125,6 +133,7 @@ export async function startProcessCluster(init: ProcessClusterInit): Promise<Pro
       ids.map((id) => [
         id,
         {
+          deployment,
           id,
           secretKey: bytesToHex(keys.get(id) as Uint8Array),
           replicas: ids.map((r) => ({ id: r, publicKey: bytesToHex(publicKeys.get(r) as Uint8Array), url: urls.get(r) as string })),
@@ -273,6 +282,7 @@ function createCluster(
 
   const cluster = {
     ids,
+    deployment: (configs.values().next().value as ReplicaHostConfig).deployment,
     members,
     transportMembers,
     dir,

@@ -83,7 +83,7 @@ export async function startReplicaHost(config: ResolvedHostConfig, out: (e: Host
     await storage.close();
     throw err;
   }
-  const ledger = createTicketLedger({ crypto, requireHolderCode: config.requireHolderCode });
+  const ledger = createTicketLedger({ crypto, deployment: config.deployment, requireHolderCode: config.requireHolderCode });
   let replica: Replica;
   try {
     replica = await createReplica({

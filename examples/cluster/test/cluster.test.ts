@@ -62,8 +62,7 @@ describe('a 4-replica PBFT cluster in separate Node processes (WebSocket + Level
     const clock = systemClock();
     const transport = await c.openClientTransport('c0');
     const clientOf = (label: string): Client => {
-      const client = createClient({
-        transport,
+      const client = createClient({ deployment: c.deployment, transport,
         replicas: c.ids,
         secretKey: keyFor(SEED, label),
         crypto,
@@ -108,7 +107,7 @@ describe('a 4-replica PBFT cluster in separate Node processes (WebSocket + Level
     /** validate (with the holder's rotating code) then consume: the gate admits the holder. */
     const admit = async (name: string): Promise<void> => {
       const s = scan();
-      const code = await createRotatingCode(crypto, holderKey, { ticketId: ticketId(name), version: 1 }, s.time);
+      const code = await createRotatingCode(crypto, holderKey, { deployment: c.deployment, ticketId: ticketId(name), version: 1, timeMs: s.time });
       const v = await submit(gate, { type: 'validate', eventId: EVENT, ticketId: ticketId(name), scan: s, code });
       expect(v.status, `validate ${name}`).toBe('ok');
       const r = await consume(name);

@@ -65,6 +65,7 @@ export function demoVenue(network: VenueNetwork, device: string, gateway: string
   const funder = network.clients[gateway];
   if (relay === undefined || funder === undefined) throw new Error('the network lacks the demo’s client devices');
   return {
+    deployment: network.venue.deployment,
     replicas: network.nodes.map((n, i) => {
       const member = network.ledgerMembers.find((m) => m.id === network.replicaIds[i]);
       if (member === undefined) throw new Error(`no ledger member ${n.id}`);

@@ -60,6 +60,8 @@ import { webSocketTransport, type WebSocketTransport } from '@admitone/transport
 
 /** What the story needs from a running venue network. */
 export interface DemoVenue {
+  /** The venue's deployment id: requests, passes and holder codes are signed for it. */
+  readonly deployment: string;
   /** The PBFT replicas, in membership order, with their ledger WebSocket URLs. */
   readonly replicas: readonly { readonly id: string; readonly publicKey: Uint8Array; readonly url: string }[];
   /** A client device of the ledger mesh (allowed to connect to the replicas): the story's relay. */
@@ -160,14 +162,14 @@ export async function runStory(venue: DemoVenue, options: StoryOptions): Promise
     clock,
     reconnect: { minMs: 50, maxMs: 500 },
   });
-  const client: Client = createClient({ transport, replicas: venue.replicas.map((r) => r.id), secretKey: venue.device.secretKey, crypto, clock, timeoutMs: 400, maxTimeoutMs: 2_000, deadlineMs: 60_000 });
+  const client: Client = createClient({ transport, replicas: venue.replicas.map((r) => r.id), secretKey: venue.device.secretKey, deployment: venue.deployment, crypto, clock, timeoutMs: 400, maxTimeoutMs: 2_000, deadlineMs: 60_000 });
   const seqs = new Map<string, number>();
   let committedOps = 0;
   const send = async (secret: Uint8Array, op: ContractOp): Promise<ContractResult> => {
     const id = bytesToHex(await crypto.getPublicKey(secret));
     const requestSeq = (seqs.get(id) ?? 0) + 1;
     seqs.set(id, requestSeq);
-    const request: SignedRequest = await signRequest(crypto, secret, { requestSeq, op: encodeContractOp(op) });
+    const request: SignedRequest = await signRequest(crypto, secret, { deployment: venue.deployment, requestSeq, op: encodeContractOp(op) });
     const t0 = performance.now();
     const result = decodeContractResult(await client.relay(request));
     latencies.push(performance.now() - t0);
@@ -273,6 +275,7 @@ export async function runStory(venue: DemoVenue, options: StoryOptions): Promise
 
     // alice's wallet receives her passes now; she will sell #1 in the resale and keep an old copy of its pass
     const aliceOldPass = await issueTicketPass(crypto, organizer.secret, {
+      deployment: venue.deployment,
       eventId: EVENT,
       ticketId: ticketIdOf(EVENT, (bought.get('alice') ?? [])[0] ?? 1),
       version: 1,
@@ -349,9 +352,9 @@ export async function runStory(venue: DemoVenue, options: StoryOptions): Promise
     const passFor = async (serial: number, holder: Wallet): Promise<TicketPass> => {
       const t = await ticketOf(serial);
       if (t.holder !== holder.id) throw new Error(`${holder.owner} does not hold ticket ${serial}`);
-      return issueTicketPass(crypto, organizer.secret, { eventId: EVENT, ticketId: ticketIdOf(EVENT, serial), version: t.version, holderKey: holder.publicKey, credential: holder.credential as EventCredential });
+      return issueTicketPass(crypto, organizer.secret, { deployment: venue.deployment, eventId: EVENT, ticketId: ticketIdOf(EVENT, serial), version: t.version, holderKey: holder.publicKey, credential: holder.credential as EventCredential });
     };
-    const gatePolicy = { eventId: EVENT, committee: venue.identity.committee, organizerKeys: [organizer.publicKey], crypto };
+    const gatePolicy = { deployment: venue.deployment, eventId: EVENT, committee: venue.identity.committee, organizerKeys: [organizer.publicKey], crypto };
     const verifier = { north: createGateVerifier(gatePolicy), south: createGateVerifier(gatePolicy), east: createGateVerifier(gatePolicy) };
     const scan = (gate: GateId): ScanFact => ({ nonce: random.bytes(16), gate, time: clock.now() });
     const admitAt = async (g: keyof typeof gates, qr: Uint8Array, serial: number): Promise<{ offline: string; online: string }> => {

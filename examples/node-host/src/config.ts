@@ -12,7 +12,7 @@
  * @module
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { AdmitOneError, bytesToHex, equalBytes, hexToBytes, type LogLevel } from '@admitone/core';
+import { AdmitOneError, bytesToHex, equalBytes, hexToBytes, isDeploymentId, type DeploymentId, type LogLevel } from '@admitone/core';
 import { PBFT_TUNABLE_KEYS, type PbftTunables } from '@admitone/consensus';
 
 /** One replica of the venue: a venue node. */
@@ -48,6 +48,13 @@ export interface ClientEntry {
 
 /** What a venue node reads at start (JSON). */
 export interface VenueNodeConfig {
+  /**
+   * The venue's deployment id, the same at every node: requests and holder
+   * codes are signed for it, so none signed for another venue (or for a
+   * staging copy of this one) is accepted here. 1 to 64 printable ASCII
+   * characters without spaces.
+   */
+  readonly deployment: string;
   /** This node's id; it must appear in `replicas`. */
   readonly id: string;
   /** This node's secret keys (hex, 32 bytes each). */
@@ -170,6 +177,8 @@ export interface ListenAt {
 
 /** A {@link VenueNodeConfig} with keys decoded, consistency checked and defaults applied. */
 export interface ResolvedNodeConfig {
+  /** The venue's deployment id. */
+  readonly deployment: DeploymentId;
   /** This node's id. */
   readonly id: string;
   /** This node's Ed25519 seed (PBFT, both meshes). */
@@ -283,6 +292,7 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const LEVELS = LOG_LEVELS;
 const TUNABLES = PBFT_TUNABLE_KEYS;
 const TOP_FIELDS = [
+  'deployment',
   'id',
   'keys',
   'replicas',
@@ -310,6 +320,10 @@ const TOP_FIELDS = [
  */
 export function resolveNodeConfig(json: unknown): ResolvedNodeConfig {
   const c = record(json, 'config', TOP_FIELDS);
+  const deployment = str(c['deployment'], 'deployment');
+  if (!isDeploymentId(deployment)) {
+    throw new NodeConfigError('CONFIG_TYPE', 'deployment', 'deployment must be 1 to 64 printable ASCII characters without spaces, e.g. "my-venue/prod"');
+  }
   const id = str(c['id'], 'id');
   const k = record(c['keys'], 'keys', ['secretKey', 'encryptionSecretKey', 'relaySecretKey']);
   const secretKey = key(k['secretKey'], 'keys.secretKey');
@@ -402,6 +416,7 @@ export function resolveNodeConfig(json: unknown): ResolvedNodeConfig {
   const relay = c['relay'] === undefined ? {} : record(c['relay'], 'relay', ['timeoutMs', 'deadlineMs']);
 
   return {
+    deployment,
     id,
     secretKey,
     encryptionSecretKey,

@@ -21,7 +21,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bytesToHex, defaultCrypto, hash, seededRandom, systemRandom, utf8ToBytes, type LogLevel, type Random } from '@admitone/core';
+import { bytesToHex, checkDeploymentId, defaultCrypto, hash, seededRandom, systemRandom, utf8ToBytes, type LogLevel, type Random } from '@admitone/core';
 import { x25519KeyPair } from '@admitone/core/threshold';
 import type { PbftTunables } from '@admitone/consensus';
 import type { CommitteeDescriptor } from '@admitone/identity';
@@ -45,6 +45,8 @@ export interface VenueNetworkOptions {
   readonly gates?: readonly string[];
   /** Seed of every generated key (deterministic runs). Default: fresh random keys. */
   readonly seed?: string;
+  /** The venue's deployment id. Default `venue-` and 8 random hex digits. */
+  readonly deployment?: string;
   /** Put configurations and data here instead of a new temp directory (never deleted by `stop`). */
   readonly dir?: string;
   /** Leave the temp directory in place on `stop()`. */
@@ -157,6 +159,8 @@ export async function startVenueNetwork(options: VenueNetworkOptions = {}): Prom
   if (!Number.isSafeInteger(n) || n < 4) throw new RangeError(`options.n must be an integer ≥ 4, got ${String(options.n)}`);
   const crypto = await defaultCrypto();
   const random: Random = options.seed === undefined ? systemRandom() : seededRandom(options.seed);
+  const deployment = options.deployment ?? `venue-${bytesToHex(random.bytes(4))}`;
+  checkDeploymentId(deployment, 'options.deployment');
   const t = Math.floor((n - 1) / 3);
   const ids = Array.from({ length: n }, (_, i) => `n${i}`);
   const funders = [...(options.funders ?? ['gateway'])];
@@ -191,6 +195,7 @@ export async function startVenueNetwork(options: VenueNetworkOptions = {}): Prom
       const base = join(dir, `${k.id}${attempt === 0 ? '' : `-attempt${attempt}`}`);
       mkdirSync(base, { recursive: true });
       const config: VenueNodeConfig = {
+        deployment,
         id: k.id,
         keys: { secretKey: bytesToHex(k.main.secretKey), encryptionSecretKey: bytesToHex(k.enc.secretKey), relaySecretKey: bytesToHex(k.relay.secretKey) },
         replicas: entries,

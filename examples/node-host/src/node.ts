@@ -175,6 +175,7 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
     );
     const contract = createEventContract({
       crypto,
+      deployment: config.deployment,
       identityCommittee: committees.descriptor,
       fundingKeys: config.fundingKeys,
       orderCommittee,
@@ -234,6 +235,7 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
       transport: relayTransport,
       replicas: replicas.map((r) => r.id),
       secretKey: config.relaySecretKey,
+      deployment: config.deployment,
       crypto,
       clock,
       timeoutMs: config.relay.timeoutMs,
@@ -297,6 +299,7 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
 
     const venue: VenueInfo = {
       node: id,
+      deployment: config.deployment,
       replicas: replicas.map((r) => ({ id: r.id, publicKey: bytesToHex(r.publicKey), ledgerUrl: r.ledgerUrl, httpUrl: r.httpUrl, relayId: r.relay.id })),
       relays: replicas.map((r) => ({ id: r.relay.id, publicKey: bytesToHex(r.relay.publicKey) })),
       identityCommittee: {
@@ -337,7 +340,7 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
     };
     const backend: VenueBackend = {
       nodeId: id,
-      verify: (request) => verifyRequest(crypto, request),
+      verify: (request) => verifyRequest(crypto, request, config.deployment),
       async relay(request) {
         const started = clock.now();
         try {

@@ -51,6 +51,7 @@ describe('the venue description', () => {
   const hex = () => bytesToHex(random.bytes(32));
   const info: VenueInfo = {
     node: 'n0',
+    deployment: 'test',
     replicas: [0, 1, 2, 3].map((i) => ({ id: `n${i}`, publicKey: hex(), ledgerUrl: `ws://127.0.0.1:${7000 + i}`, httpUrl: `http://127.0.0.1:${8000 + i}`, relayId: `n${i}-relay` })),
     relays: [0, 1, 2, 3].map((i) => ({ id: `n${i}-relay`, publicKey: hex() })),
     identityCommittee: { committeeId: 'venue-identity', degree: 1, groupPublicKey: hex(), members: [0, 1, 2, 3].map((i) => ({ id: `n${i}`, encryptionKey: hex() })), authorizedGates: [hex()] },

@@ -37,6 +37,7 @@ const secrets = nodes.flatMap((n) => Object.values(n.keys));
 function valid(i = 1): VenueNodeConfig {
   const me = nodes[i]!;
   return {
+    deployment: 'test',
     id: me.entry.id,
     keys: me.keys,
     replicas: nodes.map((n) => n.entry),

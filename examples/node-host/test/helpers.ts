@@ -44,7 +44,7 @@ export interface Signer {
 export async function makeSigner(crypto: CryptoProvider, random: SeededRandom): Promise<Signer> {
   const secret = random.bytes(32);
   let seq = 1;
-  const sign = (op: ContractOp) => signRequest(crypto, secret, { requestSeq: seq++, op: encodeContractOp(op) });
+  const sign = (op: ContractOp) => signRequest(crypto, secret, { deployment: 'test', requestSeq: seq++, op: encodeContractOp(op) });
   return { secret, publicKey: await crypto.getPublicKey(secret), sign, body: async (op) => bytesToBase64url(encodeRequest(await sign(op))) };
 }
 
@@ -104,7 +104,7 @@ export async function fixture(options: { seed?: string; maxBodyBytes?: number; s
   const committee = { committeeId: 'stand-in-committee', groupPublicKey: await crypto.getPublicKey(committeeSecret) };
   const organizer = await makeSigner(crypto, random);
   const gateway = await makeSigner(crypto, random);
-  const contract = createEventContract({ crypto, identityCommittee: committee, fundingKeys: [gateway.publicKey], random: random.fork('contract') });
+  const contract = createEventContract({ deployment: 'test', crypto, identityCommittee: committee, fundingKeys: [gateway.publicKey], random: random.fork('contract') });
   const hub = createStreamHub();
   const now = Date.now();
   let seq = 0;
@@ -118,7 +118,7 @@ export async function fixture(options: { seed?: string; maxBodyBytes?: number; s
     failRelay: undefined,
     failQuery: undefined,
     healthy: true,
-    verify: (request) => verifyRequest(crypto, request),
+    verify: (request) => verifyRequest(crypto, request, 'test'),
     async relay(request) {
       if (backend.failRelay !== undefined) throw backend.failRelay;
       backend.relayed.push(request);
@@ -196,6 +196,7 @@ export async function fixture(options: { seed?: string; maxBodyBytes?: number; s
 /** A minimal, well-formed venue description. */
 export const VENUE: VenueInfo = {
   node: 'fake-node',
+  deployment: 'test',
   replicas: [],
   relays: [],
   identityCommittee: { committeeId: 'stand-in-committee', degree: 1, groupPublicKey: '00'.repeat(32), members: [], authorizedGates: [] },

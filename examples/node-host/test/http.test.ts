@@ -241,9 +241,9 @@ describe('the signed-request pipeline', () => {
       expect(r.status, garbled).toBe(401);
       expect(r.json.error?.reason, garbled).toBe('invalid_request');
     }
-    const readOnly = await signRequest(fx.crypto, holder.secret, { requestSeq: 99, op: encodeContractOp({ type: 'cutoff', eventId: EVENT }), readOnly: true });
+    const readOnly = await signRequest(fx.crypto, holder.secret, { deployment: 'test', requestSeq: 99, op: encodeContractOp({ type: 'cutoff', eventId: EVENT }), readOnly: true });
     expect((await post('/api/v1/market/cutoff', bytesToBase64url(encodeRequest(readOnly)))).json.error?.reason).toBe('read_only_request');
-    const notAnOp = await signRequest(fx.crypto, holder.secret, { requestSeq: 98, op: utf8ToBytes('hello') });
+    const notAnOp = await signRequest(fx.crypto, holder.secret, { deployment: 'test', requestSeq: 98, op: utf8ToBytes('hello') });
     const malformed = await post('/api/v1/tickets/admit', bytesToBase64url(encodeRequest(notAnOp)));
     expect(malformed.status).toBe(400);
     expect(malformed.json.error?.reason).toBe('malformed');
@@ -287,7 +287,7 @@ describe('the signed-request pipeline', () => {
     const scan = () => ({ nonce: fx.random.bytes(16), gate: gateId('north'), time: Date.now() });
     const admit = async (serial: number, secret = holder.secret) => {
       const s = scan();
-      return gate.body({ type: 'admit', eventId: EVENT, serial, scan: s, code: await createRotatingCode(fx.crypto, secret, { ticketId: ticketIdOf(EVENT, serial), version: 1 }, s.time, 15_000) });
+      return gate.body({ type: 'admit', eventId: EVENT, serial, scan: s, code: await createRotatingCode(fx.crypto, secret, { deployment: 'test', ticketId: ticketIdOf(EVENT, serial), version: 1, timeMs: s.time, stepMs: 15_000 }) });
     };
     const first = await api.admit(await admit(1));
     expect(first.status).toBe(200);

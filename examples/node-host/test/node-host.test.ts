@@ -37,7 +37,7 @@ interface Signer {
 }
 async function signer(secret: Uint8Array): Promise<Signer> {
   let seq = 1;
-  return { secret, publicKey: await crypto.getPublicKey(secret), sign: (op) => signRequest(crypto, secret, { requestSeq: seq++, op: encodeContractOp(op) }) };
+  return { secret, publicKey: await crypto.getPublicKey(secret), sign: (op) => signRequest(crypto, secret, { deployment: 'test', requestSeq: seq++, op: encodeContractOp(op) }) };
 }
 
 /** Polls `probe` until it returns a value; fails after `ms` naming `what`. */
@@ -81,6 +81,7 @@ beforeAll(async () => {
   crypto = await defaultCrypto();
   network = await startVenueNetwork({
     seed: SEED,
+    deployment: 'test',
     clients: ['gate-north'],
     tunables: { viewChangeTimeoutMs: 1000, checkpointInterval: 8, stateTransferRetryMs: 200 },
     sync: false,
@@ -186,7 +187,7 @@ describe('a 4-process venue network through its HTTP API', () => {
     const scan = () => ({ nonce: random.bytes(16), gate: gateId('north'), time: Date.now() });
     const admitOp = async (holderSecret: Uint8Array, serial: number, version = 1): Promise<ContractOp> => {
       const s = scan();
-      return { type: 'admit', eventId: EVENT, serial, scan: s, code: await createRotatingCode(crypto, holderSecret, { ticketId: ticketIdOf(EVENT, serial), version }, s.time, STEP) };
+      return { type: 'admit', eventId: EVENT, serial, scan: s, code: await createRotatingCode(crypto, holderSecret, { deployment: 'test', ticketId: ticketIdOf(EVENT, serial), version, timeMs: s.time, stepMs: STEP }) };
     };
     const admitted = expectOk(await api(0).admit(await gate.sign(await admitOp(alice.holder.secret, 1))), 'admit alice #1');
     expect(admitted.tickets?.[0]).toMatchObject({ serial: 1, admission: 'consumed' });

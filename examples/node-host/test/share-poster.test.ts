@@ -49,8 +49,7 @@ async function setup(seed: string) {
   const committeeSecret = random.bytes(32);
   const committee = { committeeId: 'stand-in', groupPublicKey: await crypto.getPublicKey(committeeSecret) };
   const gateway = await actor();
-  const contract = createEventContract({
-    crypto,
+  const contract = createEventContract({ deployment: 'test', crypto,
     identityCommittee: committee,
     fundingKeys: [gateway.publicKey],
     orderCommittee: { publicKey, members: keyShares.map((k, i) => ({ index: k.index, requestKey: memberKeys[i]!.publicKey })) },
@@ -59,7 +58,7 @@ async function setup(seed: string) {
   const posters: SharePoster[] = [];
   let slot = 0;
   const run = async (who: { secret: Uint8Array; seq: number }, op: ContractOp): Promise<ContractResult> => {
-    const request = await signRequest(crypto, who.secret, { requestSeq: who.seq++, op: encodeContractOp(op) });
+    const request = await signRequest(crypto, who.secret, { deployment: 'test', requestSeq: who.seq++, op: encodeContractOp(op) });
     const prepared = await contract.prepare(request);
     const result = decodeContractResult(contract.execute(prepared, { seq: ++slot, timestamp: Date.now() }));
     for (const p of posters) p.observe(prepared.op, result);

@@ -94,7 +94,7 @@ async function setup(n: number, crypto: CryptoProvider, clientCount: number): Pr
         members,
         transport: net.transport(id),
         storage: memoryStorage(),
-        app: createTicketLedger({ crypto, requireHolderCode: false }),
+        app: createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false }),
         crypto,
         clock,
         checkpointInterval: Number(process.env.BENCH_K ?? 128),
@@ -107,7 +107,7 @@ async function setup(n: number, crypto: CryptoProvider, clientCount: number): Pr
   }
   const clients: Setup['clients'] = [];
   for (const [i, cid] of cids.entries()) {
-    const client = createClient({ transport: net.transport(cid), replicas: ids, secretKey: key(`client${i}`), crypto, clock, timeoutMs: 5000, firstRequestSeq: 1 });
+    const client = createClient({ deployment: 'test', transport: net.transport(cid), replicas: ids, secretKey: key(`client${i}`), crypto, clock, timeoutMs: 5000, firstRequestSeq: 1 });
     const event = `ev-${i}`;
     await client.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId(event) }));
     clients.push({ client, event, next: 0 });

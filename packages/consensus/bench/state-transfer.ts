@@ -47,10 +47,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 async function syntheticState(tickets: number): Promise<StateEntry[]> {
   const crypto = await defaultCrypto();
-  const ledger = createTicketLedger({ crypto, requireHolderCode: false });
+  const ledger = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
   const E = eventId('bench-transfer');
   const run = async (requestSeq: number, op: Uint8Array) =>
-    ledger.execute(await ledger.prepare(await signRequest(crypto, key('organizer'), { requestSeq, op })), { seq: requestSeq, timestamp: requestSeq });
+    ledger.execute(await ledger.prepare(await signRequest(crypto, key('organizer'), { deployment: 'test', requestSeq, op })), { seq: requestSeq, timestamp: requestSeq });
   await run(1, encodeTicketOp({ type: 'createEvent', eventId: E }));
   await run(2, encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId('sample'), holder: new Uint8Array(32).fill(9) }));
   const row = ledger.state.entries().find((e) => new TextDecoder().decode(e.key) === 't/sample');
@@ -128,7 +128,7 @@ async function endToEnd(): Promise<void> {
   const net = memoryNetwork({ members: [...ids, ...cids] });
   const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(key(id)) })));
   const stores: MemoryStore[] = ids.map(() => createMemoryStore());
-  const apps = ids.map(() => createTicketLedger({ crypto, requireHolderCode: false }));
+  const apps = ids.map(() => createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false }));
   const chunk = 256 * 1024;
   const start = (i: number) =>
     createReplica({
@@ -136,7 +136,7 @@ async function endToEnd(): Promise<void> {
       app: apps[i] as ReturnType<typeof createTicketLedger>, crypto, clock, checkpointInterval: 16, viewChangeTimeoutMs: 30_000, stateChunkBytes: chunk,
     });
   const replicas: Replica[] = [await start(0), await start(1), await start(2)];
-  const clients = cids.map((cid, i) => createClient({ transport: net.transport(cid), replicas: ids, secretKey: key(`tc${i}`), crypto, clock, timeoutMs: 5000, firstRequestSeq: 1 }));
+  const clients = cids.map((cid, i) => createClient({ deployment: 'test', transport: net.transport(cid), replicas: ids, secretKey: key(`tc${i}`), crypto, clock, timeoutMs: 5000, firstRequestSeq: 1 }));
   await Promise.all(clients.map((c, i) => c.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId(`tx-${i}`) }))));
   let next = 0;
   const holder = new Uint8Array(32).fill(9);

@@ -7,6 +7,9 @@
 import {
   MAX_OP_BYTES,
   clientIdOf,
+  isDeploymentId,
+  MAX_DEPLOYMENT_LENGTH,
+  type DeploymentId,
   encodeRequest,
   equalBytes,
   requestSigningBytes,
@@ -33,6 +36,12 @@ export interface ClientOptions {
   readonly replicas: readonly ReplicaId[];
   /** The client's 32-byte Ed25519 secret key; its public key is the client id. */
   readonly secretKey: Uint8Array;
+  /**
+   * The deployment the client signs its requests for: the replicas' app must
+   * be configured with the same id, or it refuses every request as not
+   * authentic (see `DeploymentId` in `@admitone/core`).
+   */
+  readonly deployment: DeploymentId;
   readonly crypto: CryptoProvider;
   readonly clock: Clock;
   /** First retransmission timeout in ms (doubles per retry). Default 500. */
@@ -122,6 +131,7 @@ function checkClientOptions(options: ClientOptions): ClientOptions {
   if (typeof crypto?.sign !== 'function' || typeof crypto.verify !== 'function') fail('crypto must be a CryptoProvider');
   if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function') fail('clock must be a Clock');
   if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32) fail('secretKey must be a 32-byte Uint8Array (an Ed25519 secret key)');
+  if (!isDeploymentId(options.deployment)) fail(`deployment must be a deployment id (1 to ${MAX_DEPLOYMENT_LENGTH} printable ASCII characters, no spaces)`);
   const replicas: unknown = options.replicas;
   if (!Array.isArray(replicas)) fail('replicas must be an array of replica ids');
   const ids = replicas as unknown[];
@@ -160,7 +170,7 @@ function checkClientOptions(options: ClientOptions): ClientOptions {
  * are not integers ≥ 1 (`maxTimeoutMs` ≥ `timeoutMs`).
  */
 export function createClient(options: ClientOptions): Client {
-  const { transport, crypto, clock, secretKey } = checkClientOptions(options);
+  const { transport, crypto, clock, secretKey, deployment } = checkClientOptions(options);
   const replicas = [...options.replicas];
   const members = new Set(replicas);
   const f = maxFaulty(replicas.length);
@@ -304,7 +314,7 @@ export function createClient(options: ClientOptions): Client {
     }
     const id = await clientId;
     const unsigned: ClientRequest = readOnly ? { clientId: id, requestSeq, op, readOnly: true } : { clientId: id, requestSeq, op };
-    const request: SignedRequest = { ...unsigned, signature: await crypto.sign(requestSigningBytes(unsigned), secretKey) };
+    const request: SignedRequest = { ...unsigned, signature: await crypto.sign(requestSigningBytes(unsigned, deployment), secretKey) };
     if (closed) throw new ConsensusError('ENGINE_CLOSED', 'The client is closed.');
     return register(request, resolve, reject);
   }

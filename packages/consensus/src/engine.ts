@@ -4,6 +4,7 @@
  */
 import {
   signRequest,
+  type DeploymentId,
   systemClock,
   type Clock,
   type CryptoProvider,
@@ -33,6 +34,8 @@ export interface LocalEngineOptions {
   readonly crypto: CryptoProvider;
   /** The client's 32-byte Ed25519 secret key. */
   readonly secretKey: Uint8Array;
+  /** The deployment requests are signed for; the app must verify under the same id. */
+  readonly deployment: DeploymentId;
   /** Timestamps for execution contexts. Default {@link systemClock}. */
   readonly clock?: Clock;
 }
@@ -61,7 +64,7 @@ export function createLocalEngine(options: LocalEngineOptions): ConsensusEngine 
     async submit(op) {
       ensureOpen();
       return serial(async () => {
-        const req = await signRequest(options.crypto, options.secretKey, { requestSeq: requestSeq++, op });
+        const req = await signRequest(options.crypto, options.secretKey, { deployment: options.deployment, requestSeq: requestSeq++, op });
         const prepared = await options.app.prepare(req);
         return options.app.execute(prepared, { seq: ++seq, timestamp: clock.now() });
       });

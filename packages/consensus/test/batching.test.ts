@@ -45,8 +45,8 @@ describe('batching', () => {
 describe('verification', () => {
   it('each replica checks each client signature once (requests arrive directly and again inside pre-prepares)', async () => {
     const inner = nobleCrypto();
-    // the prefix of every request's signed bytes: encode(['admitone/request/v1', …]) starts with the array header and the domain
-    const domain = encode(['admitone/request/v1']).subarray(1);
+    // the prefix of every request's signed bytes: encode(['admitone/request/v2', …]) starts with the array header and the domain
+    const domain = encode(['admitone/request/v2']).subarray(1);
     let requestChecks = 0;
     const crypto: CryptoProvider = {
       ...inner,

@@ -106,12 +106,12 @@ describe('state responses are checked against the certified digest before anythi
     const ids = ['r0', 'r1', 'r2', 'r3'];
     const net = memoryNetwork({ members: ids });
     const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
-    const app = createTicketLedger({ crypto, requireHolderCode: false });
+    const app = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
     const r0 = await createReplica({ id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock(), checkpointInterval: 4, logWindow: 8 });
     const r1 = net.transport('r1');
     // the state at seq 4, built on the side: a ledger with one event (and no replies)
-    const source = createTicketLedger({ crypto, requireHolderCode: false });
-    const req = await signRequest(crypto, keyOf('organizer'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) });
+    const source = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
+    const req = await signRequest(crypto, keyOf('organizer'), { deployment: 'test', requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) });
     source.execute(await source.prepare(req), { seq: 1, timestamp: 1 });
     const entries: StateEntry[] = source.state.entries().map((e) => ({ key: concatBytes(Uint8Array.of(0x61), e.key), value: e.value }));
     const digest = digestEntries(entries);
@@ -166,7 +166,7 @@ describe('answers that a Byzantine peer could trigger at will are rate-limited',
 
 describe('the reply cache in checkpointed state', () => {
   it('evicts in execution order, and a restored cache evicts exactly as the live one', () => {
-    const ledger = () => createTicketLedger({ crypto: nobleCrypto(), requireHolderCode: false });
+    const ledger = () => createTicketLedger({ deployment: 'test', crypto: nobleCrypto(), requireHolderCode: false });
     const live = createReplicaState(ledger(), 2);
     const client = 'ab'.repeat(32);
     const r = (x: number) => Uint8Array.of(x);

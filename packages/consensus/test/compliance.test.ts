@@ -12,10 +12,10 @@ consensusCompliance(
   {
     name: 'createLocalEngine',
     crypto,
-    async setup(createApp) {
+    async setup(createApp, deployment) {
       const app = createApp();
       return {
-        client: async (i) => createLocalEngine({ app, crypto, secretKey: key(`client-${i}`) }),
+        client: async (i) => createLocalEngine({ deployment, app, crypto, secretKey: key(`client-${i}`) }),
         close: async () => {},
       };
     },
@@ -28,7 +28,7 @@ consensusCompliance(
     name: 'PBFT, n = 4, in-memory transport',
     crypto,
     faultTolerance: 1,
-    async setup(createApp) {
+    async setup(createApp, deployment) {
       const ids = ['r0', 'r1', 'r2', 'r3'];
       const net = memoryNetwork({ members: [...ids, 'c0', 'c1', 'c2'] });
       const clock = systemClock();
@@ -41,7 +41,7 @@ consensusCompliance(
       }
       const stopped = new Set<number>();
       return {
-        client: async (i) => createClient({ transport: net.transport(`c${i}`), replicas: ids, secretKey: key(`client-${i}`), crypto, clock, timeoutMs: 500 }),
+        client: async (i) => createClient({ deployment, transport: net.transport(`c${i}`), replicas: ids, secretKey: key(`client-${i}`), crypto, clock, timeoutMs: 500 }),
         async crash(i) {
           stopped.add(i);
           await replicas[i]?.stop();

@@ -39,7 +39,7 @@ describe('createReplica refuses configuration it cannot run safely', () => {
       members: await membersOf(ids),
       transport: net.transport('r0'),
       storage: memoryStorage(),
-      app: createTicketLedger({ crypto }),
+      app: createTicketLedger({ deployment: 'test', crypto }),
       crypto,
       clock,
       ...overrides,
@@ -88,8 +88,14 @@ describe('createReplica refuses configuration it cannot run safely', () => {
 describe('createClient refuses options it could only fail or hang on later', () => {
   function options(overrides: Partial<Record<keyof ClientOptions, unknown>> = {}, transport?: Transport): ClientOptions {
     const net = memoryNetwork({ members: [...ids, 'c0'] });
-    return { transport: transport ?? net.transport('c0'), replicas: ids, secretKey: keyOf('c0'), crypto, clock, ...overrides } as ClientOptions;
+    return { transport: transport ?? net.transport('c0'), replicas: ids, secretKey: keyOf('c0'), deployment: 'test', crypto, clock, ...overrides } as ClientOptions;
   }
+
+  it('a deployment id that is missing, empty, too long or has spaces or control characters', async () => {
+    for (const deployment of [undefined, '', 'a'.repeat(65), 'my venue', 'tab\there', 'é', 7]) {
+      await refused(() => createClient(options({ deployment })), /deployment must be a deployment id/);
+    }
+  });
 
   it('a secret key that is missing or not 32 bytes', async () => {
     await refused(() => createClient(options({ secretKey: undefined })), /secretKey must be a 32-byte/);
@@ -127,7 +133,7 @@ describe('createClient refuses options it could only fail or hang on later', () 
 
 describe('createLocalEngine', () => {
   it('after close, submit and read return rejected promises instead of throwing', async () => {
-    const engine = createLocalEngine({ app: createTicketLedger({ crypto }), crypto, secretKey: keyOf('local') });
+    const engine = createLocalEngine({ deployment: 'test', app: createTicketLedger({ deployment: 'test', crypto }), crypto, secretKey: keyOf('local') });
     await engine.close();
     const submitted = engine.submit(new Uint8Array(1));
     const read = engine.read(new Uint8Array(1));

@@ -45,7 +45,7 @@ describe("the client's fast read at n = 5", () => {
       const w = decodeWire(m.bytes);
       if (w.kind === 'request' && w.message.fastRead) seen.push({ clientId: w.message.request.clientId, requestSeq: w.message.request.requestSeq });
     });
-    const client = createClient({ transport: net.transport('c0'), replicas: ids, secretKey: keyOf('c0'), crypto: nobleCrypto(), clock: systemClock(), timeoutMs: 60_000, firstRequestSeq: 1 });
+    const client = createClient({ deployment: 'test', transport: net.transport('c0'), replicas: ids, secretKey: keyOf('c0'), crypto: nobleCrypto(), clock: systemClock(), timeoutMs: 60_000, firstRequestSeq: 1 });
     try {
       let settled: Uint8Array | undefined;
       const read = client.read(utf8ToBytes('q')).then((r) => (settled = r));

@@ -16,14 +16,14 @@ describe('Client.relay: forwarding requests signed by others', () => {
     c = await cluster(4);
     const relay = c.client('relay');
     const organizer = keyOf('organizer');
-    const created = await signRequest(c.crypto, organizer, { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) });
+    const created = await signRequest(c.crypto, organizer, { deployment: 'test', requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) });
     const result = decodeTicketResult(await relay.relay(created));
     expect(result.status === 'ok' && 'event' in result && result.event.organizer).toBe(Buffer.from(await c.crypto.getPublicKey(organizer)).toString('hex'));
     // two users through one relay, concurrently
     const holder = await c.crypto.getPublicKey(keyOf('holder'));
     const issued = await Promise.all(
       [2, 3, 4].map(async (seq) =>
-        decodeTicketResult(await relay.relay(await signRequest(c!.crypto, organizer, { requestSeq: seq, op: encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId(`r${seq}`), holder }) }))),
+        decodeTicketResult(await relay.relay(await signRequest(c!.crypto, organizer, { deployment: 'test', requestSeq: seq, op: encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId(`r${seq}`), holder }) }))),
       ),
     );
     expect(issued.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
@@ -34,9 +34,9 @@ describe('Client.relay: forwarding requests signed by others', () => {
     c = await cluster(4);
     const relay = c.client('relay');
     const organizer = keyOf('organizer');
-    await relay.relay(await signRequest(c.crypto, organizer, { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) }));
+    await relay.relay(await signRequest(c.crypto, organizer, { deployment: 'test', requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) }));
     const holder = await c.crypto.getPublicKey(keyOf('holder'));
-    const req = await signRequest(c.crypto, organizer, { requestSeq: 2, op: encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId('once'), holder }) });
+    const req = await signRequest(c.crypto, organizer, { deployment: 'test', requestSeq: 2, op: encodeTicketOp({ type: 'issue', eventId: E, ticketId: ticketId('once'), holder }) });
     const [a, b] = await Promise.all([relay.relay(req), relay.relay(req)]);
     expect(a).toEqual(b);
     expect(decodeTicketResult(a).status).toBe('ok');
@@ -48,7 +48,7 @@ describe('Client.relay: forwarding requests signed by others', () => {
   it('a forged request is refused by the replicas and bad arguments are typed errors', async () => {
     c = await cluster(4);
     const relay = c.client('relay');
-    const req = await signRequest(c.crypto, keyOf('organizer'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) });
+    const req = await signRequest(c.crypto, keyOf('organizer'), { deployment: 'test', requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: E }) });
     const forged = { ...req, signature: req.signature.map((b, i) => (i === 0 ? b ^ 1 : b)) };
     const refused = await relay.relay(forged).then(
       () => undefined,

@@ -162,7 +162,7 @@ async function scenario(opts: { freezeAfterEntering?: boolean; committed?: numbe
     },
     /** r1, primary of view 1, proposes its own batch at seq 1 and commits to it. */
     async proposeForgedBatch() {
-      const forged = encodeRequest(await signRequest(crypto, keyOf('client:mallory'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
+      const forged = encodeRequest(await signRequest(crypto, keyOf('client:mallory'), { deployment: 'test', requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
       const timestamp = Date.now();
       const digest = batchDigest(timestamp, [forged]);
       await byzSend(['r2', 'r3'], { type: 'pre-prepare', view: 1, seq: 1, digest, timestamp, batch: [forged], replica: 'r1' });
@@ -215,7 +215,7 @@ describe('a backup entering a view through a NEW-VIEW', () => {
     const { chosen, o } = await s.validNewView();
     expect(o.map((p) => p.body.seq)).toEqual([1, 2]);
     // r1, primary of view 1, also has its own batch for seq 2, and commits to whatever a backup prepares
-    const forged = encodeRequest(await signRequest(c!.crypto, keyOf('client:mallory'), { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
+    const forged = encodeRequest(await signRequest(c!.crypto, keyOf('client:mallory'), { deployment: 'test', requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('forged') }) }));
     const timestamp = Date.now();
     const forgedDigest = batchDigest(timestamp, [forged]);
     const forgedPrepares: string[] = [];

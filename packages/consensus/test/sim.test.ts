@@ -380,7 +380,7 @@ const REGRESSIONS: { name: string; options: SimulationOptions; note: string }[] 
 ];
 
 describe('the agreed-time checker', () => {
-  const ledger = createTicketLedger({ crypto: nobleCrypto() });
+  const ledger = createTicketLedger({ deployment: 'test', crypto: nobleCrypto() });
   const digest = new Uint8Array(32).fill(7);
   const setup = () => {
     let time = 1000;

@@ -37,11 +37,11 @@ const E = eventId('chunk-gig');
 /** A checkpoint state with `tickets` issued tickets (app entries, prefixed) and a few reply-cache-like entries. */
 async function ledgerState(tickets: number): Promise<{ entries: StateEntry[]; digest: Uint8Array; ledger: ReturnType<typeof createTicketLedger> }> {
   const crypto = nobleCrypto();
-  const ledger = createTicketLedger({ crypto, requireHolderCode: false });
+  const ledger = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
   let seq = 0;
   const run = async (op: Uint8Array) => {
     seq++;
-    ledger.execute(await ledger.prepare(await signRequest(crypto, keyOf('organizer'), { requestSeq: seq, op })), { seq, timestamp: seq });
+    ledger.execute(await ledger.prepare(await signRequest(crypto, keyOf('organizer'), { deployment: 'test', requestSeq: seq, op })), { seq, timestamp: seq });
   };
   await run(encodeTicketOp({ type: 'createEvent', eventId: E }));
   const holder = await crypto.getPublicKey(keyOf('holder'));
@@ -201,7 +201,7 @@ describe('state larger than one message, between replicas', () => {
     const ids = ['r0', 'r1', 'r2', 'r3'];
     const net = memoryNetwork({ members: ids });
     const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
-    const app = createTicketLedger({ crypto, requireHolderCode: false });
+    const app = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
     const r0 = await createReplica({
       id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock(),
       checkpointInterval: 4, logWindow: 8, stateChunkBytes: 1024, stateTransferRetryMs: 200, viewChangeTimeoutMs: 60_000,

@@ -58,7 +58,7 @@ describe('replica store: checkpointed state', () => {
   it('a checkpoint deletes the log at or below it, written or loaded, and nothing above it', async () => {
     const storage = memoryStorage();
     const ppAt = async (seq: number, view = 0) => {
-      const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { requestSeq: seq, op: new Uint8Array([seq]) }))];
+      const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: seq, op: new Uint8Array([seq]) }))];
       return signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view, seq, digest: batchDigest(1, batch), timestamp: 1, batch, replica: 'r0' });
     };
     const vote = (pp: { body: PrePrepare }, type: 'prepare' | 'commit', id: string) =>
@@ -94,7 +94,7 @@ describe('replica store: checkpointed state', () => {
   it('certificates refer to their pre-prepare, which is written once', async () => {
     const storage = memoryStorage();
     const store = replicaStore(storage);
-    const req = await signRequest(crypto, keyOf('c'), { requestSeq: 1, op: new Uint8Array([1]) });
+    const req = await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: 1, op: new Uint8Array([1]) });
     const batch = [encodeRequest(req)];
     const pp = await signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r0' });
     const vote = (type: 'prepare' | 'commit', id: string) => signMessage<Vote>(crypto, keyOf(id), { type, view: 0, seq: 1, digest: pp.body.digest, replica: id });
@@ -138,7 +138,7 @@ describe('replica store: checkpointed state', () => {
     };
     const store = replicaStore(storage);
     const ppAt = async (seq: number) => {
-      const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { requestSeq: seq, op: new Uint8Array([seq]) }))];
+      const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: seq, op: new Uint8Array([seq]) }))];
       return signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq, digest: batchDigest(1, batch), timestamp: 1, batch, replica: 'r0' });
     };
     const pp8 = await ppAt(8);
@@ -192,7 +192,7 @@ describe('replica store: checkpointed state', () => {
     };
     const store = replicaStore(storage);
     await store.load();
-    const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { requestSeq: 1, op: new Uint8Array([1]) }))];
+    const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: 1, op: new Uint8Array([1]) }))];
     const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' });
     let first = false;
     let second = false;
@@ -238,7 +238,7 @@ describe('replica store: checkpointed state', () => {
     const storage: Storage = { ...inner, batch: (ops) => (batches.push(ops.length), inner.batch(ops)) };
     const store = replicaStore(storage);
     await store.load();
-    const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { requestSeq: 1, op: new Uint8Array([1]) }))];
+    const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: 1, op: new Uint8Array([1]) }))];
     const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' });
     await store.saveNewView(1, [pp], 1);
     expect(batches).toEqual([2]); // the pre-prepare and the view record, in one write

@@ -47,7 +47,7 @@ async function signedVote() {
 }
 
 async function request(seq: number) {
-  return signRequest(crypto, keyOf('client'), { requestSeq: seq, op: encodeTicketOp({ type: 'createEvent', eventId: eventId(`w-${seq}`) }) });
+  return signRequest(crypto, keyOf('client'), { deployment: 'test', requestSeq: seq, op: encodeTicketOp({ type: 'createEvent', eventId: eventId(`w-${seq}`) }) });
 }
 
 describe('signed messages', () => {
@@ -151,7 +151,7 @@ describe('a replica drops bad input, counts it, and stays unchanged', () => {
     const ids = ['r0', 'r1', 'r2', 'r3'];
     const net = memoryNetwork({ members: [...ids, 'x'] });
     const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
-    const app = createTicketLedger({ crypto, requireHolderCode: false });
+    const app = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
     const replica = await createReplica({ id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock() });
     const r1 = net.transport('r1');
     const x = net.transport('x');
@@ -180,7 +180,7 @@ async function feedPrePrepares(pps: readonly { readonly timestamp: number; reado
   const ids = ['r0', 'r1', 'r2', 'r3'];
   const net = memoryNetwork({ members: ids });
   const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
-  const replica = await createReplica({ id: 'r1', secretKey: keyOf('r1'), members, transport: net.transport('r1'), storage: memoryStorage(), app: createTicketLedger({ crypto, requireHolderCode: false }), crypto, clock });
+  const replica = await createReplica({ id: 'r1', secretKey: keyOf('r1'), members, transport: net.transport('r1'), storage: memoryStorage(), app: createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false }), crypto, clock });
   const sent: string[] = [];
   const peers = new Map(['r0', 'r2', 'r3'].map((id) => [id, net.transport(id)]));
   for (const [id, t] of peers) {

@@ -28,7 +28,7 @@ async function benchPages(ledger: ReturnType<typeof createTicketLedger>, E: Even
     snap.tickets = Array.from({ length: n }, (_, i) => ({ ...first, ticketId: `p-${String(i).padStart(6, '0')}` }));
     const ev = snap.events.find((e) => e[0] === E) as CborValue[];
     ev[ev.length - 1] = n;
-    const big = createTicketLedger({ crypto: nobleCrypto(), requireHolderCode: false });
+    const big = createTicketLedger({ deployment: 'test', crypto: nobleCrypto(), requireHolderCode: false });
     big.restore(encode(snap as never));
     const after = `p-${String(n >> 1).padStart(6, '0')}` as TicketId;
     const query = encodeTicketQuery({ type: 'tickets', eventId: E, after, limit: 10 });
@@ -39,13 +39,13 @@ async function benchPages(ledger: ReturnType<typeof createTicketLedger>, E: Even
 
 export async function benchLedger(): Promise<void> {
   for (const [name, crypto] of [['webcrypto', await defaultCrypto()], ['noble', nobleCrypto()]] as const) {
-    const ledger = createTicketLedger({ crypto, requireHolderCode: false });
+    const ledger = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
     const org = new Uint8Array(32).fill(1);
     const gate = new Uint8Array(32).fill(2);
     const E = eventId('bench');
     let seq = 0;
     const exec = async (secret: Uint8Array, o: TicketOp, n: number) => {
-      const req = await signRequest(crypto, secret, { requestSeq: n, op: encodeTicketOp(o) });
+      const req = await signRequest(crypto, secret, { deployment: 'test', requestSeq: n, op: encodeTicketOp(o) });
       ledger.execute(await ledger.prepare(req), { seq: ++seq, timestamp: 0 });
     };
     await exec(org, { type: 'createEvent', eventId: E }, 1);
@@ -56,15 +56,14 @@ export async function benchLedger(): Promise<void> {
     for (let i = 0; i < N; i++) {
       await exec(org, { type: 'issue', eventId: E, ticketId: ticketId(`t${i}`), holder: new Uint8Array(32).fill(3) }, 3 + i);
       reqs.push(
-        await signRequest(crypto, gate, {
-          requestSeq: i + 1,
+        await signRequest(crypto, gate, { deployment: 'test', requestSeq: i + 1,
           op: encodeTicketOp({ type: 'validate', eventId: E, ticketId: ticketId(`t${i}`), scan: { nonce: new Uint8Array(16).fill(i & 0xff), gate: 'g' as never, time: 0 } }),
         }),
       );
     }
     const verifyReq = reqs[0];
     const pk = await crypto.getPublicKey(gate);
-    const msg = requestSigningBytes(verifyReq!);
+    const msg = requestSigningBytes(verifyReq!, 'test');
     let i = 0;
     const results = [
       await bench(`${name}: verify (baseline)`, () => crypto.verify(verifyReq!.signature, msg, pk), { budgetMs: 1000 }),

@@ -16,9 +16,10 @@
  * import { createTicketLedger, defaultCrypto, encodeTicketOp, eventId, signRequest, systemRandom } from '@admitone/core';
  *
  * const crypto = await defaultCrypto();
- * const ledger = createTicketLedger({ crypto });
+ * const ledger = createTicketLedger({ crypto, deployment: 'summer-gig/prod' });
  * const organizerKey = systemRandom().bytes(32);
  * const request = await signRequest(crypto, organizerKey, {
+ *   deployment: 'summer-gig/prod',
  *   requestSeq: 1,
  *   op: encodeTicketOp({ type: 'createEvent', eventId: eventId('summer-gig') }),
  * });
@@ -182,7 +183,11 @@ export {
   requestSigningBytes,
   signRequest,
   verifyRequest,
+  checkDeploymentId,
+  isDeploymentId,
+  MAX_DEPLOYMENT_LENGTH,
   type ClientRequest,
+  type DeploymentId,
   type ExecuteContext,
   type PreparedRequest,
   type ReplayGuard,
@@ -225,6 +230,7 @@ export {
   type PreparedTicketRequest,
   type RejectionReason,
   type RotatingCode,
+  type RotatingCodeInit,
   type ScanFact,
   type ScanRecord,
   type TicketLedger,

@@ -23,7 +23,7 @@ describe('decode of a Node Buffer', () => {
 
   it('a decoded request keeps its op and signature when the wire buffer is reused', async () => {
     const crypto = nobleCrypto();
-    const req = await signRequest(crypto, new Uint8Array(32).fill(5), { requestSeq: 1, op: new Uint8Array([9, 8, 7]) });
+    const req = await signRequest(crypto, new Uint8Array(32).fill(5), { deployment: 'test', requestSeq: 1, op: new Uint8Array([9, 8, 7]) });
     // a pooled buffer with other bytes around the message, as a socket hands it over
     const pool = Buffer.alloc(4096, 0x55);
     const bytes = encodeRequest(req);

@@ -21,7 +21,7 @@ import {
   type TicketQuery,
   type TicketResult,
 } from '../src/ticket/index.js';
-import { requestSigningBytes, signRequest } from '../src/app/request.js';
+import { checkDeploymentId, isDeploymentId, requestSigningBytes, signRequest } from '../src/app/request.js';
 import { actor, crypto, harness, scan, type Actor, type Harness } from './helpers/ledger-harness.js';
 
 const E = eventId('gig-2026');
@@ -49,7 +49,7 @@ function rejected(r: TicketResult): string | undefined {
 }
 
 async function code(h: Harness, who: Actor, version = 1, time = h.time) {
-  return createRotatingCode(crypto, who.secret, { ticketId: T, version }, time);
+  return createRotatingCode(crypto, who.secret, { deployment: 'test', ticketId: T, version, timeMs: time });
 }
 
 describe('ticket ledger: admission path', () => {
@@ -164,9 +164,9 @@ describe('ticket ledger: requests', () => {
     expect(rejected(await h.runSigned(a))).toBe('disputed'); // executed (seq below high but fresh)
     expect(rejected(await h.runSigned(a))).toBe('replayed');
     expect(rejected(await h.runSigned(b))).toBe('replayed');
-    const far = await signRequest(crypto, alice.secret, { requestSeq: 5000, op: a.op });
+    const far = await signRequest(crypto, alice.secret, { deployment: 'test', requestSeq: 5000, op: a.op });
     expect(rejected(await h.runSigned(far))).toBe('disputed');
-    const tooOld = await signRequest(crypto, alice.secret, { requestSeq: 10, op: a.op });
+    const tooOld = await signRequest(crypto, alice.secret, { deployment: 'test', requestSeq: 10, op: a.op });
     expect(rejected(await h.runSigned(tooOld))).toBe('replayed');
   });
 
@@ -174,10 +174,47 @@ describe('ticket ledger: requests', () => {
     const h = await setup();
     const bad = [encode({ type: 'explode' }), encode({ type: 'transfer', ticketId: 'ok', to: new Uint8Array(3) }), new Uint8Array([0xff]), encode({ type: 'issue', eventId: 'e', ticketId: 't', holder: new Uint8Array(32), extra: 1 })];
     for (const op of bad) {
-      const req = await signRequest(crypto, alice.secret, { requestSeq: alice.nextSeq++, op });
+      const req = await signRequest(crypto, alice.secret, { deployment: 'test', requestSeq: alice.nextSeq++, op });
       expect(rejected(await h.runSigned(req))).toBe('malformed');
       expect(rejected(await h.runSigned(req))).toBe('replayed');
     }
+  });
+});
+
+describe('ticket ledger: deployments', () => {
+  it('a request signed for another deployment is not authentic and touches neither state nor the replay window', async () => {
+    const h = await setup();
+    const before = h.ledger.digest();
+    const op = encodeTicketOp({ type: 'transfer', ticketId: T, to: bob.publicKey });
+    const seq = alice.nextSeq++;
+    // the same key, request number and op, signed for a staging copy of the ledger
+    const staging = await signRequest(crypto, alice.secret, { deployment: 'test-staging', requestSeq: seq, op });
+    expect(rejected(await h.runSigned(staging))).toBe('invalid_signature');
+    expect(h.ledger.digest()).toEqual(before);
+    // the request number is still free here: the request signed for this deployment executes
+    expect((await h.runSigned(await signRequest(crypto, alice.secret, { deployment: 'test', requestSeq: seq, op }))).status).toBe('ok');
+    // and the bytes each deployment signs differ only by the deployment id
+    const unsigned = { clientId: alice.id, requestSeq: seq, op };
+    expect(bytesToHex(requestSigningBytes(unsigned, 'test'))).not.toBe(bytesToHex(requestSigningBytes(unsigned, 'test-staging')));
+  });
+
+  it("a holder code signed for another deployment is refused (invalid_signature), though its ticket id, version and step match", async () => {
+    const h = await setup();
+    const foreign = await createRotatingCode(crypto, alice.secret, { deployment: 'other-venue', ticketId: T, version: 1, timeMs: h.time });
+    expect(rejected(await h.run(gate, { type: 'validate', eventId: E, ticketId: T, scan: scan(), code: foreign }))).toBe('invalid_signature');
+    expect((await h.run(gate, { type: 'validate', eventId: E, ticketId: T, scan: scan(), code: await code(h, alice) })).status).toBe('ok');
+  });
+
+  it('malformed deployment ids are refused where they are configured or signed, with a TypeError', async () => {
+    const bad: unknown[] = [undefined, '', ' ', 'has space', 'a'.repeat(65), 'naïve', 'line\nbreak', 42, null];
+    for (const deployment of bad) {
+      expect(isDeploymentId(deployment)).toBe(false);
+      expect(() => createTicketLedger({ crypto, deployment } as never)).toThrow(TypeError);
+      await expect(signRequest(crypto, alice.secret, { deployment, requestSeq: 1, op: new Uint8Array(1) } as never)).rejects.toThrow(TypeError);
+      await expect(createRotatingCode(crypto, alice.secret, { deployment, ticketId: T, version: 1, timeMs: 0 } as never)).rejects.toThrow(TypeError);
+      expect(() => checkDeploymentId(deployment)).toThrow(/deployment must be a deployment id/);
+    }
+    for (const ok of ['a', 'acme-tickets/prod', '~!@#$%^&*()_+{}|:"<>?', 'x'.repeat(64)]) expect(isDeploymentId(ok)).toBe(true);
   });
 });
 
@@ -185,7 +222,7 @@ describe('ticket ledger: snapshots and queries', () => {
   it('snapshot/restore reproduces state byte for byte and digest', async () => {
     const h = await setup();
     await h.run(gate, { type: 'validate', eventId: E, ticketId: T, scan: scan(), code: await code(h, alice) });
-    const other = createTicketLedger({ crypto });
+    const other = createTicketLedger({ deployment: 'test', crypto });
     other.restore(h.ledger.snapshot());
     expect(other.snapshot()).toEqual(h.ledger.snapshot());
     expect(other.digest()).toEqual(h.ledger.digest());
@@ -194,7 +231,7 @@ describe('ticket ledger: snapshots and queries', () => {
 
   it('a malformed or non-canonical snapshot throws CodecError and leaves state untouched', async () => {
     const h = await setup();
-    const target = createTicketLedger({ crypto });
+    const target = createTicketLedger({ deployment: 'test', crypto });
     target.restore(h.ledger.snapshot());
     const digest = target.digest();
     const snap = decode(h.ledger.snapshot()) as Record<string, unknown>;
@@ -286,7 +323,7 @@ describe('ticket ledger: keys that authenticate nothing', () => {
     forged[0] = 1; // R = identity, S = 0
     const op = encodeTicketOp({ type: 'createEvent', eventId: eventId('squat') });
     const req = { clientId: bytesToHex(identity) as ClientId, requestSeq: 1, op, signature: forged };
-    expect(await crypto.verify(forged, requestSigningBytes(req), identity)).toBe(true); // the provider's ZIP-215 verdict
+    expect(await crypto.verify(forged, requestSigningBytes(req, 'test'), identity)).toBe(true); // the provider's ZIP-215 verdict
     const before = h.ledger.digest();
     const prepared = await h.ledger.prepare(req);
     expect(prepared.authentic).toBe(false);
@@ -324,7 +361,7 @@ describe('ticket ledger: request numbers', () => {
       const op = encodeTicketOp({ type: 'createEvent', eventId: eventId('seq-gig') });
       // signed over whatever the bytes are (a float cannot even be encoded: any signature)
       let signature: Uint8Array = new Uint8Array(64);
-      if (Number.isSafeInteger(requestSeq)) signature = await crypto.sign(requestSigningBytes({ clientId: org.id, requestSeq, op }), org.secret);
+      if (Number.isSafeInteger(requestSeq)) signature = await crypto.sign(requestSigningBytes({ clientId: org.id, requestSeq, op }, 'test'), org.secret);
       const req = { clientId: org.id, requestSeq, op, signature };
       const prepared = await h.ledger.prepare(req);
       expect(prepared.authentic, String(requestSeq)).toBe(false);
@@ -333,7 +370,7 @@ describe('ticket ledger: request numbers', () => {
       expect(decodeTicketResult(h.ledger.execute({ ...prepared, authentic: true }, { seq: 99, timestamp: 0 }))).toEqual({ status: 'rejected', reason: 'malformed' });
     }
     expect(h.ledger.snapshot()).toEqual(before);
-    createTicketLedger({ crypto }).restore(h.ledger.snapshot());
+    createTicketLedger({ deployment: 'test', crypto }).restore(h.ledger.snapshot());
   });
 });
 
@@ -390,9 +427,9 @@ describe('ticket ledger: tickets pages', () => {
       all.set(id, ev);
       expect((await h.run(org, { type: 'issue', eventId: ev, ticketId: ticketId(id), holder: bob.publicKey })).status).toBe('ok');
     }
-    const viaSnapshot = createTicketLedger({ crypto });
+    const viaSnapshot = createTicketLedger({ deployment: 'test', crypto });
     viaSnapshot.restore(h.ledger.snapshot());
-    const viaEntries = createTicketLedger({ crypto });
+    const viaEntries = createTicketLedger({ deployment: 'test', crypto });
     viaEntries.state.restoreEntries(h.ledger.state.entries());
     for (const ledger of [h.ledger, viaSnapshot, viaEntries]) {
       for (const ev of [undefined, E, events[1], eventId('no-such-gig')]) {

@@ -172,9 +172,9 @@ class Scan extends Cmd {
     const version = m.tickets.get(this.t)?.version ?? 1;
     const time = r.h.time;
     let code;
-    if (this.code === 'fresh' || this.code === 'forged') code = await createRotatingCode(crypto, A[this.signer(m)].secret, { ticketId: this.t, version }, time);
-    if (this.code === 'stale') code = await createRotatingCode(crypto, A[this.signer(m)].secret, { ticketId: this.t, version }, time - 10 * 30_000);
-    if (this.code === 'oldVersion') code = await createRotatingCode(crypto, A[this.signer(m)].secret, { ticketId: this.t, version: version + 1 }, time);
+    if (this.code === 'fresh' || this.code === 'forged') code = await createRotatingCode(crypto, A[this.signer(m)].secret, { deployment: 'test', ticketId: this.t, version, timeMs: time });
+    if (this.code === 'stale') code = await createRotatingCode(crypto, A[this.signer(m)].secret, { deployment: 'test', ticketId: this.t, version, timeMs: time - 10 * 30_000 });
+    if (this.code === 'oldVersion') code = await createRotatingCode(crypto, A[this.signer(m)].secret, { deployment: 'test', ticketId: this.t, version: version + 1, timeMs: time });
     if (this.code === 'forged' && code) code = { ...code, signature: code.signature.map((b, i) => (i === 5 ? b ^ 0x40 : b)) };
     const op = { type: 'validate' as const, eventId: eventIdForScan, ticketId: this.t, scan: scan() };
     return r.h.run(device, code ? { ...op, code } : op);
@@ -329,7 +329,7 @@ describe('ticket lifecycle: model-based', () => {
         }
         await fc.asyncModelRun(() => ({ model, real }), cmds);
         // determinism: a fresh replica restored from the snapshot has the same digest
-        const copy = createTicketLedger({ crypto });
+        const copy = createTicketLedger({ deployment: 'test', crypto });
         copy.restore(h.ledger.snapshot());
         expect(copy.digest()).toEqual(h.ledger.digest());
       }),

@@ -35,7 +35,7 @@ async function source(): Promise<Harness> {
 
 /** A ledger restored from `h`, with its digest and snapshot, to check that failed restores leave it as it was. */
 function target(h: Harness): { ledger: TicketLedger; same: () => void } {
-  const ledger = createTicketLedger({ crypto, requireHolderCode: false });
+  const ledger = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
   ledger.restore(h.ledger.snapshot());
   const digest = bytesToHex(ledger.digest());
   const snapshot = bytesToHex(ledger.snapshot());
@@ -150,7 +150,7 @@ describe('ticket ledger restore: change tracking', () => {
     const h = await source();
     const before = h.ledger.state.entries().map((e) => new TextDecoder().decode(e.key));
     h.ledger.state.takeChanges(); // start tracking
-    h.ledger.restore(createTicketLedger({ crypto }).snapshot()); // the empty state
+    h.ledger.restore(createTicketLedger({ deployment: 'test', crypto }).snapshot()); // the empty state
     const changes = h.ledger.state.takeChanges();
     expect(changes.map((c) => [new TextDecoder().decode(c.key), c.value])).toEqual(before.map((k) => [k, undefined]));
     expect(h.ledger.state.entries()).toEqual([]);

@@ -101,7 +101,7 @@ describe('ticket ledger: keyed state', () => {
     for (let i = 0; i < 5; i++) await h.run(org, { type: 'issue', eventId: E, ticketId: ticketId(`r-${i}`), holder: alice.publicKey });
     await h.run(gate, { type: 'validate', eventId: E, ticketId: ticketId('r-1'), scan: scan() });
     await h.run(alice, { type: 'dispute', ticketId: ticketId('r-2'), note: 'lost' });
-    const copy = createTicketLedger({ crypto, requireHolderCode: false });
+    const copy = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
     copy.state.restoreEntries(h.ledger.state.entries());
     expect(copy.digest()).toEqual(h.ledger.digest());
     expect(copy.snapshot()).toEqual(h.ledger.snapshot());
@@ -110,7 +110,7 @@ describe('ticket ledger: keyed state', () => {
     // changes after a restore are relative to the restored state
     expect(copy.state.takeChanges()).toEqual([]);
     // and a snapshot restore agrees with the entries
-    const viaSnapshot = createTicketLedger({ crypto, requireHolderCode: false });
+    const viaSnapshot = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
     viaSnapshot.restore(h.ledger.snapshot());
     expect(viaSnapshot.state.entries()).toEqual(h.ledger.state.entries());
     expect(viaSnapshot.digest()).toEqual(h.ledger.digest());
@@ -121,7 +121,7 @@ describe('ticket ledger: keyed state', () => {
     await h.run(org, { type: 'createEvent', eventId: E });
     await h.run(org, { type: 'issue', eventId: E, ticketId: ticketId('m-1'), holder: alice.publicKey });
     const good = h.ledger.state.entries();
-    const target = createTicketLedger({ crypto, requireHolderCode: false });
+    const target = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
     target.state.restoreEntries(good);
     const before = target.digest();
     const byKey = (k: string) => good.find((e) => new TextDecoder().decode(e.key) === k) as StateEntry;

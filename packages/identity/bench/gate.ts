@@ -40,7 +40,7 @@ async function presentations(crypto: CryptoProvider, count: number, batchSize: n
     const signature = await crypto.sign(credentialBatchStatement(committee.committeeId, batchId, bodies.length, tree.root), committeeSecret);
     for (let i = 0; i < bodies.length; i++) {
       const credential = { ...bodies[i]!, proof: { batchId, size: bodies.length, index: i, path: tree.paths[i] as Uint8Array[], signature } } as EventCredential;
-      const pass = await issueTicketPass(crypto, organizerSecret, { eventId: EVENT, ticketId: ticketId(`t-${start + i}`), version: 1, holderKey: credential.holderKey, credential });
+      const pass = await issueTicketPass(crypto, organizerSecret, { deployment: 'test', eventId: EVENT, ticketId: ticketId(`t-${start + i}`), version: 1, holderKey: credential.holderKey, credential });
       out.push(encodePresentation(await createPresentation(crypto, holders[i]!, pass, NOW)));
     }
   }
@@ -94,13 +94,13 @@ export async function runGateBench(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     record('Ed25519 verify (provider, 1 in flight)', await drive(N, 1, () => crypto.verify(sig, msg, pub)));
     record('Ed25519 verify (provider, 16 in flight)', await drive(N, 16, () => crypto.verify(sig, msg, pub)));
-    const cold = createGateVerifier({ eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto, cacheSize: 0, clock: { now: () => NOW, setTimeout: () => ({ cancel() {} }) } });
+    const cold = createGateVerifier({ deployment: 'test', eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto, cacheSize: 0, clock: { now: () => NOW, setTimeout: () => ({ cancel() {} }) } });
     record('verifyAdmission, cold (3 verifies), 1 in flight', await drive(N, 1, (i) => cold.verify(fixture.presentations[i]!, { now: NOW })));
-    const cold16 = createGateVerifier({ eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto, cacheSize: 0 });
+    const cold16 = createGateVerifier({ deployment: 'test', eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto, cacheSize: 0 });
     record('verifyAdmission, cold, 16 in flight', await drive(N, 16, (i) => cold16.verify(fixture.presentations[i]!, { now: NOW })));
-    const warm1 = createGateVerifier({ eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto });
+    const warm1 = createGateVerifier({ deployment: 'test', eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto });
     record('verifyAdmission, batch cache (2 verifies), 1 in flight', await drive(N, 1, (i) => warm1.verify(fixture.presentations[i]!, { now: NOW })));
-    const warm = createGateVerifier({ eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto });
+    const warm = createGateVerifier({ deployment: 'test', eventId: EVENT, committee: fixture.committee, organizerKeys: [fixture.organizerKey], crypto });
     record('verifyAdmission, batch cache (2 verifies), 16 in flight', await drive(N, 16, (i) => warm.verify(fixture.presentations[i]!, { now: NOW })));
     const check = await warm.verify(fixture.presentations[0]!, { now: NOW });
     if (check.status !== 'admitted') throw new Error(`bench fixture not admitted: ${JSON.stringify(check)}`);

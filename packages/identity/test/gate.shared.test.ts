@@ -45,10 +45,10 @@ async function setup(crypto: CryptoProvider, batch = 5) {
   const credentials = bodies.map((body, index) => ({ ...body, proof: { batchId, size: bodies.length, index, path: tree.paths[index] as Uint8Array[], signature } }) as EventCredential);
   const passes = await Promise.all(
     credentials.map((credential, i) =>
-      issueTicketPass(crypto, organizerSecret, { eventId: EVENT, ticketId: ticketId(`t-${i}`), version: 1, holderKey: credential.holderKey, credential }),
+      issueTicketPass(crypto, organizerSecret, { deployment: 'test', eventId: EVENT, ticketId: ticketId(`t-${i}`), version: 1, holderKey: credential.holderKey, credential }),
     ),
   );
-  const policy: GatePolicy = { eventId: EVENT, committee, organizerKeys: [passes[0]!.organizerKey], crypto, stepMs: STEP };
+  const policy: GatePolicy = { deployment: 'test', eventId: EVENT, committee, organizerKeys: [passes[0]!.organizerKey], crypto, stepMs: STEP };
   return { committee, committeeSecret, organizerSecret, holders, credentials, passes, policy, random };
 }
 
@@ -185,6 +185,27 @@ describe('verifyAdmission (offline wallet mode)', () => {
     const s = await setup(crypto, 2);
     const p = await createPresentation(crypto, s.holders[1]!, s.passes[1]!, NOW, STEP);
     expect(await verifyAdmission(encodePresentation(p), s.policy, { now: NOW })).toMatchObject({ status: 'admitted', ticketId: 't-1' });
+  });
+});
+
+describe('deployments', () => {
+  it("a pass issued on another deployment is wrong_event, and a code signed for another deployment does not verify, at a gate of this one", async () => {
+    const crypto = nobleCrypto();
+    const s = await setup(crypto);
+    const gate = createGateVerifier(s.policy);
+    // the same organizer, ticket, holder and credential, but a pass for a staging ledger
+    const staging = await issueTicketPass(crypto, s.organizerSecret, { ...s.passes[0]!, deployment: 'test-staging' });
+    const stagingQr = encodePresentation(await createPresentation(crypto, s.holders[0]!, staging, NOW, STEP));
+    expect(await gate.verify(stagingQr, { now: NOW })).toMatchObject({ status: 'rejected', reason: 'wrong_event' });
+    expect(await createGateVerifier({ ...s.policy, deployment: 'test-staging' }).verify(stagingQr, { now: NOW })).toMatchObject({ status: 'admitted' });
+    // this deployment's pass with the staging pass's code (signed for test-staging): the code's signature fails here
+    const mixed = encodePresentation({ pass: s.passes[0]!, code: decodePresentation(stagingQr).code });
+    expect(await gate.verify(mixed, { now: NOW })).toMatchObject({ status: 'rejected', reason: 'invalid_signature' });
+    // a pass re-labelled to this deployment without the organizer's signature over it
+    const relabelled = encodePresentation({ pass: { ...staging, deployment: 'test' }, code: decodePresentation(stagingQr).code });
+    expect(await gate.verify(relabelled, { now: NOW })).toMatchObject({ status: 'rejected', reason: 'invalid_signature' });
+    expect(() => createGateVerifier({ ...s.policy, deployment: 'has space' })).toThrow(TypeError);
+    await expect(issueTicketPass(crypto, s.organizerSecret, { ...s.passes[0]!, deployment: '' })).rejects.toThrow(TypeError);
   });
 });
 

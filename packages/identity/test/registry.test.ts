@@ -29,8 +29,7 @@ const key = (i: number) => sha256(new TextEncoder().encode(`holder-${i}`));
 const batch = (i: number) => sha256(new TextEncoder().encode(`batch-${i}`)).slice(0, 16);
 
 function app(opts: { ttl?: number; maxCandidates?: number } = {}): TagRegistryApp {
-  return createTagRegistryApp({
-    committeeId: COMMITTEE,
+  return createTagRegistryApp({ deployment: 'test', committeeId: COMMITTEE,
     voters: voterKeys,
     threshold: 2,
     crypto,
@@ -43,7 +42,7 @@ const seqs = new Map<string, number>();
 async function request(signer: string, op: Uint8Array): Promise<SignedRequest> {
   const seq = (seqs.get(signer) ?? 0) + 1;
   seqs.set(signer, seq);
-  return signRequest(crypto, secretOf(signer), { requestSeq: seq, op });
+  return signRequest(crypto, secretOf(signer), { deployment: 'test', requestSeq: seq, op });
 }
 
 async function run(a: TagRegistryApp, req: SignedRequest, timestamp = 1_000): Promise<RegistryResult> {
@@ -110,9 +109,12 @@ describe('tag registry app', () => {
     const real = await request('m2', op);
     const forged = { ...real, signature: real.signature.map((b, i) => (i === 0 ? b ^ 1 : b)) };
     expect(await run(a, forged)).toEqual({ status: 'rejected', reason: 'invalid_signature' });
+    // a real member's vote, signed for another registry deployment
+    const staging = await signRequest(crypto, secretOf('m2'), { deployment: 'test-staging', requestSeq: 400, op });
+    expect(await run(a, staging)).toEqual({ status: 'rejected', reason: 'invalid_signature' });
     expect(bytesToHex(a.digest())).toBe(before);
     expect(lookup(a, [tag(1)])).toEqual([null]);
-    const read = await signRequest(crypto, secretOf('m2'), { requestSeq: 500, op, readOnly: true });
+    const read = await signRequest(crypto, secretOf('m2'), { deployment: 'test', requestSeq: 500, op, readOnly: true });
     expect(await run(a, read)).toEqual({ status: 'rejected', reason: 'malformed' });
     expect(await run(a, real)).toMatchObject({ status: 'ok' });
     expect(await run(a, real)).toEqual({ status: 'rejected', reason: 'replayed' });
@@ -176,13 +178,14 @@ describe('tag registry app', () => {
 
   it('refuses configurations that cannot be safe', () => {
     const base = { committeeId: COMMITTEE, voters: voterKeys, threshold: 2, crypto };
-    expect(() => createTagRegistryApp({ ...base, threshold: 0 })).toThrow(/threshold/);
-    expect(() => createTagRegistryApp({ ...base, threshold: 5 })).toThrow(/threshold/);
-    expect(() => createTagRegistryApp({ ...base, voters: [voterKeys[0]!, voterKeys[0]!] })).toThrow(/twice/);
-    expect(() => createTagRegistryApp({ ...base, voters: [new Uint8Array(31)] })).toThrow(/32-byte/);
-    expect(() => createTagRegistryApp({ ...base, voters: [] })).toThrow(/at least one/);
-    expect(() => createTagRegistryApp({ ...base, committeeId: '' })).toThrow(/committeeId/);
-    expect(() => createTagRegistryApp({ ...base, pendingTtlMs: 0 })).toThrow(/pendingTtlMs/);
+    expect(() => createTagRegistryApp({ deployment: 'test', ...base, threshold: 0 })).toThrow(/threshold/);
+    expect(() => createTagRegistryApp({ deployment: 'test', ...base, threshold: 5 })).toThrow(/threshold/);
+    expect(() => createTagRegistryApp({ deployment: 'test', ...base, voters: [voterKeys[0]!, voterKeys[0]!] })).toThrow(/twice/);
+    expect(() => createTagRegistryApp({ deployment: 'test', ...base, voters: [new Uint8Array(31)] })).toThrow(/32-byte/);
+    expect(() => createTagRegistryApp({ deployment: 'test', ...base, voters: [] })).toThrow(/at least one/);
+    expect(() => createTagRegistryApp({ deployment: 'test', ...base, committeeId: '' })).toThrow(/committeeId/);
+    expect(() => createTagRegistryApp({ ...base, deployment: 'two words' })).toThrow(/deployment/);
+    expect(() => createTagRegistryApp({ deployment: 'test', ...base, pendingTtlMs: 0 })).toThrow(/pendingTtlMs/);
   });
 
   it('agrees across replicas: keyed entries, snapshot and digest, for one that restored midway and one that did not (fast-check)', async () => {

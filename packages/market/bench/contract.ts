@@ -90,7 +90,7 @@ async function setup(clients: number): Promise<Setup> {
     gatewayKey,
     buyers,
     policy,
-    contract: () => createEventContract({ crypto, identityCommittee: identity, fundingKeys: [gatewayKey], random: random.fork('batch') }),
+    contract: () => createEventContract({ deployment: 'test', crypto, identityCommittee: identity, fundingKeys: [gatewayKey], random: random.fork('batch') }),
   };
 }
 
@@ -144,7 +144,7 @@ export async function benchContract(): Promise<void> {
   // baseline: one process, no replication (requests are still signed and verified)
   {
     const app = s.contract();
-    const local = (secretKey: Uint8Array) => createLocalEngine({ app, crypto, secretKey, clock: virtualClock({ start: Date.now() }) });
+    const local = (secretKey: Uint8Array) => createLocalEngine({ deployment: 'test', app, crypto, secretKey, clock: virtualClock({ start: Date.now() }) });
     const gateway = local(s.gatewaySecret);
     await gateway.submit(encodeContractOp({ type: 'createEvent', eventId: EVENT, policy: s.policy }));
     for (const b of s.buyers) await gateway.submit(encodeContractOp({ type: 'deposit', account: b.publicKey, amount: 1_000_000_000n }));
@@ -185,7 +185,7 @@ export async function benchContract(): Promise<void> {
     );
   }
   const client = (transportId: string, secretKey: Uint8Array): Client =>
-    createClient({ transport: net.transport(transportId), replicas: ids, secretKey, crypto, clock, timeoutMs: 5_000, firstRequestSeq: 1 });
+    createClient({ deployment: 'test', transport: net.transport(transportId), replicas: ids, secretKey, crypto, clock, timeoutMs: 5_000, firstRequestSeq: 1 });
   const setupClient = client('setup', s.gatewaySecret);
   await setupClient.submit(encodeContractOp({ type: 'createEvent', eventId: EVENT, policy: s.policy }));
   for (const b of s.buyers) await setupClient.submit(encodeContractOp({ type: 'deposit', account: b.publicKey, amount: 1_000_000_000n }));

@@ -85,8 +85,7 @@ async function benchOne(crypto: CryptoProvider, n: number, min: number, orders: 
   const identity = { committeeId: 'bench-identity', groupPublicKey: await crypto.getPublicKey(identitySecret) };
   const gateway = await person(crypto, 'gateway');
   const organizer = await person(crypto, 'organizer');
-  const contract = createEventContract({
-    crypto,
+  const contract = createEventContract({ deployment: 'test', crypto,
     identityCommittee: identity,
     fundingKeys: [gateway.publicKey],
     orderCommittee: { publicKey, members: members.map((m, i) => ({ index: keyShares[i]!.index, requestKey: m.publicKey })) },
@@ -94,7 +93,7 @@ async function benchOne(crypto: CryptoProvider, n: number, min: number, orders: 
   });
   let seq = 0;
   let now = T0 - 1;
-  const sign = (who: Person, op: ContractOp): Promise<SignedRequest> => signRequest(crypto, who.secret, { requestSeq: who.seq++, op: encodeContractOp(op) });
+  const sign = (who: Person, op: ContractOp): Promise<SignedRequest> => signRequest(crypto, who.secret, { deployment: 'test', requestSeq: who.seq++, op: encodeContractOp(op) });
   const exec = async (who: Person, op: ContractOp, target: EventContract = contract) => {
     const r = decodeContractResult(target.execute(await target.prepare(await sign(who, op)), { seq: ++seq, timestamp: now }));
     if (r.status !== 'ok') throw new Error(`${op.type} rejected: ${r.reason}`);

@@ -4,12 +4,13 @@
  * the market refusing to move a scanned ticket.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createRotatingCode, decode, encode, gateId, type CborRecord, type RotatingCode, type ScanFact } from '@admitone/core';
+import { createRotatingCode, decode, encode, gateId, signRequest, type CborRecord, type RotatingCode, type ScanFact } from '@admitone/core';
 import fc from 'fast-check';
 import {
   decodeContractOp,
   decodeContractQuery,
   decodeContractQueryResult,
+  decodeContractResult,
   encodeContractOp,
   encodeContractQuery,
   ticketIdOf,
@@ -33,7 +34,7 @@ function scan(time = h.now, gateName = 'north-1'): ScanFact {
   return { nonce: n, gate: gateId(gateName), time };
 }
 async function code(holder: Actor, serial: number, version = 1, time = h.now): Promise<RotatingCode> {
-  return createRotatingCode(h.crypto, holder.secret, { ticketId: ticketIdOf(EVENT, serial), version }, time, STEP);
+  return createRotatingCode(h.crypto, holder.secret, { deployment: 'test', ticketId: ticketIdOf(EVENT, serial), version, timeMs: time, stepMs: STEP });
 }
 async function rejects(who: Actor, op: ContractOp, reason: string): Promise<void> {
   const before = business(h.contract);
@@ -71,6 +72,24 @@ describe('gate devices', () => {
     identity[0] = 1; // the encoding of the identity point
     await rejects(org, { type: 'authorizeGate', eventId: EVENT, device: identity }, 'malformed');
     expect(h.contract.getEvent(EVENT)?.devices).toEqual([]);
+  });
+});
+
+describe('deployments', () => {
+  it("a request or a holder code signed for another deployment is refused and changes nothing", async () => {
+    ok(await h.run(org, { type: 'authorizeGate', eventId: EVENT, device: gate.publicKey }));
+    const before = business(h.contract);
+    // alice's transfer, signed for a staging copy of this ledger with her next request number
+    const op = encodeContractOp({ type: 'transfer', eventId: EVENT, serial: 2, to: bob.publicKey });
+    const staging = await signRequest(h.crypto, alice.secret, { deployment: 'test-staging', requestSeq: alice.nextSeq, op });
+    const prepared = await h.contract.prepare(staging);
+    expect(prepared.authentic).toBe(false);
+    expect(decodeContractResult(h.contract.execute(prepared, { seq: h.seq + 1, timestamp: h.now }))).toEqual({ status: 'rejected', reason: 'invalid_signature' });
+    expect(business(h.contract)).toEqual(before);
+    // a holder code for this ticket, signed for another venue's deployment
+    const foreign = await createRotatingCode(h.crypto, alice.secret, { deployment: 'other-venue', ticketId: ticketIdOf(EVENT, 1), version: 1, timeMs: h.now, stepMs: STEP });
+    await rejects(gate, { type: 'admit', eventId: EVENT, serial: 1, scan: scan(), code: foreign }, 'invalid_signature');
+    ok(await admit(gate, 1, alice));
   });
 });
 

@@ -118,8 +118,7 @@ export async function harness(options: { n?: number; min?: number; seed?: string
   const orders = options.orders ?? (await orderCommittee(crypto, options.n ?? 4, options.min ?? 2));
   const contract = twinContract();
   function twinContract(batchSeed = 'batch-coefficients'): EventContract {
-    return createEventContract({
-    crypto,
+    return createEventContract({ deployment: 'test', crypto,
     identityCommittee: committeeInfo,
     fundingKeys: [gateway.publicKey],
     orderCommittee: { publicKey: orders.publicKey, members: orders.members.map((m, i) => ({ index: orders.keyShares[i]!.index, requestKey: m.publicKey })) },
@@ -142,7 +141,7 @@ export async function harness(options: { n?: number; min?: number; seed?: string
       return seq;
     },
     async run(actor, op, at) {
-      const request = await signRequest(crypto, actor.secret, { requestSeq: actor.nextSeq++, op: encodeContractOp(op) });
+      const request = await signRequest(crypto, actor.secret, { deployment: 'test', requestSeq: actor.nextSeq++, op: encodeContractOp(op) });
       const prepared = await contract.prepare(request);
       seq = at?.seq ?? seq + 1;
       const ctx = { seq, timestamp: at?.timestamp ?? h.now };

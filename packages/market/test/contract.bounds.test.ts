@@ -39,7 +39,7 @@ beforeEach(async () => {
 
 /** Signs, prepares and executes `op` outside the harness log; returns the prepared request and the result. */
 async function runPrepared(actor: Actor, op: ContractOp): Promise<{ prepared: PreparedContractRequest; result: ReturnType<typeof decodeContractResult> }> {
-  const request = await signRequest(h.crypto, actor.secret, { requestSeq: actor.nextSeq++, op: encodeContractOp(op) });
+  const request = await signRequest(h.crypto, actor.secret, { deployment: 'test', requestSeq: actor.nextSeq++, op: encodeContractOp(op) });
   const prepared = await h.contract.prepare(request);
   return { prepared, result: decodeContractResult(h.contract.execute(prepared, { seq: h.seq, timestamp: h.now })) };
 }
@@ -82,7 +82,7 @@ describe('gate devices: one limit for writers and readers', () => {
     ok(await h.run(org, { type: 'createEvent', eventId: EVENT, policy: policy() }));
     ok(await h.run(org, { type: 'authorizeGate', eventId: EVENT, device: gate.publicKey }));
     ok(await h.run(alice, { type: 'buyPrimary', eventId: EVENT, quantity: 1, credential: await h.credential(alice) }));
-    const code = await createRotatingCode(h.crypto, alice.secret, { ticketId: ticketIdOf(EVENT, 1), version: 1 }, h.now, 15_000);
+    const code = await createRotatingCode(h.crypto, alice.secret, { deployment: 'test', ticketId: ticketIdOf(EVENT, 1), version: 1, timeMs: h.now, stepMs: 15_000 });
     ok(await h.run(gate, { type: 'validate', eventId: EVENT, serial: 1, scan: { nonce: new Uint8Array(16).fill(1), gate: gateId('g'), time: h.now }, code }));
     ok(await h.run(alice, { type: 'dispute', eventId: EVENT, serial: 1, note: 'x' }));
     ok(await h.run(org, { type: 'resolve', eventId: EVENT, serial: 1, outcome: 'reinstate' }));
@@ -153,7 +153,7 @@ describe('nothing a caller holds aliases replicated state', () => {
     await h.fund(carol, 50_000n);
     h.now = T0 + 10;
     // a scan whose op the caller keeps
-    const code = await createRotatingCode(h.crypto, alice.secret, { ticketId: ticketIdOf(EVENT, 2), version: 1 }, h.now, 15_000);
+    const code = await createRotatingCode(h.crypto, alice.secret, { deployment: 'test', ticketId: ticketIdOf(EVENT, 2), version: 1, timeMs: h.now, stepMs: 15_000 });
     const scanned = await runPrepared(gate, { type: 'admit', eventId: EVENT, serial: 2, scan: { nonce: new Uint8Array(16).fill(9), gate: gateId('g'), time: h.now }, code });
     ok(scanned.result);
     // a sealed order whose prepared request the caller keeps
@@ -263,14 +263,14 @@ describe('construction refuses a committee that could never settle', () => {
     const base = { crypto: h.crypto, identityCommittee: h.committeeInfo, fundingKeys: [h.gateway.publicKey], random: h.random };
     const members = h.orders.members.map((m, i) => ({ index: h.orders.keyShares[i]!.index, requestKey: m.publicKey }));
     expect(h.orders.publicKey.minShares).toBe(2);
-    expect(() => createEventContract({ ...base, orderCommittee: { publicKey: h.orders.publicKey, members: members.slice(0, 1) } })).toThrow(RangeError);
-    expect(() => createEventContract({ ...base, orderCommittee: { publicKey: h.orders.publicKey, members: [] } })).toThrow(RangeError);
+    expect(() => createEventContract({ deployment: 'test', ...base, orderCommittee: { publicKey: h.orders.publicKey, members: members.slice(0, 1) } })).toThrow(RangeError);
+    expect(() => createEventContract({ deployment: 'test', ...base, orderCommittee: { publicKey: h.orders.publicKey, members: [] } })).toThrow(RangeError);
     // two request keys for one index count once
     const twoKeysOneIndex = [members[0]!, { ...members[0]!, requestKey: members[1]!.requestKey }];
-    expect(() => createEventContract({ ...base, orderCommittee: { publicKey: h.orders.publicKey, members: twoKeysOneIndex } })).toThrow(RangeError);
-    expect(() => createEventContract({ ...base, orderCommittee: { publicKey: h.orders.publicKey, members: [{ ...members[0]!, requestKey: new Uint8Array(31) }, members[1]!] } })).toThrow(
+    expect(() => createEventContract({ deployment: 'test', ...base, orderCommittee: { publicKey: h.orders.publicKey, members: twoKeysOneIndex } })).toThrow(RangeError);
+    expect(() => createEventContract({ deployment: 'test', ...base, orderCommittee: { publicKey: h.orders.publicKey, members: [{ ...members[0]!, requestKey: new Uint8Array(31) }, members[1]!] } })).toThrow(
       /requestKey must be 32 bytes/,
     );
-    expect(createEventContract({ ...base, orderCommittee: { publicKey: h.orders.publicKey, members: members.slice(0, 2) } }).name).toBe('event-contract');
+    expect(createEventContract({ deployment: 'test', ...base, orderCommittee: { publicKey: h.orders.publicKey, members: members.slice(0, 2) } }).name).toBe('event-contract');
   });
 });

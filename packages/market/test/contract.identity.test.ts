@@ -100,14 +100,14 @@ describe('market × identity committee × gate', () => {
     // the contract trusts the real committee's group key
     const gatewaySecret = random.bytes(32);
     const organizerSecret = random.bytes(32);
-    const contract = createEventContract({ crypto, identityCommittee: committee, fundingKeys: [await crypto.getPublicKey(gatewaySecret)], random: random.fork('contract') });
+    const contract = createEventContract({ deployment: 'test', crypto, identityCommittee: committee, fundingKeys: [await crypto.getPublicKey(gatewaySecret)], random: random.fork('contract') });
     const seqs = new Map<string, number>();
     let slot = 0;
     const run = async (secret: Uint8Array, op: ContractOp): Promise<ContractResult> => {
       const id = clientIdOf(await crypto.getPublicKey(secret));
       const requestSeq = (seqs.get(id) ?? 0) + 1;
       seqs.set(id, requestSeq);
-      const request = await signRequest(crypto, secret, { requestSeq, op: encodeContractOp(op) });
+      const request = await signRequest(crypto, secret, { deployment: 'test', requestSeq, op: encodeContractOp(op) });
       return decodeContractResult(contract.execute(await contract.prepare(request), { seq: ++slot, timestamp: NOW + 1000 }));
     };
     expect(await run(organizerSecret, { type: 'createEvent', eventId: EVENT, policy: policy({ perPersonCap: 3, sale: { start: NOW - HOUR, end: NOW + 24 * HOUR }, resale: { start: NOW, end: NOW + 48 * HOUR } }) })).toMatchObject({ status: 'ok' });
@@ -127,14 +127,13 @@ describe('market × identity committee × gate', () => {
     // the organizer signs a pass for Alice's first ticket; the gate admits it offline
     const ticket = contract.getTicket(EVENT, 1)!;
     expect(ticket.holder).toBe(clientIdOf(credA1.holderKey) as ClientId);
-    const pass = await issueTicketPass(crypto, organizerSecret, {
-      eventId: EVENT,
+    const pass = await issueTicketPass(crypto, organizerSecret, { deployment: 'test', eventId: EVENT,
       ticketId: ticketId(`${EVENT}-${ticket.serial}`),
       version: ticket.version,
       holderKey: credA1.holderKey,
       credential: credA1,
     });
-    const gate = createGateVerifier({ eventId: EVENT, committee, organizerKeys: [pass.organizerKey], crypto });
+    const gate = createGateVerifier({ deployment: 'test', eventId: EVENT, committee, organizerKeys: [pass.organizerKey], crypto });
     const now = NOW + 2000;
     expect(await gate.verify(await createPresentation(crypto, a1, pass, now), { now })).toMatchObject({ status: 'admitted', eventTag: credA1.eventTag });
 
@@ -142,8 +141,7 @@ describe('market × identity committee × gate', () => {
     expect(await run(a1, { type: 'transfer', eventId: EVENT, serial: 1, to: credB1.holderKey })).toMatchObject({ status: 'ok' });
     const moved = contract.getTicket(EVENT, 1)!;
     expect(moved.version).toBe(ticket.version + 1);
-    const synced = createGateVerifier({
-      eventId: EVENT,
+    const synced = createGateVerifier({ deployment: 'test', eventId: EVENT,
       committee,
       organizerKeys: [pass.organizerKey],
       crypto,

@@ -141,7 +141,7 @@ function makeRunner(h: Harness, contract: EventContract, actors: Map<Who, Actor>
     const actor = who === 'gateway' ? h.gateway : actors.get(who)!;
     const requestSeq = (seqs.get(who) ?? 0) + 1;
     seqs.set(who, requestSeq);
-    const request = await signRequest(h.crypto, actor.secret, { requestSeq, op: encodeContractOp(op) });
+    const request = await signRequest(h.crypto, actor.secret, { deployment: 'test', requestSeq, op: encodeContractOp(op) });
     run.last = request;
     return exec(request, at?.timestamp);
   }) as Runner;

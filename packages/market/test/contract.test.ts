@@ -245,7 +245,7 @@ describe('refunds, cancellation and completion', () => {
 describe('construction', () => {
   it('checks its options at the boundary', async () => {
     const { createEventContract } = await import('../src/contract/index.js');
-    const base = { crypto: h.crypto, identityCommittee: h.committeeInfo, fundingKeys: [h.gateway.publicKey], random: h.random };
+    const base = { deployment: 'test', crypto: h.crypto, identityCommittee: h.committeeInfo, fundingKeys: [h.gateway.publicKey], random: h.random };
     expect(() => createEventContract({ ...base, identityCommittee: { committeeId: 'x', groupPublicKey: new Uint8Array(31) } })).toThrow(TypeError);
     expect(() => createEventContract({ ...base, random: undefined as never })).toThrow(TypeError);
     expect(() => createEventContract({ ...base, fundingKeys: [new Uint8Array(5)] })).toThrow(RangeError);
@@ -254,24 +254,24 @@ describe('construction', () => {
     expect(() => createEventContract({ ...base, orderCommittee: { publicKey: h.orders.publicKey, members: [member, { ...member, index: 2n }] } })).toThrow(RangeError);
     // without an order committee the market is off
     const plain = createEventContract(base);
-    const req = await signRequest(h.crypto, alice.secret, { requestSeq: 1, op: encodeContractOp({ type: 'cutoff', eventId: EVENT }) });
+    const req = await signRequest(h.crypto, alice.secret, { deployment: 'test', requestSeq: 1, op: encodeContractOp({ type: 'cutoff', eventId: EVENT }) });
     expect(decodeContractResult(plain.execute(await plain.prepare(req), { seq: 1, timestamp: T0 }))).toEqual({ status: 'rejected', reason: 'no_committee' });
   });
 });
 
 describe('requests: signatures, replay, malformed ops', () => {
   it('refuses forged, replayed, malformed and read-only requests', async () => {
-    const request = await signRequest(h.crypto, h.gateway.secret, { requestSeq: 99, op: encodeContractOp({ type: 'deposit', account: alice.publicKey, amount: 1n }) });
+    const request = await signRequest(h.crypto, h.gateway.secret, { deployment: 'test', requestSeq: 99, op: encodeContractOp({ type: 'deposit', account: alice.publicKey, amount: 1n }) });
     const at = { seq: 100, timestamp: T0 };
     const forged = { ...request, op: encodeContractOp({ type: 'deposit', account: alice.publicKey, amount: 1_000_000n }) };
     expect(decodeContractResult(h.contract.execute(await h.contract.prepare(forged), at))).toEqual({ status: 'rejected', reason: 'invalid_signature' });
     expect(decodeContractResult(h.contract.execute(await h.contract.prepare(request), at))).toMatchObject({ status: 'ok' });
     expect(decodeContractResult(h.contract.execute(await h.contract.prepare(request), at))).toEqual({ status: 'rejected', reason: 'replayed' });
     for (const op of [new Uint8Array([0xff]), encode({ type: 'deposit', account: alice.publicKey }), encode({ type: 'explode' })]) {
-      const bad = await signRequest(h.crypto, alice.secret, { requestSeq: alice.nextSeq++, op });
+      const bad = await signRequest(h.crypto, alice.secret, { deployment: 'test', requestSeq: alice.nextSeq++, op });
       expect(decodeContractResult(h.contract.execute(await h.contract.prepare(bad), at))).toEqual({ status: 'rejected', reason: 'malformed' });
     }
-    const read = await signRequest(h.crypto, alice.secret, { requestSeq: alice.nextSeq++, op: encodeContractOp({ type: 'withdraw', amount: 1n }), readOnly: true });
+    const read = await signRequest(h.crypto, alice.secret, { deployment: 'test', requestSeq: alice.nextSeq++, op: encodeContractOp({ type: 'withdraw', amount: 1n }), readOnly: true });
     expect(decodeContractResult(h.contract.execute(await h.contract.prepare(read), at))).toEqual({ status: 'rejected', reason: 'malformed' });
     expect(h.contract.getAccount(alice.id).balance).toBe(100_001n);
   });
@@ -306,7 +306,7 @@ describe('snapshot, restore and digest', () => {
     expect(twin.getTicket(EVENT, 1)).toEqual(h.contract.getTicket(EVENT, 1));
     expect(twin.getAccount(org.id)).toEqual(h.contract.getAccount(org.id));
     // the same next op on both gives the same result and digest
-    const request = await signRequest(h.crypto, org.secret, { requestSeq: org.nextSeq++, op: encodeContractOp({ type: 'refund', eventId: EVENT, serial: 2 }) });
+    const request = await signRequest(h.crypto, org.secret, { deployment: 'test', requestSeq: org.nextSeq++, op: encodeContractOp({ type: 'refund', eventId: EVENT, serial: 2 }) });
     const at = { seq: 50, timestamp: T0 + 2 };
     const a = h.contract.execute(await h.contract.prepare(request), at);
     const b = twin.execute(await twin.prepare(request), at);

@@ -64,7 +64,7 @@ describe('a sealed-order epoch on a 4-replica PBFT cluster', () => {
     const client = (name: string, who: Actor): Client => {
       let c = clients.get(name);
       if (c === undefined) {
-        c = createClient({ transport: net.transport(name), replicas: ids, secretKey: who.secret, crypto, clock, timeoutMs: 2_000, firstRequestSeq: 1 });
+        c = createClient({ deployment: 'test', transport: net.transport(name), replicas: ids, secretKey: who.secret, crypto, clock, timeoutMs: 2_000, firstRequestSeq: 1 });
         clients.set(name, c);
       }
       return c;

@@ -40,7 +40,7 @@ describe('an epoch end to end', () => {
     ok(await submit(h, alice, { side: 'ask', serial: 1, price: 5_000n }));
     ok(await submit(h, carol, { side: 'bid', quantity: 1, maxPrice: 5_500n }));
     // alice walks in with ticket 1 while her sealed ask is still encrypted
-    const code = await createRotatingCode(h.crypto, alice.secret, { ticketId: ticketIdOf(EVENT, 1), version: 1 }, h.now, 15_000);
+    const code = await createRotatingCode(h.crypto, alice.secret, { deployment: 'test', ticketId: ticketIdOf(EVENT, 1), version: 1, timeMs: h.now, stepMs: 15_000 });
     ok(await h.run(gate, { type: 'admit', eventId: EVENT, serial: 1, scan: { nonce: new Uint8Array(16).fill(1), gate: gateId('main'), time: h.now }, code }));
     ok(await closeEpoch());
     await postAll(h, [0, 1]);
@@ -128,7 +128,7 @@ describe('an epoch end to end', () => {
     const { signRequest, } = await import('@admitone/core');
     const { encodeContractOp } = await import('../src/contract/index.js');
     const member = h.orders.members[2]!;
-    const request = await signRequest(h.crypto, member.secret, { requestSeq: member.nextSeq++, op: encodeContractOp(second[0]!) });
+    const request = await signRequest(h.crypto, member.secret, { deployment: 'test', requestSeq: member.nextSeq++, op: encodeContractOp(second[0]!) });
     const early = await twin.prepare(request);
     expect(early.shares?.verdicts).toBeUndefined();
     twin.restore(h.contract.snapshot());

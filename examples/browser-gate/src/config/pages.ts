@@ -9,7 +9,7 @@
  * provisioned once by the venue.
  * @module
  */
-import { type EventId, type GateId, type TicketId, eventId as toEventId, gateId as toGateId } from '@admitone/core';
+import { type DeploymentId, type EventId, type GateId, type TicketId, eventId as toEventId, gateId as toGateId, isDeploymentId } from '@admitone/core';
 import { type CommitteePublicInfo, DEFAULT_CODE_STEP_MS, type TicketPass, decodeTicketPass, encodeTicketPass } from '@admitone/identity';
 import type { WebSocketMember } from '@admitone/transport-ws';
 import { fromBase64Url, hex, invalid, jsonFromBase64Url, jsonToBase64Url, parseJson, readHex, readInteger, readList, readObject, readText, toBase64Url } from './encoding.js';
@@ -17,8 +17,8 @@ import { fromBase64Url, hex, invalid, jsonFromBase64Url, jsonToBase64Url, parseJ
 /** The `kind` tags of the three configurations. */
 export const CONFIG_KINDS = {
   wallet: 'admitone.wallet/v1',
-  gate: 'admitone.gate/v1',
-  organizer: 'admitone.organizer/v1',
+  gate: 'admitone.gate/v2',
+  organizer: 'admitone.organizer/v2',
 } as const;
 
 /** Most replicas a configuration may list. */
@@ -46,6 +46,8 @@ export interface DeviceIdentity {
 
 /** A gate device for one event. */
 export interface GateConfig {
+  /** The venue's deployment id (its passes, codes and the device's requests are bound to it). */
+  readonly deployment: DeploymentId;
   /** The event this gate admits to. */
   readonly eventId: EventId;
   /** The entrance recorded in every scan. */
@@ -66,6 +68,8 @@ export interface GateConfig {
 
 /** The organizer's console. */
 export interface OrganizerConfig {
+  /** The venue's deployment id (the organizer's requests are signed for it). */
+  readonly deployment: DeploymentId;
   /** The organizer's ledger identity (its key signs `createEvent` and `authorizeGate`). */
   readonly organizer: DeviceIdentity;
   /** The PBFT replicas, with their `ws://` urls. */
@@ -123,6 +127,7 @@ export function parseWalletConfig(json: unknown): WalletConfig {
 export function gateConfigToJson(c: GateConfig): Record<string, unknown> {
   return {
     kind: CONFIG_KINDS.gate,
+    deployment: c.deployment,
     eventId: c.eventId,
     gateId: c.gateId,
     committee: { committeeId: c.committee.committeeId, groupPublicKey: hex(c.committee.groupPublicKey) },
@@ -136,12 +141,13 @@ export function gateConfigToJson(c: GateConfig): Record<string, unknown> {
 
 /** Strictly reads a gate configuration; throws `APP_CONFIG_INVALID` naming the field. */
 export function parseGateConfig(json: unknown): GateConfig {
-  const r = readObject(json, 'gate', ['kind', 'eventId', 'gateId', 'committee', 'organizerKeys', 'device', 'replicas'], ['stepMs', 'commitTimeoutMs']);
+  const r = readObject(json, 'gate', ['kind', 'deployment', 'eventId', 'gateId', 'committee', 'organizerKeys', 'device', 'replicas'], ['stepMs', 'commitTimeoutMs']);
   checkKind(r['kind'], 'gate');
   const committee = readObject(r['committee'], 'gate.committee', ['committeeId', 'groupPublicKey']);
   const organizerKeys = readList(r['organizerKeys'], 'gate.organizerKeys', 16).map((k, i) => readHex(k, `gate.organizerKeys[${i}]`, 32));
   if (organizerKeys.length === 0) throw invalid('gate.organizerKeys', 'must list at least one key');
   return {
+    deployment: readDeployment(r['deployment'], 'gate.deployment'),
     eventId: readId(r['eventId'], 'gate.eventId', toEventId),
     gateId: readId(r['gateId'], 'gate.gateId', toGateId),
     committee: { committeeId: readText(committee['committeeId'], 'gate.committee.committeeId', 128), groupPublicKey: readHex(committee['groupPublicKey'], 'gate.committee.groupPublicKey', 32) },
@@ -157,6 +163,7 @@ export function parseGateConfig(json: unknown): GateConfig {
 export function organizerConfigToJson(c: OrganizerConfig): Record<string, unknown> {
   return {
     kind: CONFIG_KINDS.organizer,
+    deployment: c.deployment,
     organizer: deviceToJson(c.organizer),
     replicas: c.replicas.map(replicaToJson),
     ...(c.eventId === undefined ? {} : { eventId: c.eventId }),
@@ -167,7 +174,7 @@ export function organizerConfigToJson(c: OrganizerConfig): Record<string, unknow
 
 /** Strictly reads an organizer configuration; throws `APP_CONFIG_INVALID` naming the field. */
 export function parseOrganizerConfig(json: unknown): OrganizerConfig {
-  const r = readObject(json, 'organizer', ['kind', 'organizer', 'replicas'], ['eventId', 'devices', 'apiUrl']);
+  const r = readObject(json, 'organizer', ['kind', 'deployment', 'organizer', 'replicas'], ['eventId', 'devices', 'apiUrl']);
   checkKind(r['kind'], 'organizer');
   const devices =
     r['devices'] === undefined
@@ -177,12 +184,19 @@ export function parseOrganizerConfig(json: unknown): OrganizerConfig {
           return { name: readText(o['name'], `organizer.devices[${i}].name`, 80), publicKey: readHex(o['publicKey'], `organizer.devices[${i}].publicKey`, 32) };
         });
   return {
+    deployment: readDeployment(r['deployment'], 'organizer.deployment'),
     organizer: parseDevice(r['organizer'], 'organizer.organizer'),
     replicas: parseReplicas(r['replicas'], 'organizer.replicas'),
     ...(r['eventId'] === undefined ? {} : { eventId: readId(r['eventId'], 'organizer.eventId', toEventId) }),
     ...(devices === undefined ? {} : { devices }),
     ...(r['apiUrl'] === undefined ? {} : { apiUrl: readUrl(r['apiUrl'], 'organizer.apiUrl', ['http:', 'https:']) }),
   };
+}
+
+function readDeployment(value: unknown, field: string): DeploymentId {
+  const text = readText(value, field, 64);
+  if (!isDeploymentId(text)) throw invalid(field, 'must be a deployment id (printable ASCII, no spaces)');
+  return text;
 }
 
 /** The page link for a configuration: `<pageUrl>#config=<base64url JSON>`. */

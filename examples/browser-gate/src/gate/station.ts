@@ -63,7 +63,7 @@ export interface LedgerLink {
 /** Options of {@link openGateStation}. */
 export interface GateStationOptions {
   /** The event, gate id, committee, organizer keys, device key and step. */
-  readonly config: Pick<GateConfig, 'eventId' | 'gateId' | 'committee' | 'organizerKeys' | 'device' | 'stepMs'>;
+  readonly config: Pick<GateConfig, 'deployment' | 'eventId' | 'gateId' | 'committee' | 'organizerKeys' | 'device' | 'stepMs'>;
   /** Durable records (IndexedDB in the browser). The station owns it and closes it. */
   readonly storage: Storage;
   /** Ed25519 (verification of passes, signatures of requests). */
@@ -185,6 +185,7 @@ export async function openGateStation(options: GateStationOptions): Promise<Gate
   for (const seq of items.keys()) nextSeq = Math.max(nextSeq, seq + 1);
 
   const policy: GatePolicy = {
+    deployment: config.deployment,
     eventId: config.eventId,
     committee: config.committee,
     organizerKeys: config.organizerKeys,
@@ -275,7 +276,7 @@ export async function openGateStation(options: GateStationOptions): Promise<Gate
     const op = decodeRequest(item.request).op;
     const seq = Math.max(nextSeq, Math.floor(clock.now()));
     nextSeq = seq + 1;
-    const request = await signRequest(crypto, config.device.secretKey, { requestSeq: seq, op });
+    const request = await signRequest(crypto, config.device.secretKey, { deployment: config.deployment, requestSeq: seq, op });
     const renewed: QueueItem = { ...item, seq, request: encodeRequest(request) };
     items.delete(item.seq);
     items.set(seq, renewed);
@@ -386,7 +387,7 @@ export async function openGateStation(options: GateStationOptions): Promise<Gate
     const nonce = random.bytes(16);
     const op: Extract<ContractOp, { type: 'admit' }> = { type: 'admit', eventId: config.eventId, serial, scan: { nonce, gate: config.gateId, time: scanTime }, code };
     const seq = nextSeq++;
-    const request = await signRequest(crypto, config.device.secretKey, { requestSeq: seq, op: encodeContractOp(op) });
+    const request = await signRequest(crypto, config.device.secretKey, { deployment: config.deployment, requestSeq: seq, op: encodeContractOp(op) });
     const item: QueueItem = {
       seq,
       eventId: config.eventId,

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
         try {
           // a relay gives up a little after the scan stops waiting for it (the item stays queued either way)
           const deadlineMs = Math.max(10_000, (config.commitTimeoutMs ?? 5_000) + 5_000);
-          connection = await connectLedger({ device: config.device, replicas: config.replicas, crypto, clock, random, logger, deadlineMs });
+          connection = await connectLedger({ device: config.device, replicas: config.replicas, deployment: config.deployment, crypto, clock, random, logger, deadlineMs });
           connection.onPeers(showConnection);
         } catch (err) {
           ui.messages.prepend(errorBox('Cannot reach the venue network', err));

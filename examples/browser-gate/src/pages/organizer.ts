@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const config = await obtainConfig({ container: root, what: 'organizer', parse: parseOrganizerConfig });
   const crypto = await defaultCrypto();
   const organizerKey = await crypto.getPublicKey(config.organizer.secretKey);
-  const connection = await connectLedger({ device: config.organizer, replicas: config.replicas, signingKey: config.organizer.secretKey, crypto, clock, random, logger });
+  const connection = await connectLedger({ device: config.organizer, replicas: config.replicas, deployment: config.deployment, signingKey: config.organizer.secretKey, crypto, clock, random, logger });
   const ui = buildPage(root, config, bytesToHex(organizerKey));
   const showPeers = (): void => {
     const n = connection.connected();

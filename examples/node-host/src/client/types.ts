@@ -72,6 +72,8 @@ export interface VenueReplicaInfo {
 export interface VenueInfo {
   /** The node that answered. */
   readonly node: string;
+  /** The venue's deployment id: sign requests and holder codes for it (`signRequest`, `createRotatingCode`). */
+  readonly deployment: string;
   /** Every replica, in membership order (the primary of view v is `replicas[v mod n]`). */
   readonly replicas: readonly VenueReplicaInfo[];
   /** The relay clients on the ledger mesh. */

@@ -7,7 +7,7 @@
  * committee's FROST public package. No Node APIs (runs in browsers).
  * @module
  */
-import { decode, encode, hexToBytes, readArray, readBytes, readInt, readRecord } from '@admitone/core';
+import { decode, encode, hexToBytes, isDeploymentId, readArray, type DeploymentId, readBytes, readInt, readRecord } from '@admitone/core';
 import type { CommitteeDescriptor } from '@admitone/identity';
 import { tdh2PublicKey, type FrostPublicPackage, type OrderCommittee } from '@admitone/market';
 import { base64urlToBytes, bytesToBase64url } from './base64url.js';
@@ -61,6 +61,8 @@ export interface DecodedRelay {
 
 /** The SDK objects a {@link VenueInfo} describes. */
 export interface DecodedVenueInfo {
+  /** The venue's deployment id: requests and holder codes are signed for it. */
+  readonly deployment: DeploymentId;
   /** The identity committee, for `createIdentityClient` and `createGateVerifier`. */
   readonly identityCommittee: CommitteeDescriptor;
   /** The order committee, for `sealOrder` (its `publicKey`) and contract twins. */
@@ -124,7 +126,9 @@ export function decodeVenueInfo(info: VenueInfo): DecodedVenueInfo {
       return { index: BigInt(index), requestKey: key(m['requestKey'], `${f}.requestKey`) };
     }),
   };
+  if (!isDeploymentId(info.deployment)) throw new TypeError('deployment must be a deployment id (1 to 64 printable ASCII characters, no spaces)');
   return {
+    deployment: info.deployment,
     identityCommittee,
     orderCommittee,
     orderCommitteeKey,

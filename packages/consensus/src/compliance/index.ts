@@ -21,10 +21,11 @@
  * consensusCompliance({ describe, it }, {
  *   name: 'my engine',
  *   faultTolerance: 1,
- *   async setup(createApp) {
+ *   async setup(createApp, deployment) {
  *     const cluster = await startMyCluster({ apps: [createApp(), createApp(), createApp(), createApp()] });
  *     return {
- *       client: (i) => cluster.client(`client-${i}`),
+ *       // clients sign for `deployment`, the id the suite's log apps verify under
+ *       client: (i) => cluster.client(`client-${i}`, deployment),
  *       crash: (i) => cluster.stop(i),
  *       close: () => cluster.close(),
  *     };
@@ -33,12 +34,12 @@
  * ```
  * @packageDocumentation
  */
-import { MAX_OP_BYTES, decode, defaultCrypto, digestHex, equalBytes, utf8ToBytes, type CryptoProvider, type ReplicatedApp } from '@admitone/core';
+import { MAX_OP_BYTES, decode, defaultCrypto, digestHex, equalBytes, utf8ToBytes, type CryptoProvider, type DeploymentId, type ReplicatedApp } from '@admitone/core';
 import { check, checkBytesEqual, type ComplianceTestApi } from '@admitone/core/compliance';
 import type { ConsensusEngine } from '../engine.js';
-import { LENGTH_QUERY, createLogApp, indexQuery, type LogApp } from './log-app.js';
+import { COMPLIANCE_DEPLOYMENT, LENGTH_QUERY, createLogApp, indexQuery, type LogApp } from './log-app.js';
 
-export { LENGTH_QUERY, createLogApp, indexQuery, type LogApp, type LogEntry } from './log-app.js';
+export { COMPLIANCE_DEPLOYMENT, LENGTH_QUERY, createLogApp, indexQuery, type LogApp, type LogEntry } from './log-app.js';
 
 /** A running deployment of the engine under test, as {@link ConsensusHarness.setup} returns it. */
 export interface ConsensusDeployment {
@@ -69,9 +70,13 @@ export interface ConsensusHarness {
   readonly faultTolerance?: number;
   /**
    * Starts a fresh deployment. Each replica must run its own app from
-   * `createApp()` (a single-host engine calls it once). Called once per test.
+   * `createApp()` (a single-host engine calls it once), and clients must sign
+   * their requests for `deployment` (the id those apps verify under, see
+   * {@link ConsensusHarness.deployment}). Called once per test.
    */
-  setup(createApp: () => ReplicatedApp): Promise<ConsensusDeployment>;
+  setup(createApp: () => ReplicatedApp, deployment: DeploymentId): Promise<ConsensusDeployment>;
+  /** The deployment id the log apps verify under. Default {@link COMPLIANCE_DEPLOYMENT}. */
+  readonly deployment?: DeploymentId;
   /** Per-test timeout passed to the runner, in ms. Default 30,000. */
   readonly timeoutMs?: number;
   /** How long replicas may take to converge after the clients are done, in ms. Default 10,000. */
@@ -198,13 +203,14 @@ export function consensusCompliance(test: ComplianceTestApi, harness: ConsensusH
 
 async function withDeployment(harness: ConsensusHarness, body: (s: Session) => Promise<void>): Promise<void> {
   const crypto = harness.crypto ?? (await defaultCrypto());
+  const id = harness.deployment ?? COMPLIANCE_DEPLOYMENT;
   const apps: LogApp[] = [];
   const createApp = (): ReplicatedApp => {
-    const app = createLogApp(crypto);
+    const app = createLogApp(crypto, id);
     apps.push(app);
     return app;
   };
-  const deployment = await harness.setup(createApp);
+  const deployment = await harness.setup(createApp, id);
   check(apps.length > 0, 'setup created at least one app through createApp');
   const clients = new Map<number, ConsensusEngine>();
   const session: Session = {

@@ -11,6 +11,8 @@ import {
   encode,
   hash,
   verifyRequest,
+  checkDeploymentId,
+  type DeploymentId,
   type CryptoProvider,
   type Digest,
   type ExecuteContext,
@@ -29,6 +31,9 @@ export interface LogEntry {
   readonly op: Uint8Array;
 }
 
+/** The deployment id the compliance suite's log app and clients use by default. */
+export const COMPLIANCE_DEPLOYMENT = 'admitone/compliance';
+
 /**
  * A deterministic log app. `execute` appends the op and returns the CBOR
  * array `[position, op]`; a second execution of the same `(clientId,
@@ -44,8 +49,12 @@ export interface LogApp extends ReplicatedApp {
   readonly duplicates: number;
 }
 
-/** Creates an empty {@link LogApp} that checks request signatures with `crypto`. */
-export function createLogApp(crypto: CryptoProvider): LogApp {
+/**
+ * Creates an empty {@link LogApp} that checks request signatures with `crypto`,
+ * for `deployment` (default {@link COMPLIANCE_DEPLOYMENT}).
+ */
+export function createLogApp(crypto: CryptoProvider, deployment: DeploymentId = COMPLIANCE_DEPLOYMENT): LogApp {
+  checkDeploymentId(deployment);
   let log: LogEntry[] = [];
   let seen = new Set<string>();
   let duplicates = 0;
@@ -54,7 +63,7 @@ export function createLogApp(crypto: CryptoProvider): LogApp {
   return {
     name: 'compliance-log',
     async prepare(request: SignedRequest): Promise<PreparedRequest> {
-      return { request, authentic: await verifyRequest(crypto, request) };
+      return { request, authentic: await verifyRequest(crypto, request, deployment) };
     },
     execute(prepared: PreparedRequest, _ctx: ExecuteContext): Uint8Array {
       if (!prepared.authentic) return encode(['unauthentic']);

@@ -17,6 +17,7 @@
  * @packageDocumentation
  */
 export { runSimulation } from './simulation.js';
+export { SIM_DEPLOYMENT } from './workload.js';
 export {
   BYZANTINE_STRATEGIES,
   SimulationError,

@@ -30,7 +30,7 @@ import { resolveSimulationOptions, type SimulationOptions } from './options.js';
 import { percentile, type SimulationReport } from './report.js';
 import { openCrashableStorage, type CrashableStorage } from './storage.js';
 import { createTrace } from './trace.js';
-import { createWorkload, type WorkloadClient } from './workload.js';
+import { SIM_DEPLOYMENT, createWorkload, type WorkloadClient } from './workload.js';
 
 interface Node {
   readonly index: number;
@@ -168,7 +168,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
             },
           });
     const results: ExecutionResults = new Map();
-    const app = recordingLedger(createTicketLedger({ crypto }), results);
+    const app = recordingLedger(createTicketLedger({ crypto, deployment: SIM_DEPLOYMENT }), results);
     Object.assign(node, { storage, endpoint, app, up: true });
     const replica = await createReplica({ id: node.id, secretKey: keyOf(node.id), members, transport, storage: storage.storage, app, crypto, clock, ...o.tunables });
     results.clear();
@@ -265,7 +265,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     const endpoint = net.transport(name);
     const transport = observedTransport(endpoint, poster(endpoint));
     const secretKey = keyOf(name);
-    const client = createClient({ transport, replicas: ids, secretKey, crypto, clock, timeoutMs: o.clientTimeoutMs, maxTimeoutMs: o.clientMaxTimeoutMs, firstRequestSeq: 1 });
+    const client = createClient({ transport, replicas: ids, secretKey, deployment: SIM_DEPLOYMENT, crypto, clock, timeoutMs: o.clientTimeoutMs, maxTimeoutMs: o.clientMaxTimeoutMs, firstRequestSeq: 1 });
     return { name, client, secretKey };
   });
   const workload = await createWorkload({

@@ -102,6 +102,9 @@ interface Lane {
 
 const EVENT = eventId('sim-gig');
 
+/** The deployment id of the simulated ledger: its clients and holder codes sign for it. */
+export const SIM_DEPLOYMENT = 'admitone-sim';
+
 /** Creates the workload; nothing happens until {@link Workload.start}. */
 export async function createWorkload(o: WorkloadOptions): Promise<Workload> {
   const { clock, random, crypto, trace } = o;
@@ -194,7 +197,7 @@ export async function createWorkload(o: WorkloadOptions): Promise<Workload> {
     if (!(await step(org, 'issue', { type: 'issue', eventId: EVENT, ticketId: t, holder }, 'ok'))) return;
     const validate = async (): Promise<TicketOp> => {
       const s = scan(i % gates.length);
-      const code = await createRotatingCode(crypto, holderKey, { ticketId: t, version: 1 }, s.time);
+      const code = await createRotatingCode(crypto, holderKey, { deployment: SIM_DEPLOYMENT, ticketId: t, version: 1, timeMs: s.time });
       return { type: 'validate', eventId: EVENT, ticketId: t, scan: s, code };
     };
     if (!(await step(a, 'validate', validate, 'ok'))) return;

@@ -61,7 +61,7 @@ export async function cluster(
   const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
   const net = memoryNetwork({ members: [...ids, ...clientIds], ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}), ...(opts.schedule ? { schedule: opts.schedule, capabilities: { ordered: false, reliable: false } } : {}) });
   const stores = ids.map(() => createMemoryStore());
-  const apps: TicketLedger[] = ids.map(() => createTicketLedger({ crypto, requireHolderCode: false }));
+  const apps: TicketLedger[] = ids.map(() => createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false }));
   const replicas: (Replica | undefined)[] = ids.map(() => undefined);
   const endpoints = new Map<number, Transport>();
   const clients: Client[] = [];
@@ -77,7 +77,7 @@ export async function cluster(
     crypto,
     async start(i) {
       const id = ids[i] as string;
-      apps[i] = createTicketLedger({ crypto, requireHolderCode: false });
+      apps[i] = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
       const storage = memoryStorage({ store: stores[i] as MemoryStore });
       const r = await createReplica({
         id,
@@ -103,7 +103,7 @@ export async function cluster(
     },
     client(name, o = {}) {
       const id = clientIds[nextClient++ % clientIds.length] as string;
-      const cl = createClient({ transport: net.transport(id), replicas: ids, secretKey: keyOf(`client:${name}`), crypto, clock, timeoutMs: o.timeoutMs ?? 300, firstRequestSeq: 1 });
+      const cl = createClient({ deployment: 'test', transport: net.transport(id), replicas: ids, secretKey: keyOf(`client:${name}`), crypto, clock, timeoutMs: o.timeoutMs ?? 300, firstRequestSeq: 1 });
       clients.push(cl);
       return cl;
     },

@@ -38,45 +38,106 @@ export interface SignedRequest extends ClientRequest {
   readonly signature: Uint8Array;
 }
 
-const REQUEST_DOMAIN = 'admitone/request/v1';
+const REQUEST_DOMAIN = 'admitone/request/v2';
 
-/** The exact bytes a client signs for a request (domain-separated canonical CBOR). */
-export function requestSigningBytes(req: ClientRequest): Uint8Array {
-  return req.readOnly === true
-    ? encode([REQUEST_DOMAIN, req.clientId, req.requestSeq, req.op, 'read'])
-    : encode([REQUEST_DOMAIN, req.clientId, req.requestSeq, req.op]);
+/**
+ * The name of one deployment (one ledger: its replicas, apps and clients), for
+ * example `'acme-tickets/prod'`. Every client signature ({@link signRequest})
+ * and holder code (`createRotatingCode`) covers it, and apps verify under their
+ * own, so a request or code signed for one deployment is refused by every
+ * other, even when the same keys, ids and request numbers exist on both (a
+ * staging and a production ledger, two organizers' ledgers, a fork).
+ *
+ * 1 to {@link MAX_DEPLOYMENT_LENGTH} printable ASCII characters, no spaces
+ * (`/^[\x21-\x7e]+$/`). It is not secret; give every ledger its own.
+ */
+export type DeploymentId = string;
+
+/** Longest {@link DeploymentId}, in characters. */
+export const MAX_DEPLOYMENT_LENGTH = 64;
+
+const DEPLOYMENT_PATTERN = /^[\x21-\x7e]+$/;
+
+/** True when `value` is a well-formed {@link DeploymentId}. */
+export function isDeploymentId(value: unknown): value is DeploymentId {
+  return typeof value === 'string' && value.length <= MAX_DEPLOYMENT_LENGTH && DEPLOYMENT_PATTERN.test(value);
 }
 
 /**
- * Signs a request with the client's 32-byte secret key. The client id is
- * derived from the key, so a request cannot claim another client's id.
+ * Returns `value` when it is a well-formed {@link DeploymentId}; throws a
+ * `TypeError` naming `what` otherwise. For option checks at construction.
+ */
+export function checkDeploymentId(value: unknown, what = 'deployment'): DeploymentId {
+  if (!isDeploymentId(value)) {
+    throw new TypeError(
+      `${what} must be a deployment id: 1 to ${MAX_DEPLOYMENT_LENGTH} printable ASCII characters without spaces (got ${describe(value)})`,
+    );
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value !== 'string') return value === null ? 'null' : typeof value;
+  return value.length > MAX_DEPLOYMENT_LENGTH ? `a string of ${value.length} characters` : JSON.stringify(value);
+}
+
+/**
+ * The exact bytes a client signs for a request in `deployment`
+ * (domain-separated canonical CBOR).
+ */
+export function requestSigningBytes(req: ClientRequest, deployment: DeploymentId): Uint8Array {
+  return req.readOnly === true
+    ? encode([REQUEST_DOMAIN, deployment, req.clientId, req.requestSeq, req.op, 'read'])
+    : encode([REQUEST_DOMAIN, deployment, req.clientId, req.requestSeq, req.op]);
+}
+
+/**
+ * Signs a request for `request.deployment` with the client's 32-byte secret
+ * key. The client id is derived from the key, so a request cannot claim
+ * another client's id; the deployment is signed but not sent (the verifier
+ * supplies its own, see {@link verifyRequest}).
+ *
+ * @throws TypeError for a malformed deployment id or op, RangeError for a bad
+ *   `requestSeq` or an op over {@link MAX_OP_BYTES}.
  */
 export async function signRequest(
   crypto: CryptoProvider,
   secretKey: Uint8Array,
-  request: { readonly requestSeq: number; readonly op: Uint8Array; readonly readOnly?: boolean },
+  request: {
+    readonly deployment: DeploymentId;
+    readonly requestSeq: number;
+    readonly op: Uint8Array;
+    readonly readOnly?: boolean;
+  },
 ): Promise<SignedRequest> {
+  const deployment = checkDeploymentId(request.deployment);
   checkRequestFields(request.requestSeq, request.op);
   const clientId = clientIdOf(await crypto.getPublicKey(secretKey));
   const unsigned: ClientRequest =
     request.readOnly === true
       ? { clientId, requestSeq: request.requestSeq, op: request.op, readOnly: true }
       : { clientId, requestSeq: request.requestSeq, op: request.op };
-  const signature = await crypto.sign(requestSigningBytes(unsigned), secretKey);
+  const signature = await crypto.sign(requestSigningBytes(unsigned, deployment), secretKey);
   return { ...unsigned, signature };
 }
 
 /**
- * Verifies a request's signature against the key in its client id.
+ * Verifies a request's signature, for `deployment`, against the key in its
+ * client id.
  *
  * Returns `false`, never throws, for a request that could not have been
  * signed by {@link signRequest}: a bad signature, a client id that is not 64
  * lowercase hex, a client key that {@link isValidPublicKey} refuses (a
  * small-order key "signs" anything under ZIP-215), a `requestSeq` that is not
- * a safe integer ≥ 1, an `op` that is not a `Uint8Array`. Such a request is
- * not authentic: apps never execute it.
+ * a safe integer ≥ 1, an `op` that is not a `Uint8Array`, and a request signed
+ * for another deployment. Such a request is not authentic: apps never execute
+ * it.
+ *
+ * @throws TypeError when `deployment` itself is malformed (a configuration
+ *   error of the verifier, not of the request).
  */
-export async function verifyRequest(crypto: CryptoProvider, req: SignedRequest): Promise<boolean> {
+export async function verifyRequest(crypto: CryptoProvider, req: SignedRequest, deployment: DeploymentId): Promise<boolean> {
+  checkDeploymentId(deployment);
   if (!Number.isSafeInteger(req.requestSeq) || req.requestSeq < 1 || !isBytes(req.op) || !isBytes(req.signature)) return false;
   let pk: Uint8Array;
   try {
@@ -85,7 +146,7 @@ export async function verifyRequest(crypto: CryptoProvider, req: SignedRequest):
     return false;
   }
   // the key check (a point decoding, cached per key) only for signatures that verify: junk costs no more than before
-  return (await crypto.verify(req.signature, requestSigningBytes(req), pk)) && isValidPublicKeyHex(req.clientId);
+  return (await crypto.verify(req.signature, requestSigningBytes(req, deployment), pk)) && isValidPublicKeyHex(req.clientId);
 }
 
 /** Canonical wire encoding of a signed request. */

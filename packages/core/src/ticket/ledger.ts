@@ -6,7 +6,7 @@
 import type { CryptoProvider } from '../crypto/types.js';
 import { isValidPublicKey } from '../crypto/keys.js';
 import type { ExecuteContext, PreparedRequest, ReplicatedApp } from '../app/types.js';
-import { verifyRequest, type SignedRequest } from '../app/request.js';
+import { checkDeploymentId, verifyRequest, type DeploymentId, type SignedRequest } from '../app/request.js';
 import { createReplayGuard, type ReplayGuard } from '../app/replay.js';
 import { createKeyedRows, sortByKey, type KeyedRows, type KeyedState, type StateEntry } from '../app/state.js';
 import { decode, encode, type CborValue } from '../codec/cbor.js';
@@ -42,6 +42,12 @@ import {
 export interface TicketLedgerOptions {
   /** Verifies request signatures and rotating codes. */
   readonly crypto: CryptoProvider;
+  /**
+   * This ledger's deployment id: requests and rotating codes signed for any
+   * other deployment are refused (`invalid_signature`, or a code that does
+   * not verify). Every replica of one ledger, and its clients, use the same.
+   */
+  readonly deployment: DeploymentId;
   /** Require a holder's rotating code on `validate`. Default `true`. */
   readonly requireHolderCode?: boolean;
   /** Length of a rotating-code time step in ms. Default 30 000. */
@@ -147,13 +153,14 @@ function indexOf(tickets: ReadonlyMap<TicketId, TicketRow>): TicketIndex {
  *
  * @example
  * ```ts
- * const ledger = createTicketLedger({ crypto: await defaultCrypto() });
- * const req = await signRequest(crypto, organizerKey, { requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('gig') }) });
+ * const ledger = createTicketLedger({ crypto: await defaultCrypto(), deployment: 'gig/prod' });
+ * const req = await signRequest(crypto, organizerKey, { deployment: 'gig/prod', requestSeq: 1, op: encodeTicketOp({ type: 'createEvent', eventId: eventId('gig') }) });
  * const result = decodeTicketResult(ledger.execute(await ledger.prepare(req), { seq: 1, timestamp: Date.now() }));
  * ```
  */
 export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
   const crypto = options.crypto;
+  const deployment = checkDeploymentId(options.deployment, 'TicketLedgerOptions.deployment');
   const requireCode = options.requireHolderCode ?? true;
   const stepMs = options.codeStepMs ?? 30_000;
   const skew = options.codeSkewSteps ?? 1;
@@ -456,7 +463,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
     name: 'tickets',
 
     async prepare(request: SignedRequest): Promise<PreparedTicketRequest> {
-      const authentic = await verifyRequest(crypto, request);
+      const authentic = await verifyRequest(crypto, request, deployment);
       let op: TicketOp | undefined;
       try {
         op = decodeTicketOp(request.op);
@@ -468,7 +475,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       if (authentic && op !== undefined && !keysValid(op)) op = undefined;
       let codeValid: boolean | undefined;
       if (op?.type === 'validate' && op.code !== undefined) {
-        codeValid = await crypto.verify(op.code.signature, rotatingCodeMessage(op.ticketId, op.code.version, op.code.step), op.code.holder);
+        codeValid = await crypto.verify(op.code.signature, rotatingCodeMessage(deployment, op.ticketId, op.code.version, op.code.step), op.code.holder);
       }
       return { request, authentic, op, codeValid };
     },

@@ -42,13 +42,13 @@ export interface Harness {
 }
 
 export function harness(options: Partial<TicketLedgerOptions> = {}): Harness {
-  const ledger = createTicketLedger({ crypto, ...options });
+  const ledger = createTicketLedger({ deployment: 'test', crypto, ...options });
   const h: Harness = {
     ledger,
     seq: 0,
     time: 1_700_000_000_000,
     async sign(who, op) {
-      return signRequest(crypto, who.secret, { requestSeq: who.nextSeq++, op: encodeTicketOp(op) });
+      return signRequest(crypto, who.secret, { deployment: 'test', requestSeq: who.nextSeq++, op: encodeTicketOp(op) });
     },
     async runSigned(req) {
       const prepared = await ledger.prepare(req);

@@ -15,6 +15,9 @@
 import {
   type CborRecord,
   type CryptoProvider,
+  type DeploymentId,
+  checkDeploymentId,
+  isDeploymentId,
   type EventId,
   type RotatingCode,
   type TicketId,
@@ -33,13 +36,19 @@ import {
 import { type EventCredential, credentialFromCbor, credentialToCbor, encodeCredential } from './credential.js';
 
 /** Domain of the organizer's pass signature. */
-export const PASS_DOMAIN = 'admitone/identity/ticket-pass/v1';
+export const PASS_DOMAIN = 'admitone/identity/ticket-pass/v2';
 
 /** Default rotating-code time step at the gate: 15 s. */
 export const DEFAULT_CODE_STEP_MS = 15_000;
 
 /** The fields of a pass that the organizer signs. */
 export interface TicketPassFields {
+  /**
+   * The deployment (ledger) the ticket lives on. The organizer signs it, the
+   * holder's rotating code is signed for it, and a gate admits only passes of
+   * its own deployment (see `DeploymentId` in `@admitone/core`).
+   */
+  readonly deployment: DeploymentId;
   /** The event. */
   readonly eventId: EventId;
   /** The ticket. */
@@ -70,11 +79,12 @@ export interface Presentation {
 
 /** The exact bytes the organizer signs for a pass. */
 export function passStatement(fields: TicketPassFields, organizerKey: Uint8Array): Uint8Array {
-  return encode([PASS_DOMAIN, fields.eventId, fields.ticketId, fields.version, fields.holderKey, organizerKey, hash(encodeCredential(fields.credential))]);
+  return encode([PASS_DOMAIN, fields.deployment, fields.eventId, fields.ticketId, fields.version, fields.holderKey, organizerKey, hash(encodeCredential(fields.credential))]);
 }
 
 /** Signs a pass with the organizer's 32-byte secret key. */
 export async function issueTicketPass(crypto: CryptoProvider, organizerSecretKey: Uint8Array, fields: TicketPassFields): Promise<TicketPass> {
+  checkDeploymentId(fields.deployment, 'fields.deployment');
   if (!Number.isSafeInteger(fields.version) || fields.version < 0) throw new RangeError('version must be a non-negative safe integer');
   if (!(fields.holderKey instanceof Uint8Array) || fields.holderKey.length !== 32) throw new RangeError('holderKey must be 32 bytes');
   const organizerKey = await crypto.getPublicKey(organizerSecretKey);
@@ -82,7 +92,10 @@ export async function issueTicketPass(crypto: CryptoProvider, organizerSecretKey
   return { ...fields, organizerKey, signature };
 }
 
-/** Makes the holder's presentation of `pass` for the time step containing `timeMs`. */
+/**
+ * Makes the holder's presentation of `pass` for the time step containing
+ * `timeMs`; the rotating code is signed for the pass's deployment.
+ */
 export async function createPresentation(
   crypto: CryptoProvider,
   holderSecretKey: Uint8Array,
@@ -90,7 +103,7 @@ export async function createPresentation(
   timeMs: number,
   stepMs: number = DEFAULT_CODE_STEP_MS,
 ): Promise<Presentation> {
-  const code = await createRotatingCode(crypto, holderSecretKey, pass, timeMs, stepMs);
+  const code = await createRotatingCode(crypto, holderSecretKey, { deployment: pass.deployment, ticketId: pass.ticketId, version: pass.version, timeMs, stepMs });
   return { pass, code };
 }
 
@@ -130,6 +143,7 @@ export function decodePresentation(bytes: Uint8Array): Presentation {
 
 function passToCbor(pass: TicketPass): CborRecord {
   return {
+    deployment: pass.deployment,
     eventId: pass.eventId,
     ticketId: pass.ticketId,
     version: pass.version,
@@ -141,10 +155,13 @@ function passToCbor(pass: TicketPass): CborRecord {
 }
 
 function passFromCbor(value: unknown, field: string): TicketPass {
-  const r = readRecord(value, field, ['eventId', 'ticketId', 'version', 'holderKey', 'organizerKey', 'credential', 'signature']);
+  const r = readRecord(value, field, ['deployment', 'eventId', 'ticketId', 'version', 'holderKey', 'organizerKey', 'credential', 'signature']);
   const credential = credentialFromCbor(r['credential'], `${field}.credential`);
   if (credential.kind !== 'event') throw new CodecError('CODEC_SCHEMA', `Field ${field}.credential must be an event credential.`, { meta: { field: `${field}.credential` } });
+  const deployment = readString(r['deployment'], `${field}.deployment`, 64);
+  if (!isDeploymentId(deployment)) throw new CodecError('CODEC_SCHEMA', `Field ${field}.deployment is not a deployment id.`, { meta: { field: `${field}.deployment` } });
   return {
+    deployment,
     eventId: readId(r['eventId'], `${field}.eventId`, toEventId),
     ticketId: readId(r['ticketId'], `${field}.ticketId`, toTicketId),
     version: readInt(r['version'], `${field}.version`),

@@ -23,6 +23,8 @@ import {
   stepOf,
   systemClock,
   rotatingCodeMessage,
+  checkDeploymentId,
+  type DeploymentId,
 } from '@admitone/core';
 import { type CommitteePublicInfo, credentialStatement } from '../credential/credential.js';
 import { DEFAULT_CODE_STEP_MS, type Presentation, type TicketPass, decodePresentation, decodeTicketPass, passStatement } from '../credential/pass.js';
@@ -73,6 +75,11 @@ export interface LocalTicketStatus {
 
 /** The gate's configuration for one event. */
 export interface GatePolicy {
+  /**
+   * The deployment (ledger) this gate serves: a pass of any other deployment
+   * is refused as `wrong_event`, and holder codes are checked for this one.
+   */
+  readonly deployment: DeploymentId;
   /** The event this gate admits to. */
   readonly eventId: EventId;
   /** The identity committee whose credentials are accepted. */
@@ -148,13 +155,14 @@ export interface GateVerifier {
  *
  * @example
  * ```ts
- * const gate = createGateVerifier({ eventId, committee, organizerKeys: [organizerKey], crypto: await defaultCrypto() });
+ * const gate = createGateVerifier({ deployment: 'gig/prod', eventId, committee, organizerKeys: [organizerKey], crypto: await defaultCrypto() });
  * const result = await gate.verify(qrBytes);
  * if (result.status === 'admitted') openTurnstile();
  * else showRefusal(result.reason);
  * ```
  */
 export function createGateVerifier(policy: GatePolicy): GateVerifier {
+  const deployment = checkDeploymentId(policy.deployment, 'policy.deployment');
   const stepMs = policy.stepMs ?? DEFAULT_CODE_STEP_MS;
   const skew = policy.skewSteps ?? 1;
   if (!Number.isSafeInteger(stepMs) || stepMs <= 0) throw new RangeError('stepMs must be a positive integer');
@@ -212,7 +220,7 @@ export function createGateVerifier(policy: GatePolicy): GateVerifier {
   /** Structural checks shared by both modes; returns a rejection or undefined. */
   const checkPass = (pass: TicketPass, now: number): AdmissionResult | undefined => {
     const c = pass.credential;
-    if (pass.eventId !== policy.eventId || c.eventId !== pass.eventId) return reject('wrong_event', pass.ticketId);
+    if (pass.deployment !== deployment || pass.eventId !== policy.eventId || c.eventId !== pass.eventId) return reject('wrong_event', pass.ticketId);
     if (c.committeeId !== policy.committee.committeeId) return reject('unknown_committee', pass.ticketId);
     if (!organizers.has(bytesToHex(pass.organizerKey))) return reject('unknown_organizer', pass.ticketId);
     if (!equalBytes(c.holderKey, pass.holderKey)) return reject('not_holder', pass.ticketId);
@@ -258,7 +266,7 @@ export function createGateVerifier(policy: GatePolicy): GateVerifier {
       return {
         credential: credentialStatement(pass.credential),
         pass: passStatement(pass, pass.organizerKey),
-        code: code === undefined ? undefined : rotatingCodeMessage(pass.ticketId, code.version, code.step),
+        code: code === undefined ? undefined : rotatingCodeMessage(deployment, pass.ticketId, code.version, code.step),
       };
     } catch {
       return reject('malformed');

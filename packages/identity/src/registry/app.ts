@@ -39,6 +39,8 @@ import {
   sortByKey,
   utf8ToBytes,
   verifyRequest,
+  isDeploymentId,
+  type DeploymentId,
   type CborValue,
   type ClientId,
   type CryptoProvider,
@@ -78,6 +80,11 @@ export interface TagRegistryAppOptions {
   readonly threshold: number;
   /** Verifies the votes' request signatures. */
   readonly crypto: CryptoProvider;
+  /**
+   * The registry ledger's deployment id: votes signed for any other
+   * deployment are refused (see `DeploymentId` in `@admitone/core`).
+   */
+  readonly deployment: DeploymentId;
   /** How long (ledger time) an undecided tag keeps its votes. Default 10 minutes. */
   readonly pendingTtlMs?: number;
   /**
@@ -139,13 +146,15 @@ const pendingRow = (p: Pending): CborValue => [p.firstAt, p.candidates.map((c) =
  *
  * @example
  * ```ts
- * const app = createTagRegistryApp({ committeeId: 'eu-committee', voters: memberLedgerKeys, threshold: t + 1, crypto });
+ * const app = createTagRegistryApp({ committeeId: 'eu-committee', voters: memberLedgerKeys, threshold: t + 1, crypto, deployment: 'eu-registry/prod' });
  * const replica = await createReplica({ id, secretKey, members, transport, storage, app, crypto });
  * ```
  */
 export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistryApp {
   const { committeeId, crypto } = options;
   const ttl = options.pendingTtlMs ?? 600_000;
+  if (!isDeploymentId(options.deployment)) throw new IdentityError('IDENTITY_CONFIG', 'deployment must be a deployment id (1 to 64 printable ASCII characters, no spaces).');
+  const deployment = options.deployment;
   if (typeof committeeId !== 'string' || committeeId.length === 0 || committeeId.length > 128) throw new IdentityError('IDENTITY_CONFIG', 'committeeId must be a 1–128 character string.');
   if (!Array.isArray(options.voters) || options.voters.length === 0) throw new IdentityError('IDENTITY_CONFIG', 'The registry needs at least one voter key.');
   const voterIndex = new Map<ClientId, number>();
@@ -316,7 +325,7 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
     name: 'identity-registry',
 
     async prepare(request: SignedRequest): Promise<PreparedRegistryRequest> {
-      const authentic = await verifyRequest(crypto, request);
+      const authentic = await verifyRequest(crypto, request, deployment);
       let v: RegistryVote | undefined;
       try {
         v = decodeRegistryVote(request.op);

@@ -21,10 +21,10 @@ export async function registryLedger(opts: { kind: 'local' | 'pbft'; committeeId
   const { kind, committeeId, members, threshold, crypto } = opts;
   const ledgerSecret = (i: number) => seededRandom(`ledger-key-${i}`).bytes(32);
   const voters = await Promise.all(Array.from({ length: members }, (_, i) => crypto.getPublicKey(ledgerSecret(i))));
-  const makeApp = () => createTagRegistryApp({ committeeId, voters, threshold, crypto });
+  const makeApp = () => createTagRegistryApp({ deployment: 'test', committeeId, voters, threshold, crypto });
   if (kind === 'local') {
     const app = makeApp();
-    const engines = voters.map((_, i) => createLocalEngine({ app, crypto, secretKey: ledgerSecret(i) }));
+    const engines = voters.map((_, i) => createLocalEngine({ deployment: 'test', app, crypto, secretKey: ledgerSecret(i) }));
     return { apps: [app], clients: engines, close: async () => void (await Promise.all(engines.map((e) => e.close()))) };
   }
   const replicaIds = ['r0', 'r1', 'r2', 'r3'];
@@ -38,7 +38,7 @@ export async function registryLedger(opts: { kind: 'local' | 'pbft'; committeeId
       createReplica({ id, secretKey: replicaSecret(id), members: replicaMembers, transport: net.transport(id), storage: memoryStorage({ store: createMemoryStore() }), app: apps[i]!, crypto, clock: systemClock() }),
     ),
   );
-  const clients: Client[] = clientIds.map((id, i) => createClient({ transport: net.transport(id), replicas: replicaIds, secretKey: ledgerSecret(i), crypto, clock: systemClock(), timeoutMs: 500, firstRequestSeq: 1 }));
+  const clients: Client[] = clientIds.map((id, i) => createClient({ deployment: 'test', transport: net.transport(id), replicas: replicaIds, secretKey: ledgerSecret(i), crypto, clock: systemClock(), timeoutMs: 500, firstRequestSeq: 1 }));
   return {
     apps,
     clients,

@@ -11,6 +11,8 @@ import {
   rotatingCodeMessage,
   silentLogger,
   verifyRequest,
+  checkDeploymentId,
+  type DeploymentId,
   type ClientId,
   type CryptoProvider,
   type Digest,
@@ -77,6 +79,12 @@ export interface OrderCommittee {
 export interface EventContractOptions {
   /** Verifies request signatures and credentials. */
   readonly crypto: CryptoProvider;
+  /**
+   * This ledger's deployment id: requests and holder codes signed for any
+   * other deployment are refused as not authentic (see `DeploymentId` in
+   * `@admitone/core`). Every replica and client of one ledger use the same.
+   */
+  readonly deployment: DeploymentId;
   /** The identity committee whose event credentials `buyPrimary` and `register` accept. */
   readonly identityCommittee: CommitteePublicInfo;
   /**
@@ -168,8 +176,8 @@ export interface EventContract extends ReplicatedApp<PreparedContractRequest> {
  *
  * @example
  * ```ts
- * const contract = createEventContract({ crypto, identityCommittee, fundingKeys: [gatewayKey], orderCommittee, random: systemRandom() });
- * const req = await signRequest(crypto, organizerSecret, { requestSeq: 1, op: encodeContractOp({ type: 'createEvent', eventId, policy }) });
+ * const contract = createEventContract({ crypto, deployment: 'gig/prod', identityCommittee, fundingKeys: [gatewayKey], orderCommittee, random: systemRandom() });
+ * const req = await signRequest(crypto, organizerSecret, { deployment: 'gig/prod', requestSeq: 1, op: encodeContractOp({ type: 'createEvent', eventId, policy }) });
  * const result = decodeContractResult(contract.execute(await contract.prepare(req), { seq: 1, timestamp: Date.now() }));
  * ```
  */
@@ -178,6 +186,7 @@ export function createEventContract(options: EventContractOptions): EventContrac
   const { crypto, identityCommittee, random } = options;
   if (typeof crypto?.verify !== 'function') throw new TypeError('options.crypto must be a CryptoProvider');
   if (typeof random?.bytes !== 'function') throw new TypeError('options.random must be a Random');
+  const deployment = checkDeploymentId(options.deployment, 'options.deployment');
   if (typeof identityCommittee?.committeeId !== 'string' || !(identityCommittee.groupPublicKey instanceof Uint8Array) || identityCommittee.groupPublicKey.length !== 32) {
     throw new TypeError('options.identityCommittee must be { committeeId: string, groupPublicKey: 32 bytes }');
   }
@@ -351,7 +360,7 @@ export function createEventContract(options: EventContractOptions): EventContrac
     name: 'event-contract',
 
     async prepare(request: SignedRequest): Promise<PreparedContractRequest> {
-      const authentic = await verifyRequest(crypto, request);
+      const authentic = await verifyRequest(crypto, request, deployment);
       let op: ContractOp | undefined;
       try {
         op = decodeContractOp(request.op);
@@ -369,7 +378,7 @@ export function createEventContract(options: EventContractOptions): EventContrac
         else if (op.type === 'submitSealedOrder') sealed = prepareSealed(op);
         else if (op.type === 'postShares') shares = prepareShares(op, request.clientId);
         else if ((op.type === 'admit' || op.type === 'validate') && op.serial >= 1) {
-          const message = rotatingCodeMessage(ticketIdOf(op.eventId, op.serial), op.code.version, op.code.step);
+          const message = rotatingCodeMessage(deployment, ticketIdOf(op.eventId, op.serial), op.code.version, op.code.step);
           codeValid = await crypto.verify(op.code.signature, message, op.code.holder);
         }
       }
