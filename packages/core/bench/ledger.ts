@@ -14,11 +14,13 @@ import { decode, encode, type CborValue } from '../src/codec/cbor.js';
 import { decodeTicketQueryResult, encodeTicketQuery } from '../src/ticket/codec.js';
 import type { EventId, TicketId } from '../src/codec/hash.js';
 import type { BenchResult } from './harness.js';
+import { hexToBytes } from '../src/bytes/index.js';
 
 /**
  * A `tickets` page of 10 read from the middle of an event of 1,000 and of
  * 100,000 tickets (a snapshot of `ledger` with its tickets copied, restored
  * into fresh ledgers): with the per-event index both cost about the same.
+ * The same by holder (one key holds them all), from the per-holder index.
  */
 async function benchPages(ledger: ReturnType<typeof createTicketLedger>, E: EventId): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
@@ -33,6 +35,10 @@ async function benchPages(ledger: ReturnType<typeof createTicketLedger>, E: Even
     const after = `p-${String(n >> 1).padStart(6, '0')}` as TicketId;
     const query = encodeTicketQuery({ type: 'tickets', eventId: E, after, limit: 10 });
     out.push(await bench(`tickets page of 10 (${n.toLocaleString('en-US')} tickets)`, () => decodeTicketQueryResult(big.query(query)), { budgetMs: 500 }));
+    // every copied ticket has the first ticket's holder: a wallet holding all n, paged from its holder index
+    const holder = hexToBytes(String(first['holder']));
+    const byHolder = encodeTicketQuery({ type: 'tickets', holder, after, limit: 10 });
+    out.push(await bench(`holder's tickets page of 10 (${n.toLocaleString('en-US')} held)`, () => decodeTicketQueryResult(big.query(byHolder)), { budgetMs: 500 }));
   }
   return out;
 }

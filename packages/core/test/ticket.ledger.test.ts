@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { eventId, ticketId, type ClientId, type EventId, type TicketId } from '../src/codec/hash.js';
 import { CodecError } from '../src/errors/index.js';
 import { decode, encode, type CborValue } from '../src/codec/cbor.js';
@@ -454,6 +455,74 @@ describe('ticket ledger: tickets pages', () => {
       const mid = decodeTicketQueryResult(ledger.query(encodeTicketQuery({ type: 'tickets', after: ticketId('p-m'), limit: 1000 })));
       expect(mid.status === 'ok' && 'tickets' in mid && mid.tickets.map((t) => t.ticketId)).toEqual([...all.keys()].filter((id) => id > 'p-m').sort());
     }
+  });
+
+  it('pages by holder, and by holder within an event, follow issues and transfers, also after restores (fast-check)', async () => {
+    const holders = [alice, bob, mallory];
+    const events = [E, eventId('second-gig')];
+    type Step = { kind: 'issue'; holder: number; event: number } | { kind: 'transfer'; ticket: number; to: number } | { kind: 'restore' };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ kind: fc.constant('issue' as const), holder: fc.nat(2), event: fc.nat(1) }),
+      fc.record({ kind: fc.constant('transfer' as const), ticket: fc.nat(40), to: fc.nat(2) }),
+      fc.record({ kind: fc.constant('restore' as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
+        const h = await setup();
+        await h.run(org, { type: 'createEvent', eventId: events[1] as EventId });
+        const model = new Map<string, { event: EventId; holder: number }>([[T, { event: E, holder: 0 }]]);
+        let ledger = h.ledger;
+        let n = 0;
+        for (const s of steps) {
+          if (s.kind === 'issue') {
+            const id = `h-${(n++ * 7919) % 1000}-${n}`; // ids out of issue order
+            model.set(id, { event: events[s.event] as EventId, holder: s.holder });
+            const r = await h.run(org, { type: 'issue', eventId: events[s.event] as EventId, ticketId: ticketId(id), holder: (holders[s.holder] as Actor).publicKey });
+            expect(r.status).toBe('ok');
+          } else if (s.kind === 'transfer') {
+            const ids = [...model.keys()];
+            const id = ids[s.ticket % ids.length] as string;
+            const m = model.get(id) as { event: EventId; holder: number };
+            const r = await h.run(holders[m.holder] as Actor, { type: 'transfer', ticketId: ticketId(id), to: (holders[s.to] as Actor).publicKey });
+            if (s.to === m.holder) expect(rejected(r)).toBe('same_holder');
+            else {
+              expect(r.status).toBe('ok');
+              m.holder = s.to;
+            }
+          } else {
+            // continue on a replica restored from this one's snapshot: its index is rebuilt, not carried over
+            const next = createTicketLedger({ deployment: 'test', crypto });
+            next.restore(ledger.snapshot());
+            ledger = next;
+            h.ledger = next;
+          }
+        }
+        for (const [hi, who] of holders.entries()) {
+          for (const ev of [undefined, ...events]) {
+            const want = [...model].filter(([, m]) => m.holder === hi && (ev === undefined || m.event === ev)).map(([id]) => id).sort();
+            for (const limit of [1, 3, 1000]) {
+              const got: string[] = [];
+              let after: TicketId | undefined;
+              for (;;) {
+                const q: TicketQuery = { type: 'tickets', holder: who.publicKey, limit, ...(ev === undefined ? {} : { eventId: ev }), ...(after === undefined ? {} : { after }) };
+                const page = decodeTicketQueryResult(ledger.query(encodeTicketQuery(q)));
+                if (page.status !== 'ok' || !('tickets' in page)) throw new Error('not a page');
+                expect(page.tickets.every((t) => t.holder === who.id)).toBe(true);
+                got.push(...page.tickets.map((t) => t.ticketId));
+                if (page.next === undefined) break;
+                after = page.next;
+              }
+              expect(got).toEqual(want);
+            }
+          }
+        }
+        // a key that holds nothing gets an empty page; a holder that is not 32 bytes is malformed
+        const none = decodeTicketQueryResult(ledger.query(encodeTicketQuery({ type: 'tickets', holder: otherOrg.publicKey })));
+        expect(none).toEqual({ status: 'ok', tickets: [] });
+        expect(decodeTicketQueryResult(ledger.query(encode({ type: 'tickets', holder: new Uint8Array(31) })))).toEqual({ status: 'rejected', reason: 'malformed' });
+      }),
+      { numRuns: 15 },
+    );
   });
 
   // what a page costs against the number of tickets is measured by the core bench ("tickets page"), not here

@@ -35,6 +35,39 @@ describe('sorted ids (the ticket index)', () => {
     );
   });
 
+  it('agrees with a set for interleaved inserts and deletes, across chunk splits and emptied chunks', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 })), { maxLength: 6000, size: 'max' }),
+        (ops) => {
+          const set = createSortedIds();
+          const model = new Set<string>();
+          for (const [add, n] of ops) {
+            const id = `t-${String(n).padStart(4, '0')}`;
+            if (add) {
+              set.insert(id);
+              model.add(id);
+            } else {
+              set.delete(id);
+              model.delete(id);
+            }
+          }
+          const all = [...model].sort();
+          expect(set.size).toBe(all.length);
+          expect(set.page(undefined, all.length + 1)).toEqual(all);
+          for (const after of [undefined, 't-', 't-1000', 't-2999', 'u']) expect(set.page(after, 50)).toEqual(reference(all, after, 50));
+          // emptied, then used again
+          for (const id of all) set.delete(id);
+          expect(set.size).toBe(0);
+          expect(set.page(undefined, 10)).toEqual([]);
+          set.insert('t-0001');
+          expect(set.page(undefined, 10)).toEqual(['t-0001']);
+        },
+      ),
+      { numRuns: 30, seed: 12 },
+    );
+  });
+
   it('pages through ids issued in order (appends) without skipping or repeating', () => {
     const set = createSortedIds();
     const all = Array.from({ length: 10_000 }, (_, i) => `t-${String(i).padStart(5, '0')}`);

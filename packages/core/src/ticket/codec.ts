@@ -115,7 +115,7 @@ export function decodeTicketResult(bytes: Uint8Array): TicketResult {
 
 /**
  * Encodes a read-only query. Optional fields that are present but `undefined`
- * (`eventId`, `after`, `limit` of `tickets`) are left out, as if absent.
+ * (`eventId`, `holder`, `after`, `limit` of `tickets`) are left out, as if absent.
  */
 export function encodeTicketQuery(query: TicketQuery): Uint8Array {
   return encode(withoutUndefined(query, query.type === 'tickets' ? TICKETS_OPTIONAL : NONE) as unknown as CborValue);
@@ -123,7 +123,7 @@ export function encodeTicketQuery(query: TicketQuery): Uint8Array {
 
 const NONE: readonly string[] = [];
 const VALIDATE_OPTIONAL: readonly string[] = ['code'];
-const TICKETS_OPTIONAL: readonly string[] = ['eventId', 'after', 'limit'];
+const TICKETS_OPTIONAL: readonly string[] = ['eventId', 'holder', 'after', 'limit'];
 
 /** `value` itself, or a shallow copy without those of `optional` that are present but `undefined`. */
 function withoutUndefined<T extends object>(value: T, optional: readonly string[]): T {
@@ -146,9 +146,10 @@ export function decodeTicketQuery(bytes: Uint8Array): TicketQuery {
       readRecord(r, 'query', ['type', 'eventId']);
       return { type, eventId: readId<EventId>(r['eventId'], 'query.eventId') };
     case 'tickets': {
-      readRecord(r, 'query', ['type', 'eventId', 'after', 'limit']);
-      const q: { type: 'tickets'; eventId?: EventId; after?: TicketId; limit?: number } = { type };
+      readRecord(r, 'query', ['type', 'eventId', 'holder', 'after', 'limit']);
+      const q: { type: 'tickets'; eventId?: EventId; holder?: Uint8Array; after?: TicketId; limit?: number } = { type };
       if (r['eventId'] !== undefined) q.eventId = readId<EventId>(r['eventId'], 'query.eventId');
+      if (r['holder'] !== undefined) q.holder = readBytes(r['holder'], 'query.holder', 32);
       if (r['after'] !== undefined) q.after = readId<TicketId>(r['after'], 'query.after');
       if (r['limit'] !== undefined) q.limit = readInt(r['limit'], 'query.limit', 1, 1000);
       return q;

@@ -130,22 +130,56 @@ function keysValid(op: TicketOp): boolean {
   }
 }
 
-/** Ticket ids in order, all and by event: `tickets` pages without sorting every id. */
+/**
+ * Ticket ids in order: all, by event, by holder and by (holder, event), so
+ * `tickets` pages cost their length plus a few binary searches, never a scan.
+ */
 interface TicketIndex {
   readonly all: SortedIds;
   readonly byEvent: Map<EventId, SortedIds>;
+  readonly byHolder: Map<ClientId, SortedIds>;
+  /** Keyed by {@link holderEventKey}. */
+  readonly byHolderEvent: Map<string, SortedIds>;
+}
+
+/** The `byHolderEvent` key of a holder's tickets of one event (a client id has no `/`). */
+function holderEventKey(holder: ClientId, eventId: EventId): string {
+  return `${holder}/${eventId}`;
 }
 
 /** The index of `tickets` (derived state: not in snapshots or digests). */
 function indexOf(tickets: ReadonlyMap<TicketId, TicketRow>): TicketIndex {
-  const byEvent = new Map<EventId, string[]>();
-  for (const [id, t] of tickets) {
-    const ids = byEvent.get(t.eventId);
-    if (ids === undefined) byEvent.set(t.eventId, [id]);
-    else ids.push(id);
-  }
-  const sorted = (ids: string[]) => createSortedIds(ids.sort());
-  return { all: sorted([...tickets.keys()]), byEvent: new Map([...byEvent].map(([e, ids]) => [e, sorted(ids)])) };
+  const groups = <K>(keyOf: (t: TicketRow) => K): Map<K, SortedIds> => {
+    const m = new Map<K, string[]>();
+    for (const [id, t] of tickets) {
+      const k = keyOf(t);
+      const ids = m.get(k);
+      if (ids === undefined) m.set(k, [id]);
+      else ids.push(id);
+    }
+    return new Map([...m].map(([k, ids]) => [k, createSortedIds(ids.sort())]));
+  };
+  return {
+    all: createSortedIds([...tickets.keys()].sort()),
+    byEvent: groups((t) => t.eventId),
+    byHolder: groups((t) => t.holder),
+    byHolderEvent: groups((t) => holderEventKey(t.holder, t.eventId)),
+  };
+}
+
+/** Adds `id` to the set of `key` in `m`, creating it. */
+function indexAdd<K>(m: Map<K, SortedIds>, key: K, id: string): void {
+  let ids = m.get(key);
+  if (ids === undefined) m.set(key, (ids = createSortedIds()));
+  ids.insert(id);
+}
+
+/** Removes `id` from the set of `key` in `m`, dropping a set that becomes empty. */
+function indexRemove<K>(m: Map<K, SortedIds>, key: K, id: string): void {
+  const ids = m.get(key);
+  if (ids === undefined) return;
+  ids.delete(id);
+  if (ids.size === 0) m.delete(key);
 }
 
 /**
@@ -229,9 +263,9 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         tickets.set(op.ticketId, t);
         e.tickets++;
         index.all.insert(op.ticketId);
-        let ids = index.byEvent.get(op.eventId);
-        if (ids === undefined) index.byEvent.set(op.eventId, (ids = createSortedIds()));
-        ids.insert(op.ticketId);
+        indexAdd(index.byEvent, op.eventId, op.ticketId);
+        indexAdd(index.byHolder, t.holder, op.ticketId);
+        indexAdd(index.byHolderEvent, holderEventKey(t.holder, t.eventId), op.ticketId);
         rows.touch(EVENT_ROW + op.eventId);
         rows.touch(TICKET_ROW + op.ticketId);
         return okTicket(op.ticketId, t);
@@ -259,8 +293,12 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
         if (t.holder !== actor) return reject('not_holder');
         if (keyId(op.to) === t.holder) return reject('same_holder');
         if (t.state !== 'ISSUED') return reject(terminal ?? (t.state === 'VALIDATED' ? 'already_validated' : 'disputed'));
+        indexRemove(index.byHolder, t.holder, op.ticketId);
+        indexRemove(index.byHolderEvent, holderEventKey(t.holder, t.eventId), op.ticketId);
         t.holder = keyId(op.to);
         t.version++;
+        indexAdd(index.byHolder, t.holder, op.ticketId);
+        indexAdd(index.byHolderEvent, holderEventKey(t.holder, t.eventId), op.ticketId);
         return okTicket(op.ticketId, t);
       }
       case 'validate':
@@ -441,7 +479,15 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
       }
       case 'tickets': {
         const limit = q.limit ?? 100;
-        const ids = q.eventId === undefined ? index.all : index.byEvent.get(q.eventId);
+        const holder = q.holder === undefined ? undefined : keyId(q.holder);
+        const ids =
+          holder === undefined
+            ? q.eventId === undefined
+              ? index.all
+              : index.byEvent.get(q.eventId)
+            : q.eventId === undefined
+              ? index.byHolder.get(holder)
+              : index.byHolderEvent.get(holderEventKey(holder, q.eventId));
         // one more than the page: whether there is a next page
         const found = ids === undefined ? [] : ids.page(q.after, limit + 1);
         const page = found.length > limit ? found.slice(0, limit) : found;

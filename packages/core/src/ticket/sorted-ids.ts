@@ -6,7 +6,7 @@
 import { lowerBound } from '../app/state.js';
 
 /**
- * Ids in ascending order (JavaScript string order), insert-only, with pages
+ * Ids in ascending order (JavaScript string order), with pages
  * that start after a given id. Kept as sorted chunks of at most
  * {@link MAX_CHUNK} ids: an insert costs two binary searches and a splice of
  * at most a chunk (an id above all others, the common case of ids issued in
@@ -18,6 +18,8 @@ export interface SortedIds {
   readonly size: number;
   /** Adds `id` (no effect when present). */
   insert(id: string): void;
+  /** Removes `id` (no effect when absent). */
+  delete(id: string): void;
   /** Up to `limit` ids greater than `after` (all ids when `after` is undefined), ascending. */
   page(after: string | undefined, limit: number): string[];
 }
@@ -67,6 +69,16 @@ export function createSortedIds(ascending: readonly string[] = []): SortedIds {
       else c.splice(i, 0, id);
       size++;
       if (c.length > MAX_CHUNK) chunks.splice(ci + 1, 0, c.splice(c.length >>> 1));
+    },
+    delete(id) {
+      const ci = chunkOf(id, false);
+      const c = chunks[ci];
+      if (c === undefined) return;
+      const i = lowerBound(c, id);
+      if (c[i] !== id) return;
+      c.splice(i, 1);
+      size--;
+      if (c.length === 0) chunks.splice(ci, 1);
     },
     page(after, limit) {
       const out: string[] = [];

@@ -202,7 +202,21 @@ export type TicketResult =
 export type TicketQuery =
   | { readonly type: 'ticket'; readonly ticketId: TicketId }
   | { readonly type: 'event'; readonly eventId: EventId }
-  | { readonly type: 'tickets'; readonly eventId?: EventId; readonly after?: TicketId; readonly limit?: number }
+  | {
+      readonly type: 'tickets';
+      /** Only this event's tickets. */
+      readonly eventId?: EventId;
+      /**
+       * Only the tickets this 32-byte key holds now (every state: a wallet's
+       * whole history of tickets it still holds, consumed ones included).
+       * With `eventId`, that key's tickets of that event.
+       */
+      readonly holder?: Uint8Array;
+      /** Start after this ticket id (the previous page's `next`). */
+      readonly after?: TicketId;
+      /** Page size, 1 … 1,000; default 100. */
+      readonly limit?: number;
+    }
   | { readonly type: 'stats' };
 
 /** Counts by state, for `stats` queries. */

@@ -31,7 +31,8 @@ export async function actor(name: string): Promise<Actor> {
 }
 
 export interface Harness {
-  readonly ledger: TicketLedger;
+  /** The ledger `run` executes on (replace it to continue on a restored replica). */
+  ledger: TicketLedger;
   seq: number;
   time: number;
   /** Signs `op` as `who` (next request number) and executes it. */
@@ -51,9 +52,9 @@ export function harness(options: Partial<TicketLedgerOptions> = {}): Harness {
       return signRequest(crypto, who.secret, { deployment: 'test', requestSeq: who.nextSeq++, op: encodeTicketOp(op) });
     },
     async runSigned(req) {
-      const prepared = await ledger.prepare(req);
+      const prepared = await h.ledger.prepare(req);
       h.seq++;
-      return decodeTicketResult(ledger.execute(prepared, { seq: h.seq, timestamp: h.time }));
+      return decodeTicketResult(h.ledger.execute(prepared, { seq: h.seq, timestamp: h.time }));
     },
     async run(who, op) {
       return h.runSigned(await h.sign(who, op));
