@@ -126,6 +126,9 @@ describe('venueApi', () => {
     expect(await api.stats()).toEqual({ ok: true, data: { events: 1 }, status: 200 });
     const page = await api.tickets({ eventId: 'gig:1', after: 3, limit: 2, consistent: true });
     expect(page.ok && (page.data as unknown as { url: string }).url).toBe('http://127.0.0.1:9/api/v1/tickets?eventId=gig%3A1&after=3&limit=2&consistent=1');
+    // a holder key given as bytes goes out as 64 hex digits
+    const held = await api.tickets({ eventId: 'gig:1', holder: new Uint8Array(32).fill(0xab), limit: 5 });
+    expect(held.ok && (held.data as unknown as { url: string }).url).toBe(`http://127.0.0.1:9/api/v1/tickets?eventId=gig%3A1&holder=${'ab'.repeat(32)}&limit=5`);
     const broken = await api.venue();
     expect(broken).toMatchObject({ ok: false, status: 502, error: { reason: 'bad_response' } });
     expect(() => venueApi('127.0.0.1:9')).toThrow(TypeError);

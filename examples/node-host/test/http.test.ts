@@ -360,6 +360,44 @@ describe('reads', () => {
     expect((await raw(`${base}/api/v1/tickets?eventId=${EVENT}&eventId=x`, 'GET')).json.error?.reason).toBe('invalid_field');
   });
 
+  it('pages through the tickets one key holds (?holder=), and refuses a key that is not 64 lowercase hex', async () => {
+    const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
+    const friend = await makeSigner(fx.crypto, fx.random);
+    const registered = await api.buy(await friend.body({ type: 'register', eventId: EVENT, credential: await fx.credential(friend, EVENT, 'friend') }));
+    expect(registered.status).toBe(200);
+    const gift = await api.transfer(await holder.body({ type: 'transfer', eventId: EVENT, serial: 3, to: friend.publicKey }));
+    expect(gift.status).toBe(200);
+
+    // holder keeps 1 (consumed at the gate: still held) and 2; friend now holds 3
+    const first = await api.tickets({ eventId: EVENT, holder: holder.publicKey, limit: 1 });
+    expect(first.status).toBe(200);
+    expect(first.ok && first.data.tickets.map((t) => [t.serial, t.holder, t.admission])).toEqual([[1, hex(holder.publicKey), 'consumed']]);
+    expect(first.ok && first.data.next).toBe(1);
+    const second = await api.tickets({ eventId: EVENT, holder: hex(holder.publicKey), after: 1, limit: 1, consistent: true });
+    expect(second.ok && second.data.tickets.map((t) => t.serial)).toEqual([2]);
+    expect(second.ok && 'next' in second.data).toBe(false);
+    expect(fx.backend.queries.at(-1)).toEqual({ consistent: true });
+    const friends = await api.tickets({ eventId: EVENT, holder: friend.publicKey });
+    expect(friends.ok && friends.data.tickets.map((t) => [t.serial, t.holder, t.version])).toEqual([[3, hex(friend.publicKey), 2]]);
+    // a key that holds nothing gets an empty page, not a 404; an unknown event is a 404
+    const nobody = await api.tickets({ eventId: EVENT, holder: gate.publicKey });
+    expect(nobody.status).toBe(200);
+    expect(nobody.ok && nobody.data).toEqual({ tickets: [] });
+    expect((await api.tickets({ eventId: 'no-such-gig', holder: holder.publicKey })).status).toBe(404);
+
+    const queriesBefore = fx.backend.queries.length;
+    for (const bad of [hex(holder.publicKey).toUpperCase(), hex(holder.publicKey).slice(2), `${hex(holder.publicKey)}00`, 'zz'.repeat(32), '']) {
+      const r = await raw(`${base}/api/v1/tickets?eventId=${EVENT}&holder=${bad}`, 'GET');
+      expect(r.status, bad).toBe(400);
+      expect(r.json, bad).toMatchObject({ ok: false, error: { code: 'bad_request', reason: 'invalid_field', field: 'holder' } });
+    }
+    expect((await raw(`${base}/api/v1/tickets?eventId=${EVENT}&holder=${hex(holder.publicKey)}&holder=${hex(friend.publicKey)}`, 'GET')).json.error).toMatchObject({ reason: 'invalid_field', field: 'holder' });
+    expect((await raw(`${base}/api/v1/tickets?eventId=${EVENT}&holder=${hex(holder.publicKey)}&limit=501`, 'GET')).json.error).toMatchObject({ reason: 'invalid_field', field: 'limit' });
+    expect((await raw(`${base}/api/v1/tickets?holder=${hex(holder.publicKey)}`, 'GET')).json.error).toMatchObject({ reason: 'missing_field', field: 'eventId' });
+    // refused before anything reaches the replica
+    expect(fx.backend.queries.length).toBe(queriesBefore);
+  });
+
   it('serves stats, events, epochs and accounts', async () => {
     const stats = await api.stats();
     expect(stats.ok && stats.data).toEqual({ events: 1, tickets: 3, admitted: 1, refunded: 0, listed: 0, settledEpochs: 0 });

@@ -30,11 +30,13 @@ import { credentialBatchStatement, credentialLeaf, encodeCredential, merkleBatch
 import { createEventContract, decodeContractResult, encodeContractOp, type EventContract, type EventPolicy } from '../src/contract/index.js';
 import { byMode, reportFigures } from '../../../bench/figures.js';
 
-const EVENT = eventId('bench-primary');
+/** The event every contract bench uses. */
+export const EVENT = eventId('bench-primary');
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] as number;
 
-interface Setup {
+/** Keys, credentials (one Merkle batch) and a policy with room for a million tickets. */
+export interface Setup {
   readonly crypto: CryptoProvider;
   readonly identity: { readonly committeeId: string; readonly groupPublicKey: Uint8Array };
   readonly gatewaySecret: Uint8Array;
@@ -44,7 +46,8 @@ interface Setup {
   contract(): EventContract;
 }
 
-async function setup(clients: number): Promise<Setup> {
+/** `clients` buyers with event credentials, a funding key, and a factory for fresh contracts. */
+export async function setup(clients: number): Promise<Setup> {
   const crypto = await defaultCrypto();
   const random = seededRandom('bench/contract');
   const identitySecret = random.bytes(32);

@@ -147,12 +147,13 @@ export const ROUTES: readonly Route[] = [
   ),
   read(
     '/api/v1/tickets',
-    ['eventId', 'after', 'limit'],
+    ['eventId', 'holder', 'after', 'limit'],
     (_ctx, q) => {
       if (q['eventId'] === undefined) throw new HttpRefusal(400, 'missing_field', 'Query parameter eventId is required.', { field: 'eventId' });
       return {
         type: 'tickets',
         eventId: eventParam(q['eventId']),
+        ...(q['holder'] === undefined ? {} : { holder: keyParam(q['holder'], 'holder') }),
         ...(q['after'] === undefined ? {} : { after: readPositiveInt(q['after'], 'after', Number.MAX_SAFE_INTEGER, 0) }),
         ...(q['limit'] === undefined ? {} : { limit: readPositiveInt(q['limit'], 'limit', MAX_TICKETS_PAGE) }),
       };
@@ -188,9 +189,7 @@ export const ROUTES: readonly Route[] = [
     '/api/v1/accounts/:account',
     [],
     (ctx) => {
-      const a = ctx.params['account'] ?? '';
-      if (!/^[0-9a-f]{64}$/.test(a)) throw new HttpRefusal(400, 'invalid_field', 'account must be 64 lowercase hex digits (an Ed25519 public key).', { field: 'account' });
-      return { type: 'account', account: hexToBytes(a) };
+      return { type: 'account', account: keyParam(ctx.params['account'], 'account') };
     },
     (r) => ('account' in r ? toJson(r.account) : undefined),
   ),
@@ -307,6 +306,13 @@ function consensusRefusal(err: unknown): unknown {
     }
   }
   return err;
+}
+
+/** A 32-byte public key given as 64 lowercase hex digits (400 `invalid_field` naming `field` otherwise). */
+function keyParam(value: string | undefined, field: string): Uint8Array {
+  const v = value ?? '';
+  if (!/^[0-9a-f]{64}$/.test(v)) throw new HttpRefusal(400, 'invalid_field', `${field} must be 64 lowercase hex digits (an Ed25519 public key).`, { field });
+  return hexToBytes(v);
 }
 
 function eventParam(value: string | undefined): EventId {

@@ -29,6 +29,7 @@ export {
   type RequestBody,
   type RequestInput,
   type TicketPage,
+  type TicketsQuery,
   type VenueApi,
   type VenueApiOptions,
   type VenueStats,

@@ -48,10 +48,26 @@ export interface VenueStats {
 
 /** A page of `GET /api/v1/tickets`. */
 export interface TicketPage {
-  /** Tickets with serials after the cursor, in serial order. */
+  /** Tickets with serials after the cursor, in serial order (only the holder's, with `holder`). */
   readonly tickets: readonly Jsonified<TicketView>[];
-  /** The cursor of the next page (pass it as `after`), absent on the last page. */
+  /** The cursor of the next page (the last serial of this one: pass it as `after`), absent on the last page. */
   readonly next?: number;
+}
+
+/** The query of {@link VenueApi.tickets}. */
+export interface TicketsQuery extends ReadOptions {
+  /** The event. */
+  readonly eventId: string;
+  /**
+   * Only the tickets this key holds (32 bytes, or 64 lowercase hex digits):
+   * every ticket whose current holder it is, whatever its status (active,
+   * listed, scanned, disputed, refunded, revoked — each view says which).
+   */
+  readonly holder?: string | Uint8Array;
+  /** Start after this serial (the previous page's `next`). */
+  readonly after?: number;
+  /** Page size, 1 … 500 (default 100). */
+  readonly limit?: number;
 }
 
 /** The typed API client returned by {@link venueApi}. */
@@ -72,8 +88,24 @@ export interface VenueApi {
   ticket(eventId: string, serial: number, options?: ReadOptions): Promise<ApiResponse<Jsonified<TicketView>>>;
   /** `GET /api/v1/tickets/:ticketId` with `ticketId = eventId:serial`. */
   ticketById(ticketId: string, options?: ReadOptions): Promise<ApiResponse<Jsonified<TicketView>>>;
-  /** `GET /api/v1/tickets?eventId=…&after=…&limit=…`. */
-  tickets(query: { readonly eventId: string; readonly after?: number; readonly limit?: number } & ReadOptions): Promise<ApiResponse<TicketPage>>;
+  /**
+   * `GET /api/v1/tickets?eventId=…&holder=…&after=…&limit=…`: a page of an
+   * event's tickets, or of the tickets one key holds.
+   *
+   * @example
+   * ```ts
+   * // every ticket my wallet key holds for the event
+   * const mine = [];
+   * for (let after: number | undefined; ; ) {
+   *   const r = await api.tickets({ eventId: 'summer-gig', holder: walletPublicKey, after, limit: 100 });
+   *   if (!r.ok) throw new Error(r.error.reason);
+   *   mine.push(...r.data.tickets);
+   *   if (r.data.next === undefined) break;
+   *   after = r.data.next;
+   * }
+   * ```
+   */
+  tickets(query: TicketsQuery): Promise<ApiResponse<TicketPage>>;
   /** `GET /api/v1/stats`. */
   stats(options?: ReadOptions): Promise<ApiResponse<VenueStats>>;
   /** `POST /api/v1/events` (organizer: `createEvent`). */
@@ -202,7 +234,7 @@ export function venueApi(baseUrl: string, options: VenueApiOptions = {}): VenueA
     resolve: (r, o) => post('/api/v1/tickets/resolve', r, o),
     ticket: (eventId, serial, o) => get(`/api/v1/tickets/${enc(eventId)}/${serial}`, read(o)),
     ticketById: (id, o) => get(`/api/v1/tickets/${enc(id)}`, read(o)),
-    tickets: (q) => get('/api/v1/tickets', { eventId: q.eventId, after: q.after, limit: q.limit, consistent: q.consistent === true }),
+    tickets: (q) => get('/api/v1/tickets', { eventId: q.eventId, holder: q.holder === undefined ? undefined : hex(q.holder), after: q.after, limit: q.limit, consistent: q.consistent === true }),
     stats: (o) => get('/api/v1/stats', read(o)),
     createEvent: (r, o) => post('/api/v1/events', r, o),
     gates: (id, r, o) => post(`/api/v1/events/${enc(id)}/gates`, r, o),

@@ -27,6 +27,7 @@ import type { Digest } from '../codec/hash.js';
 import { CodecError } from '../errors/index.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { sha256Into } from './sha256.js';
+import { bound } from './sorted-set.js';
 
 /** One entry of an app's keyed state. */
 export interface StateEntry {
@@ -150,7 +151,7 @@ function digestTree(deferBuckets: boolean): StateDigest {
       const id = keyString(key);
       let bucket = buckets[b];
       const n = bucket === undefined ? 0 : bucket.ids.length;
-      const i = bucket === undefined ? 0 : lowerBound(bucket.ids, id);
+      const i = bucket === undefined ? 0 : bound(bucket.ids, id, false);
       const found = bucket !== undefined && i < n && bucket.ids[i] === id;
       if (value === undefined) {
         if (!found) return;
@@ -265,18 +266,6 @@ export function createKeyedRows(rowValue: (row: string) => Uint8Array | undefine
       tracking = true;
     },
   };
-}
-
-/** The index of `id` in ascending `ids`, or where it would be inserted (the first element ≥ `id`). @internal */
-export function lowerBound(ids: readonly string[], id: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ids[mid] as string) < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -26,7 +26,7 @@ import {
 } from './codec.js';
 import { rotatingCodeMessage, stepOf } from './code.js';
 import { checkTicketCounts, eventRowValue, readEventRow, ticketRowOf, ticketRowValue, type EventRow, type TicketRow } from './rows.js';
-import { createSortedIds, type SortedIds } from './sorted-ids.js';
+import { createSortedSet, type SortedSet } from '../app/sorted-set.js';
 import {
   MAX_GATE_DEVICES,
   TicketState,
@@ -135,11 +135,11 @@ function keysValid(op: TicketOp): boolean {
  * `tickets` pages cost their length plus a few binary searches, never a scan.
  */
 interface TicketIndex {
-  readonly all: SortedIds;
-  readonly byEvent: Map<EventId, SortedIds>;
-  readonly byHolder: Map<ClientId, SortedIds>;
+  readonly all: SortedSet<string>;
+  readonly byEvent: Map<EventId, SortedSet<string>>;
+  readonly byHolder: Map<ClientId, SortedSet<string>>;
   /** Keyed by {@link holderEventKey}. */
-  readonly byHolderEvent: Map<string, SortedIds>;
+  readonly byHolderEvent: Map<string, SortedSet<string>>;
 }
 
 /** The `byHolderEvent` key of a holder's tickets of one event (a client id has no `/`). */
@@ -149,7 +149,7 @@ function holderEventKey(holder: ClientId, eventId: EventId): string {
 
 /** The index of `tickets` (derived state: not in snapshots or digests). */
 function indexOf(tickets: ReadonlyMap<TicketId, TicketRow>): TicketIndex {
-  const groups = <K>(keyOf: (t: TicketRow) => K): Map<K, SortedIds> => {
+  const groups = <K>(keyOf: (t: TicketRow) => K): Map<K, SortedSet<string>> => {
     const m = new Map<K, string[]>();
     for (const [id, t] of tickets) {
       const k = keyOf(t);
@@ -157,10 +157,10 @@ function indexOf(tickets: ReadonlyMap<TicketId, TicketRow>): TicketIndex {
       if (ids === undefined) m.set(k, [id]);
       else ids.push(id);
     }
-    return new Map([...m].map(([k, ids]) => [k, createSortedIds(ids.sort())]));
+    return new Map([...m].map(([k, ids]) => [k, createSortedSet<string>(ids.sort())]));
   };
   return {
-    all: createSortedIds([...tickets.keys()].sort()),
+    all: createSortedSet<string>([...tickets.keys()].sort()),
     byEvent: groups((t) => t.eventId),
     byHolder: groups((t) => t.holder),
     byHolderEvent: groups((t) => holderEventKey(t.holder, t.eventId)),
@@ -168,14 +168,14 @@ function indexOf(tickets: ReadonlyMap<TicketId, TicketRow>): TicketIndex {
 }
 
 /** Adds `id` to the set of `key` in `m`, creating it. */
-function indexAdd<K>(m: Map<K, SortedIds>, key: K, id: string): void {
+function indexAdd<K>(m: Map<K, SortedSet<string>>, key: K, id: string): void {
   let ids = m.get(key);
-  if (ids === undefined) m.set(key, (ids = createSortedIds()));
+  if (ids === undefined) m.set(key, (ids = createSortedSet<string>()));
   ids.insert(id);
 }
 
 /** Removes `id` from the set of `key` in `m`, dropping a set that becomes empty. */
-function indexRemove<K>(m: Map<K, SortedIds>, key: K, id: string): void {
+function indexRemove<K>(m: Map<K, SortedSet<string>>, key: K, id: string): void {
   const ids = m.get(key);
   if (ids === undefined) return;
   ids.delete(id);

@@ -215,7 +215,13 @@ export function decodeContractResult(bytes: Uint8Array): ContractResult {
 /** Encodes a read-only query. */
 export function encodeContractQuery(query: ContractQuery): Uint8Array {
   if (query.type === 'tickets') {
-    return encode({ type: query.type, eventId: query.eventId, ...(query.after === undefined ? {} : { after: query.after }), ...(query.limit === undefined ? {} : { limit: query.limit }) });
+    return encode({
+      type: query.type,
+      eventId: query.eventId,
+      ...(query.holder === undefined ? {} : { holder: query.holder }),
+      ...(query.after === undefined ? {} : { after: query.after }),
+      ...(query.limit === undefined ? {} : { limit: query.limit }),
+    });
   }
   if (query.type === 'orders') {
     return encode({
@@ -251,8 +257,9 @@ export function decodeContractQuery(bytes: Uint8Array): ContractQuery {
       readRecord(r, 'query', ['type']);
       return { type };
     case 'tickets': {
-      readRecord(r, 'query', ['type', 'eventId', 'after', 'limit']);
-      const q: { type: 'tickets'; eventId: EventId; after?: number; limit?: number } = { type, eventId: readEventId(r['eventId'], 'query.eventId') };
+      readRecord(r, 'query', ['type', 'eventId', 'holder', 'after', 'limit']);
+      const q: { type: 'tickets'; eventId: EventId; holder?: Uint8Array; after?: number; limit?: number } = { type, eventId: readEventId(r['eventId'], 'query.eventId') };
+      if (r['holder'] !== undefined) q.holder = readBytes(r['holder'], 'query.holder', 32);
       if (r['after'] !== undefined) q.after = readInt(r['after'], 'query.after', 0);
       if (r['limit'] !== undefined) q.limit = readInt(r['limit'], 'query.limit', 1, MAX_TICKETS_PAGE);
       return q;

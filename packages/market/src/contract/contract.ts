@@ -160,6 +160,31 @@ export interface EventContract extends ReplicatedApp<PreparedContractRequest> {
    * of the following page. `undefined` for an unknown event.
    */
   listTickets(eventId: EventId, after?: number, limit?: number): { readonly tickets: readonly TicketView[]; readonly next?: number } | undefined;
+  /**
+   * A page of the tickets `holder` holds in an event, in serial order,
+   * starting after serial `after`, at most `limit` (1 … `MAX_TICKETS_PAGE`);
+   * `next` is the `after` of the following page (the page's last serial)
+   * when more follow. Every ticket whose current holder is the key, whatever
+   * its status (active, listed, scanned, disputed, refunded, revoked: the
+   * views say which). Costs O(log n + page) through a derived index, however
+   * many tickets the event has. `undefined` for an unknown event; an empty
+   * page for a key that holds none. Throws `TypeError`/`RangeError` naming
+   * the argument unless `holder` is a 32-byte key or its 64-hex client id,
+   * and as `listTickets` does for `after` and `limit`.
+   *
+   * @example
+   * ```ts
+   * const held: TicketView[] = [];
+   * for (let after = 0; ; ) {
+   *   const page = contract.listTicketsHeldBy(eventId, walletKey, after, 100);
+   *   if (page === undefined) break; // unknown event
+   *   held.push(...page.tickets);
+   *   if (page.next === undefined) break;
+   *   after = page.next;
+   * }
+   * ```
+   */
+  listTicketsHeldBy(eventId: EventId, holder: ClientId | Uint8Array, after?: number, limit?: number): { readonly tickets: readonly TicketView[]; readonly next?: number } | undefined;
   /** Counters over every event. */
   stats(): ContractStats;
   /**
@@ -334,7 +359,8 @@ export function createEventContract(options: EventContractOptions): EventContrac
       case 'supply':
         return encodeContractQueryResult({ status: 'ok', supply: app.supply() });
       case 'tickets': {
-        const page = app.listTickets(q.eventId, q.after ?? 0, q.limit ?? 100);
+        // the decoder bounds after, limit and the holder's length, so neither call throws
+        const page = q.holder === undefined ? app.listTickets(q.eventId, q.after ?? 0, q.limit ?? 100) : app.listTicketsHeldBy(q.eventId, q.holder, q.after ?? 0, q.limit ?? 100);
         return encodeContractQueryResult(page === undefined ? notFound : { status: 'ok', ...page });
       }
       case 'stats':
@@ -457,14 +483,27 @@ export function createEventContract(options: EventContractOptions): EventContrac
       return { deposited: state.deposited, withdrawn: state.withdrawn, balances, escrow };
     },
     listTickets(eventId, after = 0, limit = 100) {
-      if (!Number.isSafeInteger(after) || after < 0) throw new RangeError('after must be a non-negative safe integer');
-      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_TICKETS_PAGE) throw new RangeError(`limit must be an integer in [1, ${MAX_TICKETS_PAGE}]`);
+      checkPage(after, limit);
       const e = state.events.get(eventId);
       if (e === undefined) return undefined;
       const end = Math.min(e.tickets.length, after + limit);
       const tickets: TicketView[] = [];
       for (let serial = after + 1; serial <= end; serial++) tickets.push(ticketView(e, serial, e.tickets[serial - 1] as (typeof e.tickets)[number]));
       return end < e.tickets.length ? { tickets, next: end } : { tickets };
+    },
+    listTicketsHeldBy(eventId, holder, after = 0, limit = 100) {
+      const key = holderId(holder);
+      checkPage(after, limit);
+      const e = state.events.get(eventId);
+      if (e === undefined) return undefined;
+      const held = e.byHolder.get(key);
+      if (held === undefined) return { tickets: [] };
+      // one more than the page: whether there is a next page
+      const found = held.page(after, limit + 1);
+      const more = found.length > limit;
+      const serials = more ? found.slice(0, limit) : found;
+      const tickets = serials.map((serial) => ticketView(e, serial, e.tickets[serial - 1] as (typeof e.tickets)[number]));
+      return more ? { tickets, next: serials[serials.length - 1] as number } : { tickets };
     },
     stats() {
       let tickets = 0;
@@ -497,6 +536,23 @@ function orderViews(p: PendingEpoch, from: number, end: number): SealedOrderView
     out.push({ position, submitter: o.submitter, ciphertext: o.bytes.slice(), ciphertextId: o.id.slice() });
   }
   return out;
+}
+
+/** Throws `RangeError` naming the argument unless `after`/`limit` describe a valid ticket page. */
+function checkPage(after: number, limit: number): void {
+  if (!Number.isSafeInteger(after) || after < 0) throw new RangeError('after must be a non-negative safe integer');
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_TICKETS_PAGE) throw new RangeError(`limit must be an integer in [1, ${MAX_TICKETS_PAGE}]`);
+}
+
+/** The client id of a holder key given as 32 bytes or 64 lowercase hex; throws naming `holder` otherwise. */
+function holderId(holder: ClientId | Uint8Array): ClientId {
+  if (holder instanceof Uint8Array) {
+    if (holder.length !== 32) throw new RangeError(`holder must be a 32-byte public key, got ${holder.length} bytes`);
+    return clientIdOf(holder);
+  }
+  if (typeof holder !== 'string') throw new TypeError('holder must be a 32-byte public key or its 64-hex client id');
+  if (!/^[0-9a-f]{64}$/.test(holder)) throw new RangeError('holder must be 64 lowercase hex digits');
+  return holder;
 }
 
 /** Structural checks of an order committee (the contract's invariants need them). */

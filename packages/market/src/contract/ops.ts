@@ -10,7 +10,8 @@ import type { EventCredential } from '@admitone/identity';
 import { lockedInEpoch, voidEpochs, type CiphertextIndex } from '../epoch/book.js';
 import { keyId } from './codec.js';
 import { MAX_AMOUNT, inWindow, policyProblem, resaleCapPrice } from './policy.js';
-import { accountOf, adjustHeld, heldBy, newEvent, newTicket, pay, releaseEscrow, unwindPayments, type ContractState, type EventState, type Ticket } from './state.js';
+import { moveTicket } from './holdings.js';
+import { accountOf, adjustHeld, heldBy, issueTicket, newEvent, pay, releaseEscrow, unwindPayments, type ContractState, type EventState, type Ticket } from './state.js';
 import { admissionBlock, applyAdmission, isAdmissionOp, type CodeRules } from './admission.js';
 import { MAX_PURCHASE_QUANTITY, type AccountView, type ContractOp, type ContractRejection, type ContractResult, type EventView, type TicketView } from './types.js';
 
@@ -88,8 +89,7 @@ export function applyBasic(
       e.holders.set(actor, bound.tag);
       const issued: TicketView[] = [];
       for (let q = 0; q < op.quantity; q++) {
-        const t = newTicket(actor);
-        e.tickets.push(t);
+        const t = issueTicket(e, actor);
         if (e.policy.facePrice > 0n) pay(s, e, t, actor, e.policy.facePrice, [[e.organizer, e.policy.facePrice]]);
         adjustHeld(e, actor, 1);
         issued.push(ticketView(e, e.tickets.length, t));
@@ -134,7 +134,7 @@ export function applyBasic(
         if (toTag !== e.holders.get(actor) && heldBy(e, to) + 1 > e.policy.perPersonCap) return reject('cap_per_person');
         adjustHeld(e, actor, -1);
         adjustHeld(e, to, 1);
-        t.holder = to;
+        moveTicket(e, op.serial, to);
         t.version++;
       }
       return { status: 'ok', tickets: [ticketView(e, op.serial, t)] };

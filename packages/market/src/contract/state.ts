@@ -34,6 +34,7 @@ import {
 } from '@admitone/core';
 import { decodeTdh2Ciphertext, decodeTdh2DecryptionShare, tdh2CiphertextId, type Tdh2Ciphertext, type Tdh2DecryptionShare } from '../tdh2/index.js';
 import { outcomeToCbor, readClientId, readEventId, readOutcome, readTrade } from './codec.js';
+import { indexTicket, type HolderIndex } from './holdings.js';
 import { frozenPolicy, policyToCbor, readPolicy } from './policy.js';
 import { MAX_GATE_DEVICES, MAX_SCANS_PER_TICKET, type AdmissionState, type EventPolicy, type EventStatus, type OrderOutcome, type ScanView, type TicketStatus, type TradeView } from './types.js';
 
@@ -67,9 +68,21 @@ export interface Ticket {
   scans: ScanView[];
 }
 
-/** A newly issued ticket. */
-export function newTicket(holder: ClientId): Ticket {
+/** A newly issued ticket (not yet in an event: see {@link issueTicket}). */
+function newTicket(holder: ClientId): Ticket {
   return { holder, version: 1, status: 'active', listing: undefined, payments: [], admission: 'issued', disputedFrom: undefined, scans: [] };
+}
+
+/**
+ * Issues the next ticket of event `e` to `holder` (its serial is the new
+ * ticket count) and indexes it under its holder. The caller records the sale
+ * and the held count.
+ */
+export function issueTicket(e: EventState, holder: ClientId): Ticket {
+  const t = newTicket(holder);
+  e.tickets.push(t);
+  indexTicket(e.byHolder, holder, e.tickets.length);
+  return t;
 }
 
 /** A sealed order waiting for its epoch to settle. */
@@ -147,6 +160,11 @@ export interface EventState {
   readonly held: Map<string, number>;
   /** Derived: escrow per account for this event (open events only). */
   readonly escrow: Map<ClientId, bigint>;
+  /**
+   * Derived: the serials each key holds, whatever their status (see
+   * `holdings.ts`); changed only by `issueTicket` and `moveTicket`.
+   */
+  readonly byHolder: HolderIndex;
   cutoffThrough: number;
   settledThrough: number;
   readonly pending: Map<number, PendingEpoch>;
@@ -192,6 +210,7 @@ export function newEvent(id: EventId, organizer: ClientId, policy: EventPolicy, 
     holders: new Map(),
     held: new Map(),
     escrow: new Map(),
+    byHolder: new Map(),
     cutoffThrough: 0,
     settledThrough: 0,
     pending: new Map(),
@@ -308,12 +327,14 @@ export function stateFromSnapshot(bytes: Uint8Array, minShares: number): Contrac
   return s;
 }
 
-/** Recomputes every derived field (held counts, escrow) from the stored ones. */
+/** Recomputes every derived field (held counts, escrow, the holder index) from the stored ones. */
 function deriveAll(s: ContractState): void {
   for (const e of s.events.values()) {
     if (e.tickets.filter((t) => t.status === 'refunded').length !== e.refunded) throw new CodecError('CODEC_SCHEMA', `The refund count of ${e.id} does not match its tickets.`);
     if (e.tickets.filter((t) => t.admission === 'consumed').length !== e.admitted) throw new CodecError('CODEC_SCHEMA', `The admitted count of ${e.id} does not match its tickets.`);
     for (const [serial0, t] of e.tickets.entries()) {
+      // in serial order, so every index entry is a push
+      indexTicket(e.byHolder, t.holder, serial0 + 1);
       if (t.status === 'refunded') continue;
       if (!e.holders.has(t.holder)) throw new CodecError('CODEC_SCHEMA', `Ticket ${serial0 + 1} of ${e.id} has an unregistered holder.`);
       // a revoked ticket frees its holder's cap but keeps its payments in escrow

@@ -759,10 +759,23 @@ export type ContractQuery =
       readonly type: 'supply';
     }
   | {
-      /** Discriminator: a page of an event's tickets in serial order. */
+      /**
+       * Discriminator: a page of an event's tickets in serial order, all of
+       * them or only those a key holds (`holder`).
+       */
       readonly type: 'tickets';
       /** The event. */
       readonly eventId: EventId;
+      /**
+       * Only the tickets whose current holder is this 32-byte Ed25519 public
+       * key, whatever their status: active (listed or not, at any admission
+       * state, disputed included), refunded or revoked — the views say which,
+       * so a wallet can show a refund rather than lose the ticket. A ticket
+       * leaves the page when it changes hands (transfer, resale). Answered
+       * from an index: a page costs O(log n + page), not O(tickets). Another
+       * length is `malformed`.
+       */
+      readonly holder?: Uint8Array;
       /** Start after this serial (the previous page's `next`); default 0. */
       readonly after?: number;
       /** Page size, 1 … {@link MAX_TICKETS_PAGE}; default 100. */
@@ -826,9 +839,9 @@ export type ContractQueryResult =
   | {
       /** Discriminator. */
       readonly status: 'ok';
-      /** The page of tickets. */
+      /** The page of tickets, in serial order. */
       readonly tickets: readonly TicketView[];
-      /** The `after` of the next page, when there is one. */
+      /** The `after` of the next page (the last serial of this one), when more tickets follow. */
       readonly next?: number;
     }
   | {

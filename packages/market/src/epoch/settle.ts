@@ -23,6 +23,7 @@ import { bytesToHex, invariant, type CborValue, type ClientId, type ExecuteConte
 import type { Tdh2DecryptionShare, Tdh2PublicKey } from '../tdh2/index.js';
 import { MAX_AMOUNT, resaleCapPrice, royaltyOf } from '../contract/policy.js';
 import { adjustHeld, heldBy, matchesFrozen, pay, type ContractState, type EpochRecord, type EventState, type FrozenListing, type PendingEpoch, type SealedOrder } from '../contract/state.js';
+import { moveTicket } from '../contract/holdings.js';
 import type { OrderDropReason, OrderOutcome, OrderStatus, TradeView } from '../contract/types.js';
 import { decodeOrderPayload, type MarketOrder } from './order.js';
 import { epochSeed, openOrder, shuffleRanks } from './reveal.js';
@@ -221,7 +222,7 @@ function trade(s: ContractState, e: EventState, ask: Ask, buyer: ClientId): Trad
   ]);
   adjustHeld(e, ask.seller, -1);
   adjustHeld(e, buyer, 1);
-  ticket.holder = buyer;
+  moveTicket(e, ask.serial, buyer);
   ticket.version++;
   ticket.listing = undefined;
   ask.used = true;

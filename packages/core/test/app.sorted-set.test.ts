@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSortedIds } from '../src/ticket/sorted-ids.js';
+import { createSortedSet } from '../src/app/sorted-set.js';
+const createSortedIds = (ids: readonly string[] = []) => createSortedSet<string>(ids);
 
 /** The reference: up to `limit` ids of ascending `all` greater than `after`. */
 function reference(all: readonly string[], after: string | undefined, limit: number): string[] {
