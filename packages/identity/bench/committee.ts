@@ -8,7 +8,9 @@
  *   WebSocket (authenticated transport + the member's pairwise AEAD channel);
  * - the MPC PRF evaluation alone over loopback WebSocket at n = 4 and n = 7
  *   (tuples preprocessed before timing), to set beside prf.ts's in-memory figures;
- * - batched enrollment throughput (identities/s) in memory.
+ * - batched enrollment throughput (identities/s) in memory;
+ * - the client's verifiable sharing on its own: dealing (client side) and a
+ *   member's batched check of its pairs (printed only).
  */
 import { createServer } from 'node:net';
 import {
@@ -27,7 +29,8 @@ import { createIdentityClient, localCommitteeEndpoint } from '../src/client.js';
 import { ledgerTagRegistry } from '../src/registry/registry.js';
 import { registryLedger } from '../test/helpers/registry-ledger.js';
 import { createCommitteeMember, shareAad, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
-import { decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
+import { decodeIdentityResponse, encodeIdentityRequest, encodeSharePair, requestSigningBytes } from '../src/committee/messages.js';
+import { dealIdentity, decodeCommitments, failingShares } from '../src/committee/vss.js';
 import { identityElement } from '../src/attributes.js';
 import { BN254_FR, mimc7 } from '../src/mimc/index.js';
 import { createMpcEngine } from '../src/mpc/index.js';
@@ -139,11 +142,12 @@ export async function buildRequests(descriptor: CommitteeDescriptor, count: numb
   for (let i = 0; i < count; i++) {
     const holderSecret = random.bytes(32);
     const context = { kind: 'enroll' as const, committeeId: descriptor.committeeId, requestId: random.bytes(16), issuedAt: Date.now(), requesterKey: await crypto.getPublicKey(holderSecret) };
-    const shares = shamirShare(BN254_FR, identityElement(person(i, seed)), descriptor.degree, xs, random).map((share, j) => {
+    const dealing = dealIdentity(identityElement(person(i, seed)), descriptor.degree, xs, random);
+    const shares = dealing.pairs.map(([value, blinding], j) => {
       const member = descriptor.members.find((m) => m.id === ids[j])!;
-      return sealTo(member.encryptionKey, encodeShareValue(share.y), shareAad(context, member.id), random);
+      return sealTo(member.encryptionKey, encodeSharePair(value, blinding), shareAad(context, member.id), random);
     });
-    const body = { ...context, shares };
+    const body = { ...context, commitments: dealing.commitments, shares };
     out.push(encodeIdentityRequest({ ...body, signature: await crypto.sign(requestSigningBytes(body), holderSecret) }));
   }
   return out;
@@ -211,6 +215,33 @@ async function prfOverWs(n: number, t: number, count: number) {
   return summarize(samples);
 }
 
+/**
+ * The client's verifiable sharing at n = 4, t = 1: dealing one request (t + 1
+ * Pedersen commitments, n pairs) and a member's check of its pairs in a batch
+ * of `batch` (decoding the commitments, then `failingShares`), per request.
+ */
+function vssCost(batch: number, rounds: number): { dealMs: number; decodeUs: number; checkUs: number } {
+  const random = seededRandom('vss-cost');
+  const xs = [1n, 2n, 3n, 4n];
+  let t0 = performance.now();
+  const deals = Array.from({ length: batch }, (_, i) => dealIdentity(BigInt(i + 1), 1, xs, random));
+  const dealMs = (performance.now() - t0) / batch;
+  failingShares(deals.slice(0, 4).map((d) => ({ commitments: decodeCommitments(d.commitments, 1), pair: d.pairs[1]! })), 2n, random); // tables, JIT
+  const decode: number[] = [];
+  const check: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    t0 = performance.now();
+    const decoded = deals.map((d) => decodeCommitments(d.commitments, 1));
+    const t1 = performance.now();
+    const bad = failingShares(deals.map((d, i) => ({ commitments: decoded[i]!, pair: d.pairs[1]! })), 2n, random);
+    const t2 = performance.now();
+    if (bad.length !== 0) throw new Error('an honest pair failed the check');
+    decode.push(((t1 - t0) * 1000) / batch);
+    check.push(((t2 - t1) * 1000) / batch);
+  }
+  return { dealMs, decodeUs: summarize(decode).p50, checkUs: summarize(check).p50 };
+}
+
 export async function benchCommittee(): Promise<void> {
   console.log('## identity committee, end to end (n = 4, t = 1, one process; includes per-batch preprocessing and FROST)');
   const sequential = byMode(20, 5);
@@ -236,6 +267,11 @@ export async function benchCommittee(): Promise<void> {
   const inline = (await enrollThroughput(inlineCount, false)).median;
   console.log(`batched enrollment throughput, memory, preprocessing inline        : ${Math.round(inline).toLocaleString('en-US')} identities/s (${inlineCount} prepared requests)`);
   reportFigures({ enroll_n4_batch_per_s: online.median, enroll_n4_batch_inline_per_s: inline });
+  const vss = vssCost(256, byMode(5, 3));
+  console.log(
+    `client VSS (t = 1): dealing ${fmt(vss.dealMs, 1)} ms per request (client); a member's check ${fmt(vss.decodeUs + vss.checkUs)} µs per request ` +
+      `(decode ${fmt(vss.decodeUs)} + batched check ${fmt(vss.checkUs)}, batch of 256; the batched figure above is ${fmt(1_000_000 / online.median)} µs per identity for all four members)`,
+  );
   // The same with the tag registry on a PBFT ledger (four replicas in this process, so they share its thread)
   const ledgerMem = await enrollLatency('memory', sequential, 'pbft');
   console.log(`enrollment latency, in memory, registry on PBFT: p50 ${fmt(ledgerMem.p50)} ms, p99 ${fmt(ledgerMem.p99)} ms (${ledgerMem.n} sequential; member storage: ${fmt(mem.p50)} / ${fmt(mem.p99)} ms)`);

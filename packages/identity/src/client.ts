@@ -3,9 +3,12 @@
  * and a gate (ID-mode tag derivation) run.
  *
  * The client canonicalises the identity attributes, maps them to a field
- * element `x`, Shamir-shares `x` with degree t and seals each share to its
- * member (x25519 + XChaCha20-Poly1305), so no single member and no relay ever
- * sees `x`. The same request goes to every member; the client then:
+ * element `x`, Shamir-shares `x` with degree t verifiably (Pedersen VSS: the
+ * request it signs carries commitments to its value and blinding polynomials)
+ * and seals each member's (share, blinding) pair to it (x25519 +
+ * XChaCha20-Poly1305), so no single member and no relay ever sees `x`, and a
+ * member can tell a share dealt off the committed polynomial from its own
+ * mistake. The same request goes to every member; the client then:
  * - accepts an issued credential only after verifying the committee's
  *   signature over it (one honest answer suffices);
  * - accepts `duplicate`, a refusal or a derived tag only when t+1 members
@@ -23,8 +26,7 @@ import {
   systemClock,
   systemRandom,
 } from '@admitone/core';
-import { memberPoints, sealTo, shamirShare } from '@admitone/core/threshold';
-import { bn254_Fr } from '@noble/curves/bn254.js';
+import { memberPoints, sealTo } from '@admitone/core/threshold';
 import { type IdentityAttributes, identityElement } from './attributes.js';
 import { type EventCredential, type MasterCredential, verifyCredential } from './credential/credential.js';
 import { IdentityError } from './errors.js';
@@ -37,9 +39,10 @@ import {
   type RequestRejection,
   decodeIdentityResponse,
   encodeIdentityRequest,
-  encodeShareValue,
+  encodeSharePair,
   requestSigningBytes,
 } from './committee/messages.js';
+import { dealIdentity } from './committee/vss.js';
 
 /** How a client reaches committee members (HTTP, WebSocket, in-process…). */
 export interface CommitteeEndpoint {
@@ -160,12 +163,14 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
       requesterKey: await crypto.getPublicKey(requesterSecret),
       ...(extra.eventId === undefined ? {} : { eventId: extra.eventId }),
     };
-    // each share is sealed to its member and bound to this request (requester key included), see shareAad
-    const shares = shamirShare(bn254_Fr, x, committee.degree, xs, random).map((share, i) => {
+    // a verifiable sharing: the commitments go into the signed body, each pair is sealed to its member and bound to
+    // this request (requester key included), see shareAad
+    const dealing = dealIdentity(x, committee.degree, xs, random);
+    const shares = dealing.pairs.map(([value, blinding], i) => {
       const member = ordered[i] as (typeof ordered)[number];
-      return sealTo(member.encryptionKey, encodeShareValue(share.y), shareAad(context, member.id), random);
+      return sealTo(member.encryptionKey, encodeSharePair(value, blinding), shareAad(context, member.id), random);
     });
-    const body = { ...context, shares, ...(extra.master === undefined ? {} : { master: extra.master }) };
+    const body = { ...context, commitments: dealing.commitments, shares, ...(extra.master === undefined ? {} : { master: extra.master }) };
     const signing = requestSigningBytes(body);
     const signature = await crypto.sign(signing, requesterSecret);
     if (extra.masterSecret === undefined) return { ...body, signature };

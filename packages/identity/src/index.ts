@@ -6,7 +6,9 @@
  *   ({@link mimc7}), and RFC 9380 {@link hashToField};
  * - the **committee** ({@link createCommitteeMember}): members hold a Shamir
  *   sharing of a PRF key (no dealer) and a FROST(Ed25519) key from a DKG, and
- *   evaluate `MiMC_k(x + d)` in MPC on a user's secret-shared identity `x`
+ *   evaluate `MiMC_k(x + d)` in MPC on a user's secret-shared identity `x`,
+ *   shared verifiably (Pedersen commitments in the signed request, so a
+ *   member never carries the blame for a client's bad dealing)
  *   (the {@link createMpcEngine | MPC engine}: preprocessed power tuples, one
  *   opening per round, Berlekamp–Welch robust openings that name liars);
  * - the **client** ({@link createIdentityClient}): enrollment (a master
@@ -124,6 +126,7 @@ export {
   type CommitteeMemberStats,
 } from './committee/member.js';
 export {
+  REQUEST_FORMAT_VERSION,
   REQUEST_REJECTIONS,
   decodeIdentityRequest,
   decodeIdentityResponse,
@@ -135,6 +138,7 @@ export {
   type RequestKind,
   type RequestRejection,
 } from './committee/messages.js';
+export { COMMITMENT_BYTES } from './committee/vss.js';
 export {
   createIdentityClient,
   localCommitteeEndpoint,

@@ -23,12 +23,11 @@ import {
   systemClock,
   utf8ToBytes,
 } from '@admitone/core';
-import { sealTo, shamirShare, x25519KeyPair } from '@admitone/core/threshold';
-import { bn254_Fr } from '@noble/curves/bn254.js';
-import { identityElement } from '../src/attributes.js';
-import { createCommitteeMember, shareAad, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
+import { x25519KeyPair } from '@admitone/core/threshold';
+import { createCommitteeMember, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
 import { createIdentityClient, localCommitteeEndpoint, type CommitteeEndpoint } from '../src/client.js';
-import { decodeIdentityResponse, encodeControl, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
+import { REQUEST_FORMAT_VERSION, decodeIdentityRequest, decodeIdentityResponse, encodeControl } from '../src/committee/messages.js';
+import { handRequest as dealtByHand, type HandRequestOptions } from './helpers/requests.js';
 import { localTagRegistry, type TagRegistry } from '../src/registry/registry.js';
 
 const crypto = nobleCrypto();
@@ -114,27 +113,9 @@ function offsetClock(offset: { ms: number }): Clock {
   return { now: () => real.now() + offset.ms, setTimeout: (callback, ms) => real.setTimeout(callback, ms) };
 }
 
-/**
- * A signed enrollment made by hand, as a lying client would: `tamper(i, y)` changes the share value dealt to the
- * member at sorted position `i`, `breakSeal(i)` makes that member's sealed share fail to open.
- */
-async function handRequest(
-  c: Cluster,
-  attributes: Record<string, string>,
-  o: { tamper?: (i: number, y: bigint) => bigint; breakSeal?: (i: number) => boolean; breakSignature?: boolean } = {},
-): Promise<Uint8Array> {
-  const holderSecret = c.random.bytes(32);
-  const context = { kind: 'enroll' as const, committeeId: c.committee.committeeId, requestId: c.random.bytes(16), issuedAt: Date.now(), requesterKey: await crypto.getPublicKey(holderSecret) };
-  const ids = c.committee.members.map((m) => m.id).sort();
-  const shares = shamirShare(bn254_Fr, identityElement(attributes), 1, ids.map((_, i) => BigInt(i + 1)), c.random).map((share, i) => {
-    const member = c.committee.members.find((m) => m.id === ids[i])!;
-    const y = o.tamper === undefined ? share.y : o.tamper(i, share.y) % bn254_Fr.ORDER;
-    const sealed = sealTo(member.encryptionKey, encodeShareValue(y), shareAad(context, member.id), c.random);
-    return o.breakSeal?.(i) === true ? sealed.map((b, j) => (j === sealed.length - 1 ? b ^ 1 : b)) : sealed;
-  });
-  const body = { ...context, shares };
-  const signature = await crypto.sign(requestSigningBytes(body), holderSecret);
-  return encodeIdentityRequest({ ...body, signature: o.breakSignature === true ? signature.map((b, i) => (i === 0 ? b ^ 1 : b)) : signature });
+/** A signed enrollment made by hand, as a lying client would (see `helpers/requests.ts`). */
+async function handRequest(c: Cluster, attributes: Record<string, string>, o: HandRequestOptions = {}): Promise<Uint8Array> {
+  return dealtByHand(c.committee, attributes, c.random, crypto, o);
 }
 
 /** Sends the same bytes to every member, as a client does; the answers in member order. */
@@ -148,12 +129,14 @@ describe('identity committee: junk and badly dealt requests (n = 4, t = 1)', () 
     const c = await cluster(101, { batchDelayMs: 100 });
     const r = c.random;
     const poison = encode({
+      version: REQUEST_FORMAT_VERSION,
       kind: 'event',
       committeeId: c.committee.committeeId,
       requestId: r.bytes(16),
       issuedAt: Date.now(),
       requesterKey: r.bytes(32),
       eventId: 'gig',
+      commitments: [r.bytes(65), r.bytes(65)],
       shares: c.members.map(() => r.bytes(60)),
       signature: r.bytes(64),
       masterSignature: r.bytes(64),
@@ -181,9 +164,88 @@ describe('identity committee: junk and badly dealt requests (n = 4, t = 1)', () 
     expect(c.members.map((m) => m.stats().suspects)).toEqual([[], [], [], []]);
   });
 
+  it('a client that deals one member a readable share off its committed polynomial cannot get that member suspected: the member declares it, and the person is enrolled', async () => {
+    // Before client VSS the member could not tell this share from its own lie: the robust opening corrected it and
+    // every member suspected m2, m2 included (suspects [['m2'], ['m2'], ['m2'], ['m2']]).
+    const c = await cluster(108);
+    const answers = await askAll(c, await handRequest(c, ALICE, { tamper: (i, [y, b]) => (i === 1 ? [y + 7n, b] : [y, b]) }));
+    expect(answers.map((a) => a.status)).toEqual(['issued', 'issued', 'issued', 'issued']);
+    expect(c.members.map((m) => m.stats().suspects)).toEqual([[], [], [], []]);
+    expect(c.logs[1]!.records.some((x) => x.message.startsWith('request shares lie off'))).toBe(true);
+    // a wrong blinding alone is caught the same way (the value is right, the pair is not on the commitments)
+    const blinded = await askAll(c, await handRequest(c, BOB, { tamper: (i, [y, b]) => (i === 3 ? [y, b + 1n] : [y, b]) }));
+    expect(blinded.map((a) => a.status)).toEqual(['issued', 'issued', 'issued', 'issued']);
+    expect(c.members.map((m) => m.stats().suspects)).toEqual([[], [], [], []]);
+    expect(c.logs[3]!.records.some((x) => x.message.startsWith('request shares lie off'))).toBe(true);
+  });
+
+  it('several lying clients in one batch, each aiming at another member, get nobody suspected; every request in the batch is issued', async () => {
+    const c = await cluster(109, { batchDelayMs: 150 });
+    const people = Array.from({ length: 7 }, (_, k) => ({ country: 'NL', document: `L${k}`, birth: '1999-09-09' }));
+    // clients 0–3 each lie to member k; 4–6 are honest, so each member checks a batch of 7 with one bad pair. Before
+    // client VSS this got every member suspected and the whole batch refused (unavailable), the honest requests too.
+    const requests = await Promise.all(people.map((p, k) => handRequest(c, p, k < 4 ? { tamper: (i, [y, b]) => (i === k ? [y + 1n, b] : [y, b]) } : {})));
+    const answers = await Promise.all(requests.map((bytes) => askAll(c, bytes)));
+    expect(answers.map((a) => a.map((x) => x.status))).toEqual(people.map(() => ['issued', 'issued', 'issued', 'issued']));
+    expect(c.members.map((m) => m.stats().suspects)).toEqual([[], [], [], []]);
+    expect(c.members[0]!.stats().batches).toBe(1);
+  });
+
+  it('a request whose commitments are not t + 1 points of BN254 G1 is refused malformed alone; an honest enrollment in the same batch is issued', async () => {
+    const c = await cluster(110, { batchDelayMs: 100 });
+    // a point off the curve has the right shape, so it reaches the batch: every member refuses it there, alone
+    const offCurve = await handRequest(c, MALLORY, { commitments: ([c0, c1]) => [c0!, c1!.map((b, j) => (j === 64 ? b ^ 1 : b))] });
+    const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random: c.random.fork('bob') });
+    const [answers, bob] = await Promise.all([askAll(c, offCurve), client.enroll({ attributes: BOB, holderSecretKey: c.random.bytes(32) })]);
+    expect(answers.map((a) => (a.status === 'rejected' ? a.reason : a.status))).toEqual(['malformed', 'malformed', 'malformed', 'malformed']);
+    expect(bob.status).toBe('enrolled');
+    expect(c.members[0]!.stats().batches).toBe(1);
+    // the wrong number of commitments, a compressed point, the all-zero encoding: refused at once, never batched
+    const zero = Uint8Array.of(4, ...new Array<number>(64).fill(0));
+    const bent: ((e: Uint8Array[]) => Uint8Array[])[] = [
+      (e) => [...e, e[0]!],
+      (e) => [e[0]!],
+      (e) => [e[0]!, e[1]!.subarray(0, 33)],
+      (e) => [zero, e[1]!],
+    ];
+    for (const commitments of bent) {
+      const refused = await askAll(c, await handRequest(c, MALLORY, { commitments }));
+      expect(refused.map((a) => (a.status === 'rejected' ? a.reason : a.status))).toEqual(['malformed', 'malformed', 'malformed', 'malformed']);
+    }
+    expect(c.members.map((m) => m.stats().suspects)).toEqual([[], [], [], []]);
+    for (const log of c.logs) expect(log.records.filter((x) => x.level === 'error')).toEqual([]);
+  });
+
+  it('a request in another format (the one before client VSS, or a later one) is refused malformed by every member, with a typed decoding error', async () => {
+    const c = await cluster(111);
+    const r = c.random;
+    const v1 = {
+      kind: 'enroll',
+      committeeId: c.committee.committeeId,
+      requestId: r.bytes(16),
+      issuedAt: Date.now(),
+      requesterKey: r.bytes(32),
+      shares: c.members.map(() => r.bytes(80)),
+      signature: r.bytes(64),
+    };
+    for (const record of [v1, { ...v1, requestId: r.bytes(16), version: REQUEST_FORMAT_VERSION + 1, commitments: [r.bytes(65), r.bytes(65)] }]) {
+      const bytes = encode(record);
+      let error: unknown;
+      try {
+        decodeIdentityRequest(bytes, 4);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: 'CODEC_SCHEMA', meta: { field: 'request.version' } });
+      const answers = await askAll(c, bytes);
+      expect(answers.map((a) => (a.status === 'rejected' ? a.reason : a.status))).toEqual(['malformed', 'malformed', 'malformed', 'malformed']);
+    }
+    expect(c.logs[0]!.records.some((x) => x.message.startsWith('a request of another format version'))).toBe(true);
+  });
+
   it('a client whose shares are off the polynomial at t + 1 members fails only its own request (malformed); an honest enrollment in the same batch is issued', async () => {
     const c = await cluster(104, { batchDelayMs: 100 });
-    const evil = await handRequest(c, MALLORY, { tamper: (i, y) => (i === 1 || i === 2 ? y + 5n : y) });
+    const evil = await handRequest(c, MALLORY, { tamper: (i, [y, b]) => (i === 1 || i === 2 ? [y + 5n, b] : [y, b]) });
     const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random: c.random.fork('bob') });
     const [answers, bob] = await Promise.all([askAll(c, evil), client.enroll({ attributes: BOB, holderSecretKey: c.random.bytes(32) })]);
     expect(answers.map((a) => (a.status === 'rejected' ? a.reason : a.status))).toEqual(['malformed', 'malformed', 'malformed', 'malformed']);

@@ -23,18 +23,18 @@ import {
   decode,
   encode,
 } from '@admitone/core';
-import { sealTo, shamirShare, x25519KeyPair } from '@admitone/core/threshold';
+import { x25519KeyPair } from '@admitone/core/threshold';
 import { bn254_Fr } from '@noble/curves/bn254.js';
 import { ELEMENT_BYTES, PREPROCESS_ROUNDS, decodeMpcMessage, encodeMpcMessage, packElements, unpackElements } from '../src/mpc/index.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { identityElement } from '../src/attributes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { createCommitteeMember, shareAad, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
+import { createCommitteeMember, type CommitteeConfig, type CommitteeDescriptor, type CommitteeMember } from '../src/committee/member.js';
 import { createIdentityClient, localCommitteeEndpoint, type CommitteeEndpoint } from '../src/client.js';
 import { credentialStatement } from '../src/credential/credential.js';
 import { ledgerTagRegistry, type TagRegistry, type TagRegistryApp } from '../src/index.js';
 import { registryLedger } from './helpers/registry-ledger.js';
-import { type IdentityResponse, decodeControl, encodeControl, decodeIdentityRequest, decodeIdentityResponse, encodeIdentityRequest, encodeShareValue, requestSigningBytes } from '../src/committee/messages.js';
+import { type IdentityResponse, decodeControl, encodeControl, decodeIdentityRequest, decodeIdentityResponse, encodeIdentityRequest, requestSigningBytes } from '../src/committee/messages.js';
+import { handRequest } from './helpers/requests.js';
 
 const crypto = nobleCrypto();
 const ALICE = { country: 'NL', document: 'X1234567', birth: '1990-01-01' };
@@ -339,30 +339,24 @@ describe('identity committee (n = 4, t = 1, in memory)', () => {
     expect((await client.enroll({ attributes: BOB, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
   });
 
-  it('corrects a lying client share to one member, so dedup still holds', async () => {
+  it('a lying client share to one member (off the committed polynomial, or not opening) is declared by that member, so dedup still holds and nobody is suspected', async () => {
     const c = await cluster(6);
     const random = seededRandom(10);
     const client = createIdentityClient({ committee: c.committee, endpoint: c.endpoint, crypto, random });
     expect((await client.enroll({ attributes: ALICE, holderSecretKey: random.bytes(32) })).status).toBe('enrolled');
     // Alice enrolls again with a hand-made request whose share for member 3 is off the polynomial,
     // and one whose sealed share for member 2 does not even open; both are signed, so both are processed.
+    const points = c.committee.members.map((m) => m.id).sort();
     for (const corrupt of ['value', 'seal'] as const) {
-      const holderSecret = random.bytes(32);
-      const context = { kind: 'enroll' as const, committeeId: c.committee.committeeId, requestId: random.bytes(16), issuedAt: Date.now(), requesterKey: await crypto.getPublicKey(holderSecret) };
-      const points = c.committee.members.map((m) => m.id).sort();
-      const xs = points.map((_, i) => BigInt(i + 1));
-      const shares = shamirShare(bn254_Fr, identityElement(ALICE), 1, xs, random).map((sh, i) => {
-        const member = c.committee.members.find((m) => m.id === points[i])!;
-        const y = corrupt === 'value' && i === 2 ? bn254_Fr.add(sh.y, 12345n) : sh.y;
-        const sealed = sealTo(member.encryptionKey, encodeShareValue(y), shareAad(context, member.id), random);
-        return corrupt === 'seal' && i === 1 ? sealed.map((b, j) => (j === sealed.length - 1 ? b ^ 1 : b)) : sealed;
+      const bytes = await handRequest(c.committee, ALICE, random, crypto, {
+        tamper: (i, [y, b]) => (corrupt === 'value' && i === 2 ? [bn254_Fr.add(y, 12345n), b] : [y, b]),
+        breakSeal: (i) => corrupt === 'seal' && i === 1,
       });
-      const body = { ...context, shares };
-      const bytes = encodeIdentityRequest({ ...body, signature: await crypto.sign(requestSigningBytes(body), holderSecret) });
       const answers = await Promise.all(points.map(async (id) => decodeIdentityResponse(await c.endpoint.request(id, bytes))));
       expect(answers.map((a) => a.status)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate']);
     }
     await vi.waitFor(() => expect(c.members.map((m) => m.stats().enrolled)).toEqual([1, 1, 1, 1]), 5000);
+    expect(c.members.map((m) => m.stats().suspects)).toEqual([[], [], [], []]);
   });
 
   it("does not let a relay (or a member) enroll someone's sealed shares under its own key", async () => {

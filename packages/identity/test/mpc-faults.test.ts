@@ -354,6 +354,29 @@ describe('client inputs (the first opening)', () => {
     const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), inputsOf(j), s.keyShares[j] as bigint))));
     for (const r of results) expect({ failed: r.failed, suspects: r.suspects, second: r.outputs[1] }).toEqual({ failed: [0], suspects: [], second: s.expected[1] });
   });
+
+  it('a client that gets t + 1 honest members to declare, working with a lying member, gets its input refused, never a shifted output', async () => {
+    // n = 4, t = 1: the client breaks m1's and m2's shares of input 0, so only m0's and m3's remain (t + 1, nothing to
+    // check them against); m3 shifts its first-round share of that input. Before, the two shares were opened as they
+    // were, and the honest members computed the PRF of another x (a fresh tag for the same person).
+    const shiftInput0: Mutate = (m) => {
+      if (m.phase !== 'eval' || m.round !== 0) return m;
+      const L = 2;
+      const v = unpackElements(m.elements.subarray(0, L * 32), L, P) as bigint[];
+      v[0] = ((v[0] as bigint) + 5n) % P;
+      return { ...m, elements: concatBytes(packElements(v), m.elements.subarray(L * 32)) };
+    };
+    const h = harness(4, 1, 'declared-and-shifted', { m3: shiftInput0 });
+    const s = scenario(h, 1, 2);
+    await preprocess(h, h.engines, MIMC7_ROUNDS * 2);
+    const inputsOf = (j: number) => s.inputsOf(j).map((input, i) => (i === 0 && (j === 1 || j === 2) ? { x: 0n, d: input.d, declared: true } : input));
+    const results = await h.drive(Promise.all(h.engines.map((e, j) => e.evaluateMimc(utf8ToBytes('e'), inputsOf(j), s.keyShares[j] as bigint))));
+    for (const j of [0, 1, 2]) {
+      const r = results[j] as MimcEvaluation;
+      expect(r.failed).toEqual([0]);
+      expect(r.outputs[1]).toBe(s.expected[1]);
+    }
+  });
 });
 
 describe('silent members', () => {

@@ -4,8 +4,11 @@
  * Members jointly hold a MiMC PRF key `k` (a Shamir sharing over BN254's
  * scalar field from a joint random sharing, no dealer) and a FROST(Ed25519)
  * signing key (from noble's DKG rounds). A user secret-shares their identity
- * element `x` to the members, each share sealed to its member. For every
- * batch of requests the committee:
+ * element `x` to the members verifiably (Pedersen commitments to its sharing in
+ * the signed request, see `vss.ts`), each member's (share, blinding) pair
+ * sealed to it; a member checks its pair against the commitments and declares
+ * a share that fails, so the client's dealing is never blamed on a member. For
+ * every batch of requests the committee:
  *
  * 1. evaluates `MiMC_k(x + d)` in MPC (`d` = the enrollment domain for the
  *    master tag, `H(eventId)` for an event tag) — no member sees `x`, `k` or
@@ -43,7 +46,7 @@ import {
   systemRandom,
   utf8ToBytes,
 } from '@admitone/core';
-import { createSealOpener, memberPoints, runDkg, runJointRandomSharing, secureTransport } from '@admitone/core/threshold';
+import { type G1Point, createSealOpener, memberPoints, runDkg, runJointRandomSharing, secureTransport } from '@admitone/core/threshold';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { bn254_Fr } from '@noble/curves/bn254.js';
 import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
@@ -61,7 +64,7 @@ import {
   MAX_REQUEST_BYTES,
   decodeControl,
   decodeIdentityRequest,
-  decodeShareValue,
+  decodeSharePair,
   encodeControl,
   encodeIdentityResponse,
   requestSigningBytes,
@@ -70,6 +73,7 @@ import { type MemberKeys, loadKeys, saveKeys } from './registry.js';
 import { type TagRegistry, localTagRegistry } from '../registry/registry.js';
 import type { TagRegistration } from '../registry/codec.js';
 import { type BatchSigning, createBatchSigning } from './signer.js';
+import { type ShareCheck, type SharePair, decodeCommitments, failingShares } from './vss.js';
 
 /** A committee member's public description. */
 export interface CommitteeMemberInfo {
@@ -217,6 +221,13 @@ export interface CommitteeMember {
 }
 
 const SETUP_SESSION = 'admitone/identity/setup/v1';
+
+/** A request that passed validation, with its decoded commitments. */
+interface Validated {
+  readonly request: IdentityRequest;
+  readonly commitments: G1Point[];
+}
+
 /**
  * Signing messages kept per sender for a batch whose signing has not started at this member: a member sends the
  * coordinator at most 3 commitments and 3 shares per batch, the coordinator at most 3 signing sets and 1 signature.
@@ -460,7 +471,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
    * Deterministic validity: every member reaches the same verdict on the same bytes and batch time. Never
    * throws: anything unexpected about one request refuses that request (`malformed`), never the batch.
    */
-  const validate = async (bytes: Uint8Array, time: number): Promise<IdentityRequest | RequestRejection> => {
+  const validate = async (bytes: Uint8Array, time: number): Promise<Validated | RequestRejection> => {
     try {
       return await checkRequest(bytes, time);
     } catch (cause) {
@@ -468,10 +479,13 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       return 'malformed';
     }
   };
-  const checkRequest = async (bytes: Uint8Array, time: number): Promise<IdentityRequest | RequestRejection> => {
+  const checkRequest = async (bytes: Uint8Array, time: number): Promise<Validated | RequestRejection> => {
     let request: IdentityRequest;
+    let commitments: G1Point[];
     try {
       request = decodeIdentityRequest(bytes, n);
+      // t + 1 points on the curve, or the request is malformed (the same verdict at every member: the bytes are signed)
+      commitments = decodeCommitments(request.commitments, config.degree);
     } catch {
       return 'malformed';
     }
@@ -494,7 +508,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       // an event credential expires with its master credential: one that has expired by the batch time issues nothing
       if (request.issuedAt > master.expiresAt || master.expiresAt <= time) return 'not_enrolled';
     }
-    return request;
+    return { request, commitments };
   };
 
   /**
@@ -543,6 +557,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       unique.push(bytes);
     }
     const valid: IdentityRequest[] = [];
+    const commitmentsOf: (readonly G1Point[])[] = []; // decoded commitments, by index in `valid`
     // Signature checks run concurrently (native verification overlaps); verdicts keep batch order.
     const verdicts = await Promise.all(unique.map((bytes) => validate(bytes, time)));
     verdicts.forEach((verdict, i) => {
@@ -553,19 +568,34 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       if (typeof verdict === 'string') {
         if (owned && id !== undefined) answer(id, { status: 'rejected', requestId: id, reason: verdict });
       } else {
-        valid.push(verdict);
-        if (owned) mine.add(verdict);
+        valid.push(verdict.request);
+        commitmentsOf.push(verdict.commitments);
+        if (owned) mine.add(verdict.request);
       }
     });
     if (valid.length === 0) return;
-    // Open this member's shares. A share that does not open (or decode) is declared in the MPC's first opening: it
-    // counts as missing for that request, not as this member's wrong share. A request whose sharing cannot be
-    // decoded (wrong or declared shares at too many members) fails alone.
-    const xs = await Promise.all(valid.map((request) => openShare(request)));
+    // Open this member's shares and check each against its request's commitments (all at once, see failingShares). A
+    // share that does not open or decode, or lies off the client's committed polynomial, was dealt wrong by the client:
+    // it is declared in the MPC's first opening and counts as missing for that request, not as this member's wrong
+    // share. A share that passes lies on the committed polynomial, so a first-opening share the robust opening corrects
+    // is the sender's lie. A request whose sharing cannot be decoded (declared or wrong shares at too many members)
+    // fails alone.
+    const opened = await Promise.all(valid.map((request) => openShare(request)));
+    const checks: ShareCheck[] = [];
+    const checkOf: number[] = []; // check index → index in `valid`
+    opened.forEach((share, i) => {
+      if (share === undefined) return;
+      checks.push({ commitments: commitmentsOf[i] as G1Point[], pair: share });
+      checkOf.push(i);
+    });
+    const offPolynomial = new Set(failingShares(checks, BigInt(self), random).map((c) => checkOf[c] as number));
+    if (offPolynomial.size > 0) logger.warn('request shares lie off their clients\u2019 committed polynomials; this member declares them', { count: offPolynomial.size });
     const inputs: { x: bigint; d: bigint; declared?: boolean }[] = [];
     const inputOf: number[] = []; // input index → index in `valid`
     for (const [i, request] of valid.entries()) {
-      const { x, declared } = xs[i] as { x: bigint; declared: boolean };
+      const share = opened[i];
+      const declared = share === undefined || offPolynomial.has(i);
+      const x = declared ? 0n : share[0];
       const mark = declared ? { declared: true } : {};
       if (request.kind !== 'derive') {
         inputs.push({ x, d: dMaster, ...mark });
@@ -744,17 +774,17 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
 
   // The member's static x25519 key, imported once (native X25519 where the platform has it).
   let opener: ReturnType<typeof createSealOpener> | undefined;
-  /** This member's share of a request's identity element, or `declared` when its sealed share does not open or decode. */
-  const openShare = async (request: IdentityRequest): Promise<{ x: bigint; declared: boolean }> => {
+  /** This member's (share, blinding) pair of a request's identity element, or `undefined` (declared) when its sealed share does not open or decode. */
+  const openShare = async (request: IdentityRequest): Promise<SharePair | undefined> => {
     const sealed = request.shares[self - 1];
-    if (sealed === undefined) return { x: 0n, declared: true };
+    if (sealed === undefined) return undefined;
     try {
       opener ??= createSealOpener(options.encryptionSecretKey);
       const plaintext = await (await opener).open(sealed, shareAad(request, selfId));
-      return { x: decodeShareValue(plaintext, bn254_Fr.ORDER), declared: false };
+      return decodeSharePair(plaintext, bn254_Fr.ORDER);
     } catch {
       logger.warn('a request share did not open; this member declares it (the client dealt it, not this member)', { request: bytesToHex(request.requestId) });
-      return { x: 0n, declared: true };
+      return undefined;
     }
   };
 
@@ -817,7 +847,8 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
       let request: IdentityRequest;
       try {
         request = decodeIdentityRequest(bytes, n);
-      } catch {
+      } catch (cause) {
+        if ((cause as { meta?: { field?: unknown } }).meta?.field === 'request.version') logger.warn('a request of another format version is refused as malformed');
         rejected.malformed = (rejected.malformed ?? 0) + 1;
         return encodeIdentityResponse({ status: 'rejected', requestId: tryRequestId(bytes) ?? zero, reason: 'malformed' });
       }
@@ -828,7 +859,7 @@ export function createCommitteeMember(options: CommitteeMemberOptions): Committe
         rejected[reason] = (rejected[reason] ?? 0) + 1;
         return encodeIdentityResponse({ status: 'rejected', requestId: id, reason });
       };
-      if (request.committeeId !== config.committeeId) return reject('malformed');
+      if (request.committeeId !== config.committeeId || request.commitments.length !== config.degree + 1) return reject('malformed');
       if (Math.abs(now - request.issuedAt) > freshness) return reject('stale');
       if (now >= nextPrune) {
         // expired ids leave the replay set at most once per freshness window, not on every request
@@ -896,7 +927,7 @@ export type ShareContext = Pick<IdentityRequest, 'kind' | 'committeeId' | 'reque
  */
 export function shareAad(request: ShareContext, memberId: PeerId): Uint8Array {
   return encode([
-    'admitone/identity/share/v2',
+    'admitone/identity/share/v3',
     request.committeeId,
     memberId,
     request.kind,

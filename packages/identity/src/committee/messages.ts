@@ -20,9 +20,25 @@ import {
   readString,
 } from '@admitone/core';
 import { type Credential, credentialFromCbor, credentialToCbor, type MasterCredential } from '../credential/credential.js';
+import { COMMITMENT_BYTES, type SharePair } from './vss.js';
 
-/** Domain of the requester's signature over a request. */
-export const REQUEST_DOMAIN = 'admitone/identity/request/v1';
+/**
+ * Domain of the requester's signature over a request. Version 2: the request
+ * carries the commitments of the client's verifiable sharing, and each sealed
+ * share is a pair (see {@link REQUEST_FORMAT_VERSION}).
+ */
+export const REQUEST_DOMAIN = 'admitone/identity/request/v2';
+
+/**
+ * The request format this code speaks, carried in every encoded request as
+ * `version`. Format 2 (this one) adds the commitments of the client's
+ * verifiable sharing ({@link IdentityRequest.commitments}) and seals a
+ * (share, blinding) pair to each member. A member refuses a request of another
+ * format, or of format 1 (which has no `version` field), as `malformed`, and an
+ * older member refuses format 2 the same way (it does not know the fields), so
+ * clients and members of different formats never act on each other's requests.
+ */
+export const REQUEST_FORMAT_VERSION = 2;
 
 /** Request kinds: enroll (master credential), event credential, ID-mode tag derivation for a gate. */
 export type RequestKind = 'enroll' | 'event' | 'derive';
@@ -45,7 +61,15 @@ export interface IdentityRequest {
   readonly master?: MasterCredential;
   /** … and the master holder key's signature over the request's signing bytes. */
   readonly masterSignature?: Uint8Array;
-  /** One sealed Shamir share of the identity element per member, in committee order. */
+  /**
+   * The commitments of the client's sharing of its identity element: t + 1
+   * Pedersen commitments over BN254 G1 to the coefficient pairs of its value
+   * and blinding polynomials (`C_k = f_k·G + r_k·H`, 65-byte uncompressed
+   * points), signed with the rest of the request, so every member checks its
+   * share against the same polynomial.
+   */
+  readonly commitments: readonly Uint8Array[];
+  /** One sealed share per member, in committee order: the member's (share, blinding) pair, a CBOR array of two bigints. */
   readonly shares: readonly Uint8Array[];
   /** The requester's signature over {@link requestSigningBytes}. */
   readonly signature: Uint8Array;
@@ -62,6 +86,7 @@ export function requestSigningBytes(r: Omit<IdentityRequest, 'signature' | 'mast
     r.requesterKey,
     r.eventId ?? null,
     r.master === undefined ? null : credentialToCbor(r.master),
+    [...r.commitments],
     [...r.shares],
   ]);
 }
@@ -69,11 +94,13 @@ export function requestSigningBytes(r: Omit<IdentityRequest, 'signature' | 'mast
 /** Encodes a request. */
 export function encodeIdentityRequest(r: IdentityRequest): Uint8Array {
   const record: Record<string, CborRecord[string]> = {
+    version: REQUEST_FORMAT_VERSION,
     kind: r.kind,
     committeeId: r.committeeId,
     requestId: r.requestId,
     issuedAt: r.issuedAt,
     requesterKey: r.requesterKey,
+    commitments: [...r.commitments],
     shares: [...r.shares],
     signature: r.signature,
   };
@@ -85,15 +112,30 @@ export function encodeIdentityRequest(r: IdentityRequest): Uint8Array {
 
 /** Largest encoded request accepted. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
-/** Largest sealed share accepted (a 32-byte field element plus sealing overhead). */
+/** Largest sealed share accepted (a pair of 32-byte field elements plus sealing overhead). */
 export const MAX_SEALED_SHARE_BYTES = 160;
 
-/** Strictly decodes a request; throws {@link CodecError}. */
+/**
+ * Strictly decodes a request of format {@link REQUEST_FORMAT_VERSION};
+ * throws {@link CodecError} (for a request of another format, with
+ * `meta.field` `request.version`). Checks the commitments' shape (1 to
+ * `members` entries of {@link COMMITMENT_BYTES}); their number (t + 1) and
+ * that they are points are the member's to check.
+ */
 export function decodeIdentityRequest(bytes: Uint8Array, members: number): IdentityRequest {
-  const r = readRecord(decode(bytes, { maxBytes: MAX_REQUEST_BYTES }), 'request', [
-    'kind', 'committeeId', 'requestId', 'issuedAt', 'requesterKey', 'eventId', 'master', 'masterSignature', 'shares', 'signature',
+  const raw = readRecord(decode(bytes, { maxBytes: MAX_REQUEST_BYTES }), 'request');
+  const version = raw['version'];
+  if (version !== REQUEST_FORMAT_VERSION) {
+    throw new CodecError('CODEC_SCHEMA', `Field request.version must be ${REQUEST_FORMAT_VERSION}: the request is of another format (${version === undefined ? 'format 1, before client VSS' : 'an unknown one'}).`, {
+      meta: { field: 'request.version', expected: REQUEST_FORMAT_VERSION },
+    });
+  }
+  const r = readRecord(raw, 'request', [
+    'version', 'kind', 'committeeId', 'requestId', 'issuedAt', 'requesterKey', 'eventId', 'master', 'masterSignature', 'commitments', 'shares', 'signature',
   ]);
   const kind = readEnum(r['kind'], 'request.kind', ['enroll', 'event', 'derive'] as const);
+  const commitments = readArray(r['commitments'], 'request.commitments', members).map((c, i) => readBytes(c, `request.commitments[${i}]`, COMMITMENT_BYTES));
+  if (commitments.length === 0) throw new CodecError('CODEC_SCHEMA', 'Field request.commitments must not be empty.', { meta: { field: 'request.commitments' } });
   const shares = readArray(r['shares'], 'request.shares', 256).map((s, i) => {
     const share = readBytes(s, `request.shares[${i}]`);
     if (share.length > MAX_SEALED_SHARE_BYTES) throw new CodecError('CODEC_SCHEMA', `Field request.shares[${i}] is too long.`, { meta: { field: `request.shares[${i}]` } });
@@ -111,6 +153,7 @@ export function decodeIdentityRequest(bytes: Uint8Array, members: number): Ident
     requestId: readBytes(r['requestId'], 'request.requestId', 16),
     issuedAt: readInt(r['issuedAt'], 'request.issuedAt'),
     requesterKey: readBytes(r['requesterKey'], 'request.requesterKey', 32),
+    commitments,
     shares,
     signature: readBytes(r['signature'], 'request.signature', 64),
   };
@@ -279,14 +322,16 @@ export function decodeControl(bytes: Uint8Array, maxBatch: number): ControlMessa
   }
 }
 
-/** A sealed share's plaintext: the share value as CBOR bigint. */
-export function encodeShareValue(y: bigint): Uint8Array {
-  return encode(y);
+/** A sealed share's plaintext: the member's share of the identity element and of the blinding polynomial, as a CBOR array of two bigints. */
+export function encodeSharePair(value: bigint, blinding: bigint): Uint8Array {
+  return encode([value, blinding]);
 }
 
-/** Decodes a share value, checking it lies in `[0, order)`; throws {@link CodecError}. */
-export function decodeShareValue(bytes: Uint8Array, order: bigint): bigint {
-  return readBigInt(decode(bytes, { maxBytes: 64 }), 'share', 0n, order - 1n);
+/** Decodes a share pair, checking both values lie in `[0, order)`; throws {@link CodecError}. */
+export function decodeSharePair(bytes: Uint8Array, order: bigint): SharePair {
+  const pair = readArray(decode(bytes, { maxBytes: 96 }), 'share', 2);
+  if (pair.length !== 2) throw new CodecError('CODEC_SCHEMA', 'Field share must hold a value and a blinding.', { meta: { field: 'share' } });
+  return [readBigInt(pair[0], 'share[0]', 0n, order - 1n), readBigInt(pair[1], 'share[1]', 0n, order - 1n)];
 }
 
 function readEventId(value: unknown, field: string): EventId {

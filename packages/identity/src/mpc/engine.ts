@@ -148,10 +148,14 @@ export interface MpcEngine {
    * it reject with `THRESHOLD_TIMEOUT` naming it.
    *
    * The secret inputs come from clients, who may deal them badly: an input
-   * this member could not read is passed with `declared: true` (treated as a
-   * missing share of that input, not blamed on this member), and an input
-   * whose sharing cannot be decoded fails alone — it is listed in the
-   * result's `failed` — as long as some other input of the call decodes.
+   * this member could not read, or whose share fails the client's
+   * commitments, is passed with `declared: true` (treated as a missing share
+   * of that input, not blamed on this member), and an input whose sharing
+   * cannot be decoded fails alone — it is listed in the result's `failed` — as
+   * long as some other input of the call decodes. An input with declared
+   * shares opens only when at least 2t + 1 of its other shares agree, so that
+   * a client that gets honest members to declare cannot leave a lying member
+   * the last word.
    */
   evaluateMimc(sessionId: Uint8Array, inputs: readonly MimcInput[], keyShare: bigint): Promise<MimcEvaluation>;
   /** Monitoring counters. */

@@ -33,7 +33,8 @@ export interface MimcInput {
   readonly d: bigint;
   /**
    * Set when this member could not read its share of `x` (e.g. the client's
-   * sealed share did not open): `x` is then ignored, and the member declares
+   * sealed share did not open, or its pair fails the client's commitments):
+   * `x` is then ignored, and the member declares
    * the share in the first opening instead of sending a wrong one, so it is
    * treated as missing for this input and not blamed on this member.
    */

@@ -201,11 +201,21 @@ export interface InputOpening {
  *   fails alone, its index is returned in `failed` and its value is 0, so the
  *   rest of the batch proceeds. When no element decodes, the round fails as
  *   {@link openRobust} does (more members lie than can be corrected).
+ * - **Agreement with erasures.** Declared shares are removed by a client, not
+ *   by the t members the correction bound counts on, so an element with
+ *   declared shares opens only when at least 2t + 1 of its remaining shares
+ *   agree with the decoded value (then at least t + 1 of them are honest
+ *   members' and the value is the one the client dealt); otherwise it fails
+ *   alone and nobody is named for it. Without this, t + 1 remaining shares
+ *   with one liar among them would open to a value of the liar's choice.
  *
- * Shares off the decoded polynomial are still blamed on the member that sent
- * them, as in every round: without verifiable sharing by the client, a client
- * that deals a wrong (but readable) share to one member cannot be told from
- * that member lying.
+ * Shares off the decoded polynomial are blamed on the member that sent them,
+ * as in every round. The committee member checks each client share against
+ * the client's signed Pedersen commitments before the evaluation and declares
+ * one that fails (see `committee/vss.ts`), so an undeclared share lies on the
+ * committed polynomial and a correction of it is the sender's lie, not the
+ * client's (a member can still avoid blame by declaring a share it could have
+ * used, which only withholds that share).
  */
 export async function openInputs(
   ctx: MpcContext,
@@ -267,10 +277,27 @@ export async function openInputs(
   const values = new Array<bigint>(L);
   const failed: number[] = [];
   const blamed = new Set<number>();
+  const agreeing = 2 * ctx.degree + 1;
   for (let m = 0; m < L; m++) {
-    const ys = columns.map((column, j) => (column === undefined || erased[j]?.has(m) === true ? undefined : column[m]));
+    let present = 0;
+    let erasedHere = false;
+    const ys = columns.map((column, j) => {
+      if (erased[j]?.has(m) === true) erasedHere = true;
+      else if (column !== undefined) present += 1;
+      return column === undefined || erased[j]?.has(m) === true ? undefined : column[m];
+    });
     try {
       const result = ctx.opener.openWithCulprits(ys);
+      // A client removes shares of honest members at will (declared shares), so the correction bound of what is left
+      // no longer counts only members: t + 1 shares, one of them a liar's, would open to a value of the liar's choice.
+      // With erasures, a value is taken only when at least 2t + 1 shares agree with it (then t + 1 of them are
+      // honest, so it is the client's committed value); otherwise the input fails alone and nobody is named for it.
+      if (erasedHere && present - result.culprits.length < agreeing) {
+        firstError ??= new ThresholdError('THRESHOLD_INCONSISTENT_SHARES', `Fewer than ${agreeing} shares agree on an input with declared shares.`, { meta: { have: present, need: agreeing } });
+        failed.push(m);
+        values[m] = 0n;
+        continue;
+      }
       values[m] = result.value;
       for (const x of result.culprits) blamed.add(indexOfPoint(ctx, x));
     } catch (error) {
