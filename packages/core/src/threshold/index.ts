@@ -93,5 +93,5 @@ export {
   type JointRandomSharingOptions,
   type JointRandomSharingResult,
 } from './joint-random.js';
-export { PEDERSEN_H_DST, PEDERSEN_POINT_BYTES, pedersenCommit, pedersenH, verifyPedersenShare, type G1Point } from './pedersen.js';
+export { PEDERSEN_H_DST, PEDERSEN_POINT_BYTES, evaluateCommitments, pedersenCommit, pedersenH, verifyPedersenShare, type G1Point } from './pedersen.js';
 export { DKG_PROTOCOL, runDkg, type DkgOptions, type DkgResult } from './dkg.js';

@@ -83,8 +83,16 @@ export function pedersenH(): G1Point {
  * ```
  */
 export function pedersenCommit(value: bigint, blinding: bigint): G1Point {
-  return mulSecret(G1.BASE, scalar(value, 'value')).add(mulSecret(pedersenH(), scalar(blinding, 'blinding')));
+  const [G, H] = (commitTables ??= [G1.fromAffine(G1.BASE.toAffine()).precompute(8, false), G1.fromAffine(pedersenH().toAffine()).precompute(8, false)]);
+  return mulSecret(G, scalar(value, 'value')).add(mulSecret(H, scalar(blinding, 'blinding')));
 }
+/**
+ * Copies of G and H with 8-bit precomputed windows, built on the first
+ * commitment (about 80 ms each): a commitment then costs about 0.3 ms instead
+ * of 0.5–0.9 ms (the DKG's dealings and the identity clients' and members'
+ * checks make many).
+ */
+let commitTables: [G1Point, G1Point] | undefined;
 
 /**
  * Checks a share pair against the Pedersen commitments of a sharing:
@@ -139,10 +147,33 @@ export function decodePoint(bytes: Uint8Array, field: string): G1Point {
 /** The identity of G1. */
 export const G1_ZERO: G1Point = G1.ZERO;
 
-/** `Σ_k x^k · commitments[k]` by Horner's rule (`x` is a small public member point, so each step is cheap). */
+/**
+ * `Σ_k x^k · commitments[k]` by Horner's rule, for a public `x` (variable
+ * time). Member points are small integers, so each step is a short
+ * double-and-add; larger `x` use noble's wNAF.
+ *
+ * @example
+ * ```ts
+ * evaluateCommitments(commitments.map((c) => bn254.G1.Point.fromBytes(c)), 3n).equals(pedersenCommit(share, blinding)); // member 3's pair is on the sharing
+ * ```
+ */
 export function evaluateCommitments(commitments: readonly G1Point[], x: bigint): G1Point {
-  let acc = G1.ZERO;
-  for (let k = commitments.length - 1; k >= 0; k--) acc = acc.multiplyUnsafe(x).add(commitments[k] as G1Point);
+  if (commitments.length === 0) return G1.ZERO;
+  let acc = commitments[commitments.length - 1] as G1Point;
+  for (let k = commitments.length - 2; k >= 0; k--) acc = timesPublic(acc, x).add(commitments[k] as G1Point);
+  return acc;
+}
+
+/** `x·p` for a public scalar `x` ≥ 0: double-and-add below 2^16, noble's wNAF above. */
+function timesPublic(p: G1Point, x: bigint): G1Point {
+  if (x === 0n) return G1.ZERO;
+  if (x === 1n) return p;
+  if (x >= 1n << 16n) return p.multiplyUnsafe(x);
+  let acc = p;
+  for (let bit = BigInt(x.toString(2).length - 2); bit >= 0n; bit--) {
+    acc = acc.double();
+    if ((x >> bit) & 1n) acc = acc.add(p);
+  }
   return acc;
 }
 

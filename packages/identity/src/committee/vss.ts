@@ -33,7 +33,7 @@
  * @module
  */
 import type { Random } from '@admitone/core';
-import { evaluatePolynomial, pedersenCommit, pedersenH, randomFieldElements, type G1Point } from '@admitone/core/threshold';
+import { evaluateCommitments, evaluatePolynomial, pedersenCommit, randomFieldElements, type G1Point } from '@admitone/core/threshold';
 import { bn254, bn254_Fr } from '@noble/curves/bn254.js';
 
 /** Length of an encoded commitment: an uncompressed SEC1 BN254 G1 point (`0x04 ‖ x ‖ y`). */
@@ -140,11 +140,11 @@ export function failingShares(checks: readonly ShareCheck[], x: bigint, random: 
   for (const { pair } of checks) {
     for (const v of pair) if (typeof v !== 'bigint' || v < 0n || v >= Fr.ORDER) throw new RangeError('pair values must be elements of bn254_Fr');
   }
-  const evaluated = checks.map((c) => evaluateAt(c.commitments, x));
+  const evaluated = checks.map((c) => evaluateCommitments(c.commitments, x));
   const failing: number[] = [];
   const one = (i: number): void => {
     const [f, r] = (checks[i] as ShareCheck).pair;
-    if (!committed(f, r).equals(evaluated[i] as G1Point)) failing.push(i);
+    if (!pedersenCommit(f, r).equals(evaluated[i] as G1Point)) failing.push(i);
   };
   if (count <= ONE_BY_ONE) {
     for (let i = 0; i < count; i++) one(i);
@@ -161,7 +161,7 @@ export function failingShares(checks: readonly ShareCheck[], x: bigint, random: 
       f += w * fi;
       r += w * ri;
     }
-    return bucketSum(evaluated, weights, from, to).subtract(committed(Fr.create(f), Fr.create(r)));
+    return bucketSum(evaluated, weights, from, to).subtract(pedersenCommit(Fr.create(f), Fr.create(r)));
   };
   // halves of a failed range [from, to) whose difference is `d`: one child computed, the other by subtraction
   const locate = (from: number, to: number, d: G1Point): void => {
@@ -215,40 +215,6 @@ export function msm(points: readonly G1Point[], scalars: readonly bigint[], bits
 
 /** Ranges this small are checked pair by pair (a weighted check of two costs about as much as two plain ones). */
 const ONE_BY_ONE = 2;
-
-/**
- * `f·G + r·H` with noble's constant-time multiplication (both scalars are
- * secret), over this module's own copies of G and H with 8-bit precomputed
- * windows (built on first use, about 80 ms each; a multiplication then costs
- * about 0.3 ms instead of 0.5–0.9 ms).
- */
-function committed(f: bigint, r: bigint): G1Point {
-  tables ??= [G1.fromAffine(G1.BASE.toAffine()).precompute(8, false), G1.fromAffine(pedersenH().toAffine()).precompute(8, false)];
-  const [G, H] = tables;
-  const a = f === 0n ? G1.ZERO : G.multiply(f);
-  return r === 0n ? a : a.add(H.multiply(r));
-}
-let tables: [G1Point, G1Point] | undefined;
-
-/** `Σ_k x^k·C_k` by Horner's rule; `x` is public and small, so each step is a short double-and-add. */
-function evaluateAt(commitments: readonly G1Point[], x: bigint): G1Point {
-  const t = commitments.length - 1;
-  let acc = commitments[t] as G1Point;
-  for (let k = t - 1; k >= 0; k--) acc = timesPublic(acc, x).add(commitments[k] as G1Point);
-  return acc;
-}
-
-/** `x·p` for a public scalar: double-and-add for small `x` (member points), noble's wNAF otherwise. */
-function timesPublic(p: G1Point, x: bigint): G1Point {
-  if (x === 1n) return p;
-  if (x >= 1n << 16n) return p.multiplyUnsafe(x);
-  let acc = p;
-  for (let bit = BigInt(x.toString(2).length - 2); bit >= 0n; bit--) {
-    acc = acc.double();
-    if ((x >> bit) & 1n) acc = acc.add(p);
-  }
-  return acc;
-}
 
 /**
  * Weights in signed-digit form: weight `i` is `Σ_w digits[i·windows + w]·2^(c·w)`
