@@ -148,7 +148,7 @@ export async function startProcessCluster(init: ProcessClusterInit): Promise<Pro
         },
       ]),
     );
-    const cluster = createCluster(init, crypto, ids, members, clientIds, keys, publicKeys, urls, configs, dir);
+    const cluster = createCluster(init, crypto, deployment, ids, members, clientIds, keys, publicKeys, urls, configs, dir);
     try {
       await Promise.all(ids.map((id) => cluster.restart(id)));
       return cluster;
@@ -175,6 +175,7 @@ interface Child {
 function createCluster(
   init: ProcessClusterInit,
   crypto: CryptoProvider,
+  deployment: string,
   ids: readonly string[],
   members: readonly ReplicaMember[],
   clientIds: readonly string[],
@@ -282,7 +283,7 @@ function createCluster(
 
   const cluster = {
     ids,
-    deployment: (configs.values().next().value as ReplicaHostConfig).deployment,
+    deployment,
     members,
     transportMembers,
     dir,

@@ -137,7 +137,8 @@ export async function signRequest(
  *   error of the verifier, not of the request).
  */
 export async function verifyRequest(crypto: CryptoProvider, req: SignedRequest, deployment: DeploymentId): Promise<boolean> {
-  checkDeploymentId(deployment);
+  // an app passes the same id for every request: check it once, not on every verification
+  if (deployment !== lastVerifiedDeployment) lastVerifiedDeployment = checkDeploymentId(deployment);
   if (!Number.isSafeInteger(req.requestSeq) || req.requestSeq < 1 || !isBytes(req.op) || !isBytes(req.signature)) return false;
   let pk: Uint8Array;
   try {
@@ -148,6 +149,9 @@ export async function verifyRequest(crypto: CryptoProvider, req: SignedRequest, 
   // the key check (a point decoding, cached per key) only for signatures that verify: junk costs no more than before
   return (await crypto.verify(req.signature, requestSigningBytes(req, deployment), pk)) && isValidPublicKeyHex(req.clientId);
 }
+
+/** The deployment id {@link verifyRequest} last checked (apps verify under one id). */
+let lastVerifiedDeployment: DeploymentId | undefined;
 
 /** Canonical wire encoding of a signed request. */
 export function encodeRequest(req: SignedRequest): Uint8Array {
