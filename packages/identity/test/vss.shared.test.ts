@@ -1,15 +1,17 @@
 /**
  * The client's verifiable sharing of its identity element (`src/committee/vss.ts`),
  * checked against core's independent Pedersen code (`verifyPedersenShare`,
- * which takes compressed points, and `reconstruct`) and noble's `pippenger`.
+ * which takes compressed points, and `reconstruct`). The batched check itself
+ * (`failingPedersenPairs`, its bucket MSM against noble's `pippenger`) is
+ * tested in core (`threshold-pedersen-batch.shared.test.ts`); here through the
+ * member's wrapper, at identity's weight size.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@admitone/core';
 import { reconstruct, verifyPedersenShare } from '@admitone/core/threshold';
-import { pippenger } from '@noble/curves/abstract/curve.js';
 import { bn254, bn254_Fr } from '@noble/curves/bn254.js';
-import { COMMITMENT_BYTES, decodeCommitments, dealIdentity, failingShares, msm, type SharePair } from '../src/committee/vss.js';
+import { COMMITMENT_BYTES, decodeCommitments, dealIdentity, failingShares, type SharePair } from '../src/committee/vss.js';
 
 const G1 = bn254.G1.Point;
 const Fr = bn254_Fr;
@@ -124,19 +126,5 @@ describe('failingShares', () => {
     const check = { commitments: decodeCommitments(commitments, 1), pair: pairs[0] as SharePair };
     expect(() => failingShares([check], 0n, random)).toThrow(RangeError);
     expect(() => failingShares([{ ...check, pair: [Fr.ORDER, 0n] }], 1n, random)).toThrow(RangeError);
-  });
-});
-
-describe('msm (short-scalar bucket method)', () => {
-  it("equals noble's pippenger", () => {
-    const base = Array.from({ length: 24 }, (_, i) => G1.BASE.multiply(BigInt(i + 2) * 7919n));
-    fc.assert(
-      fc.property(fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { maxLength: 24 }), (scalars) => {
-        const pts = base.slice(0, scalars.length);
-        expect(msm(pts, scalars, 64).equals(pippenger(G1, pts, scalars))).toBe(true);
-      }),
-      { numRuns: 10, seed: 20_261_124 },
-    );
-    expect(() => msm([G1.BASE], [1n << 64n], 64)).toThrow(RangeError);
   });
 });

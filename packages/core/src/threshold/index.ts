@@ -13,7 +13,9 @@
  * - protocols over a `Transport`: {@link runVerifiableJointRandomSharing} /
  *   {@link runJointRandomSharing} (dealerless random sharings, e.g. the PRF
  *   key, verifiable with Pedersen commitments over BN254 G1:
- *   {@link pedersenH}, {@link verifyPedersenShare}) and {@link runDkg}
+ *   {@link pedersenH}, {@link verifyPedersenShare}, and batched checks of
+ *   secret pairs: {@link pedersenPairsMatch}, {@link failingPedersenPairs})
+ *   and {@link runDkg}
  *   (noble's FROST DKG rounds with sealed round-2 shares and blame), both on
  *   the member points of {@link memberPoints}.
  *
@@ -93,5 +95,15 @@ export {
   type JointRandomSharingOptions,
   type JointRandomSharingResult,
 } from './joint-random.js';
-export { PEDERSEN_H_DST, PEDERSEN_POINT_BYTES, evaluateCommitments, pedersenCommit, pedersenH, verifyPedersenShare, type G1Point } from './pedersen.js';
+export {
+  PEDERSEN_H_DST,
+  PEDERSEN_POINT_BYTES,
+  evaluateCommitments,
+  pedersenCommit,
+  pedersenH,
+  verifyPedersenShare,
+  type G1Point,
+  type SharePair,
+} from './pedersen.js';
+export { failingPedersenPairs, msm, pedersenPairsMatch, type PedersenPairCheck } from './pedersen-batch.js';
 export { DKG_PROTOCOL, runDkg, type DkgOptions, type DkgResult } from './dkg.js';

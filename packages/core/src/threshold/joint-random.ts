@@ -15,7 +15,7 @@
  *    transport, the commitments `C_k = a_k·G + b_k·H` to the coefficients
  *    (meant to be the same for everyone) and j's pair `(f(x_j), g(x_j))`.
  *    j checks `f(x_j)·G + g(x_j)·H == Σ_k x_j^k·C_k` (all values at once,
- *    with random weights from `random`);
+ *    with secret random 128-bit weights from `random`: {@link pedersenPairsMatch});
  * 2. each member broadcasts the digest of every dealer's commitments as it
  *    received them and the dealers whose pairs failed the check (its
  *    complaints). If all n reports show the same digests and no complaint,
@@ -119,10 +119,14 @@ import {
   type Shape,
 } from './joint-random-wire.js';
 import { emptyAnswer, emptyDealing, deal, judge, resolveAnswer, samePair, sameIndices, sameRows, ZERO_PAIR, type Answer, type Dealing, type Verdict } from './pedersen-vss.js';
-import { G1_ZERO, encodePoint, pairsMatchCommitments, type G1Point, type SharePair } from './pedersen.js';
+import { G1_ZERO, encodePoint, type G1Point, type SharePair } from './pedersen.js';
+import { pedersenPairsMatch } from './pedersen-batch.js';
 import { broadcastOrLog, createRun, listenSession, memberPoints, protocolViolation, readSessionId, readTimeout, sendOrLog } from './session.js';
 
 export { JOINT_RANDOM_PROTOCOL } from './joint-random-wire.js';
+
+/** Bits of the random weights of the round-1 check: a dealing holding a wrong pair passes with probability at most 2^-128. */
+const CHECK_WEIGHT_BITS = 128;
 
 /** Options of {@link runJointRandomSharing} and {@link runVerifiableJointRandomSharing}. */
 export interface JointRandomSharingOptions {
@@ -334,7 +338,8 @@ export function runVerifiableJointRandomSharing(options: JointRandomSharingOptio
     }
     if (slot.missing === 0 && slot.digest === undefined) {
       slot.digest = commitmentsDigest(sessionId, from, slot.commitments as Uint8Array[][]);
-      slot.valid = pairsMatchCommitments(slot.points as G1Point[][], xSelf, slot.pairs as SharePair[], random);
+      const checks = (slot.pairs as SharePair[]).map((pair, v) => ({ commitments: slot.points[v] as G1Point[], pair }));
+      slot.valid = pedersenPairsMatch(checks, xSelf, CHECK_WEIGHT_BITS, random);
       if (!slot.valid) logger.warn('joint random sharing: a dealing does not match its commitments; complaining', { sessionId, dealer: from });
     }
     advance();

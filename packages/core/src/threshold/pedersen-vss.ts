@@ -128,7 +128,7 @@ export function resolveAnswer(
   if (!equalBytes(commitmentsDigest(sessionId, dealer, answer.commitments as Uint8Array[][]), verdict.claimed)) return undefined;
   const points = answer.points as G1Point[][];
   const pairsOf = (k: number): SharePair[] => (answer.pairs as SharePair[][]).map((row) => row[columns[k] as number] as SharePair);
-  if (!verdict.complainers.every((c, k) => pairsMatchCommitments(points, xs[c] as bigint, pairsOf(k), undefined))) return undefined;
+  if (!verdict.complainers.every((c, k) => pairsMatchCommitments(points, xs[c] as bigint, pairsOf(k)))) return undefined;
   const mineAt = verdict.complainers.indexOf(selfIndex);
   return mineAt < 0 ? { points } : { points, mine: pairsOf(mineAt) };
 }

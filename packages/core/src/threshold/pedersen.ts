@@ -20,17 +20,17 @@
  * checks the curve equation and rejects the identity.
  * @module
  */
-import { pippenger } from '@noble/curves/abstract/curve.js';
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
 import { FpIsSquare, FpSqrtEven } from '@noble/curves/abstract/modular.js';
 import type { WeierstrassPoint } from '@noble/curves/abstract/weierstrass.js';
 import { bn254, bn254_Fr } from '@noble/curves/bn254.js';
-import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Random } from '../env/types.js';
 
 /** A point of BN254 G1 (noble's `bn254.G1.Point`). */
 export type G1Point = WeierstrassPoint<bigint>;
+
+/** A member's pair of a Pedersen sharing: its value share `f(x)` and its blinding share `r(x)`. */
+export type SharePair = readonly [value: bigint, blinding: bigint];
 
 /** The RFC 9380 domain separation tag of the derivation of {@link pedersenH}. */
 export const PEDERSEN_H_DST = 'admitone/pedersen/bn254-g1/H/v1';
@@ -116,14 +116,11 @@ export function verifyPedersenShare(commitments: readonly Uint8Array[], x: bigin
   } catch {
     return false;
   }
-  return pairsMatchCommitments([points], scalar(x, 'x'), [[scalar(share, 'share'), scalar(blinding, 'blinding')]], undefined);
+  return pairsMatchCommitments([points], scalar(x, 'x'), [[scalar(share, 'share'), scalar(blinding, 'blinding')]]);
 }
 
 // ---------------------------------------------------------------------------
 // internal (used by joint-random.ts)
-
-/** A value share and its blinding share. */
-export type SharePair = readonly [value: bigint, blinding: bigint];
 
 /** Encodes a point (compressed SEC1, 33 bytes). */
 export function encodePoint(point: G1Point): Uint8Array {
@@ -178,31 +175,16 @@ function timesPublic(p: G1Point, x: bigint): G1Point {
 }
 
 /**
- * Checks `pairs[v]` at point `x` against `commitments[v]` for every v. With
- * `random` (for secret pairs), all values are checked at once with random
- * 128-bit weights (ρ₀ = 1): `(Σρf)·G + (Σρg)·H == Σ ρ·E_v(x)`, two
- * constant-time multiplications plus one public MSM; a wrong pair passes with
- * probability ≤ 2^-128. Without `random` (public pairs, where every member
- * must reach the same verdict deterministically) each value is checked on its
- * own with variable-time arithmetic.
+ * Checks `pairs[v]` at point `x` against `commitments[v]` for every v, each
+ * on its own with variable-time arithmetic: for public pairs (answers to
+ * complaints, {@link verifyPedersenShare}), where every member must reach the
+ * same verdict deterministically. Secret pairs go through
+ * `pedersenPairsMatch` (`pedersen-batch.ts`) instead.
  */
-export function pairsMatchCommitments(commitments: readonly (readonly G1Point[])[], x: bigint, pairs: readonly SharePair[], random: Random | undefined): boolean {
+export function pairsMatchCommitments(commitments: readonly (readonly G1Point[])[], x: bigint, pairs: readonly SharePair[]): boolean {
   if (commitments.length !== pairs.length) return false;
   const H = pedersenH();
-  if (random === undefined) {
-    return pairs.every(([f, g], v) => G1.BASE.mulAddUnsafe(f, H, g).equals(evaluateCommitments(commitments[v] as G1Point[], x)));
-  }
-  const weights = pairs.map((_, v) => (v === 0 ? 1n : bytesToNumberBE(random.bytes(16))));
-  let f = 0n;
-  let g = 0n;
-  pairs.forEach(([fv, gv], v) => {
-    f = Fr.add(f, Fr.mul(weights[v] as bigint, fv));
-    g = Fr.add(g, Fr.mul(weights[v] as bigint, gv));
-  });
-  const left = mulSecret(G1.BASE, f).add(mulSecret(H, g));
-  const evaluated = commitments.map((c) => evaluateCommitments(c, x));
-  const right = evaluated.length === 1 ? (evaluated[0] as G1Point) : pippenger(G1, evaluated, weights);
-  return left.equals(right);
+  return pairs.every(([f, g], v) => G1.BASE.mulAddUnsafe(f, H, g).equals(evaluateCommitments(commitments[v] as G1Point[], x)));
 }
 
 function mulSecret(point: G1Point, s: bigint): G1Point {

@@ -16,14 +16,14 @@
  * the member declares that share instead of using it, and is never blamed
  * for it. A pair that passes lies on the committed polynomial.
  *
- * Checks are batched ({@link failingShares}): the member evaluates each
- * request's commitments at its own point (a small public integer, so a few
- * group additions), then checks all requests at once with secret random
- * 48-bit weights: one multi-scalar multiplication over one point per request
- * (the bucket method, the weights drawn directly as signed digits) plus two
- * constant-time multiplications by the weighted sums of its secret pairs, per
- * batch. A batch that fails is split in halves (reusing the weights) until
- * the wrong pairs are found.
+ * Checks are batched ({@link failingShares}, core's `failingPedersenPairs`):
+ * the member evaluates each request's commitments at its own point (a small
+ * public integer, so a few group additions), then checks all requests at
+ * once with secret random 48-bit weights: one multi-scalar multiplication
+ * over one point per request (the bucket method, the weights drawn directly
+ * as signed digits) plus two constant-time multiplications by the weighted
+ * sums of its secret pairs, per batch. A batch that fails is split in halves
+ * (reusing the weights) until the wrong pairs are found.
  *
  * Commitments travel as uncompressed SEC1 points (65 bytes, {@link
  * COMMITMENT_BYTES}) rather than core's compressed 33: decompressing costs a
@@ -33,7 +33,7 @@
  * @module
  */
 import type { Random } from '@admitone/core';
-import { evaluateCommitments, evaluatePolynomial, pedersenCommit, randomFieldElements, type G1Point } from '@admitone/core/threshold';
+import { evaluatePolynomial, failingPedersenPairs, pedersenCommit, randomFieldElements, type G1Point } from '@admitone/core/threshold';
 import { bn254, bn254_Fr } from '@noble/curves/bn254.js';
 
 /** Length of an encoded commitment: an uncompressed SEC1 BN254 G1 point (`0x04 ‖ x ‖ y`). */
@@ -121,12 +121,14 @@ export interface ShareCheck {
 
 /**
  * The indexes (ascending) of the pairs that do not lie on their commitments at
- * point `x` (this member's Shamir x-coordinate, a small positive integer).
- * Checks every pair at once with random weights of {@link CHECK_WEIGHT_BITS}
- * bits from `random` (secret, so a client cannot aim at them), and bisects a
- * batch that fails. A batch holding a wrong pair passes with probability at
- * most 2^-48. Pairs are secret: they only enter constant-time
- * multiplications, after being combined with the weights.
+ * point `x` (this member's Shamir x-coordinate, a small positive integer):
+ * core's {@link failingPedersenPairs} with random weights of
+ * {@link CHECK_WEIGHT_BITS} bits from `random` (secret, so a client cannot aim
+ * at them). Checks every pair at once and bisects a batch that fails; a batch
+ * holding a wrong pair passes with probability at most 2^-48. Pairs are
+ * secret: they only enter constant-time multiplications, after being combined
+ * with the weights. Throws `RangeError` for an `x` that is not a nonzero
+ * element of `bn254_Fr` or pair values outside it.
  *
  * @example
  * ```ts
@@ -134,165 +136,5 @@ export interface ShareCheck {
  * ```
  */
 export function failingShares(checks: readonly ShareCheck[], x: bigint, random: Random): number[] {
-  if (typeof x !== 'bigint' || x < 1n || x >= Fr.ORDER) throw new RangeError('x must be a nonzero element of bn254_Fr');
-  const count = checks.length;
-  if (count === 0) return [];
-  for (const { pair } of checks) {
-    for (const v of pair) if (typeof v !== 'bigint' || v < 0n || v >= Fr.ORDER) throw new RangeError('pair values must be elements of bn254_Fr');
-  }
-  const evaluated = checks.map((c) => evaluateCommitments(c.commitments, x));
-  const failing: number[] = [];
-  const one = (i: number): void => {
-    const [f, r] = (checks[i] as ShareCheck).pair;
-    if (!pedersenCommit(f, r).equals(evaluated[i] as G1Point)) failing.push(i);
-  };
-  if (count <= ONE_BY_ONE) {
-    for (let i = 0; i < count; i++) one(i);
-    return failing;
-  }
-  const weights = drawWeights(count, random);
-  // Σ_{i∈S} ρ_i·E_i(x) − (Σ ρ_i f_i)·G − (Σ ρ_i r_i)·H: zero iff (whp) every pair of S lies on its commitments
-  const difference = (from: number, to: number): G1Point => {
-    let f = 0n;
-    let r = 0n;
-    for (let i = from; i < to; i++) {
-      const [fi, ri] = (checks[i] as ShareCheck).pair;
-      const w = weights.values[i] as bigint;
-      f += w * fi;
-      r += w * ri;
-    }
-    return bucketSum(evaluated, weights, from, to).subtract(pedersenCommit(Fr.create(f), Fr.create(r)));
-  };
-  // halves of a failed range [from, to) whose difference is `d`: one child computed, the other by subtraction
-  const locate = (from: number, to: number, d: G1Point): void => {
-    if (to - from <= ONE_BY_ONE) {
-      for (let i = from; i < to; i++) one(i);
-      return;
-    }
-    const mid = from + ((to - from) >> 1);
-    const left = difference(from, mid);
-    const right = d.subtract(left);
-    if (!left.is0()) locate(from, mid, left);
-    if (!right.is0()) locate(mid, to, right);
-  };
-  const all = difference(0, count);
-  if (!all.is0()) locate(0, count, all);
-  return failing;
-}
-
-/**
- * `Σ s_i·P_i` for public points and scalars in `[0, 2^bits)` (variable
- * time), by the bucket method {@link failingShares} uses (exported for tests).
- */
-export function msm(points: readonly G1Point[], scalars: readonly bigint[], bits: number): G1Point {
-  const m = points.length;
-  if (m !== scalars.length) throw new RangeError('points and scalars must have the same length');
-  if (!Number.isSafeInteger(bits) || bits < 1) throw new RangeError('bits must be a positive integer');
-  if (m === 0) return G1.ZERO;
-  const c = windowBits(m, bits);
-  const half = 1 << (c - 1);
-  const full = 1 << c;
-  const mask = BigInt(full - 1);
-  const windows = Math.ceil(bits / c) + 1; // the last window takes the final carry
-  const digits = new Int32Array(m * windows);
-  for (let j = 0; j < m; j++) {
-    let s = scalars[j] as bigint;
-    if (typeof s !== 'bigint' || s < 0n || s >> BigInt(bits) !== 0n) throw new RangeError(`scalars must lie in [0, 2^${bits})`);
-    let carry = 0;
-    for (let w = 0; w < windows; w++) {
-      let v = Number(s & mask) + carry;
-      s >>= BigInt(c);
-      carry = v >= half ? 1 : 0;
-      if (carry === 1) v -= full;
-      digits[j * windows + w] = v;
-    }
-  }
-  return bucketSum(points, { c, windows, digits, values: [...scalars] }, 0, m);
-}
-
-// ---------------------------------------------------------------------------
-// internals
-
-/** Ranges this small are checked pair by pair (a weighted check of two costs about as much as two plain ones). */
-const ONE_BY_ONE = 2;
-
-/**
- * Weights in signed-digit form: weight `i` is `Σ_w digits[i·windows + w]·2^(c·w)`
- * with every digit in `[−2^(c−1), 2^(c−1))`. That form is unique, so they are
- * `2^(c·windows)` distinct integers, all smaller in size than the group order.
- */
-interface Weights {
-  readonly c: number;
-  readonly windows: number;
-  readonly digits: Int32Array;
-  /** The weights as integers (possibly negative). */
-  readonly values: readonly bigint[];
-}
-
-/** Uniform weights of at least {@link CHECK_WEIGHT_BITS} bits, drawn digit by digit (no conversion, no carry). */
-function drawWeights(count: number, random: Random): Weights {
-  const c = windowBits(count, CHECK_WEIGHT_BITS);
-  const windows = Math.ceil(CHECK_WEIGHT_BITS / c);
-  const half = 1 << (c - 1);
-  const bytes = random.bytes(2 * count * windows);
-  const digits = new Int32Array(count * windows);
-  // c ≤ 16, so 16 random bits give a uniform digit
-  for (let k = 0; k < digits.length; k++) digits[k] = ((((bytes[2 * k] as number) << 8) | (bytes[2 * k + 1] as number)) & ((1 << c) - 1)) - half;
-  const values = Array.from({ length: count }, (_, i) => {
-    let v = 0n;
-    for (let w = windows - 1; w >= 0; w--) v = (v << BigInt(c)) + BigInt(digits[i * windows + w] as number);
-    return v;
-  });
-  return { c, windows, digits, values };
-}
-
-/**
- * `Σ_{i∈[from,to)} weight_i·points[i]` by the bucket method over noble's
- * point additions: in each window every point goes into the bucket of its
- * digit (negated for a negative digit), the buckets are summed with running
- * sums, and windows are joined by `c` doublings. noble's `pippenger` walks
- * every bit of the field (254) with unsigned digits; these weights have 48.
- */
-function bucketSum(points: readonly G1Point[], weights: Weights, from: number, to: number): G1Point {
-  const { c, windows, digits } = weights;
-  const half = 1 << (c - 1);
-  const negated: (G1Point | undefined)[] = new Array(to - from);
-  const buckets: (G1Point | undefined)[] = new Array(half + 1);
-  let sum = G1.ZERO;
-  for (let w = windows - 1; w >= 0; w--) {
-    if (w !== windows - 1) for (let k = 0; k < c; k++) sum = sum.double();
-    buckets.fill(undefined);
-    for (let j = from; j < to; j++) {
-      const d = digits[j * windows + w] as number;
-      if (d === 0) continue;
-      const p = d > 0 ? (points[j] as G1Point) : (negated[j - from] ??= (points[j] as G1Point).negate());
-      const a = d > 0 ? d : -d;
-      const b = buckets[a];
-      buckets[a] = b === undefined ? p : b.add(p);
-    }
-    // Σ_a a·B_a as running sums, from the top bucket down
-    let running: G1Point | undefined;
-    let total: G1Point | undefined;
-    for (let a = half; a >= 1; a--) {
-      const b = buckets[a];
-      if (b !== undefined) running = running === undefined ? b : running.add(b);
-      if (running !== undefined) total = total === undefined ? running : total.add(running);
-    }
-    if (total !== undefined) sum = sum.add(total);
-  }
-  return sum;
-}
-
-/** The window that minimises (windows) × (point additions + bucket sums + doublings), at most 16 bits. */
-function windowBits(m: number, bits: number): number {
-  let best = 2;
-  let bestCost = Infinity;
-  for (let c = 2; c <= 16; c++) {
-    const cost = Math.ceil(bits / c) * (m + (1 << c) + c);
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = c;
-    }
-  }
-  return best;
+  return failingPedersenPairs(checks, x, CHECK_WEIGHT_BITS, random);
 }
