@@ -49,6 +49,8 @@ export interface ResolvedConfig {
   readonly heartbeatMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly maxPendingHandshakes: number;
+  readonly maxPendingHandshakesPerAddress: number;
   readonly reconnect: { readonly minMs: number; readonly maxMs: number };
   readonly sendQueue: { readonly maxMessages: number; readonly maxBytes: number; readonly policy: QueuePolicy };
 }
@@ -58,6 +60,9 @@ const MAX_MESSAGE_BYTES_LIMIT = 2 ** 30;
 /** Largest accepted timer setting (the platform timer limit). */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 const POLICIES: readonly QueuePolicy[] = ['reject', 'drop-oldest'];
+/** Defaults of the pending-handshake limits (see their TSDoc in `types.ts` for why). */
+const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+const DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16;
 
 /** Validates `init` and fills in defaults; `canListen` is false in browsers. */
 export async function resolveConfig(init: WebSocketTransportInit, canListen: boolean): Promise<ResolvedConfig> {
@@ -79,6 +84,7 @@ export async function resolveConfig(init: WebSocketTransportInit, canListen: boo
     );
   }
   const handshakeTimeoutMs = integer(init.handshakeTimeoutMs, 'init.handshakeTimeoutMs', 10_000, 1, MAX_DELAY_MS);
+  const pending = checkPendingLimits(init.maxPendingHandshakes, init.maxPendingHandshakesPerAddress);
   const reconnect = checkReconnect(init.reconnect);
   const sendQueue = checkQueue(init.sendQueue, maxMessageBytes);
   const listen = checkListen(init.listen, canListen);
@@ -107,6 +113,7 @@ export async function resolveConfig(init: WebSocketTransportInit, canListen: boo
     heartbeatMs,
     heartbeatTimeoutMs,
     handshakeTimeoutMs,
+    ...pending,
     reconnect,
     sendQueue,
   };
@@ -183,6 +190,21 @@ function checkPath(path: unknown): void {
   if (!path.startsWith('/') || /[?#\s]/.test(path) || path.length > 2048) {
     throw new RangeError(`init.listen.path must be a pathname starting with "/", without "?", "#" or spaces, got ${JSON.stringify(path)}`);
   }
+}
+
+function checkPendingLimits(
+  total: unknown,
+  perAddress: unknown,
+): Pick<ResolvedConfig, 'maxPendingHandshakes' | 'maxPendingHandshakesPerAddress'> {
+  const maxPendingHandshakes = integer(total, 'init.maxPendingHandshakes', DEFAULT_MAX_PENDING_HANDSHAKES, 1, Number.MAX_SAFE_INTEGER);
+  const fallback = Math.min(DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, maxPendingHandshakes);
+  const maxPendingHandshakesPerAddress = integer(perAddress, 'init.maxPendingHandshakesPerAddress', fallback, 1, Number.MAX_SAFE_INTEGER);
+  if (maxPendingHandshakesPerAddress > maxPendingHandshakes) {
+    throw new RangeError(
+      `init.maxPendingHandshakesPerAddress must be at most init.maxPendingHandshakes (${maxPendingHandshakes}), got ${maxPendingHandshakesPerAddress}`,
+    );
+  }
+  return { maxPendingHandshakes, maxPendingHandshakesPerAddress };
 }
 
 function checkReconnect(reconnect: unknown): ResolvedConfig['reconnect'] {

@@ -21,6 +21,7 @@ import {
   parseInnerFrame,
 } from './frame.js';
 import { otherRole, transcriptBytes, type HandshakeTranscript, type Role } from './handshake.js';
+import type { PendingSlot } from './pending-handshakes.js';
 import type { RawSocket, SocketHandlers } from './socket.js';
 
 /** Close codes (browsers only let scripts send 1000 and 3000–4999). */
@@ -95,6 +96,12 @@ export interface ConnectionOptions {
   readonly bind: (handlers: SocketHandlers) => RawSocket;
   /** True for accepted sockets, which are open already. */
   readonly startsOpen: boolean;
+  /**
+   * An accepted connection's place among the listener's pending handshakes,
+   * released here once the connection authenticates; otherwise the platform
+   * releases it when the socket is gone.
+   */
+  readonly pending?: PendingSlot;
 }
 
 /** One connection, from socket creation to close. */
@@ -264,6 +271,7 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
         if (parsedInner.frame.type !== 'ready') return reject(`${parsedInner.frame.type} frame before READY`);
         state = 'open';
         handshakeTimer.cancel();
+        options.pending?.release(); // authenticated: bounded by the membership from now on
         lastReceived = clock.now();
         heartbeatTimer = clock.setTimeout(heartbeat, ctx.heartbeatMs);
         log().debug('connection authenticated');

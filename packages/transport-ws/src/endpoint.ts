@@ -20,6 +20,7 @@ import { backoffDelay } from './backoff.js';
 import { resolveConfig, type ResolvedMember } from './config.js';
 import { CLOSE_CODE, createConnection, type Connection, type ConnectionContext, type ConnectionEvents } from './connection.js';
 import { FRAME_OVERHEAD_BYTES, MAX_HANDSHAKE_FRAME_BYTES, dataFrame } from './frame.js';
+import { pendingHandshakes, type PendingSlot } from './pending-handshakes.js';
 import { createSendQueue, type SendQueue } from './send-queue.js';
 import type { AcceptedSocket, Platform, PlatformListener } from './socket.js';
 import type { WebSocketTransport, WebSocketTransportInit, WebSocketTransportStats } from './types.js';
@@ -71,6 +72,12 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
   const keys = new Map(config.members.map((m) => [m.id, m.publicKey] as const));
   const capabilities: TransportCapabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes });
   const counters = { rejectedHandshakes: 0, protocolErrors: 0 };
+  const pending = pendingHandshakes({
+    total: config.maxPendingHandshakes,
+    perAddress: config.maxPendingHandshakesPerAddress,
+    clock,
+    logger,
+  });
   /**
    * What the platform lets through before the transport sees a frame: a full
    * DATA frame, and never less than the largest handshake frame (a small
@@ -222,12 +229,12 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
     }, delay);
   }
 
-  function accept(bind: AcceptedSocket, remote: string): void {
+  function accept(bind: AcceptedSocket, remote: string, slot: PendingSlot): void {
     if (closed) {
-      bind(IGNORE).terminate();
+      bind(IGNORE).terminate(); // its socket's close gives its pending-handshake slot back
       return;
     }
-    track(createConnection(ctx, events, { role: 'listener', remote, bind, startsOpen: true }));
+    track(createConnection(ctx, events, { role: 'listener', remote, bind, startsOpen: true, pending: slot }));
   }
 
   function canWriteNow(peer: Peer): boolean {
@@ -345,7 +352,7 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
         queuedMessages += peer.queue.length;
         queuedBytes += peer.queue.bytes;
       }
-      return { queuedMessages, queuedBytes, droppedMessages, ...counters };
+      return { queuedMessages, queuedBytes, droppedMessages, ...counters, pendingHandshakes: pending.size, pendingLimitRefusals: pending.refusals };
     },
     close() {
       if (closing !== undefined) return closing;
@@ -381,7 +388,8 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
 
   if (config.listen !== undefined && platform.listen !== undefined) {
     try {
-      listener = await platform.listen(config.listen, { maxFrameBytes, handshakeTimeoutMs: config.handshakeTimeoutMs, logger }, accept);
+      const settings = { maxFrameBytes, handshakeTimeoutMs: config.handshakeTimeoutMs, logger, admit: pending.admit };
+      listener = await platform.listen(config.listen, settings, accept);
     } catch (error) {
       config.secretKey.fill(0);
       throw new TransportError('TRANSPORT_IO', 'Could not start listening.', { cause: error, meta: { localId } });

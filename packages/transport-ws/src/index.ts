@@ -109,6 +109,12 @@ export {
  * `listen.path`, only upgrade requests for that exact path are accepted (the
  * members' urls then carry the path); without it, every upgrade request that
  * an earlier `'upgrade'` listener did not take. See {@link ListenServer}.
+ * A listener holds at most `maxPendingHandshakes` (default 256) connections
+ * that have not authenticated yet, at most `maxPendingHandshakesPerAddress`
+ * (default 16) of them from one IP address; further upgrade requests are
+ * refused with HTTP 503 before any key pair is made, logged and counted in
+ * {@link WebSocketTransportStats.pendingLimitRefusals}. See
+ * {@link WebSocketTransportInit.maxPendingHandshakes}.
  *
  * **Liveness.** Live connections exchange application-level pings every
  * `heartbeatMs`; one silent for `heartbeatTimeoutMs` (at least 2 ×
@@ -136,7 +142,8 @@ export {
  * `RangeError` naming the field: duplicate ids or public keys, a missing
  * local member, wrong key lengths, a non-`ws(s)://` url, `listen` in a
  * browser, a `listen.path` that is not a pathname, `heartbeatTimeoutMs` below
- * 2 × `heartbeatMs`. A `secretKey` that does not match the local member's `publicKey`
+ * 2 × `heartbeatMs`, a pending-handshake limit that is not a positive integer
+ * or a `maxPendingHandshakesPerAddress` above `maxPendingHandshakes`. A `secretKey` that does not match the local member's `publicKey`
  * rejects with `CryptoError` (`CRYPTO_INVALID_KEY`); a failure to listen with
  * `TransportError` (`TRANSPORT_IO`).
  *

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@admitone/core';
 import type { Aead, KeyAgreement } from './channel.js';
+import type { Admission, PendingSlot } from './pending-handshakes.js';
 import type { ListenOptions } from './types.js';
 
 /** Callbacks a platform socket reports to. Each is called on its own task, never inside a method call. */
@@ -58,6 +59,14 @@ export interface ListenSettings {
   readonly handshakeTimeoutMs: number;
   /** Receives upgrade failures (which never escape to the server). */
   readonly logger: Logger;
+  /**
+   * Asked for every upgrade request meant for this listener, before the
+   * upgrade (`address` is the socket's remote IP address, `remote` is
+   * `address:port`): a refused request is answered with HTTP 503 and never
+   * upgraded. An admitted one holds its slot until the connection releases
+   * it (authenticated) or the platform's socket is gone, whichever is first.
+   */
+  readonly admit: (address: string | undefined, remote: string) => Admission;
 }
 
 /** A listening server as the shared code sees it. */
@@ -80,7 +89,12 @@ export interface Platform {
   dial(url: string, maxFrameBytes: number, handlers: SocketHandlers): RawSocket;
   /**
    * Starts accepting connections, or is absent where the runtime cannot
-   * listen. `accept` receives each upgraded socket and its remote address.
+   * listen. `accept` receives each upgraded socket, its remote address and
+   * the pending-handshake slot that `settings.admit` gave it.
    */
-  listen?(options: ListenOptions, settings: ListenSettings, accept: (socket: AcceptedSocket, remote: string) => void): Promise<PlatformListener>;
+  listen?(
+    options: ListenOptions,
+    settings: ListenSettings,
+    accept: (socket: AcceptedSocket, remote: string, pending: PendingSlot) => void,
+  ): Promise<PlatformListener>;
 }

@@ -148,6 +148,49 @@ export interface WebSocketTransportInit {
   readonly heartbeatTimeoutMs?: number;
   /** A connection that has not completed its handshake after this long is dropped, in ms. Default 10,000. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Most *pending handshakes* a listener holds at once: connections it
+   * accepted that have not authenticated yet (a positive integer; used only
+   * with `listen`). Further upgrade requests are refused with HTTP 503 before
+   * the WebSocket upgrade, so a refusal costs no key pair; each is counted in
+   * {@link WebSocketTransportStats.pendingLimitRefusals} and logged as a
+   * warning with reason `'pending handshake limit'` (under a flood, at most
+   * one warning a second, carrying the number not logged). A connection
+   * stops counting once it authenticates, or once its socket is gone: after
+   * its handshake failed or timed out (the listener closes it, and drops it
+   * after 1 s if the client does not answer the close), or the client left.
+   * Authenticated connections are not limited by this: the membership bounds
+   * them.
+   *
+   * Default 256. A legitimate handshake takes a few round trips, so even
+   * hundreds of members (gate scanners) reconnecting at once after an outage
+   * fit, and one that is refused retries with backoff. An attacker who fills
+   * the budget (from at least 16 addresses, see
+   * {@link WebSocketTransportInit.maxPendingHandshakesPerAddress}) holds 256
+   * sockets, key pairs and timers: a small share of a process's file
+   * descriptors (commonly 1,024 or more). Memory: in Node, `ws` may buffer one frame of up to
+   * `max(maxMessageBytes + 18, 2 KiB)` for each pending connection before the
+   * transport sees it, so the worst case is about `maxPendingHandshakes ×
+   * maxMessageBytes` (1 GiB at the defaults); lower one of them on a small
+   * host that faces untrusted networks.
+   */
+  readonly maxPendingHandshakes?: number;
+  /**
+   * Most pending handshakes (see {@link WebSocketTransportInit.maxPendingHandshakes})
+   * from one remote IP address: a positive integer, at most
+   * `maxPendingHandshakes` (a `RangeError` names both). An IPv4-mapped IPv6
+   * address (`::ffff:1.2.3.4`) counts as the IPv4 address.
+   *
+   * Default 16, or `maxPendingHandshakes` if that is smaller. One host then
+   * takes at most a sixteenth of the default budget and cannot starve
+   * members connecting from elsewhere, while members behind one NAT address
+   * (a venue's Wi-Fi) still have 16 handshakes in flight at a time (each
+   * takes milliseconds on a LAN; the rest retry with backoff). Raise it when
+   * many members share one address and must reconnect together. An attacker
+   * with many addresses (an IPv6 prefix, a botnet) is held by
+   * `maxPendingHandshakes` alone.
+   */
+  readonly maxPendingHandshakesPerAddress?: number;
   /** Backoff between dials to an unreachable peer. Default `{ minMs: 100, maxMs: 5_000 }`. */
   readonly reconnect?: ReconnectOptions;
   /** Per-peer send queue bounds. Default `{ maxMessages: 10_000, maxBytes: max(32 MiB, maxMessageBytes), policy: 'drop-oldest' }`. */
@@ -166,6 +209,13 @@ export interface WebSocketTransportStats {
   readonly rejectedHandshakes: number;
   /** Authenticated connections closed for a protocol violation (garbage or oversized frame, in Node also one `ws` refused). */
   readonly protocolErrors: number;
+  /** Connections accepted by this endpoint's listener that have not authenticated yet (now). */
+  readonly pendingHandshakes: number;
+  /**
+   * Upgrade requests refused with HTTP 503 because `maxPendingHandshakes` or
+   * `maxPendingHandshakesPerAddress` was reached, since the endpoint opened.
+   */
+  readonly pendingLimitRefusals: number;
 }
 
 /** A {@link Transport} over WebSockets, created by {@link webSocketTransport}. */

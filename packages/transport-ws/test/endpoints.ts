@@ -5,7 +5,7 @@
 import { afterEach } from 'vitest';
 import { memoryLogger, type InboundMessage, type MemoryLogger, type PeerStatusEvent } from '@admitone/core';
 import { webSocketTransport, type WebSocketTransport, type WebSocketTransportInit } from '../src/index.js';
-import { crypto, httpServer, rawClient, type RawClient } from './helpers.js';
+import { crypto, httpServer, rawClient, type RawClient, type RawClientOptions } from './helpers.js';
 
 /** An endpoint with everything it emitted and logged. */
 export interface Endpoint {
@@ -46,8 +46,8 @@ export function useEndpoints() {
       return s;
     },
     /** A raw protocol client. */
-    raw(url: string): RawClient {
-      const client = rawClient(url);
+    raw(url: string, options?: RawClientOptions): RawClient {
+      const client = rawClient(url, options);
       cleanup.push(async () => {
         client.ws.terminate();
       });

@@ -2,7 +2,7 @@
  * Test helpers shared by the Node tests: keys, members, HTTP servers on
  * 127.0.0.1:0, a raw protocol client for attack tests, and bounded polling.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { nobleCrypto, seededRandom, type CryptoProvider, type PeerId } from '@admitone/core';
@@ -86,11 +86,22 @@ export interface RawClient {
   opened: Promise<void>;
   /** Resolves with the close code. */
   closed: Promise<number>;
+  /**
+   * Resolves with the listener's answer to the upgrade request: status 101
+   * once open, or its refusal's status and headers (the socket is then dropped).
+   */
+  upgraded: Promise<{ status: number; headers: IncomingHttpHeaders }>;
+}
+
+/** Where a {@link rawClient} connects from. */
+export interface RawClientOptions {
+  /** The local address to connect from, e.g. `'127.0.0.2'` (Linux routes all of 127.0.0.0/8 to loopback). */
+  readonly localAddress?: string;
 }
 
 /** Opens a raw client to `url`. */
-export function rawClient(url: string): RawClient {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+export function rawClient(url: string, options: RawClientOptions = {}): RawClient {
+  const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
   ws.binaryType = 'arraybuffer';
   const frames: Uint8Array[] = [];
   const client: RawClient = {
@@ -108,7 +119,16 @@ export function rawClient(url: string): RawClient {
         resolve(code);
       });
     }),
+    upgraded: new Promise((resolve) => {
+      ws.once('open', () => resolve({ status: 101, headers: {} }));
+      ws.once('unexpected-response', (_request, response) => {
+        resolve({ status: response.statusCode ?? 0, headers: response.headers });
+        ws.terminate();
+      });
+      ws.once('close', () => resolve({ status: 0, headers: {} }));
+    }),
   };
+  client.opened.catch(() => {}); // a refused client's is never awaited
   ws.on('error', () => {});
   ws.on('message', (data) => frames.push(new Uint8Array(data as ArrayBuffer)));
   return client;

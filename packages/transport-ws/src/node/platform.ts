@@ -37,7 +37,7 @@ export const nodePlatform: Platform = {
     return adopt(ws, handlers, undefined);
   },
   async listen(options, settings, accept) {
-    const { maxFrameBytes, handshakeTimeoutMs, logger } = settings;
+    const { maxFrameBytes, handshakeTimeoutMs, logger, admit } = settings;
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
     const path = options.path;
     const owned = 'server' in options ? undefined : await startServer(options, handshakeTimeoutMs);
@@ -49,12 +49,24 @@ export const nodePlatform: Platform = {
         return;
       }
       if (taken(socket)) return;
-      claimed.add(socket);
       const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+      // before ws answers the upgrade and before the connection makes its key pair: a refusal costs almost nothing
+      const admission = admit(request.socket.remoteAddress, remote);
+      if (admission.status === 'refused') {
+        refuse(socket, 503);
+        return;
+      }
+      const pending = admission.slot;
+      claimed.add(socket);
+      // Pending until it authenticates (the connection releases the slot then) or its socket is gone, on every
+      // other path: a failed or timed-out handshake, a client that leaves, an upgrade ws itself refuses (400).
+      // Not at the failure itself: a client that never answers the close keeps its socket for up to
+      // CLOSE_GRACE_MS, and must not open more meanwhile.
+      socket.once('close', () => pending.release());
       socket.on('error', () => socket.destroy()); // errors before the upgrade completes
       try {
         wss.handleUpgrade(request, socket, head, (ws) => {
-          accept((handlers) => adopt(ws, handlers, socket), remote);
+          accept((handlers) => adopt(ws, handlers, socket), remote, pending);
         });
       } catch (error) {
         // never let one request throw out of the server's 'upgrade' event (that would crash the host)
