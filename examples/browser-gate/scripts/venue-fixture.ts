@@ -135,6 +135,7 @@ export async function startVenueFixture(options: VenueFixtureOptions): Promise<V
       contracts.push(contract);
       replicas.push(
         await createReplica({
+          deployment: FIXTURE_DEPLOYMENT,
           id,
           secretKey: replicaSecrets[i]!,
           members: replicaMembers.map((m) => ({ id: m.id, publicKey: m.publicKey })),

@@ -41,7 +41,7 @@ export async function startMemoryVenue(random: SeededRandom, devices: readonly s
   for (const [i, id] of ids.entries()) {
     const contract = createEventContract({ deployment: 'test', crypto, identityCommittee: committee, fundingKeys: [fundingKey], random: random.fork(`batch/${id}`) });
     contracts.push(contract);
-    replicas.push(await createReplica({ id, secretKey: secrets[i]!, members, transport: net.transport(id), storage: memoryStorage(), app: contract, crypto, clock, ...tunables }));
+    replicas.push(await createReplica({ deployment: 'test', id, secretKey: secrets[i]!, members, transport: net.transport(id), storage: memoryStorage(), app: contract, crypto, clock, ...tunables }));
   }
   const deviceMap = new Map<string, DeviceIdentity>(devices.map((peerId) => [peerId, { peerId, secretKey: random.bytes(32) }]));
   const clients = new Map<string, Client>();

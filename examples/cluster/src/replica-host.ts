@@ -87,6 +87,7 @@ export async function startReplicaHost(config: ResolvedHostConfig, out: (e: Host
   let replica: Replica;
   try {
     replica = await createReplica({
+      deployment: config.deployment,
       id,
       secretKey: config.secretKey,
       members: config.replicas.map((r) => ({ id: r.id, publicKey: r.publicKey })),

@@ -204,6 +204,7 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
     });
     closers.push(() => ledgerTransport.close());
     const replica = await createReplica({
+      deployment: config.deployment,
       id,
       secretKey: config.secretKey,
       members: replicas.map((r) => ({ id: r.id, publicKey: r.publicKey })),

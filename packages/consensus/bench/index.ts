@@ -89,6 +89,7 @@ async function setup(n: number, crypto: CryptoProvider, clientCount: number): Pr
   for (const id of ids) {
     replicas.push(
       await createReplica({
+        deployment: 'test',
         id,
         secretKey: key(id),
         members,

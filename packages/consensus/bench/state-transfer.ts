@@ -132,6 +132,7 @@ async function endToEnd(): Promise<void> {
   const chunk = 256 * 1024;
   const start = (i: number) =>
     createReplica({
+      deployment: 'test',
       id: ids[i] as string, secretKey: key(ids[i] as string), members, transport: net.transport(ids[i] as string), storage: memoryStorage({ store: stores[i] as MemoryStore }),
       app: apps[i] as ReturnType<typeof createTicketLedger>, crypto, clock, checkpointInterval: 16, viewChangeTimeoutMs: 30_000, stateChunkBytes: chunk,
     });

@@ -3,7 +3,7 @@
  * construction so that an unsafe cluster cannot be started.
  * @module
  */
-import { bytesToHex, type Clock, type CryptoProvider, type Logger, type ReplicatedApp, type Storage, type Transport } from '@admitone/core';
+import { bytesToHex, isDeploymentId, MAX_DEPLOYMENT_LENGTH, type Clock, type DeploymentId, type CryptoProvider, type Logger, type ReplicatedApp, type Storage, type Transport } from '@admitone/core';
 import { ConsensusError } from './errors.js';
 import type { ReplicaId } from './messages.js';
 
@@ -97,6 +97,13 @@ export interface ReplicaOptions extends PbftTunables {
   readonly storage: Storage;
   /** The replicated application. */
   readonly app: ReplicatedApp;
+  /**
+   * The deployment this cluster runs (see `DeploymentId` in `@admitone/core`):
+   * every replica message is signed for it, so a vote, checkpoint or view
+   * change from another deployment whose replicas share keys and ids is
+   * refused as unauthenticated. Give it the same id as the app's.
+   */
+  readonly deployment: DeploymentId;
   /** Signs and verifies protocol messages. */
   readonly crypto: CryptoProvider;
   /** Timers and batch timestamps. */
@@ -115,6 +122,8 @@ export interface ResolvedConfig {
    * need this many distinct replicas.
    */
   readonly quorum: number;
+  /** The deployment every replica message is signed for. */
+  readonly deployment: DeploymentId;
   /**
    * PREPAREs from distinct backups that, with the primary's PRE-PREPARE,
    * make a prepared certificate: `quorum − 1` (2f when n = 3f+1).
@@ -165,15 +174,16 @@ export function quorumSize(n: number): number {
 }
 
 /**
- * Validates membership and tunables. Throws `ConsensusError`
- * (`CONSENSUS_CONFIG`) for anything that cannot be safe: fewer than 4
- * replicas, duplicate ids or keys, a missing or malformed key, or an id not in
- * the membership.
+ * Validates membership, the deployment id and tunables. Throws
+ * `ConsensusError` (`CONSENSUS_CONFIG`) for anything that cannot be safe:
+ * fewer than 4 replicas, duplicate ids or keys, a missing or malformed key,
+ * an id not in the membership, or a missing or malformed deployment id.
  */
-export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & PbftTunables): ResolvedConfig {
+export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members' | 'deployment'> & PbftTunables): ResolvedConfig {
   const fail = (msg: string): never => {
     throw new ConsensusError('CONSENSUS_CONFIG', msg);
   };
+  if (!isDeploymentId(opts.deployment)) fail(`deployment must be a deployment id (1 to ${MAX_DEPLOYMENT_LENGTH} printable ASCII characters, no spaces)`);
   const members = opts.members;
   if (!Array.isArray(members)) fail('members must be an array');
   const n = members.length;
@@ -205,6 +215,7 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members'> & Pbf
     n,
     f,
     quorum,
+    deployment: opts.deployment,
     prepareQuorum: quorum - 1,
     index,
     members,

@@ -1,14 +1,16 @@
 /**
  * PBFT wire messages: types, canonical encodings, signatures and strict
  * decoders. Every replica-to-replica message is signed by its sender's
- * Ed25519 key over `encode(['admitone/pbft/v1', body])` and travels with the
- * exact body bytes it was signed over; client requests carry the client's own
+ * Ed25519 key over `encode(['admitone/pbft/v2', deployment, body])` and
+ * travels with the exact body bytes it was signed over (the deployment is not
+ * sent: each replica supplies its own); client requests carry the client's own
  * signature inside, and replies rely on the transport's authenticated sender
  * id.
  * @module
  */
 import {
   CodecError,
+  checkDeploymentId,
   concatBytes,
   decode,
   decodeRequest,
@@ -24,6 +26,7 @@ import {
   readString,
   type CborValue,
   type CryptoProvider,
+  type DeploymentId,
   type Digest,
   type PeerId,
   type SignedRequest,
@@ -144,10 +147,10 @@ export type ReplicaMessage = PrePrepare | Vote | Checkpoint | ViewChange | NewVi
 
 /**
  * A signed replica message. `bytes` is the canonical encoding of `body`: the
- * signature covers `['admitone/pbft/v1', body]`, whose canonical encoding is
- * a fixed prefix followed by `bytes`, so a received message is verified,
- * forwarded in proofs and persisted as the bytes it arrived in, never
- * re-encoded.
+ * signature covers `['admitone/pbft/v2', deployment, body]`, whose canonical
+ * encoding is a prefix fixed per deployment followed by `bytes`, so a
+ * received message is verified, forwarded in proofs and persisted as the
+ * bytes it arrived in, never re-encoded.
  */
 export interface Signed<M extends ReplicaMessage = ReplicaMessage> {
   readonly body: M;
@@ -210,7 +213,7 @@ export type Frame =
   | { readonly kind: 'requests'; readonly requests: readonly EncodedRequest[] }
   | { readonly kind: 'replies'; readonly replica: ReplicaId; readonly replies: readonly ReplyMessage[] };
 
-const DOMAIN = 'admitone/pbft/v1';
+const DOMAIN = 'admitone/pbft/v2';
 const BATCH_DOMAIN = 'admitone/batch/v1';
 /** Largest wire message the decoder accepts. */
 export const MAX_WIRE_BYTES = 8 * 1024 * 1024;
@@ -233,33 +236,60 @@ const FRAME_REQUEST = 0x02;
 const FRAME_REPLIES = 0x03;
 const FRAME_REQUESTS = 0x04;
 
-/** The canonical encoding of `[DOMAIN, x]` is this prefix followed by the encoding of `x`. */
-const SIGNING_PREFIX = concatBytes(Uint8Array.of(0x82), encode(DOMAIN));
+/**
+ * The canonical encoding of `[DOMAIN, deployment, x]` is this prefix followed
+ * by the encoding of `x`. Built once per deployment id (a process runs one or
+ * a few); an id that is not a `DeploymentId` is refused.
+ */
+function signingPrefix(deployment: DeploymentId): Uint8Array {
+  let prefix = prefixes.get(deployment);
+  if (prefix === undefined) {
+    checkDeploymentId(deployment, 'deployment');
+    if (prefixes.size >= 64) prefixes.clear();
+    prefix = concatBytes(Uint8Array.of(0x83), encode(DOMAIN), encode(deployment));
+    prefixes.set(deployment, prefix);
+  }
+  return prefix;
+}
+const prefixes = new Map<string, Uint8Array>();
 
 /** The digest of a batch: binds the timestamp and the exact request encodings. */
 export function batchDigest(timestamp: number, batch: readonly Uint8Array[]): Digest {
   return hash(encode([BATCH_DOMAIN, timestamp, batch as Uint8Array[]]));
 }
 
-/** The bytes a replica signs for `body`: `encode(['admitone/pbft/v1', body])`. */
-export function signingBytes(body: ReplicaMessage): Uint8Array {
-  return concatBytes(SIGNING_PREFIX, encode(toCbor(body)));
+/**
+ * The bytes a replica signs for `body` in `deployment`:
+ * `encode(['admitone/pbft/v2', deployment, body])`. Binding the deployment
+ * means a vote, checkpoint or view change signed for one ledger is not valid
+ * on another that shares replica keys, ids and sequence numbers (a staging
+ * copy, a fork). Throws `TypeError` when `deployment` is not a
+ * `DeploymentId`.
+ *
+ * @example
+ * ```ts
+ * const bytes = signingBytes({ type: 'prepare', view: 0, seq: 1, digest, replica: 'r1' }, 'gig/prod');
+ * ```
+ */
+export function signingBytes(body: ReplicaMessage, deployment: DeploymentId): Uint8Array {
+  return concatBytes(signingPrefix(deployment), encode(toCbor(body)));
 }
 
-/** The bytes the signature of `signed` covers, from its body bytes (no re-encoding). */
-export function signedBytesOf(signed: Signed): Uint8Array {
-  return concatBytes(SIGNING_PREFIX, signed.bytes);
+/** The bytes the signature of `signed` covers in `deployment`, from its body bytes (no re-encoding). */
+export function signedBytesOf(signed: Signed, deployment: DeploymentId): Uint8Array {
+  return concatBytes(signingPrefix(deployment), signed.bytes);
 }
 
-/** Signs a replica message. */
-export async function signMessage<M extends ReplicaMessage>(crypto: CryptoProvider, secretKey: Uint8Array, body: M): Promise<Signed<M>> {
+/** Signs a replica message for `deployment` (see {@link signingBytes}). */
+export async function signMessage<M extends ReplicaMessage>(crypto: CryptoProvider, secretKey: Uint8Array, body: M, deployment: DeploymentId): Promise<Signed<M>> {
+  const prefix = signingPrefix(deployment);
   const bytes = encode(toCbor(body));
-  return { body, signature: await crypto.sign(concatBytes(SIGNING_PREFIX, bytes), secretKey), bytes };
+  return { body, signature: await crypto.sign(concatBytes(prefix, bytes), secretKey), bytes };
 }
 
-/** Verifies a signed message against its sender's public key. */
-export function verifyMessage(crypto: CryptoProvider, signed: Signed, publicKey: Uint8Array): Promise<boolean> {
-  return crypto.verify(signed.signature, signedBytesOf(signed), publicKey);
+/** Verifies a signed message against its sender's public key, as signed for `deployment`. */
+export function verifyMessage(crypto: CryptoProvider, signed: Signed, publicKey: Uint8Array, deployment: DeploymentId): Promise<boolean> {
+  return crypto.verify(signed.signature, signedBytesOf(signed, deployment), publicKey);
 }
 
 /** Encodes a wire message. */

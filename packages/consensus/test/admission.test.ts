@@ -12,9 +12,9 @@ describe('admission control', () => {
     const c = await cluster(4);
     try {
       for (const bad of [{ maxPendingRequests: 0 }, { maxPendingPerClient: 0 }, { maxPendingPerClient: 1.5 }]) {
-        expect(() => resolveConfig({ id: 'r0', members: c.members, ...bad })).toThrow(/maxPending/);
+        expect(() => resolveConfig({ deployment: 'test', id: 'r0', members: c.members, ...bad })).toThrow(/maxPending/);
       }
-      const d = resolveConfig({ id: 'r0', members: c.members });
+      const d = resolveConfig({ deployment: 'test', id: 'r0', members: c.members });
       expect([d.maxPendingRequests, d.maxPendingPerClient]).toEqual([16_384, 1024]);
     } finally {
       await c.close();

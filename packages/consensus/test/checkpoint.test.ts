@@ -107,7 +107,7 @@ describe('state responses are checked against the certified digest before anythi
     const net = memoryNetwork({ members: ids });
     const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
     const app = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
-    const r0 = await createReplica({ id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock(), checkpointInterval: 4, logWindow: 8 });
+    const r0 = await createReplica({ deployment: 'test', id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock(), checkpointInterval: 4, logWindow: 8 });
     const r1 = net.transport('r1');
     // the state at seq 4, built on the side: a ledger with one event (and no replies)
     const source = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
@@ -115,9 +115,9 @@ describe('state responses are checked against the certified digest before anythi
     source.execute(await source.prepare(req), { seq: 1, timestamp: 1 });
     const entries: StateEntry[] = source.state.entries().map((e) => ({ key: concatBytes(Uint8Array.of(0x61), e.key), value: e.value }));
     const digest = digestEntries(entries);
-    const proofBy = (signers: string[]) => Promise.all(signers.map((id) => signMessage<Checkpoint>(crypto, keyOf(id), { type: 'checkpoint', seq: 4, digest, replica: id })));
+    const proofBy = (signers: string[]) => Promise.all(signers.map((id) => signMessage<Checkpoint>(crypto, keyOf(id), { type: 'checkpoint', seq: 4, digest, replica: id }, 'test')));
     const respond = async (snapshotEntries: StateEntry[], signers: string[]) => {
-      const resp = await signMessage<StateResponse>(crypto, keyOf('r1'), { type: 'state-response', seq: 4, snapshot: encodeEntries(snapshotEntries), manifest: new Uint8Array(0), proof: await proofBy(signers), log: [], replica: 'r1' });
+      const resp = await signMessage<StateResponse>(crypto, keyOf('r1'), { type: 'state-response', seq: 4, snapshot: encodeEntries(snapshotEntries), manifest: new Uint8Array(0), proof: await proofBy(signers), log: [], replica: 'r1' }, 'test');
       await r1.send('r0', encodeSignedFrame(resp));
     };
     const dropsOf = () => r0.dropped()['bad_state'] ?? 0;
@@ -154,7 +154,7 @@ describe('answers that a Byzantine peer could trigger at will are rate-limited',
       if (m.from === 'r0' && w.kind === 'signed' && w.signed.body.type === 'state-response') responses++;
     });
     const r0 = c.replicas[0]!;
-    const request = (seq: number) => signMessage<StateRequest>(c!.crypto, keyOf('r3'), { type: 'state-request', seq, replica: 'r3' });
+    const request = (seq: number) => signMessage<StateRequest>(c!.crypto, keyOf('r3'), { type: 'state-request', seq, replica: 'r3' }, 'test');
     const old = encodeSignedFrame(await request(1));
     for (let i = 0; i < 20; i++) await r3.send('r0', old);
     await waitFor(() => (r0.dropped()['rate_limited'] ?? 0) === 19, '19 replays to be refused');

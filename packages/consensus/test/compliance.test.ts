@@ -36,7 +36,7 @@ consensusCompliance(
       const replicas: Replica[] = [];
       for (const id of ids) {
         replicas.push(
-          await createReplica({ id, secretKey: key(id), members, transport: net.transport(id), storage: memoryStorage(), app: createApp(), crypto, clock, checkpointInterval: 4, viewChangeTimeoutMs: 2_000 }),
+          await createReplica({ deployment, id, secretKey: key(id), members, transport: net.transport(id), storage: memoryStorage(), app: createApp(), crypto, clock, checkpointInterval: 4, viewChangeTimeoutMs: 2_000 }),
         );
       }
       const stopped = new Set<number>();

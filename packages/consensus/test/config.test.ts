@@ -5,9 +5,9 @@
  * faulty to its peers.
  */
 import { describe, expect, it } from 'vitest';
-import { createTicketLedger, memoryNetwork, memoryStorage, nobleCrypto, systemClock, type Transport } from '@admitone/core';
+import { bytesToHex, createTicketLedger, memoryNetwork, memoryStorage, nobleCrypto, systemClock, type Transport } from '@admitone/core';
 import { ConsensusError, createClient, createLocalEngine, createReplica, type ClientOptions, type ReplicaOptions } from '../src/index.js';
-import { keyOf } from './helpers/cluster.js';
+import { cluster, keyOf } from './helpers/cluster.js';
 
 const crypto = nobleCrypto();
 const clock = systemClock();
@@ -40,11 +40,45 @@ describe('createReplica refuses configuration it cannot run safely', () => {
       transport: net.transport('r0'),
       storage: memoryStorage(),
       app: createTicketLedger({ deployment: 'test', crypto }),
+      deployment: 'test',
       crypto,
       clock,
       ...overrides,
     } as ReplicaOptions;
   }
+
+  it('a deployment id that is missing, empty, too long or has spaces or control characters', async () => {
+    for (const deployment of [undefined, '', 'a'.repeat(65), 'my venue', 'tab\there', 'é', 7]) {
+      await refused(async () => createReplica(await options({ deployment })), /deployment must be a deployment id/);
+    }
+  });
+
+  it("storage that holds another deployment's replica, and nothing is written to it", async () => {
+    const c = await cluster(4);
+    try {
+      await c.client('a').submit(Uint8Array.of(0)); // ordered and executed (the ledger refuses the op): every replica writes
+      await c.crash(3);
+      const store = c.stores[3]!;
+      const dump = async () => {
+        const rows: string[] = [];
+        for await (const [k, v] of memoryStorage({ store }).iterate({})) rows.push(`${bytesToHex(k)}=${bytesToHex(v)}`);
+        return rows;
+      };
+      const before = await dump();
+      expect(before.length).toBeGreaterThan(0);
+      const staging = { storage: memoryStorage({ store }), id: 'r3', secretKey: keyOf('r3'), transport: memoryNetwork({ members: ids }).transport('r3'), deployment: 'test/staging', app: createTicketLedger({ deployment: 'test/staging', crypto }) };
+      await refused(async () => createReplica(await options(staging)), /storage holds a replica of deployment "test", but this replica is configured for "test\/staging"/);
+      expect(await dump()).toEqual(before);
+      await c.start(3); // its own deployment still opens it
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('an option it does not know, such as a misspelt tunable', async () => {
+    await refused(async () => createReplica({ ...(await options()), checkpointInteval: 8 } as ReplicaOptions), /unknown option "checkpointInteval"/);
+    await refused(async () => createReplica({ ...(await options()), deploymentId: 'test' } as ReplicaOptions), /unknown option "deploymentId"/);
+  });
 
   it('n < 4, duplicate ids, reused keys, an id not in members', async () => {
     const three = await membersOf(ids.slice(0, 3));

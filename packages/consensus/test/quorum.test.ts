@@ -28,9 +28,9 @@ describe('quorumSize', () => {
   it('resolveConfig derives the commit and prepare quorums from it', async () => {
     const crypto = nobleCrypto();
     const members = await Promise.all(Array.from({ length: 5 }, async (_, i) => ({ id: `r${i}`, publicKey: await crypto.getPublicKey(keyOf(`r${i}`)) })));
-    const c5 = resolveConfig({ id: 'r0', members });
+    const c5 = resolveConfig({ deployment: 'test', id: 'r0', members });
     expect([c5.f, c5.quorum, c5.prepareQuorum]).toEqual([1, 4, 3]);
-    const c4 = resolveConfig({ id: 'r0', members: members.slice(0, 4) });
+    const c4 = resolveConfig({ deployment: 'test', id: 'r0', members: members.slice(0, 4) });
     expect([c4.f, c4.quorum, c4.prepareQuorum]).toEqual([1, 3, 2]);
   });
 });

@@ -84,7 +84,7 @@ async function scenario(opts: { freezeAfterEntering?: boolean; committed?: numbe
   const crypto = cl.crypto;
   await cl.crash(1);
   const byz: Transport = cl.net.transport('r1');
-  const byzSigned = <M extends Body>(body: M) => signMessage(crypto, keyOf('r1'), body);
+  const byzSigned = <M extends Body>(body: M) => signMessage(crypto, keyOf('r1'), body, 'test');
   const byzSend = async (to: string[], body: Body | Signed) => {
     const frame = encodeSignedFrame('body' in body ? body : await byzSigned(body));
     for (const t of to) await byz.send(t, frame);

@@ -203,13 +203,14 @@ describe('state larger than one message, between replicas', () => {
     const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
     const app = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
     const r0 = await createReplica({
+      deployment: 'test',
       id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock(),
       checkpointInterval: 4, logWindow: 8, stateChunkBytes: 1024, stateTransferRetryMs: 200, viewChangeTimeoutMs: 60_000,
     });
     const source = await ledgerState(40);
     const served = serveState(4, source.entries, 1024);
     expect(served.whole).toBeUndefined();
-    const proof = await Promise.all(['r1', 'r2', 'r3'].map((id) => signMessage<Checkpoint>(crypto, keyOf(id), { type: 'checkpoint', seq: 4, digest: source.digest, replica: id })));
+    const proof = await Promise.all(['r1', 'r2', 'r3'].map((id) => signMessage<Checkpoint>(crypto, keyOf(id), { type: 'checkpoint', seq: 4, digest: source.digest, replica: id }, 'test')));
     // r1 lies in its chunks; r2 answers truly; r3 stays silent
     const asked: Record<string, number> = { r1: 0, r2: 0, r3: 0 };
     const ends = new Map(['r1', 'r2', 'r3'].map((id) => [id, net.transport(id)]));
@@ -222,11 +223,11 @@ describe('state larger than one message, between replicas', () => {
         if (id === 'r3') return;
         let parts = chunkOf(served, req.from, 1024);
         if (id === 'r1') parts = parts.map((p, i) => (i === 0 ? concatBytes(p, Uint8Array.of(0)) : p));
-        await t.send('r0', encodeSignedFrame(await signMessage<StateChunk>(crypto, keyOf(id), { type: 'state-chunk', seq: req.seq, from: req.from, parts, replica: id })));
+        await t.send('r0', encodeSignedFrame(await signMessage<StateChunk>(crypto, keyOf(id), { type: 'state-chunk', seq: req.seq, from: req.from, parts, replica: id }, 'test')));
       });
     }
     const respond = async (manifest: Uint8Array) => {
-      const resp = await signMessage<StateResponse>(crypto, keyOf('r1'), { type: 'state-response', seq: 4, snapshot: new Uint8Array(0), manifest, proof, log: [], replica: 'r1' });
+      const resp = await signMessage<StateResponse>(crypto, keyOf('r1'), { type: 'state-response', seq: 4, snapshot: new Uint8Array(0), manifest, proof, log: [], replica: 'r1' }, 'test');
       await ends.get('r1')!.send('r0', encodeSignedFrame(resp));
     };
     const bad = () => r0.dropped()['bad_state'] ?? 0;
@@ -262,7 +263,7 @@ describe('state larger than one message, between replicas', () => {
       const w = decodeWire(m.bytes);
       if (m.from === 'r0' && w.kind === 'signed' && w.signed.body.type === 'state-chunk') chunks.push(w.signed.body as StateChunk);
     });
-    const request = (from: number) => signMessage<StateChunkRequest>(c!.crypto, keyOf('r3'), { type: 'state-chunk-request', seq: stable, from, replica: 'r3' });
+    const request = (from: number) => signMessage<StateChunkRequest>(c!.crypto, keyOf('r3'), { type: 'state-chunk-request', seq: stable, from, replica: 'r3' }, 'test');
     const first = encodeSignedFrame(await request(0));
     for (let i = 0; i < 20; i++) await r3.send('r0', first);
     await waitFor(() => (r0.dropped()['rate_limited'] ?? 0) === 19, '19 replays to be refused');
@@ -272,7 +273,7 @@ describe('state larger than one message, between replicas', () => {
     await waitFor(() => chunks.length === 2, 'the next part to be sent');
     expect(chunks[1]!.from).toBe(next);
     // a checkpoint that is not the one r0 serves gets no answer
-    await r3.send('r0', encodeSignedFrame(await signMessage<StateChunkRequest>(c.crypto, keyOf('r3'), { type: 'state-chunk-request', seq: stable + 1000, from: 0, replica: 'r3' })));
+    await r3.send('r0', encodeSignedFrame(await signMessage<StateChunkRequest>(c.crypto, keyOf('r3'), { type: 'state-chunk-request', seq: stable + 1000, from: 0, replica: 'r3' }, 'test')));
     await new Promise((r) => setTimeout(r, 100));
     expect(chunks).toHaveLength(2);
   });

@@ -59,10 +59,10 @@ describe('replica store: checkpointed state', () => {
     const storage = memoryStorage();
     const ppAt = async (seq: number, view = 0) => {
       const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: seq, op: new Uint8Array([seq]) }))];
-      return signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view, seq, digest: batchDigest(1, batch), timestamp: 1, batch, replica: 'r0' });
+      return signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view, seq, digest: batchDigest(1, batch), timestamp: 1, batch, replica: 'r0' }, 'test');
     };
     const vote = (pp: { body: PrePrepare }, type: 'prepare' | 'commit', id: string) =>
-      signMessage<Vote>(crypto, keyOf(id), { type, view: pp.body.view, seq: pp.body.seq, digest: pp.body.digest, replica: id });
+      signMessage<Vote>(crypto, keyOf(id), { type, view: pp.body.view, seq: pp.body.seq, digest: pp.body.digest, replica: id }, 'test');
     const keys = async () => {
       const out: string[] = [];
       for await (const [key] of storage.iterate()) out.push(bytesToHex(key));
@@ -96,8 +96,8 @@ describe('replica store: checkpointed state', () => {
     const store = replicaStore(storage);
     const req = await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: 1, op: new Uint8Array([1]) });
     const batch = [encodeRequest(req)];
-    const pp = await signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r0' });
-    const vote = (type: 'prepare' | 'commit', id: string) => signMessage<Vote>(crypto, keyOf(id), { type, view: 0, seq: 1, digest: pp.body.digest, replica: id });
+    const pp = await signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r0' }, 'test');
+    const vote = (type: 'prepare' | 'commit', id: string) => signMessage<Vote>(crypto, keyOf(id), { type, view: 0, seq: 1, digest: pp.body.digest, replica: id }, 'test');
     await store.savePrePrepare(pp, await vote('prepare', 'r1'));
     await store.savePrepared({ prePrepare: pp, prepares: [await vote('prepare', 'r2'), await vote('prepare', 'r3')] }, await vote('commit', 'r1'));
     store.saveCommitCert({ prePrepare: pp, commits: await Promise.all(['r0', 'r1', 'r2'].map((id) => vote('commit', id))) });
@@ -139,7 +139,7 @@ describe('replica store: checkpointed state', () => {
     const store = replicaStore(storage);
     const ppAt = async (seq: number) => {
       const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: seq, op: new Uint8Array([seq]) }))];
-      return signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq, digest: batchDigest(1, batch), timestamp: 1, batch, replica: 'r0' });
+      return signMessage<PrePrepare>(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq, digest: batchDigest(1, batch), timestamp: 1, batch, replica: 'r0' }, 'test');
     };
     const pp8 = await ppAt(8);
     const pp9 = await ppAt(9);
@@ -193,7 +193,7 @@ describe('replica store: checkpointed state', () => {
     const store = replicaStore(storage);
     await store.load();
     const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: 1, op: new Uint8Array([1]) }))];
-    const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' });
+    const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' }, 'test');
     let first = false;
     let second = false;
     void store.saveNewView(1, [pp], 1).then(() => (first = true));
@@ -239,11 +239,11 @@ describe('replica store: checkpointed state', () => {
     const store = replicaStore(storage);
     await store.load();
     const batch = [encodeRequest(await signRequest(crypto, keyOf('c'), { deployment: 'test', requestSeq: 1, op: new Uint8Array([1]) }))];
-    const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' });
+    const pp = await signMessage<PrePrepare>(crypto, keyOf('r1'), { type: 'pre-prepare', view: 1, seq: 1, digest: batchDigest(5, batch), timestamp: 5, batch, replica: 'r1' }, 'test');
     await store.saveNewView(1, [pp], 1);
     expect(batches).toEqual([2]); // the pre-prepare and the view record, in one write
     expect(await replicaStore(storage).load()).toMatchObject({ view: 1, viewChanging: false, viewFloor: 1, prePrepares: [{ signature: pp.signature }] });
-    const vote = await signMessage<Vote>(crypto, keyOf('r2'), { type: 'prepare', view: 1, seq: 1, digest: pp.body.digest, replica: 'r2' });
+    const vote = await signMessage<Vote>(crypto, keyOf('r2'), { type: 'prepare', view: 1, seq: 1, digest: pp.body.digest, replica: 'r2' }, 'test');
     await store.savePrePrepare(pp, vote);
     expect(batches).toEqual([2, 1]);
     const loaded = await replicaStore(storage).load();

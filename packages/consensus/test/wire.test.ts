@@ -43,7 +43,7 @@ const crypto = nobleCrypto();
 const vote: Vote = { type: 'prepare', view: 3, seq: 17, digest: new Uint8Array(32).fill(7), replica: 'r1' };
 
 async function signedVote() {
-  return signMessage(crypto, keyOf('r1'), vote);
+  return signMessage(crypto, keyOf('r1'), vote, 'test');
 }
 
 async function request(seq: number) {
@@ -53,32 +53,47 @@ async function request(seq: number) {
 describe('signed messages', () => {
   it('sign exactly encode([domain, body]) and verify on the bytes they carry', async () => {
     const s = await signedVote();
-    expect(signedBytesOf(s)).toEqual(signingBytes(vote));
-    expect(signingBytes(vote)).toEqual(encode(['admitone/pbft/v1', { t: 'prepare', v: 3, n: 17, d: vote.digest, i: 'r1' }]));
+    expect(signedBytesOf(s, 'test')).toEqual(signingBytes(vote, 'test'));
+    expect(signingBytes(vote, 'test')).toEqual(encode(['admitone/pbft/v2', 'test', { t: 'prepare', v: 3, n: 17, d: vote.digest, i: 'r1' }]));
     const pk = await crypto.getPublicKey(keyOf('r1'));
-    expect(await verifyMessage(crypto, s, pk)).toBe(true);
+    expect(await verifyMessage(crypto, s, pk, 'test')).toBe(true);
     const frame = readFrame(encodeSignedFrame(s));
     expect(frame.kind === 'signed' && frame.signed.body).toEqual(vote);
     expect(frame.kind === 'signed' && bytesToHex(frame.signed.bytes)).toBe(bytesToHex(s.bytes));
-    expect(frame.kind === 'signed' && (await verifyMessage(crypto, frame.signed, pk))).toBe(true);
+    expect(frame.kind === 'signed' && (await verifyMessage(crypto, frame.signed, pk, 'test'))).toBe(true);
+  });
+
+  it('are bound to their deployment: valid in it, invalid in any other', async () => {
+    const pk = await crypto.getPublicKey(keyOf('r1'));
+    const s = await signedVote();
+    const staging = await signMessage(crypto, keyOf('r1'), vote, 'test/staging');
+    expect(bytesToHex(staging.bytes)).toBe(bytesToHex(s.bytes)); // the same body bytes travel; only the signature differs
+    expect(await verifyMessage(crypto, staging, pk, 'test/staging')).toBe(true);
+    expect(await verifyMessage(crypto, staging, pk, 'test')).toBe(false);
+    expect(await verifyMessage(crypto, s, pk, 'test/staging')).toBe(false);
+    // 'a' + 'bc' and 'ab' + 'c' must not collide: the id is its own CBOR item
+    expect(bytesToHex(signingBytes(vote, 'ab'))).not.toBe(bytesToHex(signingBytes(vote, 'abc')));
+    for (const bad of ['', 'has space', 'x'.repeat(65), undefined, 7]) {
+      expect(() => signingBytes(vote, bad as string)).toThrow(TypeError);
+    }
   });
 
   it('nest in proofs as their own bytes', async () => {
     const pp: PrePrepare = { type: 'pre-prepare', view: 0, seq: 1, digest: new Uint8Array(32), timestamp: 5, batch: [encodeRequest(await request(1))], replica: 'r0' };
-    const spp = await signMessage(crypto, keyOf('r0'), pp);
-    const vc = await signMessage(crypto, keyOf('r2'), { type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [{ prePrepare: spp, prepares: [await signedVote()] }], replica: 'r2' });
+    const spp = await signMessage(crypto, keyOf('r0'), pp, 'test');
+    const vc = await signMessage(crypto, keyOf('r2'), { type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [{ prePrepare: spp, prepares: [await signedVote()] }], replica: 'r2' }, 'test');
     const back = readFrame(encodeSignedFrame(vc));
     if (back.kind !== 'signed' || back.signed.body.type !== 'view-change') throw new Error('expected a view change');
     const inner = back.signed.body.prepared[0]?.prePrepare;
     expect(bytesToHex(inner?.bytes ?? new Uint8Array(0))).toBe(bytesToHex(spp.bytes));
-    expect(await verifyMessage(crypto, inner as typeof spp, await crypto.getPublicKey(keyOf('r0')))).toBe(true);
+    expect(await verifyMessage(crypto, inner as typeof spp, await crypto.getPublicKey(keyOf('r0')), 'test')).toBe(true);
   });
 });
 
 describe('pre-prepares as received', () => {
   it('hold their batch as views into the frame, equal to the requests, wherever they are decoded', async () => {
     const batch = [encodeRequest(await request(1)), encodeRequest(await request(2))];
-    const spp = await signMessage(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq: 3, digest: batchDigest(9, batch), timestamp: 9, batch, replica: 'r0' } satisfies PrePrepare);
+    const spp = await signMessage(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq: 3, digest: batchDigest(9, batch), timestamp: 9, batch, replica: 'r0' } satisfies PrePrepare, 'test');
     const bytes = encodeSignedFrame(spp);
     const frame = readFrame(bytes);
     if (frame.kind !== 'signed' || frame.signed.body.type !== 'pre-prepare') throw new Error('expected a pre-prepare');
@@ -86,7 +101,7 @@ describe('pre-prepares as received', () => {
     expect(frame.signed.body.batch.every((b) => b.buffer === bytes.buffer)).toBe(true);
     expect({ ...frame.signed.body, batch: [] }).toEqual({ ...spp.body, batch: [] });
     // nested in a view change too
-    const vc = await signMessage(crypto, keyOf('r2'), { type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [{ prePrepare: spp, prepares: [] }], replica: 'r2' });
+    const vc = await signMessage(crypto, keyOf('r2'), { type: 'view-change', view: 1, stableSeq: 0, checkpointProof: [], prepared: [{ prePrepare: spp, prepares: [] }], replica: 'r2' }, 'test');
     const back = readFrame(encodeSignedFrame(vc));
     if (back.kind !== 'signed' || back.signed.body.type !== 'view-change') throw new Error('expected a view change');
     const inner = back.signed.body.prepared[0]?.prePrepare.body;
@@ -152,7 +167,7 @@ describe('a replica drops bad input, counts it, and stays unchanged', () => {
     const net = memoryNetwork({ members: [...ids, 'x'] });
     const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
     const app = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
-    const replica = await createReplica({ id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock() });
+    const replica = await createReplica({ deployment: 'test', id: 'r0', secretKey: keyOf('r0'), members, transport: net.transport('r0'), storage: memoryStorage(), app, crypto, clock: systemClock() });
     const r1 = net.transport('r1');
     const x = net.transport('x');
     const before = app.digest();
@@ -163,8 +178,9 @@ describe('a replica drops bad input, counts it, and stays unchanged', () => {
     await x.send('r0', encodeSignedFrame(s)); // a vote by r1 arriving from x: spoofed
     await r1.send('r0', encodeReplies('r1', [])); // replies are not for replicas: unexpected
     await x.send('r0', Uint8Array.of(0x02, 0, 0xa0)); // a request that does not decode: malformed
-    for (let i = 0; i < 50 && Object.values(replica.dropped()).reduce((a, b) => a + b, 0) < 5; i++) await new Promise((r) => setTimeout(r, 2));
-    expect(replica.dropped()).toEqual({ malformed: 2, bad_signature: 1, spoofed: 1, unexpected: 1 });
+    await r1.send('r0', encodeSignedFrame(await signMessage(crypto, keyOf('r1'), vote, 'test/staging'))); // r1's own vote, for another deployment
+    for (let i = 0; i < 50 && Object.values(replica.dropped()).reduce((a, b) => a + b, 0) < 6; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(replica.dropped()).toEqual({ malformed: 2, bad_signature: 2, spoofed: 1, unexpected: 1 });
     expect(app.digest()).toEqual(before);
     expect(replica.status().lastExecuted).toBe(0);
     await replica.stop();
@@ -180,7 +196,7 @@ async function feedPrePrepares(pps: readonly { readonly timestamp: number; reado
   const ids = ['r0', 'r1', 'r2', 'r3'];
   const net = memoryNetwork({ members: ids });
   const members = await Promise.all(ids.map(async (id) => ({ id, publicKey: await crypto.getPublicKey(keyOf(id)) })));
-  const replica = await createReplica({ id: 'r1', secretKey: keyOf('r1'), members, transport: net.transport('r1'), storage: memoryStorage(), app: createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false }), crypto, clock });
+  const replica = await createReplica({ deployment: 'test', id: 'r1', secretKey: keyOf('r1'), members, transport: net.transport('r1'), storage: memoryStorage(), app: createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false }), crypto, clock });
   const sent: string[] = [];
   const peers = new Map(['r0', 'r2', 'r3'].map((id) => [id, net.transport(id)]));
   for (const [id, t] of peers) {
@@ -192,7 +208,7 @@ async function feedPrePrepares(pps: readonly { readonly timestamp: number; reado
   const settled = () => sent.length + Object.values(replica.dropped()).reduce((a, b) => a + b, 0);
   for (const [i, { timestamp, tamper = false, seq = i + 1 }] of pps.entries()) {
     const batch = [encodeRequest(await request(seq))];
-    const pp = await signMessage(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r0' } satisfies PrePrepare);
+    const pp = await signMessage(crypto, keyOf('r0'), { type: 'pre-prepare', view: 0, seq, digest: batchDigest(timestamp, batch), timestamp, batch, replica: 'r0' } satisfies PrePrepare, 'test');
     const before = settled();
     await peers.get('r0')!.send('r1', encodeSignedFrame(tamper ? { ...pp, signature: pp.signature.map((v, k) => (k === 5 ? v ^ 1 : v)) } : pp));
     for (let k = 0; k < 200 && settled() === before; k++) await new Promise((r) => setTimeout(r, 2));

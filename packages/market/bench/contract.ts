@@ -172,6 +172,7 @@ export async function benchContract(): Promise<void> {
   for (const [i, id] of ids.entries()) {
     replicas.push(
       await createReplica({
+        deployment: 'test',
         id,
         secretKey: replicaKeys[i]!,
         members,

@@ -58,7 +58,7 @@ describe('a sealed-order epoch on a 4-replica PBFT cluster', () => {
       if (i === 0) transport.onMessage((m) => seenByPrimary.push(m.bytes.slice()));
       const app = h.twin(`replica-${id}`);
       apps.push(app);
-      replicas.push(await createReplica({ id, secretKey: replicaActors[i]!.secret, members, transport, storage: memoryStorage(), app, crypto, clock, checkpointInterval: 16 }));
+      replicas.push(await createReplica({ deployment: 'test', id, secretKey: replicaActors[i]!.secret, members, transport, storage: memoryStorage(), app, crypto, clock, checkpointInterval: 16 }));
     }
     const clients = new Map<string, Client>();
     const client = (name: string, who: Actor): Client => {

@@ -18,7 +18,7 @@ import {
   type TimerHandle,
 } from '@admitone/core';
 import { ConsensusError } from '../errors.js';
-import { primaryOf, resolveConfig, type ReplicaOptions } from '../config.js';
+import { PBFT_TUNABLE_KEYS, primaryOf, resolveConfig, type ReplicaOptions } from '../config.js';
 import {
   batchDigest,
   encodeReplies,
@@ -161,6 +161,21 @@ const SIGNATURE_AT = 1 + 2 + 2 + 64 + 2 + 2;
 const NULL_TIMESTAMP = 0;
 const NO_BYTES = new Uint8Array(0);
 
+/** Every key {@link ReplicaOptions} has. */
+const REPLICA_OPTION_KEYS: ReadonlySet<string> = new Set<string>([
+  'id',
+  'secretKey',
+  'members',
+  'transport',
+  'storage',
+  'app',
+  'deployment',
+  'crypto',
+  'clock',
+  'logger',
+  ...PBFT_TUNABLE_KEYS,
+] satisfies readonly (keyof ReplicaOptions)[]);
+
 /**
  * Checks what {@link resolveConfig} does not: the replica's key and the
  * objects it runs on. A transport that is not this replica's own endpoint, or
@@ -172,6 +187,8 @@ function checkReplicaDependencies(opts: ReplicaOptions): void {
   const fail = (msg: string): never => {
     throw new ConsensusError('CONSENSUS_CONFIG', msg);
   };
+  // a misspelt tunable would otherwise be ignored without a word (and its default used)
+  for (const key of Object.keys(opts)) if (!REPLICA_OPTION_KEYS.has(key)) fail(`unknown option "${key}" (known: ${[...REPLICA_OPTION_KEYS].join(', ')})`);
   if (!(opts.secretKey instanceof Uint8Array) || opts.secretKey.length !== 32) fail('secretKey must be a 32-byte Uint8Array (an Ed25519 secret key)');
   const { transport, storage, app, crypto, clock } = opts;
   if (typeof transport?.send !== 'function' || typeof transport.onMessage !== 'function') fail('transport must be a Transport');
@@ -191,7 +208,9 @@ function checkReplicaDependencies(opts: ReplicaOptions): void {
  * entries), then joins the protocol and asks peers for newer state.
  *
  * Throws `ConsensusError` (`CONSENSUS_CONFIG`) for unsafe configuration,
- * including a secret key that is not 32 bytes or does not match this
+ * including an option it does not know (a misspelt tunable), a missing or
+ * malformed `deployment` (or storage that holds another deployment's
+ * replica), a secret key that is not 32 bytes or does not match this
  * replica's listed public key, a missing storage, app, crypto provider or
  * clock, and a transport whose `localId` is not `id` or whose members do not
  * include every replica.
@@ -325,7 +344,7 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const inWindow = (seq: number) => seq > stableSeq && seq <= stableSeq + cfg.L;
 
   // ---- crypto helpers ------------------------------------------------------------
-  const sign = <M extends ReplicaMessage>(body: M) => signMessage(crypto, opts.secretKey, body);
+  const sign = <M extends ReplicaMessage>(body: M) => signMessage(crypto, opts.secretKey, body, cfg.deployment);
   /**
    * This replica's PREPARE or COMMIT for `(view, seq, digest)`, signed once per
    * slot (Ed25519 is deterministic, so an early start changes no bytes). Signing
@@ -358,11 +377,11 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   const verify = (s: Signed): Promise<boolean> => {
     const key = cfg.keyOf.get(s.body.replica);
     if (key === undefined) return Promise.resolve(false);
-    if (s.bytes.length > 1024) return crypto.verify(s.signature, signedBytesOf(s), key);
+    if (s.bytes.length > 1024) return crypto.verify(s.signature, signedBytesOf(s, cfg.deployment), key);
     const id = keyString(s.signature);
     const hit = verifyCache.get(id) ?? verifyCacheOld.get(id);
     if (hit !== undefined && (hit.bytes === s.bytes || equalBytes(hit.bytes, s.bytes))) return hit.verdict;
-    const verdict = crypto.verify(s.signature, signedBytesOf(s), key);
+    const verdict = crypto.verify(s.signature, signedBytesOf(s, cfg.deployment), key);
     if (verifyCache.size >= 8192) ageVerifyCache();
     verifyCache.set(id, { bytes: s.bytes, verdict });
     return verdict;
@@ -1528,6 +1547,12 @@ export async function createReplica(opts: ReplicaOptions): Promise<Replica> {
   }
 
   // ---- recovery from storage -----------------------------------------------------------
+  const foreign = await store.bindDeployment(cfg.deployment);
+  if (foreign !== undefined) {
+    throw new ConsensusError('CONSENSUS_CONFIG', `storage holds a replica of deployment ${JSON.stringify(foreign)}, but this replica is configured for ${JSON.stringify(cfg.deployment)}: its signed log and checkpoint proofs would be refused by every peer`, {
+      meta: { stored: foreign, deployment: cfg.deployment },
+    });
+  }
   const loaded = await store.load();
   view = loaded.view;
   viewFloor = loaded.viewChanging ? 0 : loaded.viewFloor;

@@ -44,6 +44,7 @@ const CERT = 0x78; // 'x' seq
 const PREPARED = 0x71; // 'q' seq view: prepared certificates
 const BASE_KEY = new Uint8Array([0x62]); // 'b': all state entries at the base checkpoint
 const DELTA = 0x64; // 'd' seq: the state changes of one stable checkpoint after the base
+const DEPLOYMENT_KEY = new Uint8Array([0x44]); // 'D': the deployment the stored votes and proofs are signed for
 /** Deltas may grow to twice the base, and at least to this, before a checkpoint rewrites the base. */
 const MIN_COMPACT_BYTES = 4 << 20;
 /** Tags of the log records a checkpoint garbage-collects. */
@@ -110,6 +111,14 @@ export interface LoadedState {
 
 /** Typed access to the replica's storage. */
 export interface ReplicaStore {
+  /**
+   * Ties the storage to `deployment`: records it with the first write, and returns the
+   * deployment recorded before when it is another (a replica pointed at the
+   * data of another deployment, whose signed log and proofs are worthless
+   * here), `undefined` otherwise. Storage written before the record existed
+   * is adopted.
+   */
+  bindDeployment(deployment: string): Promise<string | undefined>;
   load(): Promise<LoadedState>;
   /**
    * Persists the view and whether this replica is still changing to it
@@ -261,6 +270,22 @@ export function replicaStore(storage: Storage, compactionSkew = 1): ReplicaStore
     return state;
   };
   return {
+    async bindDeployment(deployment) {
+      const stored = await storage.get(DEPLOYMENT_KEY);
+      if (stored === undefined) {
+        // written with the store's first write, which comes before the replica's first message
+        deferred.push({ type: 'put', key: DEPLOYMENT_KEY, value: encode(deployment) });
+        return undefined;
+      }
+      let recorded: unknown;
+      try {
+        recorded = decode(stored);
+      } catch {
+        recorded = undefined;
+      }
+      if (typeof recorded !== 'string') throw new CodecError('CODEC_SCHEMA', 'Stored deployment id is malformed.');
+      return recorded === deployment ? undefined : recorded;
+    },
     async load() {
       const v = await storage.get(VIEW_KEY);
       const { view, viewChanging, viewFloor } = v === undefined ? { view: 0, viewChanging: false, viewFloor: 0 } : decodeView(v);

@@ -6,7 +6,7 @@
  * signatures).
  * @module
  */
-import { concatBytes, encodeTicketResult, hash, type Clock, type CryptoProvider, type Random, type Transport } from '@admitone/core';
+import { concatBytes, encodeTicketResult, hash, type Clock, type CryptoProvider, type DeploymentId, type Random, type Transport } from '@admitone/core';
 import { batchDigest, encodeReplies, encodeWire, signMessage, type PrePrepare, type ReplicaMessage, type Signed, type Vote, type NewView } from '../messages.js';
 import type { ByzantineStrategy, ConcreteStrategy } from './options.js';
 import { tryDecodeWire, wireLabel, type PostFn } from './observe.js';
@@ -19,6 +19,8 @@ export interface ByzantineContext {
   readonly replicas: readonly string[];
   /** This replica's own secret key: the only one it can sign with. */
   readonly secretKey: Uint8Array;
+  /** The deployment the cluster signs its messages for. */
+  readonly deployment: DeploymentId;
   readonly crypto: CryptoProvider;
   readonly clock: Clock;
   /** This replica's own random stream. */
@@ -97,8 +99,8 @@ function warpedTime(lie: TimeLie, ts: number, skew: number, random: Random): num
  * records them to re-send later.
  */
 export function byzantineTransport(inner: Transport, strategy: ConcreteStrategy, ctx: ByzantineContext): Transport {
-  const { self, replicas, crypto, secretKey, random, post, note } = ctx;
-  const sign = <M extends ReplicaMessage>(body: M) => signMessage(crypto, secretKey, body);
+  const { self, replicas, crypto, secretKey, deployment, random, post, note } = ctx;
+  const sign = <M extends ReplicaMessage>(body: M) => signMessage(crypto, secretKey, body, deployment);
   const signedBytes = async (body: ReplicaMessage) => encodeWire({ kind: 'signed', signed: await sign(body) });
   const others = replicas.filter((r) => r !== self);
   // Equivocation: per (view, seq) the other replicas are split into groups, each

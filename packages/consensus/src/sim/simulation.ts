@@ -157,6 +157,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
             self: node.id,
             replicas: ids,
             secretKey: keyOf(node.id),
+            deployment: SIM_DEPLOYMENT,
             crypto,
             clock,
             random: root.fork(`byzantine/${node.id}/${inc}`),
@@ -170,7 +171,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     const results: ExecutionResults = new Map();
     const app = recordingLedger(createTicketLedger({ crypto, deployment: SIM_DEPLOYMENT }), results);
     Object.assign(node, { storage, endpoint, app, up: true });
-    const replica = await createReplica({ id: node.id, secretKey: keyOf(node.id), members, transport, storage: storage.storage, app, crypto, clock, ...o.tunables });
+    const replica = await createReplica({ id: node.id, secretKey: keyOf(node.id), members, transport, storage: storage.storage, app, crypto, clock, deployment: SIM_DEPLOYMENT, ...o.tunables });
     results.clear();
     if (!live()) return;
     node.replica = replica;

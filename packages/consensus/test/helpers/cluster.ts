@@ -80,6 +80,7 @@ export async function cluster(
       apps[i] = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
       const storage = memoryStorage({ store: stores[i] as MemoryStore });
       const r = await createReplica({
+        deployment: 'test',
         id,
         secretKey: keyOf(id),
         members,

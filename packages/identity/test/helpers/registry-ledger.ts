@@ -35,7 +35,7 @@ export async function registryLedger(opts: { kind: 'local' | 'pbft'; committeeId
   const apps = replicaIds.map(() => makeApp());
   const replicas: Replica[] = await Promise.all(
     replicaIds.map((id, i) =>
-      createReplica({ id, secretKey: replicaSecret(id), members: replicaMembers, transport: net.transport(id), storage: memoryStorage({ store: createMemoryStore() }), app: apps[i]!, crypto, clock: systemClock() }),
+      createReplica({ deployment: 'test', id, secretKey: replicaSecret(id), members: replicaMembers, transport: net.transport(id), storage: memoryStorage({ store: createMemoryStore() }), app: apps[i]!, crypto, clock: systemClock() }),
     ),
   );
   const clients: Client[] = clientIds.map((id, i) => createClient({ deployment: 'test', transport: net.transport(id), replicas: replicaIds, secretKey: ledgerSecret(i), crypto, clock: systemClock(), timeoutMs: 500, firstRequestSeq: 1 }));
