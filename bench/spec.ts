@@ -365,6 +365,21 @@ export const SECTIONS: readonly Section[] = [
       perS('buy_primary_local_verify_per_s', 'Ed25519 verifies/s, 16 in flight, after the local run (limit)'),
     ],
   },
+  {
+    title: 'Market: "which tickets do I hold?" (`packages/market/bench`)',
+    short: 'holdings',
+    note: "Pages of 10 of one holder's tickets through `contract.query` (the `tickets` query with `holder`), from the derived per-event holder index; each holder holds 10 tickets of 1,000 (1 %) or 100 of 100,000 (0.1 %). The limit of the 100,000-ticket rows is the same query at 1,000 tickets, so the ratio shows how little a page's cost depends on the event's size; the full scan is what a client would do without the index.",
+    rows: [
+      perS('holder_page_1k_per_s', 'holder page of 10, 1,000 tickets / 100 holders', undefined, undefined, 'pages/s'),
+      ms('holder_page_1k_p50_ms', 'holder page p50, 1,000 tickets'),
+      ms('holder_page_1k_p99_ms', 'holder page p99, 1,000 tickets'),
+      perS('holder_page_100k_per_s', 'holder page of 10, 100,000 tickets / 1,000 holders', { label: 'the same at 1,000 tickets', key: 'holder_page_1k_per_s', unit: 'pages/s' }, undefined, 'pages/s'),
+      ratio('holder_page_100k_vs_1k_ratio', 'pages/s at 100,000 tickets ÷ at 1,000'),
+      ms('holder_page_100k_p50_ms', 'holder page p50, 100,000 tickets'),
+      ms('holder_page_100k_p99_ms', 'holder page p99, 100,000 tickets'),
+      ms('holder_scan_100k_ms', 'without the index: scan every page of 100,000 tickets for one holder', { label: '10 holder pages at 100,000 tickets', key: 'holder_page_100k_per_s', invert: true, scale: 10_000 }),
+    ],
+  },
 ];
 
 /** The keys the issue names explicitly; all are in {@link SECTIONS} too. */
