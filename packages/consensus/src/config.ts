@@ -101,9 +101,11 @@ export interface ReplicaOptions extends PbftTunables {
    * The deployment this cluster runs (see `DeploymentId` in `@admitone/core`):
    * every replica message is signed for it, so a vote, checkpoint or view
    * change from another deployment whose replicas share keys and ids is
-   * refused as unauthenticated. Give it the same id as the app's.
+   * refused as unauthenticated. Default: `app.deployment` (the shipped apps
+   * name theirs); required for an app that does not, and refused when it
+   * differs from the app's.
    */
-  readonly deployment: DeploymentId;
+  readonly deployment?: DeploymentId;
   /** Signs and verifies protocol messages. */
   readonly crypto: CryptoProvider;
   /** Timers and batch timestamps. */
@@ -179,11 +181,11 @@ export function quorumSize(n: number): number {
  * fewer than 4 replicas, duplicate ids or keys, a missing or malformed key,
  * an id not in the membership, or a missing or malformed deployment id.
  */
-export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members' | 'deployment'> & PbftTunables): ResolvedConfig {
+export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members' | 'deployment'> & { readonly app?: Pick<ReplicatedApp, 'deployment'> } & PbftTunables): ResolvedConfig {
   const fail = (msg: string): never => {
     throw new ConsensusError('CONSENSUS_CONFIG', msg);
   };
-  if (!isDeploymentId(opts.deployment)) fail(`deployment must be a deployment id (1 to ${MAX_DEPLOYMENT_LENGTH} printable ASCII characters, no spaces)`);
+  const deployment = resolveDeployment(opts.deployment, opts.app);
   const members = opts.members;
   if (!Array.isArray(members)) fail('members must be an array');
   const n = members.length;
@@ -215,7 +217,7 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members' | 'dep
     n,
     f,
     quorum,
-    deployment: opts.deployment,
+    deployment,
     prepareQuorum: quorum - 1,
     index,
     members,
@@ -235,6 +237,30 @@ export function resolveConfig(opts: Pick<ReplicaOptions, 'id' | 'members' | 'dep
     maxPendingPerClient: int(opts.maxPendingPerClient, 1024, 'maxPendingPerClient'),
     maxClockSkewMs: int(opts.maxClockSkewMs, DEFAULT_MAX_CLOCK_SKEW_MS, 'maxClockSkewMs'),
   };
+}
+
+/**
+ * The deployment an engine signs for: `deployment` when given, else the app's
+ * own (`app.deployment`). Throws `ConsensusError` (`CONSENSUS_CONFIG`) when
+ * neither names a valid deployment id, or when they name different ones (the
+ * engine would sign for one deployment while its app verifies under another).
+ * @internal
+ */
+export function resolveDeployment(deployment: unknown, app: { readonly deployment?: unknown } | undefined): DeploymentId {
+  const fail = (msg: string): never => {
+    throw new ConsensusError('CONSENSUS_CONFIG', msg);
+  };
+  const own: unknown = typeof app === 'object' && app !== null ? app.deployment : undefined;
+  const chosen = deployment !== undefined ? deployment : own;
+  if (!isDeploymentId(chosen)) {
+    fail(
+      deployment === undefined && own === undefined
+        ? 'deployment is required: the app does not name one (see DeploymentId in @admitone/core)'
+        : `deployment must be a deployment id (1 to ${MAX_DEPLOYMENT_LENGTH} printable ASCII characters, no spaces)`,
+    );
+  }
+  if (own !== undefined && own !== chosen) fail(`deployment is ${JSON.stringify(chosen)}, but the app verifies requests for ${JSON.stringify(own)}`);
+  return chosen as DeploymentId;
 }
 
 /** Largest `stateChunkBytes` (a quarter of the largest wire message). @internal */

@@ -10,6 +10,7 @@ import {
   type CryptoProvider,
   type ReplicatedApp,
 } from '@admitone/core';
+import { resolveDeployment } from './config.js';
 import { ConsensusError } from './errors.js';
 
 /**
@@ -34,8 +35,12 @@ export interface LocalEngineOptions {
   readonly crypto: CryptoProvider;
   /** The client's 32-byte Ed25519 secret key. */
   readonly secretKey: Uint8Array;
-  /** The deployment requests are signed for; the app must verify under the same id. */
-  readonly deployment: DeploymentId;
+  /**
+   * The deployment requests are signed for. Default: `app.deployment` (the
+   * shipped apps name theirs); required for an app that does not, and
+   * refused when it differs from the app's.
+   */
+  readonly deployment?: DeploymentId;
   /** Timestamps for execution contexts. Default {@link systemClock}. */
   readonly clock?: Clock;
 }
@@ -45,8 +50,12 @@ export interface LocalEngineOptions {
  * tolerance, one trusted host. Useful for development, demos of app logic and
  * as a baseline in benchmarks. Requests are signed and executed strictly in
  * submission order.
+ *
+ * Throws `ConsensusError` (`CONSENSUS_CONFIG`) when the deployment is missing
+ * or malformed, or differs from the app's.
  */
 export function createLocalEngine(options: LocalEngineOptions): ConsensusEngine {
+  const deployment = resolveDeployment(options.deployment, options.app);
   const clock = options.clock ?? systemClock();
   let seq = 0;
   let requestSeq = Math.max(1, Math.floor(clock.now()));
@@ -64,7 +73,7 @@ export function createLocalEngine(options: LocalEngineOptions): ConsensusEngine 
     async submit(op) {
       ensureOpen();
       return serial(async () => {
-        const req = await signRequest(options.crypto, options.secretKey, { deployment: options.deployment, requestSeq: requestSeq++, op });
+        const req = await signRequest(options.crypto, options.secretKey, { deployment, requestSeq: requestSeq++, op });
         const prepared = await options.app.prepare(req);
         return options.app.execute(prepared, { seq: ++seq, timestamp: clock.now() });
       });

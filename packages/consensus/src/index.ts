@@ -16,7 +16,7 @@
  *
  * const replica = await createReplica({
  *   id: 'r0', secretKey, members, transport: net.transport('r0'),
- *   storage: memoryStorage(), app: createTicketLedger({ crypto, deployment: 'gig/prod' }), deployment: 'gig/prod', crypto, clock: systemClock(),
+ *   storage: memoryStorage(), app: createTicketLedger({ crypto, deployment: 'gig/prod' }), crypto, clock: systemClock(),
  * });
  * const client = createClient({ transport: net.transport('c0'), replicas: ['r0', 'r1', 'r2', 'r3'], secretKey: clientKey, deployment: 'gig/prod', crypto, clock });
  * const result = await client.submit(op);

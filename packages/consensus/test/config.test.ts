@@ -5,7 +5,7 @@
  * faulty to its peers.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, createTicketLedger, memoryNetwork, memoryStorage, nobleCrypto, systemClock, type Transport } from '@admitone/core';
+import { bytesToHex, createTicketLedger, decodeTicketResult, encodeTicketOp, eventId, memoryNetwork, memoryStorage, nobleCrypto, systemClock, type Transport } from '@admitone/core';
 import { ConsensusError, createClient, createLocalEngine, createReplica, type ClientOptions, type ReplicaOptions } from '../src/index.js';
 import { cluster, keyOf } from './helpers/cluster.js';
 
@@ -47,10 +47,19 @@ describe('createReplica refuses configuration it cannot run safely', () => {
     } as ReplicaOptions;
   }
 
-  it('a deployment id that is missing, empty, too long or has spaces or control characters', async () => {
-    for (const deployment of [undefined, '', 'a'.repeat(65), 'my venue', 'tab\there', 'é', 7]) {
+  it('a deployment id that is empty, too long or has spaces or control characters', async () => {
+    for (const deployment of ['', 'a'.repeat(65), 'my venue', 'tab\there', 'é', 7, null]) {
       await refused(async () => createReplica(await options({ deployment })), /deployment must be a deployment id/);
     }
+  });
+
+  it("a deployment other than its app's; without one, it takes the app's", async () => {
+    await refused(async () => createReplica(await options({ deployment: 'test/staging' })), /deployment is "test\/staging", but the app verifies requests for "test"/);
+    const { deployment: _omitted, ...rest } = await options();
+    const r = await createReplica(rest);
+    await r.stop();
+    const { deployment: _name, ...anonymous } = createTicketLedger({ deployment: 'test', crypto }); // an app that names no deployment
+    await refused(async () => createReplica({ ...rest, app: anonymous }), /deployment is required: the app does not name one/);
   });
 
   it("storage that holds another deployment's replica, and nothing is written to it", async () => {
@@ -166,6 +175,15 @@ describe('createClient refuses options it could only fail or hang on later', () 
 });
 
 describe('createLocalEngine', () => {
+  it("signs for its app's deployment by default and refuses another", async () => {
+    const app = createTicketLedger({ deployment: 'test', crypto, requireHolderCode: false });
+    const engine = createLocalEngine({ app, crypto, secretKey: keyOf('c0') });
+    const result = decodeTicketResult(await engine.submit(encodeTicketOp({ type: 'createEvent', eventId: eventId('gig') })));
+    expect(result.status).toBe('ok'); // verified under the app's deployment
+    await engine.close();
+    await refused(() => createLocalEngine({ app, crypto, secretKey: keyOf('c0'), deployment: 'test/staging' }), /but the app verifies requests for "test"/);
+  });
+
   it('after close, submit and read return rejected promises instead of throwing', async () => {
     const engine = createLocalEngine({ deployment: 'test', app: createTicketLedger({ deployment: 'test', crypto }), crypto, secretKey: keyOf('local') });
     await engine.close();

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Digest } from '../codec/hash.js';
+import type { DeploymentId } from './request.js';
 import type { SignedRequest } from './request.js';
 import type { KeyedState } from './state.js';
 
@@ -51,6 +52,14 @@ export interface PreparedRequest {
 export interface ReplicatedApp<P extends PreparedRequest = PreparedRequest> {
   /** A short name, included in snapshots and logs. */
   readonly name: string;
+  /**
+   * The deployment whose signed requests the app accepts (see
+   * {@link DeploymentId}), when it verifies under one. Engines that sign for
+   * a deployment themselves (a PBFT replica's votes, a local engine's
+   * requests) default to it and refuse a different one, so a replica or
+   * engine cannot be configured for one deployment and run an app of another.
+   */
+  readonly deployment?: DeploymentId;
   /** Stateless checks of a request (signatures, decoding). */
   prepare(request: SignedRequest): Promise<P>;
   /** Applies a prepared request; returns the encoded result. */

@@ -507,6 +507,7 @@ export function createTicketLedger(options: TicketLedgerOptions): TicketLedger {
 
   return {
     name: 'tickets',
+    deployment,
 
     async prepare(request: SignedRequest): Promise<PreparedTicketRequest> {
       const authentic = await verifyRequest(crypto, request, deployment);

@@ -323,6 +323,7 @@ export function createTagRegistryApp(options: TagRegistryAppOptions): TagRegistr
 
   return {
     name: 'identity-registry',
+    deployment: options.deployment,
 
     async prepare(request: SignedRequest): Promise<PreparedRegistryRequest> {
       const authentic = await verifyRequest(crypto, request, deployment);
