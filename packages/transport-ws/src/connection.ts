@@ -45,11 +45,36 @@ export const CLOSE_GRACE_MS = 1_000;
  */
 const MAX_FRAMES_BEFORE_AUTH = 3;
 /**
+ * Raw bytes (WebSocket framing included) a peer may send after the upgrade
+ * and before this side has verified its AUTH; beyond it the connection is
+ * dropped at once (`'handshake too large'`). Where the platform reports the
+ * bytes it reads (Node), this bounds what `ws` buffers for an
+ * unauthenticated peer before any whole message reaches the checks above:
+ * without it, one frame of up to the platform's `maxFrameBytes` (about
+ * `maxMessageBytes`, 4 MiB by default) would be read in full first, and
+ * WebSocket pings and the fragments of a message that never ends would not
+ * be limited at all until the handshake timeout.
+ *
+ * Why 16 KiB: an honest peer sends less than 1 KiB before its AUTH verified:
+ * HELLO is at most 856 bytes (its CBOR holds the protocol name, an id of at
+ * most 256 UTF-16 code units, so at most 768 bytes of UTF-8, and two 32-byte
+ * values), AUTH 65 and the sealed READY 18, each behind at most 8 bytes of
+ * masked WebSocket header (a listener's frames are unmasked). The frame rules
+ * above allow at most 3 × (2 KiB + 8) plus a close frame (at most 131
+ * bytes), about 6.2 KiB, so those more specific checks still fire first, and
+ * 16 KiB leaves more than twice that, and sixteen times an honest handshake.
+ * A peer whose AUTH verified is bounded as an authenticated one (by
+ * `maxMessageBytes`), so a large message right behind its READY is fine.
+ */
+export const MAX_BYTES_BEFORE_AUTH = 16 * 1024;
+/**
  * Data a peer whose AUTH verified may send right behind its READY, before
  * this side has processed that READY, beyond one full frame (ws can emit
  * several small frames from one read).
  */
 const PENDING_SLACK_BYTES = 64 * 1024;
+/** The log `reason` of a connection dropped for exceeding {@link MAX_BYTES_BEFORE_AUTH}. */
+export const HANDSHAKE_TOO_LARGE = 'handshake too large';
 
 /** Everything a connection needs from its endpoint. */
 export interface ConnectionContext {
@@ -136,6 +161,8 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
   /** Set once the peer's AUTH verified. */
   let channel: SecureChannel | undefined;
   let framesBeforeAuth = 0;
+  /** Raw bytes read while {@link channel} is unset (counted only where the platform reports them). */
+  let bytesBeforeAuth = 0;
   let pendingBytes = 0;
   /** Frames chained behind the asynchronous handshake steps, processed strictly in arrival order. */
   let pendingSteps = 0;
@@ -151,7 +178,7 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
   });
   const log = (): Logger => ctx.logger.child({ remote, role, ...(peerId === undefined ? {} : { peer: peerId }) });
 
-  const handshakeTimer = clock.setTimeout(() => reject('handshake timeout', CLOSE_CODE.handshakeTimeout), ctx.handshakeTimeoutMs);
+  const handshakeTimer = clock.setTimeout(() => reject('handshake timeout'), ctx.handshakeTimeoutMs);
 
   const handlers: SocketHandlers = {
     open() {
@@ -165,8 +192,11 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
     writable() {
       if (state === 'open') events.writable(conn);
     },
-    activity() {
+    activity(bytes) {
       lastReceived = clock.now(); // bytes of a message still arriving are a sign of life too
+      if (channel !== undefined) return; // the peer authenticated: maxMessageBytes bounds it from now on
+      bytesBeforeAuth += bytes;
+      if (bytesBeforeAuth > MAX_BYTES_BEFORE_AUTH) tooMuchBeforeAuth();
     },
     oversized() {
       if (state === 'open') violation('oversized frame', CLOSE_CODE.tooLarge);
@@ -219,7 +249,7 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
     pendingSteps++;
     steps = steps
       .then(() => (state === 'open' ? onOpenFrame(data) : handshakeStep(data)))
-      .catch((error: unknown) => reject('handshake error', error))
+      .catch((error: unknown) => reject('handshake error', { error }))
       .finally(() => {
         pendingSteps--;
       });
@@ -234,11 +264,11 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
       case 'hello': {
         if (peerNonce !== undefined) return reject('second HELLO');
         if (frame.protocol !== PROTOCOL) return reject('unsupported protocol');
-        if (frame.id === ctx.localId) return reject('peer claims the local id', undefined, frame.id);
+        if (frame.id === ctx.localId) return reject('peer claims the local id', { claimedId: frame.id });
         const key = ctx.publicKeyOf(frame.id);
-        if (key === undefined) return reject('unknown peer id', undefined, frame.id);
+        if (key === undefined) return reject('unknown peer id', { claimedId: frame.id });
         if (options.expectedPeer !== undefined && frame.id !== options.expectedPeer) {
-          return reject('unexpected peer id', undefined, frame.id);
+          return reject('unexpected peer id', { claimedId: frame.id });
         }
         peerId = frame.id;
         peerKey = key;
@@ -326,16 +356,38 @@ export function createConnection(ctx: ConnectionContext, events: ConnectionEvent
     heartbeatTimer = clock.setTimeout(heartbeat, Math.min(ctx.heartbeatMs, ctx.heartbeatTimeoutMs - silentFor));
   }
 
-  /** Closes a connection whose handshake failed; nothing it sent reaches the endpoint. */
-  function reject(reason: string, error?: unknown, claimed?: string): void {
+  /**
+   * Closes a connection whose handshake failed; nothing it sent reaches the
+   * endpoint. `fields` go to the log; `hard` drops the socket at once instead
+   * of closing it gracefully.
+   */
+  function reject(reason: string, fields: Readonly<Record<string, unknown>> = {}, hard = false): void {
     if (state !== 'handshake') return;
     ctx.counters.rejectedHandshakes++;
-    log().warn('handshake rejected', {
-      reason,
-      ...(claimed === undefined ? {} : { claimedId: claimed }),
-      ...(error === undefined ? {} : { error }),
-    });
-    shutdown(reason === 'handshake timeout' ? CLOSE_CODE.handshakeTimeout : CLOSE_CODE.handshakeFailed, reason, false);
+    log().warn('handshake rejected', { reason, ...fields });
+    shutdown(reason === 'handshake timeout' ? CLOSE_CODE.handshakeTimeout : CLOSE_CODE.handshakeFailed, reason, hard);
+  }
+
+  /**
+   * The peer sent more than {@link MAX_BYTES_BEFORE_AUTH} before its AUTH
+   * verified. Dropped, not closed gracefully: a graceful close keeps reading
+   * (and `ws` buffering) whatever the peer sends until it answers the close
+   * or the grace period ends. Called from the platform's read callback:
+   * never throws.
+   */
+  function tooMuchBeforeAuth(): void {
+    if (state === 'handshake') {
+      reject(HANDSHAKE_TOO_LARGE, { bytes: bytesBeforeAuth, limit: MAX_BYTES_BEFORE_AUTH }, true);
+      return;
+    }
+    if (finished) return;
+    // already rejected (or closed by the endpoint) and waiting for the peer's close: it keeps sending instead
+    log().debug('dropping a closing unauthenticated connection that keeps sending', { bytes: bytesBeforeAuth });
+    try {
+      socket.terminate();
+    } catch (error) {
+      ctx.logger.debug('socket terminate failed', { remote, error });
+    }
   }
 
   /** Closes an authenticated connection that broke the protocol. */

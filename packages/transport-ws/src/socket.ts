@@ -23,11 +23,14 @@ export interface SocketHandlers {
   /** A hint that `bufferedAmount()` may have dropped (Node calls it after each write; browsers never do). */
   writable(): void;
   /**
-   * Bytes arrived, possibly the middle of a message still arriving: a sign of
-   * life (Node calls it for each chunk read from the TCP socket; browsers,
-   * which only see whole messages, never do). Called often: keep it cheap.
+   * `bytes` raw bytes arrived (WebSocket framing included), possibly the
+   * middle of a message still arriving: a sign of life, and counted against
+   * the budget of an unauthenticated peer (`MAX_BYTES_BEFORE_AUTH`). Node
+   * calls it for each chunk read from the TCP socket after the upgrade;
+   * browsers, which only see whole messages, never do. Called often: keep it
+   * cheap, and it must not throw.
    */
-  activity(): void;
+  activity(bytes: number): void;
   /**
    * The platform refused a frame larger than its `maxFrameBytes` before
    * buffering it (Node: `ws`'s `maxPayload`, which then closes with 1009);

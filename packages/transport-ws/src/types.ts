@@ -168,11 +168,11 @@ export interface WebSocketTransportInit {
    * the budget (from at least 16 addresses, see
    * {@link WebSocketTransportInit.maxPendingHandshakesPerAddress}) holds 256
    * sockets, key pairs and timers: a small share of a process's file
-   * descriptors (commonly 1,024 or more). Memory: in Node, `ws` may buffer one frame of up to
-   * `max(maxMessageBytes + 18, 2 KiB)` for each pending connection before the
-   * transport sees it, so the worst case is about `maxPendingHandshakes ×
-   * maxMessageBytes` (1 GiB at the defaults); lower one of them on a small
-   * host that faces untrusted networks.
+   * descriptors (commonly 1,024 or more). Memory: in Node, a connection
+   * whose peer sends more than 16 KiB (WebSocket framing included) before
+   * its `AUTH` verified is dropped while those bytes arrive, so `ws` buffers
+   * at most about 80 KiB for each (the 16 KiB and one 64 KiB socket read),
+   * about 20 MiB for 256, whatever `maxMessageBytes` is.
    */
   readonly maxPendingHandshakes?: number;
   /**
@@ -205,7 +205,11 @@ export interface WebSocketTransportStats {
   readonly queuedBytes: number;
   /** Messages dropped by the `'drop-oldest'` policy since the endpoint opened. */
   readonly droppedMessages: number;
-  /** Connections closed because their handshake failed (bad signature, unknown or wrong id, an oversized or extra frame, timeout, …). */
+  /**
+   * Connections closed because their handshake failed (bad signature, unknown
+   * or wrong id, an oversized or extra frame, in Node more than 16 KiB before
+   * the peer's AUTH verified, timeout, …).
+   */
   readonly rejectedHandshakes: number;
   /** Authenticated connections closed for a protocol violation (garbage or oversized frame, in Node also one `ws` refused). */
   readonly protocolErrors: number;

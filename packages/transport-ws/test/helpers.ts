@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { nobleCrypto, seededRandom, type CryptoProvider, type PeerId } from '@admitone/core';
-import type { WebSocketMember } from '../src/index.js';
+import { webSocketTransport, type WebSocketMember, type WebSocketTransportInit } from '../src/index.js';
 import { deriveChannelKeys, ephemeralKeyPair, nobleAead, secureChannel } from '../src/channel.js';
 import { FRAME, READY_FRAME, authFrame, helloFrame, parseFrame } from '../src/frame.js';
 import { transcriptBytes } from '../src/handshake.js';
@@ -292,4 +292,18 @@ export async function onPathRelay(
       await http.close();
     },
   };
+}
+
+/**
+ * The error `webSocketTransport(init)` rejects with, or `undefined` when it
+ * starts (the transport is then closed at once): for option-validation tests.
+ */
+export function initOutcome(init: WebSocketTransportInit): Promise<Error | undefined> {
+  return webSocketTransport(init).then(
+    async (t) => {
+      await t.close();
+      return undefined;
+    },
+    (e: unknown) => e as Error,
+  );
 }

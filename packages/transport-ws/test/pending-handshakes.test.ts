@@ -21,7 +21,7 @@ import { CLOSE_GRACE_MS } from '../src/connection.js';
 import { authFrame, helloFrame } from '../src/frame.js';
 import { PENDING_LIMIT_REASON, REFUSAL_LOG_INTERVAL_MS, addressKey, pendingHandshakes } from '../src/pending-handshakes.js';
 import { useEndpoints, warned, type Endpoint } from './endpoints.js';
-import { crypto, identities, membersOf, rawHandshake, waitFor, type Identity, type RawClient } from './helpers.js';
+import { crypto, identities, initOutcome, membersOf, rawHandshake, waitFor, type Identity, type RawClient } from './helpers.js';
 
 const fx = useEndpoints();
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -307,14 +307,6 @@ describe('webSocketTransport: pending-handshake options', () => {
   it('rejects bad limits with a TypeError or RangeError naming the field', async () => {
     const { alice, bob } = await identities('alice', 'bob');
     const base: WebSocketTransportInit = { localId: 'alice', secretKey: alice.secretKey, members: membersOf([alice, bob]), crypto };
-    const outcome = (init: WebSocketTransportInit): Promise<Error | undefined> =>
-      webSocketTransport(init).then(
-        async (t) => {
-          await t.close();
-          return undefined;
-        },
-        (e: unknown) => e as Error,
-      );
     const cases: Array<[Partial<Record<'maxPendingHandshakes' | 'maxPendingHandshakesPerAddress', unknown>>, string, readonly string[]]> = [
       [{ maxPendingHandshakes: 1.5 }, 'TypeError', ['init.maxPendingHandshakes']],
       [{ maxPendingHandshakes: '8' }, 'TypeError', ['init.maxPendingHandshakes']],
@@ -330,13 +322,13 @@ describe('webSocketTransport: pending-handshake options', () => {
       [{ maxPendingHandshakesPerAddress: 257 }, 'RangeError', ['init.maxPendingHandshakesPerAddress', 'init.maxPendingHandshakes (256)']],
     ];
     for (const [limits, name, fields] of cases) {
-      const error = await outcome({ ...base, ...(limits as object) });
+      const error = await initOutcome({ ...base, ...(limits as object) });
       expect(error?.name, JSON.stringify(limits)).toBe(name);
       for (const field of fields) expect(error?.message, JSON.stringify(limits)).toContain(field);
     }
     // the per-address default shrinks to a smaller listener-wide limit; equal limits are fine
     for (const limits of [{ maxPendingHandshakes: 4 }, { maxPendingHandshakes: 1, maxPendingHandshakesPerAddress: 1 }, { maxPendingHandshakesPerAddress: 256 }]) {
-      expect(await outcome({ ...base, ...limits }), JSON.stringify(limits)).toBeUndefined();
+      expect(await initOutcome({ ...base, ...limits }), JSON.stringify(limits)).toBeUndefined();
     }
   });
 });

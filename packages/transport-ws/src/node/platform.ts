@@ -3,10 +3,12 @@
  * `node:http`. Per-message compression is off (it costs CPU and memory and
  * opens decompression bombs); `maxPayload` enforces the frame limit before a
  * frame is buffered in full (reported as `oversized`). Every chunk read from
- * the TCP socket is reported as `activity`, so liveness does not wait for a
- * whole message. A listener takes only the upgrade requests meant for it
- * (`listen.path`, and none another `'upgrade'` listener took), and no request
- * can throw out of the server's `'upgrade'` event.
+ * the TCP socket is reported as `activity` with its size, so liveness does
+ * not wait for a whole message, and a peer that has not authenticated is cut
+ * off by its byte count rather than after a whole frame. A listener takes
+ * only the upgrade requests meant for it (`listen.path`, and none another
+ * `'upgrade'` listener took), and no request can throw out of the server's
+ * `'upgrade'` event.
  * @module
  */
 import { STATUS_CODES, createServer, type IncomingMessage, type Server } from 'node:http';
@@ -125,11 +127,15 @@ function refuse(socket: Duplex, status: number): void {
  * Wires a `ws` socket to the shared handlers. `accepted` is the TCP socket of
  * an accepted connection; a dialed one reports `open` and finds its TCP
  * socket on `'upgrade'`. Every chunk read from that socket is reported as
- * activity, so a large message still arriving keeps the connection alive.
+ * activity with its size, so a large message still arriving keeps the
+ * connection alive, and an unauthenticated peer that sends too much is
+ * dropped while its frame is still arriving. The listener runs after `ws`'s
+ * own, so `ws` holds at most one chunk (one read, at most 64 KiB) beyond that
+ * budget when the connection drops it.
  */
 function adopt(ws: WebSocket, handlers: SocketHandlers, accepted: Duplex | undefined): RawSocket {
   ws.binaryType = 'arraybuffer'; // each message arrives as its own ArrayBuffer, which the transport then owns
-  const activity = (): void => handlers.activity();
+  const activity = (chunk: Buffer): void => handlers.activity(chunk.length);
   if (accepted === undefined) {
     let tcp: Duplex | undefined;
     ws.once('upgrade', (response: IncomingMessage) => {
