@@ -45,9 +45,10 @@ import {
 import {
   type ContractOp,
   type ContractResult,
-  type EpochView,
   type EventPolicy,
+  type OrderOutcome,
   type Tdh2PublicKey,
+  type TradeView,
   decodeContractQueryResult,
   decodeContractResult,
   encodeContractOp,
@@ -296,7 +297,7 @@ export async function runStory(venue: DemoVenue, options: StoryOptions): Promise
     const carolTicket = (bought.get('carol') ?? [])[0];
     if (aliceFirst === undefined || aliceSecond === undefined || bobTicket === undefined || carolTicket === undefined) throw new Error('primary sales did not issue the expected tickets');
     const trades: { epoch: number; serial: number; price: string; royalty: string }[] = [];
-    const runEpoch = async (label: string, orders: readonly { who: Wallet; order: Parameters<typeof sealOrder>[3] }[], expect: (v: EpochView) => void): Promise<void> => {
+    const runEpoch = async (label: string, orders: readonly { who: Wallet; order: Parameters<typeof sealOrder>[3] }[], expect: (v: { outcomes: readonly OrderOutcome[]; trades: readonly TradeView[] }) => void): Promise<void> => {
       const epoch = Math.floor((clock.now() - policy.resale.start) / epochMs) + 1; // the next epoch: never closed when the order lands
       for (const { who, order } of orders) {
         const ciphertext = sealOrder(venue.orderKey, EVENT, epoch, order, who.publicKey, random);
@@ -307,11 +308,25 @@ export async function runStory(venue: DemoVenue, options: StoryOptions): Promise
       await sleep(policy.resale.start + (epoch + 1) * epochMs - clock.now() + 50);
       const cut = await send(organizer.secret, { type: 'cutoff', eventId: EVENT });
       if (cut.status !== 'ok' && cut.reason !== 'too_early') throw new Error(`cutoff: ${cut.reason}`);
-      const settled = await waitFor(async () => {
+      await waitFor(async () => {
         const v = await query({ type: 'epoch', eventId: EVENT, epoch });
         return 'epoch' in v && v.epoch.status === 'settled' ? v.epoch : undefined;
       }, 30_000, `epoch ${epoch} to settle`);
-      for (const t of settled.trades ?? []) trades.push({ epoch, serial: t.serial, price: money(t.price), royalty: money(t.royalty) });
+      // the summary has counts only: page through the settled outcomes and trades
+      const settled: { outcomes: OrderOutcome[]; trades: TradeView[] } = { outcomes: [], trades: [] };
+      for (let from: number | undefined = 0; from !== undefined; ) {
+        const page = await query({ type: 'epochOutcomes', eventId: EVENT, epoch, from });
+        if (!('outcomes' in page)) throw new Error(`epoch ${epoch}: no outcomes page`);
+        settled.outcomes.push(...page.outcomes);
+        from = page.next;
+      }
+      for (let from: number | undefined = 0; from !== undefined; ) {
+        const page = await query({ type: 'epochTrades', eventId: EVENT, epoch, from });
+        if (!('trades' in page)) throw new Error(`epoch ${epoch}: no trades page`);
+        settled.trades.push(...page.trades);
+        from = page.next;
+      }
+      for (const t of settled.trades) trades.push({ epoch, serial: t.serial, price: money(t.price), royalty: money(t.royalty) });
       expect(settled);
     };
     await runEpoch(
@@ -322,9 +337,9 @@ export async function runStory(venue: DemoVenue, options: StoryOptions): Promise
         { who: w.dave, order: { side: 'bid', quantity: 1, maxPrice: 5_500n } },
       ],
       (v) => {
-        const dropped = (v.outcomes ?? []).find((o) => o.status === 'dropped');
+        const dropped = v.outcomes.find((o) => o.status === 'dropped');
         check(4, 'epoch A: bob’s ask at 90.00 (over the 55.00 cap) is dropped', 'dropped: above_cap', dropped === undefined ? 'not dropped' : `dropped: ${dropped.reason ?? '?'}`);
-        const t = (v.trades ?? [])[0];
+        const t = v.trades[0];
         check(4, 'epoch A: dave buys alice’s ticket at her ask, organizer gets 5 %', 'trade 52.00, royalty 2.60', t === undefined ? 'no trade' : `trade ${money(t.price)}, royalty ${money(t.royalty)}`);
       },
     );
@@ -335,7 +350,7 @@ export async function runStory(venue: DemoVenue, options: StoryOptions): Promise
         { who: w.bob, order: { side: 'bid', quantity: 1, maxPrice: 5_500n } },
       ],
       (v) => {
-        const t = (v.trades ?? [])[0];
+        const t = v.trades[0];
         check(4, 'epoch B: bob buys carol’s ticket at the cap', 'trade 55.00, royalty 2.75', t === undefined ? 'no trade' : `trade ${money(t.price)}, royalty ${money(t.royalty)}`);
       },
     );

@@ -36,6 +36,7 @@ import {
 } from '@admitone/core';
 import { createClient, createReplica, quorumSize, type Client, type Replica } from '@admitone/consensus';
 import {
+  MAX_EPOCH_PAGE,
   createEventContract,
   decodeContractQueryResult,
   decodeContractResult,
@@ -292,7 +293,7 @@ export async function startVenueNode(config: ResolvedNodeConfig, options: VenueN
       for (const update of streamUpdatesOf(op, result, ctx.seq)) {
         hub.publish(update);
         if (update.type === 'epoch' && update.status === 'settled') {
-          metrics.ordersSettled((contract.getEpoch(update.eventId as EventId, update.epoch)?.outcomes ?? []).map((o) => o.status));
+          metrics.ordersSettled(settledOrderStatuses(contract, update.eventId as EventId, update.epoch));
         }
       }
       poster.observe(op, result);
@@ -434,4 +435,20 @@ export function observeExecutions(
     digest: () => contract.digest(),
     ...(contract.state === undefined ? {} : { state: contract.state }),
   };
+}
+
+/**
+ * The status of every outcome of a settled epoch, in position order (for the
+ * settled-orders metric), paged through the local replica: empty for an epoch
+ * not settled or an unknown event.
+ */
+export function settledOrderStatuses(contract: EventContract, eventId: EventId, epoch: number): string[] {
+  const statuses: string[] = [];
+  for (let from: number | undefined = 0; from !== undefined; ) {
+    const page = contract.listEpochOutcomes(eventId, epoch, from, MAX_EPOCH_PAGE);
+    if (page === undefined) break;
+    for (const o of page.outcomes) statuses.push(o.status);
+    from = page.next;
+  }
+  return statuses;
 }

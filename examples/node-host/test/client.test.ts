@@ -118,7 +118,7 @@ describe('venueApi', () => {
   it('returns the envelope with its status, and a bad_response envelope for non-JSON answers', async () => {
     const fetch: FetchLike = async (url) => {
       if (url.endsWith('/api/v1/stats')) return new Response('{"ok":true,"data":{"events":1}}', { status: 200 });
-      if (url.includes('/api/v1/tickets?')) return new Response(JSON.stringify({ ok: true, data: { tickets: [], url } }), { status: 200 });
+      if (url.includes('/api/v1/tickets?') || url.includes('/epochs/')) return new Response(JSON.stringify({ ok: true, data: { tickets: [], url } }), { status: 200 });
       return new Response('<html>proxy error</html>', { status: 502 });
     };
     const api = venueApi('http://127.0.0.1:9/', { fetch });
@@ -129,6 +129,11 @@ describe('venueApi', () => {
     // a holder key given as bytes goes out as 64 hex digits
     const held = await api.tickets({ eventId: 'gig:1', holder: new Uint8Array(32).fill(0xab), limit: 5 });
     expect(held.ok && (held.data as unknown as { url: string }).url).toBe(`http://127.0.0.1:9/api/v1/tickets?eventId=gig%3A1&holder=${'ab'.repeat(32)}&limit=5`);
+    // epoch pages: from and limit in the query string, the event id escaped
+    const urlOf = (r: { ok: boolean; data?: unknown }) => (r.data as { url: string }).url;
+    expect(urlOf(await api.epochOutcomes('gig:1', 3, { from: 512, limit: 256 }))).toBe('http://127.0.0.1:9/api/v1/events/gig%3A1/epochs/3/outcomes?from=512&limit=256');
+    expect(urlOf(await api.epochTrades('gig:1', 0, { consistent: true }))).toBe('http://127.0.0.1:9/api/v1/events/gig%3A1/epochs/0/trades?consistent=1');
+    expect(urlOf(await api.epochTrades('gig:1', 2))).toBe('http://127.0.0.1:9/api/v1/events/gig%3A1/epochs/2/trades');
     const broken = await api.venue();
     expect(broken).toMatchObject({ ok: false, status: 502, error: { reason: 'bad_response' } });
     expect(() => venueApi('127.0.0.1:9')).toThrow(TypeError);

@@ -20,7 +20,7 @@ import {
   type SignedRequest,
 } from '@admitone/core';
 import { credentialBatchStatement, credentialLeaf, encodeCredential, merkleBatch, type CredentialBody, type EventCredential } from '@admitone/identity';
-import { createEventContract, decodeContractResult, encodeContractOp, type ContractOp, type EventContract, type EventPolicy } from '@admitone/market';
+import { createEventContract, decodeContractResult, encodeContractOp, type ContractOp, type EventContract, type EventPolicy, type OrderCommittee } from '@admitone/market';
 import type { VenueBackend } from '../src/api/backend.js';
 import { createStreamHub, streamUpdatesOf, type StreamHub } from '../src/api/stream.js';
 import { bytesToBase64url } from '../src/client/base64url.js';
@@ -97,14 +97,21 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function fixture(options: { seed?: string; maxBodyBytes?: number; streamQueue?: number } = {}): Promise<Fixture> {
+export async function fixture(options: { seed?: string; maxBodyBytes?: number; streamQueue?: number; orderCommittee?: OrderCommittee } = {}): Promise<Fixture> {
   const crypto = await defaultCrypto();
   const random = seededRandom(options.seed ?? 'http-fixture');
   const committeeSecret = random.bytes(32);
   const committee = { committeeId: 'stand-in-committee', groupPublicKey: await crypto.getPublicKey(committeeSecret) };
   const organizer = await makeSigner(crypto, random);
   const gateway = await makeSigner(crypto, random);
-  const contract = createEventContract({ deployment: 'test', crypto, identityCommittee: committee, fundingKeys: [gateway.publicKey], random: random.fork('contract') });
+  const contract = createEventContract({
+    deployment: 'test',
+    crypto,
+    identityCommittee: committee,
+    fundingKeys: [gateway.publicKey],
+    ...(options.orderCommittee === undefined ? {} : { orderCommittee: options.orderCommittee }),
+    random: random.fork('contract'),
+  });
   const hub = createStreamHub();
   const now = Date.now();
   let seq = 0;

@@ -118,8 +118,8 @@ describe('the share poster', () => {
       while (s.slot() < 9) await s.run(s.gateway, { type: 'deposit', account: organizer.publicKey, amount: 1n });
       await p0.sweep();
       await waitFor('the epoch to settle', () => s.contract.getEpoch(EVENT, 0)?.status === 'settled');
-      const epoch = s.contract.getEpoch(EVENT, 0)!;
-      expect(epoch.trades).toEqual([expect.objectContaining({ serial: 1, seller: clientIdOf(alice.publicKey), buyer: clientIdOf(bob.publicKey), price: 5_500n, royalty: 550n })]);
+      expect(s.contract.getEpoch(EVENT, 0)).toMatchObject({ outcomes: 2, trades: 1 });
+      expect(s.contract.listEpochTrades(EVENT, 0)!.trades).toEqual([expect.objectContaining({ serial: 1, seller: clientIdOf(alice.publicKey), buyer: clientIdOf(bob.publicKey), price: 5_500n, royalty: 550n })]);
       expect(p0.posted).toBeGreaterThanOrEqual(1);
       expect(p1.posted).toBeGreaterThanOrEqual(1);
     } finally {
@@ -149,7 +149,7 @@ describe('the share poster', () => {
       await late.sweep();
       await waitFor('the epoch to settle', () => s.contract.getEpoch(EVENT, 0)?.status === 'settled');
       expect(late.posted).toBeGreaterThanOrEqual(1);
-      expect(s.contract.getEpoch(EVENT, 0)?.trades?.[0]).toMatchObject({ serial: 1, price: 5_200n });
+      expect(s.contract.listEpochTrades(EVENT, 0)?.trades[0]).toMatchObject({ serial: 1, price: 5_200n });
     } finally {
       for (const p of s.posters) p.close();
     }

@@ -26,7 +26,7 @@ import {
   type PreparedContractRequest,
 } from '../src/contract/index.js';
 import { business, EVENT, HOUR, T0, harness, makeActor, ok, policy, type Actor, type Harness } from './contract-helpers.js';
-import { postAll, seal, shareOps, submit } from './epoch-helpers.js';
+import { outcomesOf, postAll, seal, shareOps, submit, tradesOf } from './epoch-helpers.js';
 
 let h: Harness;
 let org: Actor, alice: Actor, carol: Actor;
@@ -205,20 +205,27 @@ describe('nothing a caller holds aliases replicated state', () => {
     });
     await postAll(h, [1]);
     const settled = h.contract.getEpoch(EVENT, 0)!;
-    expect(settled.status).toBe('settled');
-    expect(settled.trades).toHaveLength(1);
+    expect(settled).toMatchObject({ status: 'settled', outcomes: 2, trades: 1 });
+    const outcomes = outcomesOf(h.contract);
+    const trades = tradesOf(h.contract);
     check('getEpoch', () => {
-      const v = h.contract.getEpoch(EVENT, 0)!;
-      v.seed!.fill(0);
-      v.outcomes![0]!.ciphertextId.fill(0);
-      (v.outcomes![0] as { status: string }).status = 'dropped';
-      (v.trades![0] as { price: bigint }).price = 1n;
+      h.contract.getEpoch(EVENT, 0)!.seed!.fill(0);
+    });
+    check('listEpochOutcomes', () => {
+      const [o] = h.contract.listEpochOutcomes(EVENT, 0)!.outcomes;
+      o!.ciphertextId.fill(0);
+      (o as { status: string }).status = 'dropped';
+    });
+    check('listEpochTrades', () => {
+      (h.contract.listEpochTrades(EVENT, 0)!.trades[0] as { price: bigint }).price = 1n;
     });
     expect(h.contract.getEpoch(EVENT, 0)).toEqual(settled);
+    expect([outcomesOf(h.contract), tradesOf(h.contract)]).toEqual([outcomes, trades]);
     // the restored replica agrees with the untouched state
     const twin = h.twin('restored');
     twin.restore(h.contract.snapshot());
     expect(twin.getEpoch(EVENT, 0)).toEqual(settled);
+    expect([outcomesOf(twin), tradesOf(twin)]).toEqual([outcomes, trades]);
   });
 });
 

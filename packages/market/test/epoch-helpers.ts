@@ -5,7 +5,7 @@
  */
 import { seededRandom, type EventId } from '@admitone/core';
 import { createShareMaker, sealOrder, type MarketOrder } from '../src/epoch/index.js';
-import type { ContractOp, ContractResult } from '../src/contract/index.js';
+import type { ContractOp, ContractResult, EventContract, OrderOutcome, TradeView } from '../src/contract/index.js';
 import { EVENT, type Actor, type Harness } from './contract-helpers.js';
 
 const sealRandom = seededRandom('seal');
@@ -32,5 +32,29 @@ export function shareOps(h: Harness, m: number, epoch = 0, event: EventId = EVEN
 export async function postAll(h: Harness, members: readonly number[], epoch = 0, event: EventId = EVENT): Promise<ContractResult[]> {
   const out: ContractResult[] = [];
   for (const m of members) for (const op of shareOps(h, m, epoch, event)) out.push(await h.run(h.orders.members[m]!, op));
+  return out;
+}
+
+/** Every outcome of `epoch`, in position order, paged through `listEpochOutcomes` (`limit` per page). */
+export function outcomesOf(contract: EventContract, epoch = 0, event: EventId = EVENT, limit?: number): OrderOutcome[] {
+  const out: OrderOutcome[] = [];
+  for (let from: number | undefined = 0; from !== undefined; ) {
+    const page = contract.listEpochOutcomes(event, epoch, from, limit);
+    if (page === undefined) throw new Error(`unknown event ${event}`);
+    out.push(...page.outcomes);
+    from = page.next;
+  }
+  return out;
+}
+
+/** Every trade of `epoch`, in execution order, paged through `listEpochTrades` (`limit` per page). */
+export function tradesOf(contract: EventContract, epoch = 0, event: EventId = EVENT, limit?: number): TradeView[] {
+  const out: TradeView[] = [];
+  for (let from: number | undefined = 0; from !== undefined; ) {
+    const page = contract.listEpochTrades(event, epoch, from, limit);
+    if (page === undefined) throw new Error(`unknown event ${event}`);
+    out.push(...page.trades);
+    from = page.next;
+  }
   return out;
 }

@@ -12,6 +12,7 @@ import { eventId, memoryNetwork, memoryStorage, systemClock, type MemoryNetwork 
 import { createEventContract, decodeContractResult, encodeContractOp, type ContractOp, type ContractResult, type EventContract } from '../src/contract/index.js';
 import { createShareMaker, encodeOrderPayload, sealOrder, type MarketOrder } from '../src/epoch/index.js';
 import { harness, makeActor, policy, type Actor } from './contract-helpers.js';
+import { outcomesOf, tradesOf } from './epoch-helpers.js';
 
 const EVENT = eventId('cluster-gig');
 
@@ -121,8 +122,10 @@ describe('a sealed-order epoch on a 4-replica PBFT cluster', () => {
     }
     await waitFor(() => apps.every((a) => a.getEpoch(EVENT, 0)?.status === 'settled'), 'every replica to settle the epoch');
     await waitFor(() => replicas.every((r) => r.status().lastExecuted === replicas[0]!.status().lastExecuted), 'every replica to execute everything');
-    const epoch = apps[0]!.getEpoch(EVENT, 0)!;
-    expect(epoch.trades).toEqual([{ serial: 2, seller: bob.id, buyer: carol.id, price: 5_200n, royalty: 520n, version: 2, listing: false }]);
+    expect(apps[0]!.getEpoch(EVENT, 0)).toMatchObject({ outcomes: 3, trades: 1 });
+    expect(tradesOf(apps[0]!, 0, EVENT)).toEqual([{ serial: 2, seller: bob.id, buyer: carol.id, price: 5_200n, royalty: 520n, version: 2, listing: false }]);
+    // every replica pages the same outcomes, whatever the page size
+    for (const [i, a] of apps.entries()) expect(outcomesOf(a, 0, EVENT, 1 + i)).toEqual(outcomesOf(apps[0]!, 0, EVENT));
     const digests = apps.map((a) => a.digest());
     for (const d of digests) expect(d).toEqual(digests[0]);
   });

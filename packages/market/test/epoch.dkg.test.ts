@@ -10,7 +10,7 @@ import { memoryNetwork, seededRandom, virtualClock } from '@admitone/core';
 import { runDkg } from '@admitone/core/threshold';
 import { tdh2KeyShare, tdh2PublicKey } from '../src/tdh2/index.js';
 import { EVENT, HOUR, T0, harness, makeActor, ok, policy, replayInto, type Actor, type OrderCommitteeFixture } from './contract-helpers.js';
-import { postAll, submit } from './epoch-helpers.js';
+import { outcomesOf, postAll, submit, tradesOf } from './epoch-helpers.js';
 
 async function dkgCommittee(): Promise<OrderCommitteeFixture> {
   const ids = ['m-a', 'm-b', 'm-c', 'm-d'];
@@ -51,8 +51,8 @@ describe('sealed-order epoch with a DKG committee (n = 4, t = 1)', () => {
     await postAll(h, [3, 1]); // members d and b: indices 4 and 2
     const epoch = h.contract.getEpoch(EVENT, 0)!;
     expect(epoch.status).toBe('settled');
-    expect(epoch.trades).toEqual([{ serial: 2, seller: bob.id, buyer: carol.id, price: 5_400n, royalty: 540n, version: 2, listing: false }]);
-    expect(epoch.outcomes![2]).toMatchObject({ status: 'partial', filled: 1 });
+    expect(tradesOf(h.contract)).toEqual([{ serial: 2, seller: bob.id, buyer: carol.id, price: 5_400n, royalty: 540n, version: 2, listing: false }]);
+    expect(outcomesOf(h.contract)[2]).toMatchObject({ status: 'partial', filled: 1 });
     const twin = h.twin('dkg-twin');
     await replayInto(twin, h.log);
     expect(twin.digest()).toEqual(h.contract.digest());

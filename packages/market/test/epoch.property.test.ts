@@ -19,7 +19,7 @@ import { combineShares, integerLagrange, openOrder, shuffleRanks } from '../src/
 import { resaleCapPrice, type EventPolicy } from '../src/contract/index.js';
 import type { MarketOrder } from '../src/epoch/index.js';
 import { EVENT, HOUR, T0, harness, makeActor, ok, orderCommittee, policy, replayInto } from './contract-helpers.js';
-import { postAll, submit } from './epoch-helpers.js';
+import { outcomesOf, postAll, submit, tradesOf } from './epoch-helpers.js';
 
 describe('the reveal', () => {
   it('integer Lagrange coefficients are the field coefficients, for any small distinct points', () => {
@@ -113,10 +113,13 @@ describe('settlement (property)', () => {
         // tickets: none created or destroyed; every trade moved one ticket to its buyer at a fair price
         expect(h.contract.getEvent(EVENT)).toMatchObject({ issued: 9, refunded: 0 });
         const spent = new Map<string, bigint>();
-        for (const t of epoch.trades!) {
+        const outcomes = outcomesOf(h.contract);
+        const trades = tradesOf(h.contract);
+        expect([outcomes.length, trades.length]).toEqual([epoch.outcomes, epoch.trades]);
+        for (const t of trades) {
           expect(t.price <= cap && t.price >= 1n).toBe(true);
           expect(t.royalty).toBe((t.price * 750n) / 10_000n);
-          const bid = epoch.outcomes!.find((o) => o.submitter === t.buyer && o.side === 'bid')!;
+          const bid = outcomes.find((o) => o.submitter === t.buyer && o.side === 'bid')!;
           const limit = orders.filter((o) => people[o.who]!.id === t.buyer && o.order.side === 'bid').map((o) => (o.order as { maxPrice: bigint }).maxPrice);
           expect(bid).toBeDefined();
           expect(limit.some((m) => m >= t.price)).toBe(true);

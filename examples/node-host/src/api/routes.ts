@@ -15,6 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { decodeRequest, eventId, hash, hexToBytes, isValidId, utf8ToBytes, type EventId, type SignedRequest } from '@admitone/core';
 import { ConsensusError } from '@admitone/consensus';
 import {
+  MAX_EPOCH_PAGE,
   MAX_EVENT_ID_LENGTH,
   MAX_TICKETS_PAGE,
   decodeContractOp,
@@ -172,8 +173,20 @@ export const ROUTES: readonly Route[] = [
   read(
     '/api/v1/events/:eventId/epochs/:epoch',
     [],
-    (ctx) => ({ type: 'epoch', eventId: eventParam(ctx.params['eventId']), epoch: readPositiveInt(ctx.params['epoch'] ?? '', 'epoch', 2 ** 31, 0) }),
+    (ctx) => ({ type: 'epoch', eventId: eventParam(ctx.params['eventId']), epoch: epochParam(ctx) }),
     (r) => ('epoch' in r ? toJson(r.epoch) : undefined),
+  ),
+  read(
+    '/api/v1/events/:eventId/epochs/:epoch/outcomes',
+    ['from', 'limit'],
+    (ctx, q) => ({ type: 'epochOutcomes', eventId: eventParam(ctx.params['eventId']), epoch: epochParam(ctx), ...epochPageParams(q) }),
+    (r) => ('outcomes' in r ? { outcomes: toJson(r.outcomes), ...(r.next === undefined ? {} : { next: r.next }) } : undefined),
+  ),
+  read(
+    '/api/v1/events/:eventId/epochs/:epoch/trades',
+    ['from', 'limit'],
+    (ctx, q) => ({ type: 'epochTrades', eventId: eventParam(ctx.params['eventId']), epoch: epochParam(ctx), ...epochPageParams(q) }),
+    (r) => ('trades' in r ? { trades: toJson(r.trades), ...(r.next === undefined ? {} : { next: r.next }) } : undefined),
   ),
 
   // market and money
@@ -313,6 +326,19 @@ function keyParam(value: string | undefined, field: string): Uint8Array {
   const v = value ?? '';
   if (!/^[0-9a-f]{64}$/.test(v)) throw new HttpRefusal(400, 'invalid_field', `${field} must be 64 lowercase hex digits (an Ed25519 public key).`, { field });
   return hexToBytes(v);
+}
+
+/** The `:epoch` path parameter (400 `invalid_field` unless a decimal integer in [0, 2^31]). */
+function epochParam(ctx: RouteContext): number {
+  return readPositiveInt(ctx.params['epoch'] ?? '', 'epoch', 2 ** 31, 0);
+}
+
+/** The `from`/`limit` query parameters of an epoch's outcome or trade page (400 `invalid_field` naming the one out of range). */
+function epochPageParams(q: Readonly<Record<string, string>>): { from?: number; limit?: number } {
+  return {
+    ...(q['from'] === undefined ? {} : { from: readPositiveInt(q['from'], 'from', Number.MAX_SAFE_INTEGER, 0) }),
+    ...(q['limit'] === undefined ? {} : { limit: readPositiveInt(q['limit'], 'limit', MAX_EPOCH_PAGE) }),
+  };
 }
 
 function eventParam(value: string | undefined): EventId {

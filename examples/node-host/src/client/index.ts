@@ -24,6 +24,9 @@ export { httpCommitteeEndpoint, type FetchLike, type HttpCommitteeEndpointOption
 export {
   requestBody,
   venueApi,
+  type EpochOutcomePage,
+  type EpochPageQuery,
+  type EpochTradePage,
   type RawResponse,
   type ReadOptions,
   type RequestBody,

@@ -7,7 +7,7 @@
  * @module
  */
 import { bytesToHex, encodeRequest, type SignedRequest } from '@admitone/core';
-import type { AccountView, ContractApplied, EpochView, EventView, TicketView } from '@admitone/market';
+import type { AccountView, ContractApplied, EpochView, EventView, OrderOutcome, TicketView, TradeView } from '@admitone/market';
 import { bytesToBase64url } from './base64url.js';
 import type { FetchLike } from './committee-endpoint.js';
 import type { ApiResponse, HealthReport, Jsonified, VenueInfo } from './types.js';
@@ -70,6 +70,30 @@ export interface TicketsQuery extends ReadOptions {
   readonly limit?: number;
 }
 
+/** A page of `GET /api/v1/events/:id/epochs/:n/outcomes`. */
+export interface EpochOutcomePage {
+  /** Outcomes from position `from` on, in position order (empty while the epoch is not settled). */
+  readonly outcomes: readonly Jsonified<OrderOutcome>[];
+  /** The `from` of the next page, absent on the last page. */
+  readonly next?: number;
+}
+
+/** A page of `GET /api/v1/events/:id/epochs/:n/trades`. */
+export interface EpochTradePage {
+  /** Trades from index `from` on, in execution order (empty while the epoch is not settled). */
+  readonly trades: readonly Jsonified<TradeView>[];
+  /** The `from` of the next page, absent on the last page. */
+  readonly next?: number;
+}
+
+/** The page of {@link VenueApi.epochOutcomes} and {@link VenueApi.epochTrades}. */
+export interface EpochPageQuery extends ReadOptions {
+  /** Index of the page's first item (the previous page's `next`); default 0. */
+  readonly from?: number;
+  /** Page size, 1 … 512 (`MAX_EPOCH_PAGE`; default 100). */
+  readonly limit?: number;
+}
+
 /** The typed API client returned by {@link venueApi}. */
 export interface VenueApi {
   /** The node's base url. */
@@ -120,8 +144,35 @@ export interface VenueApi {
   refund(eventId: string, request: RequestInput, options?: WriteOptions): Promise<ApiResponse<WriteData>>;
   /** `GET /api/v1/events/:id`. */
   event(eventId: string, options?: ReadOptions): Promise<ApiResponse<Jsonified<EventView>>>;
-  /** `GET /api/v1/events/:id/epochs/:n`. */
+  /**
+   * `GET /api/v1/events/:id/epochs/:n`: the epoch's summary (status, counts,
+   * slots, seed; once settled, how many `outcomes` and `trades` it has).
+   */
   epoch(eventId: string, epoch: number, options?: ReadOptions): Promise<ApiResponse<Jsonified<EpochView>>>;
+  /**
+   * `GET /api/v1/events/:id/epochs/:n/outcomes?from=…&limit=…`: a page of a
+   * settled epoch's per-order outcomes, in position order. Empty while the
+   * epoch is open or closed (and for a void one): check the summary's
+   * `status` first. 404 for an unknown event.
+   *
+   * @example
+   * ```ts
+   * const outcomes = [];
+   * for (let from: number | undefined = 0; from !== undefined; ) {
+   *   const r = await api.epochOutcomes('summer-gig', 3, { from, limit: 256 });
+   *   if (!r.ok) throw new Error(r.error.reason);
+   *   outcomes.push(...r.data.outcomes);
+   *   from = r.data.next;
+   * }
+   * ```
+   */
+  epochOutcomes(eventId: string, epoch: number, page?: EpochPageQuery): Promise<ApiResponse<EpochOutcomePage>>;
+  /**
+   * `GET /api/v1/events/:id/epochs/:n/trades?from=…&limit=…`: a page of a
+   * settled epoch's trades, in execution order; paged like
+   * {@link VenueApi.epochOutcomes}.
+   */
+  epochTrades(eventId: string, epoch: number, page?: EpochPageQuery): Promise<ApiResponse<EpochTradePage>>;
   /** `POST /api/v1/market/orders` (`submitSealedOrder`). */
   submitOrder(request: RequestInput): Promise<ApiResponse<WriteData>>;
   /** `POST /api/v1/market/cutoff` (`cutoff`). */
@@ -243,6 +294,8 @@ export function venueApi(baseUrl: string, options: VenueApiOptions = {}): VenueA
     refund: (id, r, o) => post(`/api/v1/events/${enc(id)}/refund`, r, o),
     event: (id, o) => get(`/api/v1/events/${enc(id)}`, read(o)),
     epoch: (id, n, o) => get(`/api/v1/events/${enc(id)}/epochs/${n}`, read(o)),
+    epochOutcomes: (id, n, p = {}) => get(`/api/v1/events/${enc(id)}/epochs/${n}/outcomes`, { from: p.from, limit: p.limit, consistent: p.consistent === true }),
+    epochTrades: (id, n, p = {}) => get(`/api/v1/events/${enc(id)}/epochs/${n}/trades`, { from: p.from, limit: p.limit, consistent: p.consistent === true }),
     submitOrder: (r) => post('/api/v1/market/orders', r),
     cutoff: (r) => post('/api/v1/market/cutoff', r),
     list: (r) => post('/api/v1/market/list', r),

@@ -35,6 +35,7 @@ import {
 import { policyToCbor, readPolicy } from './policy.js';
 import {
   CONTRACT_REJECTIONS,
+  MAX_EPOCH_PAGE,
   MAX_EVENT_ID_LENGTH,
   MAX_GATE_DEVICES,
   MAX_NOTE_LENGTH,
@@ -223,7 +224,7 @@ export function encodeContractQuery(query: ContractQuery): Uint8Array {
       ...(query.limit === undefined ? {} : { limit: query.limit }),
     });
   }
-  if (query.type === 'orders') {
+  if (query.type === 'orders' || query.type === 'epochOutcomes' || query.type === 'epochTrades') {
     return encode({
       type: query.type,
       eventId: query.eventId,
@@ -238,7 +239,7 @@ export function encodeContractQuery(query: ContractQuery): Uint8Array {
 /** Decodes a read-only query; throws `CodecError` when malformed. */
 export function decodeContractQuery(bytes: Uint8Array): ContractQuery {
   const r = readRecord(decode(bytes, { maxBytes: 4096 }), 'query');
-  const type = readEnum(r['type'], 'query.type', ['account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'stats', 'orders', 'currentEpoch'] as const);
+  const type = readEnum(r['type'], 'query.type', ['account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'stats', 'orders', 'epochOutcomes', 'epochTrades', 'currentEpoch'] as const);
   switch (type) {
     case 'account':
       readRecord(r, 'query', ['type', 'account']);
@@ -275,6 +276,18 @@ export function decodeContractQuery(bytes: Uint8Array): ContractQuery {
       if (r['limit'] !== undefined) q.limit = readInt(r['limit'], 'query.limit', 1, MAX_ORDERS_PAGE);
       return q;
     }
+    case 'epochOutcomes':
+    case 'epochTrades': {
+      readRecord(r, 'query', ['type', 'eventId', 'epoch', 'from', 'limit']);
+      const q: { type: 'epochOutcomes' | 'epochTrades'; eventId: EventId; epoch: number; from?: number; limit?: number } = {
+        type,
+        eventId: readEventId(r['eventId'], 'query.eventId'),
+        epoch: readInt(r['epoch'], 'query.epoch'),
+      };
+      if (r['from'] !== undefined) q.from = readInt(r['from'], 'query.from', 0);
+      if (r['limit'] !== undefined) q.limit = readInt(r['limit'], 'query.limit', 1, MAX_EPOCH_PAGE);
+      return q as ContractQuery;
+    }
     case 'currentEpoch':
       readRecord(r, 'query', ['type', 'eventId']);
       return { type, eventId: readEventId(r['eventId'], 'query.eventId') };
@@ -291,13 +304,15 @@ export function encodeContractQueryResult(result: ContractQueryResult): Uint8Arr
   if ('tickets' in result) return encode({ status: 'ok', tickets: result.tickets.map(ticketToCbor), ...(result.next === undefined ? {} : { next: result.next }) });
   if ('stats' in result) return encode({ status: 'ok', stats: { ...result.stats } });
   if ('orders' in result) return encode({ status: 'ok', orders: result.orders.map((o) => ({ ...o })), ...(result.next === undefined ? {} : { next: result.next }) });
+  if ('outcomes' in result) return encode({ status: 'ok', outcomes: result.outcomes.map(outcomeToCbor), ...(result.next === undefined ? {} : { next: result.next }) });
+  if ('trades' in result) return encode({ status: 'ok', trades: result.trades.map(tradeToCbor), ...(result.next === undefined ? {} : { next: result.next }) });
   if ('currentEpoch' in result) return encode({ status: 'ok', currentEpoch: { ...result.currentEpoch } });
   return encode({ status: 'ok', supply: { ...result.supply } });
 }
 
 /** Decodes a query answer; throws `CodecError` when malformed. */
 export function decodeContractQueryResult(bytes: Uint8Array): ContractQueryResult {
-  const r = readRecord(decode(bytes), 'answer', ['status', 'reason', 'account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'next', 'stats', 'orders', 'currentEpoch']);
+  const r = readRecord(decode(bytes), 'answer', ['status', 'reason', 'account', 'event', 'ticket', 'epoch', 'supply', 'tickets', 'next', 'stats', 'orders', 'outcomes', 'trades', 'currentEpoch']);
   if (readEnum(r['status'], 'answer.status', ['ok', 'rejected'] as const) === 'rejected') {
     return { status: 'rejected', reason: readEnum(r['reason'], 'answer.reason', ['not_found', 'malformed'] as const) };
   }
@@ -312,6 +327,14 @@ export function decodeContractQueryResult(bytes: Uint8Array): ContractQueryResul
   if (r['orders'] !== undefined) {
     const orders = readArray(r['orders'], 'answer.orders', MAX_ORDERS_PAGE).map((o, i) => readSealedOrderView(o, `answer.orders[${i}]`));
     return r['next'] === undefined ? { status: 'ok', orders } : { status: 'ok', orders, next: readInt(r['next'], 'answer.next', 0) };
+  }
+  if (r['outcomes'] !== undefined) {
+    const outcomes = readArray(r['outcomes'], 'answer.outcomes', MAX_EPOCH_PAGE).map((o, i) => readOutcome(o, `answer.outcomes[${i}]`));
+    return r['next'] === undefined ? { status: 'ok', outcomes } : { status: 'ok', outcomes, next: readInt(r['next'], 'answer.next', 0) };
+  }
+  if (r['trades'] !== undefined) {
+    const trades = readArray(r['trades'], 'answer.trades', MAX_EPOCH_PAGE).map((t, i) => readTrade(t, `answer.trades[${i}]`));
+    return r['next'] === undefined ? { status: 'ok', trades } : { status: 'ok', trades, next: readInt(r['next'], 'answer.next', 0) };
   }
   if (r['currentEpoch'] !== undefined) {
     const x = readRecord(r['currentEpoch'], 'answer.currentEpoch', ['eventId', 'epoch', 'asOfSeq', 'asOfTimestamp']);
@@ -449,8 +472,8 @@ function epochToCbor(e: EpochView): CborValue {
   if (e.closedAtSeq !== undefined) out['closedAtSeq'] = e.closedAtSeq;
   if (e.settledAtSeq !== undefined) out['settledAtSeq'] = e.settledAtSeq;
   if (e.seed !== undefined) out['seed'] = e.seed;
-  if (e.outcomes !== undefined) out['outcomes'] = e.outcomes.map(outcomeToCbor);
-  if (e.trades !== undefined) out['trades'] = e.trades as unknown as CborValue;
+  if (e.outcomes !== undefined) out['outcomes'] = e.outcomes;
+  if (e.trades !== undefined) out['trades'] = e.trades;
   return out;
 }
 
@@ -477,6 +500,11 @@ export function readOutcome(value: unknown, field: string): OrderOutcome {
     ...(r['side'] === undefined ? {} : { side: readEnum(r['side'], `${field}.side`, ['bid', 'ask'] as const) }),
     ...(r['reason'] === undefined ? {} : { reason: readEnum(r['reason'], `${field}.reason`, ORDER_DROP_REASONS) }),
   };
+}
+
+/** Canonical form of a trade. */
+export function tradeToCbor(t: TradeView): CborValue {
+  return { serial: t.serial, seller: t.seller, buyer: t.buyer, price: t.price, royalty: t.royalty, version: t.version, listing: t.listing };
 }
 
 /** Reads a trade strictly. */
@@ -506,7 +534,7 @@ function readEpochView(value: unknown, field: string): EpochView {
     ...(r['closedAtSeq'] === undefined ? {} : { closedAtSeq: readInt(r['closedAtSeq'], `${field}.closedAtSeq`) }),
     ...(r['settledAtSeq'] === undefined ? {} : { settledAtSeq: readInt(r['settledAtSeq'], `${field}.settledAtSeq`) }),
     ...(r['seed'] === undefined ? {} : { seed: readBytes(r['seed'], `${field}.seed`, 32) }),
-    ...(r['outcomes'] === undefined ? {} : { outcomes: readArray(r['outcomes'], `${field}.outcomes`).map((o, i) => readOutcome(o, `${field}.outcomes[${i}]`)) }),
-    ...(r['trades'] === undefined ? {} : { trades: readArray(r['trades'], `${field}.trades`).map((t, i) => readTrade(t, `${field}.trades[${i}]`)) }),
+    ...(r['outcomes'] === undefined ? {} : { outcomes: readInt(r['outcomes'], `${field}.outcomes`) }),
+    ...(r['trades'] === undefined ? {} : { trades: readInt(r['trades'], `${field}.trades`) }),
   };
 }

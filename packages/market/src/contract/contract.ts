@@ -37,12 +37,12 @@ import {
   type Tdh2DecryptionShare,
   type Tdh2PublicKey,
 } from '../tdh2/index.js';
-import { currentEpoch, cutoff, epochView, postShares, submitOrder, type CiphertextIndex, type OrderCommitteeConfig, type PreparedShares } from '../epoch/book.js';
+import { currentEpoch, cutoff, epochView, outcomesPage, postShares, submitOrder, tradesPage, type CiphertextIndex, type OrderCommitteeConfig, type PreparedShares } from '../epoch/book.js';
 import { decodeContractOp, decodeContractQuery, encodeContractQueryResult, encodeContractResult } from './codec.js';
 import { accountView, applyBasic, eventView, statusReason, ticketView, type BasicOp, type PreparedCredential } from './ops.js';
 import { newOrder, snapshotOf, stateFromSnapshot, emptyState, type ContractState, type PendingEpoch, type SealedOrder } from './state.js';
 import {
-  MAX_ORDERS_PAGE,
+  MAX_EPOCH_PAGE,
   MAX_TICKETS_PAGE,
   type AccountView,
   type ContractOp,
@@ -52,9 +52,11 @@ import {
   type CurrentEpochView,
   type EpochView,
   type EventView,
+  type OrderOutcome,
   type SealedOrderView,
   type SupplyView,
   type TicketView,
+  type TradeView,
 } from './types.js';
 
 export type { SealedOrderView } from './types.js';
@@ -143,10 +145,60 @@ export interface EventContract extends ReplicatedApp<PreparedContractRequest> {
   /** A ticket, or `undefined`. */
   getTicket(eventId: EventId, serial: number): TicketView | undefined;
   /**
-   * A sealed-order epoch, or `undefined` for an unknown event. Throws
-   * `RangeError` unless `epoch` is a non-negative safe integer.
+   * A sealed-order epoch's summary, or `undefined` for an unknown event:
+   * its status, counts (and, once settled, how many outcomes and trades it
+   * recorded), slots and seed, never its per-order details; page those with
+   * {@link EventContract.listEpochOutcomes} and
+   * {@link EventContract.listEpochTrades}. Throws `RangeError` unless
+   * `epoch` is a non-negative safe integer.
    */
   getEpoch(eventId: EventId, epoch: number): EpochView | undefined;
+  /**
+   * A page of a settled epoch's per-order outcomes in position order (an
+   * outcome's `position` is its index), starting at position `from`, at
+   * most `limit` (1 … `MAX_EPOCH_PAGE`); `next` is the `from` of the
+   * following page when more follow. Empty for an epoch that is not settled
+   * (open or closed: none yet; void: never), so read the summary's `status`
+   * before taking an empty page for an epoch without orders. `undefined` for
+   * an unknown event. Throws `TypeError`/`RangeError` naming the argument
+   * unless `epoch` and `from` are non-negative safe integers and `limit` is
+   * in range.
+   *
+   * @example
+   * ```ts
+   * const summary = contract.getEpoch(eventId, 3);
+   * const outcomes: OrderOutcome[] = [];
+   * if (summary?.status === 'settled') {
+   *   for (let from = 0; ; ) {
+   *     const page = contract.listEpochOutcomes(eventId, 3, from, 256)!;
+   *     outcomes.push(...page.outcomes);
+   *     if (page.next === undefined) break;
+   *     from = page.next;
+   *   }
+   * }
+   * ```
+   */
+  listEpochOutcomes(eventId: EventId, epoch: number, from?: number, limit?: number): { readonly outcomes: readonly OrderOutcome[]; readonly next?: number } | undefined;
+  /**
+   * A page of a settled epoch's trades in execution order, starting at index
+   * `from`, at most `limit` (1 … `MAX_EPOCH_PAGE`); `next` is the `from` of
+   * the following page when more follow. Empty for an epoch that is not
+   * settled, `undefined` for an unknown event, and the arguments are checked,
+   * as for {@link EventContract.listEpochOutcomes}.
+   *
+   * @example
+   * ```ts
+   * let royalties = 0n;
+   * for (let from = 0; ; ) {
+   *   const page = contract.listEpochTrades(eventId, 3, from);
+   *   if (page === undefined) break; // unknown event
+   *   for (const t of page.trades) royalties += t.royalty;
+   *   if (page.next === undefined) break;
+   *   from = page.next;
+   * }
+   * ```
+   */
+  listEpochTrades(eventId: EventId, epoch: number, from?: number, limit?: number): { readonly trades: readonly TradeView[]; readonly next?: number } | undefined;
   /**
    * The epoch accepting orders as of the last executed slot, or `undefined`
    * for an unknown event.
@@ -375,6 +427,15 @@ export function createEventContract(options: EventContractOptions): EventContrac
         const orders = p === undefined ? [] : orderViews(p, from, end);
         return encodeContractQueryResult(end < total ? { status: 'ok', orders, next: end } : { status: 'ok', orders });
       }
+      case 'epochOutcomes': {
+        // the decoder bounds epoch, from and limit, so the call does not throw
+        const page = app.listEpochOutcomes(q.eventId, q.epoch, q.from ?? 0, q.limit ?? 100);
+        return encodeContractQueryResult(page === undefined ? notFound : { status: 'ok', ...page });
+      }
+      case 'epochTrades': {
+        const page = app.listEpochTrades(q.eventId, q.epoch, q.from ?? 0, q.limit ?? 100);
+        return encodeContractQueryResult(page === undefined ? notFound : { status: 'ok', ...page });
+      }
       case 'currentEpoch': {
         const v = app.getCurrentEpoch(q.eventId);
         return encodeContractQueryResult(v === undefined ? notFound : { status: 'ok', currentEpoch: v });
@@ -384,6 +445,7 @@ export function createEventContract(options: EventContractOptions): EventContrac
 
   const app: EventContract = {
     name: 'event-contract',
+    deployment,
 
     async prepare(request: SignedRequest): Promise<PreparedContractRequest> {
       const authentic = await verifyRequest(crypto, request, deployment);
@@ -468,6 +530,20 @@ export function createEventContract(options: EventContractOptions): EventContrac
       const e = state.events.get(eventId);
       return e === undefined ? undefined : epochView(e, epoch);
     },
+    listEpochOutcomes(eventId, epoch, from = 0, limit = 100) {
+      checkEpochPage(epoch, from, limit);
+      const e = state.events.get(eventId);
+      if (e === undefined) return undefined;
+      const { items, next } = outcomesPage(e, epoch, from, limit);
+      return next === undefined ? { outcomes: items } : { outcomes: items, next };
+    },
+    listEpochTrades(eventId, epoch, from = 0, limit = 100) {
+      checkEpochPage(epoch, from, limit);
+      const e = state.events.get(eventId);
+      if (e === undefined) return undefined;
+      const { items, next } = tradesPage(e, epoch, from, limit);
+      return next === undefined ? { trades: items } : { trades: items, next };
+    },
     getCurrentEpoch(eventId) {
       const e = state.events.get(eventId);
       if (e === undefined) return undefined;
@@ -542,6 +618,16 @@ function orderViews(p: PendingEpoch, from: number, end: number): SealedOrderView
 function checkPage(after: number, limit: number): void {
   if (!Number.isSafeInteger(after) || after < 0) throw new RangeError('after must be a non-negative safe integer');
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_TICKETS_PAGE) throw new RangeError(`limit must be an integer in [1, ${MAX_TICKETS_PAGE}]`);
+}
+
+/** Throws `TypeError`/`RangeError` naming the argument unless `epoch`/`from`/`limit` describe a valid outcome or trade page. */
+function checkEpochPage(epoch: number, from: number, limit: number): void {
+  for (const [name, value] of [['epoch', epoch], ['from', from], ['limit', limit]] as const) {
+    if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  }
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('epoch must be a non-negative safe integer');
+  if (!Number.isSafeInteger(from) || from < 0) throw new RangeError('from must be a non-negative safe integer');
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_EPOCH_PAGE) throw new RangeError(`limit must be an integer in [1, ${MAX_EPOCH_PAGE}]`);
 }
 
 /** The client id of a holder key given as 32 bytes or 64 lowercase hex; throws naming `holder` otherwise. */

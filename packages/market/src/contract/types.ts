@@ -548,6 +548,15 @@ export const MAX_TICKETS_PAGE = 500;
 /** Most sealed orders one `orders` query returns. */
 export const MAX_ORDERS_PAGE = 256;
 /**
+ * Most items one `epochOutcomes` or `epochTrades` query returns. An outcome
+ * or a trade encodes to at most about 230 bytes (about 300 as node-host
+ * JSON), under half a sealed order with its ciphertext (about 530), so even
+ * a worst-case full page stays under 128 KiB, less than a full `orders`
+ * page, and the {@link MAX_ORDERS_PER_EPOCH} outcomes of a full epoch take 8
+ * pages.
+ */
+export const MAX_EPOCH_PAGE = 512;
+/**
  * Most scans a ticket can carry: the admission machine records at most two
  * (validate, consume) or one (admit); readers accept this many.
  */
@@ -647,7 +656,12 @@ export interface TradeView {
 /** An epoch's lifecycle: collecting orders, closed and awaiting shares, settled, or void (event cancelled/completed first). */
 export type EpochStatus = 'open' | 'closed' | 'settled' | 'void';
 
-/** The public view of a sealed-order epoch. Orders stay opaque until it is settled. */
+/**
+ * The public view (a summary of bounded size) of a sealed-order epoch.
+ * Orders stay opaque until it is settled; the settled epoch's outcomes and
+ * trades are paged separately (`epochOutcomes`, `epochTrades`), since an
+ * epoch can hold {@link MAX_ORDERS_PER_EPOCH} orders.
+ */
 export interface EpochView {
   /** The event. */
   readonly eventId: EventId;
@@ -665,10 +679,18 @@ export interface EpochView {
   readonly settledAtSeq?: number;
   /** The shuffle seed (known only after the reveal). */
   readonly seed?: Uint8Array;
-  /** Per-order outcomes, once settled. */
-  readonly outcomes?: readonly OrderOutcome[];
-  /** Executed trades, once settled, in execution order. */
-  readonly trades?: readonly TradeView[];
+  /**
+   * Once settled: how many per-order outcomes it recorded (one per sealed
+   * order, so equal to `orders`). Page through them with the
+   * `epochOutcomes` query or `EventContract.listEpochOutcomes`.
+   */
+  readonly outcomes?: number;
+  /**
+   * Once settled: how many trades it executed. Page through them, in
+   * execution order, with the `epochTrades` query or
+   * `EventContract.listEpochTrades`.
+   */
+  readonly trades?: number;
 }
 
 /** Where an accepted sealed order went. */
@@ -715,8 +737,9 @@ export interface ContractApplied {
   readonly order?: OrderReceipt;
   /**
    * Epochs closed, touched or settled by the operation, lowest first and at
-   * most {@link MAX_EPOCHS_PER_RESULT} of them (summaries: query an epoch for
-   * its outcomes and trades, and the event for how far settlement got).
+   * most {@link MAX_EPOCHS_PER_RESULT} of them (summaries: page a settled
+   * epoch's outcomes and trades with the `epochOutcomes` and `epochTrades`
+   * queries, and query the event for how far settlement got).
    */
   readonly epochs?: readonly EpochView[];
 }
@@ -798,6 +821,40 @@ export type ContractQuery =
       readonly limit?: number;
     }
   | {
+      /**
+       * Discriminator: a page of a settled epoch's per-order outcomes, in
+       * position order (an outcome's `position` is its index). Empty for an
+       * epoch that is not settled (open, closed or void): read the `epoch`
+       * summary's `status` before taking an empty page for "no orders".
+       */
+      readonly type: 'epochOutcomes';
+      /** The event. */
+      readonly eventId: EventId;
+      /** The epoch. */
+      readonly epoch: number;
+      /** Position of the first outcome of the page (the previous page's `next`); default 0. */
+      readonly from?: number;
+      /** Page size, 1 … {@link MAX_EPOCH_PAGE}; default 100. */
+      readonly limit?: number;
+    }
+  | {
+      /**
+       * Discriminator: a page of a settled epoch's trades, in execution
+       * order. Empty for an epoch that is not settled (open, closed or
+       * void): read the `epoch` summary's `status` before taking an empty
+       * page for "no trades".
+       */
+      readonly type: 'epochTrades';
+      /** The event. */
+      readonly eventId: EventId;
+      /** The epoch. */
+      readonly epoch: number;
+      /** Index (in execution order) of the first trade of the page (the previous page's `next`); default 0. */
+      readonly from?: number;
+      /** Page size, 1 … {@link MAX_EPOCH_PAGE}; default 100. */
+      readonly limit?: number;
+    }
+  | {
       /** Discriminator: the epoch currently accepting orders ({@link CurrentEpochView}). */
       readonly type: 'currentEpoch';
       /** The event. */
@@ -827,7 +884,7 @@ export type ContractQueryResult =
   | {
       /** Discriminator. */
       readonly status: 'ok';
-      /** The epoch asked for, with outcomes and trades once settled. */
+      /** The epoch asked for: its summary, with outcome and trade counts once settled. */
       readonly epoch: EpochView;
     }
   | {
@@ -856,6 +913,22 @@ export type ContractQueryResult =
       /** The page of sealed orders (empty for an unknown, empty or finished epoch). */
       readonly orders: readonly SealedOrderView[];
       /** The `from` of the next page, when there is one. */
+      readonly next?: number;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The page of a settled epoch's outcomes, in position order (empty for an epoch not settled). */
+      readonly outcomes: readonly OrderOutcome[];
+      /** The `from` of the next page, when more outcomes follow. */
+      readonly next?: number;
+    }
+  | {
+      /** Discriminator. */
+      readonly status: 'ok';
+      /** The page of a settled epoch's trades, in execution order (empty for an epoch not settled). */
+      readonly trades: readonly TradeView[];
+      /** The `from` of the next page, when more trades follow. */
       readonly next?: number;
     }
   | {

@@ -12,7 +12,7 @@ import { invariant, type ClientId, type ExecuteContext, type Random } from '@adm
 import { tdh2VerifyShares, type Tdh2DecryptionShare, type Tdh2PublicKey } from '../tdh2/index.js';
 import { epochAt, inWindow } from '../contract/policy.js';
 import { addOrder, matchesFrozen, orderKey, type ContractState, type EpochRecord, type EventState, type FrozenListing, type PendingEpoch, type SealedOrder } from '../contract/state.js';
-import { MAX_EPOCHS_PER_RESULT, MAX_ORDERS_PER_EPOCH, type ContractRejection, type ContractResult, type EpochView } from '../contract/types.js';
+import { MAX_EPOCHS_PER_RESULT, MAX_ORDERS_PER_EPOCH, type ContractRejection, type ContractResult, type EpochView, type OrderOutcome, type TradeView } from '../contract/types.js';
 import { settleEpoch } from './settle.js';
 
 /** The secret-management committee as the contract sees it. */
@@ -39,15 +39,14 @@ export function currentEpoch(e: EventState, ctx: ExecuteContext): number {
 }
 
 /**
- * Summaries (no per-order details: query an epoch for them) of `epochs`, in
- * increasing order without repeats, at most {@link MAX_EPOCHS_PER_RESULT}, for
- * an operation's result.
+ * Summaries of `epochs`, in increasing order without repeats, at most
+ * {@link MAX_EPOCHS_PER_RESULT}, for an operation's result.
  */
 function summaries(e: EventState, epochs: Iterable<number>): EpochView[] {
   return [...new Set(epochs)]
     .sort((a, b) => a - b)
     .slice(0, MAX_EPOCHS_PER_RESULT)
-    .map((n) => epochView(e, n, false));
+    .map((n) => epochView(e, n));
 }
 
 /** `submitSealedOrder`: `order` was decoded and passed the validity check for its label (in `prepare`). */
@@ -212,13 +211,14 @@ export function voidEpochs(e: EventState, index: CiphertextIndex): void {
 }
 
 /**
- * The public view of one epoch (opaque orders until settled), with the
- * outcomes and trades of a settled one unless `details` is false. It shares
- * nothing with the state: byte arrays and records are copies.
+ * The public summary of one epoch (opaque orders until settled; counts of
+ * the outcomes and trades of a settled one, which {@link outcomesPage} and
+ * {@link tradesPage} page).
+ * It shares nothing with the state: byte arrays are copies.
  */
-export function epochView(e: EventState, epoch: number, details = true): EpochView {
+export function epochView(e: EventState, epoch: number): EpochView {
   const h = e.history.get(epoch);
-  if (h !== undefined) return recordView(e, h, details);
+  if (h !== undefined) return recordView(e, h);
   const p = e.pending.get(epoch);
   const base = { eventId: e.id, epoch };
   if (p !== undefined) {
@@ -227,12 +227,13 @@ export function epochView(e: EventState, epoch: number, details = true): EpochVi
   }
   const empty = { ...base, orders: 0, decryptable: 0 };
   if (e.status !== 'open' && epoch >= e.settledThrough) return { ...empty, status: 'void' };
-  if (epoch < e.settledThrough) return { ...empty, status: 'settled' };
+  // an epoch without orders settles without a record
+  if (epoch < e.settledThrough) return { ...empty, status: 'settled', outcomes: 0, trades: 0 };
   if (epoch < e.cutoffThrough) return { ...empty, status: 'closed' };
   return { ...empty, status: 'open' };
 }
 
-function recordView(e: EventState, h: EpochRecord, details: boolean): EpochView {
+function recordView(e: EventState, h: EpochRecord): EpochView {
   return {
     eventId: e.id,
     epoch: h.epoch,
@@ -242,10 +243,43 @@ function recordView(e: EventState, h: EpochRecord, details: boolean): EpochView 
     ...(h.closedAtSeq === undefined ? {} : { closedAtSeq: h.closedAtSeq }),
     ...(h.settledAtSeq === undefined ? {} : { settledAtSeq: h.settledAtSeq }),
     ...(h.seed === undefined ? {} : { seed: h.seed.slice() }),
-    ...(details && h.status === 'settled'
-      ? { outcomes: h.outcomes.map((o) => ({ ...o, ciphertextId: o.ciphertextId.slice() })), trades: h.trades.map((t) => ({ ...t })) }
-      : {}),
+    ...(h.status === 'settled' ? { outcomes: h.outcomes.length, trades: h.trades.length } : {}),
   };
+}
+
+/** A page of a settled epoch's outcomes or trades. */
+export interface EpochPage<T> {
+  /** The items at indices `[from, from + limit)`. */
+  readonly items: T[];
+  /** The index after the page's last item, when more follow. */
+  readonly next?: number;
+}
+
+/**
+ * The outcomes of epoch `epoch` at positions `[from, from + limit)`, as
+ * copies; empty unless the epoch is settled (an unsettled epoch has none
+ * yet, a void one never will). `from` ≥ 0 and `limit` ≥ 1 are the caller's
+ * to check.
+ */
+export function outcomesPage(e: EventState, epoch: number, from: number, limit: number): EpochPage<OrderOutcome> {
+  return page(settledRecord(e, epoch)?.outcomes ?? [], from, limit, (o) => ({ ...o, ciphertextId: o.ciphertextId.slice() }));
+}
+
+/** The trades of epoch `epoch` at indices `[from, from + limit)` of execution order, as {@link outcomesPage} pages outcomes. */
+export function tradesPage(e: EventState, epoch: number, from: number, limit: number): EpochPage<TradeView> {
+  return page(settledRecord(e, epoch)?.trades ?? [], from, limit, (t) => ({ ...t }));
+}
+
+function settledRecord(e: EventState, epoch: number): EpochRecord | undefined {
+  const h = e.history.get(epoch);
+  return h?.status === 'settled' ? h : undefined;
+}
+
+function page<T>(all: readonly T[], from: number, limit: number, copy: (item: T) => T): EpochPage<T> {
+  const end = Math.min(all.length, from + limit);
+  const items: T[] = [];
+  for (let i = from; i < end; i++) items.push(copy(all[i] as T));
+  return end < all.length ? { items, next: end } : { items };
 }
 
 /**
