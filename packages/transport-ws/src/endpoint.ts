@@ -20,7 +20,7 @@ import { backoffDelay } from './backoff.js';
 import { resolveConfig, type ResolvedMember } from './config.js';
 import { CLOSE_CODE, createConnection, type Connection, type ConnectionContext, type ConnectionEvents } from './connection.js';
 import { FRAME_OVERHEAD_BYTES, MAX_HANDSHAKE_FRAME_BYTES, dataFrame } from './frame.js';
-import { pendingHandshakes, type PendingSlot } from './pending-handshakes.js';
+import { listenerBudgets, type PendingSlot } from './pending-handshakes.js';
 import { createSendQueue, type SendQueue } from './send-queue.js';
 import type { AcceptedSocket, Platform, PlatformListener } from './socket.js';
 import type { WebSocketTransport, WebSocketTransportInit, WebSocketTransportStats } from './types.js';
@@ -72,7 +72,12 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
   const keys = new Map(config.members.map((m) => [m.id, m.publicKey] as const));
   const capabilities: TransportCapabilities = Object.freeze({ ordered: true, reliable: false, maxMessageBytes });
   const counters = { rejectedHandshakes: 0, protocolErrors: 0 };
-  const pending = pendingHandshakes({
+  /**
+   * Pending handshakes and, on the endpoint's own server, TCP connections
+   * before their upgrade request: the same limits for each phase (see
+   * {@link WebSocketTransportInit.maxPendingHandshakes}).
+   */
+  const budgets = listenerBudgets({
     total: config.maxPendingHandshakes,
     perAddress: config.maxPendingHandshakesPerAddress,
     clock,
@@ -352,7 +357,17 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
         queuedMessages += peer.queue.length;
         queuedBytes += peer.queue.bytes;
       }
-      return { queuedMessages, queuedBytes, droppedMessages, ...counters, pendingHandshakes: pending.size, pendingLimitRefusals: pending.refusals };
+      const { handshakes, connections: tcp } = budgets;
+      return {
+        queuedMessages,
+        queuedBytes,
+        droppedMessages,
+        ...counters,
+        pendingHandshakes: handshakes.size,
+        pendingLimitRefusals: handshakes.refusals,
+        connectionsBeforeUpgrade: tcp.size,
+        connectionLimitDrops: tcp.refusals,
+      };
     },
     close() {
       if (closing !== undefined) return closing;
@@ -388,7 +403,13 @@ export async function openEndpoint(init: WebSocketTransportInit, platform: Platf
 
   if (config.listen !== undefined && platform.listen !== undefined) {
     try {
-      const settings = { maxFrameBytes, handshakeTimeoutMs: config.handshakeTimeoutMs, logger, admit: pending.admit };
+      const settings = {
+        maxFrameBytes,
+        handshakeTimeoutMs: config.handshakeTimeoutMs,
+        logger,
+        admit: budgets.handshakes.admit,
+        admitConnection: budgets.connections.admit,
+      };
       listener = await platform.listen(config.listen, settings, accept);
     } catch (error) {
       config.secretKey.fill(0);

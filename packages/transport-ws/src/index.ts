@@ -113,8 +113,11 @@ export {
  * that have not authenticated yet, at most `maxPendingHandshakesPerAddress`
  * (default 16) of them from one IP address; further upgrade requests are
  * refused with HTTP 503 before any key pair is made, logged and counted in
- * {@link WebSocketTransportStats.pendingLimitRefusals}. See
- * {@link WebSocketTransportInit.maxPendingHandshakes}.
+ * {@link WebSocketTransportStats.pendingLimitRefusals}. On its own server,
+ * the same limits bound the TCP connections that have not sent their upgrade
+ * request yet: beyond them a new connection is destroyed as it is accepted,
+ * logged and counted in {@link WebSocketTransportStats.connectionLimitDrops}.
+ * See {@link WebSocketTransportInit.maxPendingHandshakes}.
  *
  * **Liveness.** Live connections exchange application-level pings every
  * `heartbeatMs`; one silent for `heartbeatTimeoutMs` (at least 2 ×

@@ -70,6 +70,14 @@ export interface ListenSettings {
    * it (authenticated) or the platform's socket is gone, whichever is first.
    */
   readonly admit: (address: string | undefined, remote: string) => Admission;
+  /**
+   * Asked, on a server the platform creates (never a shared one), for every
+   * TCP connection as it is accepted: a refused one is destroyed at once,
+   * before anything is read from it. An admitted one holds its slot until
+   * its upgrade request arrives (then `admit` decides) or its socket is gone,
+   * whichever is first.
+   */
+  readonly admitConnection: (address: string | undefined, remote: string) => Admission;
 }
 
 /** A listening server as the shared code sees it. */

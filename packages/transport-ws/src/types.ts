@@ -23,7 +23,10 @@ export interface WebSocketMember {
  * Listen on a host and port (Node only). The transport owns and closes the
  * server it creates, and bounds how long a connection may take to send its
  * HTTP upgrade request by `handshakeTimeoutMs` (the server's
- * `headersTimeout`, `requestTimeout` and idle socket timeout).
+ * `headersTimeout`, `requestTimeout` and idle socket timeout), and how many
+ * such connections it holds by the pending-handshake limits (see
+ * {@link WebSocketTransportInit.maxPendingHandshakes}). A request that is not
+ * an upgrade is answered 426 and its connection closed.
  */
 export interface ListenAddress {
   /** Interface to bind, e.g. `'127.0.0.1'`. Default: all interfaces. */
@@ -60,6 +63,13 @@ export interface ListenAddress {
  * starts counting; set `server.headersTimeout`, `server.requestTimeout` and
  * `server.timeout` (socket idle timeout, which `ws` clears on upgrade) to bound them
  * where the server faces untrusted clients.
+ *
+ * Connections that have not sent an upgrade request are the owner's to
+ * bound, too: the endpoint's pending-handshake limits count upgrade requests
+ * only, so one address can hold as many idle TCP connections as the server
+ * accepts. Cap them with a firewall or a proxy in front, or with
+ * `server.maxConnections` (which counts every connection the server holds,
+ * upgraded ones included, so leave room for the members).
  */
 export interface ListenServer {
   /** The server whose `'upgrade'` requests this endpoint accepts. */
@@ -173,11 +183,29 @@ export interface WebSocketTransportInit {
    * its `AUTH` verified is dropped while those bytes arrive, so `ws` buffers
    * at most about 80 KiB for each (the 16 KiB and one 64 KiB socket read),
    * about 20 MiB for 256, whatever `maxMessageBytes` is.
+   *
+   * On a server the endpoint creates (`listen: { host, port }`), the same
+   * two limits also apply, separately, to TCP connections that have not sent
+   * their upgrade request yet, from the server's `'connection'` event until
+   * that request arrives (the connection then takes a pending-handshake slot
+   * instead) or the socket closes: beyond them a new TCP connection is
+   * destroyed at once, before anything is read from it, counted in
+   * {@link WebSocketTransportStats.connectionLimitDrops} and logged with the
+   * same warning (limit `'tcp-total'` or `'tcp-per-address'`). So one
+   * address holds at most 2 × `maxPendingHandshakesPerAddress` sockets that
+   * have not authenticated (32 by default), and the listener 2 ×
+   * `maxPendingHandshakes` (512), besides refused upgrade requests while
+   * their 503 or 404 is written. A member's dial sends its upgrade request as
+   * soon as it connects, so the same numbers leave it as much room in that
+   * phase as in the handshake, and members behind one NAT address need room
+   * in both. A server passed as `listen: { server }` is not limited this way
+   * (see {@link ListenServer}).
    */
   readonly maxPendingHandshakes?: number;
   /**
    * Most pending handshakes (see {@link WebSocketTransportInit.maxPendingHandshakes})
-   * from one remote IP address: a positive integer, at most
+   * from one remote IP address, and likewise of TCP connections before their
+   * upgrade request on the endpoint's own server: a positive integer, at most
    * `maxPendingHandshakes` (a `RangeError` names both). An IPv4-mapped IPv6
    * address (`::ffff:1.2.3.4`) counts as the IPv4 address.
    *
@@ -220,6 +248,19 @@ export interface WebSocketTransportStats {
    * `maxPendingHandshakesPerAddress` was reached, since the endpoint opened.
    */
   readonly pendingLimitRefusals: number;
+  /**
+   * TCP connections to the server this endpoint created that have not sent
+   * their upgrade request yet (now; always 0 with `listen: { server }`).
+   */
+  readonly connectionsBeforeUpgrade: number;
+  /**
+   * TCP connections to the server this endpoint created that were destroyed
+   * as they were accepted, with no answer, because `maxPendingHandshakes` or
+   * `maxPendingHandshakesPerAddress` connections (in all, or from their
+   * address) had not sent their upgrade request yet, since the endpoint opened.
+   * Not included in {@link WebSocketTransportStats.pendingLimitRefusals}.
+   */
+  readonly connectionLimitDrops: number;
 }
 
 /** A {@link Transport} over WebSockets, created by {@link webSocketTransport}. */

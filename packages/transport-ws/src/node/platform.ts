@@ -8,13 +8,15 @@
  * off by its byte count rather than after a whole frame. A listener takes
  * only the upgrade requests meant for it (`listen.path`, and none another
  * `'upgrade'` listener took), and no request can throw out of the server's
- * `'upgrade'` event.
+ * `'upgrade'` event. On its own server it also bounds the TCP connections
+ * that have not sent their upgrade request yet.
  * @module
  */
 import { STATUS_CODES, createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { PendingSlot } from '../pending-handshakes.js';
 import type { Platform, PlatformListener, RawSocket, SocketHandlers } from '../socket.js';
 import { nodeAead } from './aead.js';
 import { nodeX25519 } from './x25519.js';
@@ -39,12 +41,29 @@ export const nodePlatform: Platform = {
     return adopt(ws, handlers, undefined);
   },
   async listen(options, settings, accept) {
-    const { maxFrameBytes, handshakeTimeoutMs, logger, admit } = settings;
+    const { maxFrameBytes, handshakeTimeoutMs, logger, admit, admitConnection } = settings;
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
     const path = options.path;
-    const owned = 'server' in options ? undefined : await startServer(options, handshakeTimeoutMs);
+    /** On our own server, the TCP connections whose upgrade request has not arrived, with their slots. */
+    const beforeUpgrade = new WeakMap<Duplex, PendingSlot>();
+    const onConnection = (socket: Socket): void => {
+      // runs after the HTTP server's own 'connection' listener (added by its constructor), before any byte is read
+      const admission = admitConnection(socket.remoteAddress, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+      if (admission.status === 'refused') {
+        socket.destroy(); // nothing was read, so no HTTP answer is due
+        return;
+      }
+      const slot = admission.slot;
+      beforeUpgrade.set(socket, slot);
+      // Until its upgrade request arrives (onUpgrade) or its socket is gone: a client that never sends one, or sends
+      // it too slowly (the server's timeouts), or a plain HTTP request (answered 426 with Connection: close).
+      socket.once('close', () => slot.release());
+    };
+    const owned = 'server' in options ? undefined : await startServer(options, handshakeTimeoutMs, onConnection);
     const server = owned ?? ((options as { server: unknown }).server as Server);
     const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      // the request arrived: from here the pending-handshake budget governs it (or a 404 or 503 closes it)
+      beforeUpgrade.get(socket)?.release();
       if (path !== undefined && pathOf(request.url) !== path) {
         // on a shared server, another 'upgrade' listener's request; on our own, nobody else answers it
         if (owned !== undefined) refuse(socket, 404);
@@ -195,8 +214,17 @@ function copyOf(data: RawData): Uint8Array {
  * connection that sends nothing is dropped after as long (the socket idle
  * timeout, which `ws` clears on upgrade); Node's defaults allow 60 s and
  * forever. After the upgrade the transport's own handshake timeout applies.
+ * `onConnection` sees every TCP connection, from the first (it is added
+ * before the server listens). A request that is not an upgrade is answered
+ * 426 with `Connection: close`, and Node then closes its socket.
+ *
+ * `maxConnections` stays unset: Node counts every socket until it closes,
+ * authenticated members and pending handshakes included, so any value
+ * would either repeat the limits this endpoint applies to each phase or let
+ * an attacker's idle sockets shut members out; and Node drops sockets over
+ * it before `'connection'`, unseen by the endpoint's count and log.
  */
-function startServer(options: ListenAddress, handshakeTimeoutMs: number): Promise<Server> {
+function startServer(options: ListenAddress, handshakeTimeoutMs: number, onConnection: (socket: Socket) => void): Promise<Server> {
   const server = createServer(
     {
       headersTimeout: handshakeTimeoutMs, // Node requires headersTimeout ≤ requestTimeout
@@ -209,6 +237,7 @@ function startServer(options: ListenAddress, handshakeTimeoutMs: number): Promis
     },
   );
   server.timeout = handshakeTimeoutMs;
+  server.on('connection', onConnection);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const listening = (): void => {
