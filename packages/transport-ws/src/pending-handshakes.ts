@@ -127,11 +127,6 @@ export function listenerBudgets(options: PendingHandshakesOptions): ListenerBudg
   };
 }
 
-/** Creates an empty pending-handshake budget (a listener's {@link ListenerBudgets.handshakes}). */
-export function pendingHandshakes(options: PendingHandshakesOptions): AdmissionBudget {
-  return listenerBudgets(options).handshakes;
-}
-
 type RefusalLogger = (limit: PendingLimit, address: string, remote: string, size: number, fromAddress: number) => void;
 
 function admissionBudget(

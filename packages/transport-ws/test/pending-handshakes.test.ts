@@ -19,7 +19,7 @@ import { webSocketTransport, type WebSocketTransportInit } from '../src/index.js
 import { ephemeralKeyPair } from '../src/channel.js';
 import { CLOSE_GRACE_MS } from '../src/connection.js';
 import { authFrame, helloFrame } from '../src/frame.js';
-import { PENDING_LIMIT_REASON, REFUSAL_LOG_INTERVAL_MS, addressKey, pendingHandshakes } from '../src/pending-handshakes.js';
+import { PENDING_LIMIT_REASON, REFUSAL_LOG_INTERVAL_MS, addressKey, listenerBudgets } from '../src/pending-handshakes.js';
 import { useEndpoints, warned, type Endpoint } from './endpoints.js';
 import { crypto, identities, initOutcome, membersOf, rawHandshake, waitFor, type Identity, type RawClient } from './helpers.js';
 
@@ -267,9 +267,9 @@ describe('webSocketTransport: every pending-handshake slot is released exactly o
   });
 });
 
-describe('pendingHandshakes (the budget)', () => {
+describe('the pending-handshake budget', () => {
   const budget = (total: number, perAddress: number) =>
-    pendingHandshakes({ total, perAddress, clock: virtualClock(), logger: memoryLogger({ level: 'warn' }) });
+    listenerBudgets({ total, perAddress, clock: virtualClock(), logger: memoryLogger({ level: 'warn' }) }).handshakes;
 
   it('counts an IPv4-mapped IPv6 address as the IPv4 address', () => {
     expect(addressKey('::ffff:1.2.3.4')).toBe('1.2.3.4');

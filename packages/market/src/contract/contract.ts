@@ -37,10 +37,10 @@ import {
   type Tdh2DecryptionShare,
   type Tdh2PublicKey,
 } from '../tdh2/index.js';
-import { currentEpoch, cutoff, epochView, outcomesPage, postShares, submitOrder, tradesPage, type CiphertextIndex, type OrderCommitteeConfig, type PreparedShares } from '../epoch/book.js';
+import { currentEpoch, cutoff, epochView, outcomesPage, pageOf, postShares, submitOrder, tradesPage, type CiphertextIndex, type OrderCommitteeConfig, type PreparedShares } from '../epoch/book.js';
 import { decodeContractOp, decodeContractQuery, encodeContractQueryResult, encodeContractResult } from './codec.js';
 import { accountView, applyBasic, eventView, statusReason, ticketView, type BasicOp, type PreparedCredential } from './ops.js';
-import { newOrder, snapshotOf, stateFromSnapshot, emptyState, type ContractState, type PendingEpoch, type SealedOrder } from './state.js';
+import { newOrder, snapshotOf, stateFromSnapshot, emptyState, type ContractState, type SealedOrder } from './state.js';
 import {
   MAX_EPOCH_PAGE,
   MAX_TICKETS_PAGE,
@@ -420,12 +420,8 @@ export function createEventContract(options: EventContractOptions): EventContrac
       case 'orders': {
         const e = state.events.get(q.eventId);
         if (e === undefined) return encodeContractQueryResult(notFound);
-        const p = e.pending.get(q.epoch);
-        const from = q.from ?? 0;
-        const total = p?.orders.length ?? 0;
-        const end = Math.min(total, from + (q.limit ?? 100));
-        const orders = p === undefined ? [] : orderViews(p, from, end);
-        return encodeContractQueryResult(end < total ? { status: 'ok', orders, next: end } : { status: 'ok', orders });
+        const { items: orders, next } = pageOf(e.pending.get(q.epoch)?.orders ?? [], q.from ?? 0, q.limit ?? 100, orderView);
+        return encodeContractQueryResult(next === undefined ? { status: 'ok', orders } : { status: 'ok', orders, next });
       }
       case 'epochOutcomes': {
         // the decoder bounds epoch, from and limit, so the call does not throw
@@ -598,20 +594,15 @@ export function createEventContract(options: EventContractOptions): EventContrac
     },
     getOrders(eventId, epoch) {
       const p = state.events.get(eventId)?.pending.get(epoch);
-      return p === undefined ? [] : orderViews(p, 0, p.orders.length);
+      return p === undefined ? [] : p.orders.map(orderView);
     },
   };
   return app;
 }
 
-/** Views of the orders at positions `[from, end)` of a pending epoch, with copies of their bytes. */
-function orderViews(p: PendingEpoch, from: number, end: number): SealedOrderView[] {
-  const out: SealedOrderView[] = [];
-  for (let position = from; position < end; position++) {
-    const o = p.orders[position] as SealedOrder;
-    out.push({ position, submitter: o.submitter, ciphertext: o.bytes.slice(), ciphertextId: o.id.slice() });
-  }
-  return out;
+/** The view of a pending epoch's order at `position`, with copies of its bytes. */
+function orderView(o: SealedOrder, position: number): SealedOrderView {
+  return { position, submitter: o.submitter, ciphertext: o.bytes.slice(), ciphertextId: o.id.slice() };
 }
 
 /** Throws `RangeError` naming the argument unless `after`/`limit` describe a valid ticket page. */

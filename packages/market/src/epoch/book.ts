@@ -247,7 +247,7 @@ function recordView(e: EventState, h: EpochRecord): EpochView {
   };
 }
 
-/** A page of a settled epoch's outcomes or trades. */
+/** A page of a list: a settled epoch's outcomes or trades, or a pending epoch's orders. */
 export interface EpochPage<T> {
   /** The items at indices `[from, from + limit)`. */
   readonly items: T[];
@@ -262,12 +262,12 @@ export interface EpochPage<T> {
  * to check.
  */
 export function outcomesPage(e: EventState, epoch: number, from: number, limit: number): EpochPage<OrderOutcome> {
-  return page(settledRecord(e, epoch)?.outcomes ?? [], from, limit, (o) => ({ ...o, ciphertextId: o.ciphertextId.slice() }));
+  return pageOf(settledRecord(e, epoch)?.outcomes ?? [], from, limit, (o) => ({ ...o, ciphertextId: o.ciphertextId.slice() }));
 }
 
 /** The trades of epoch `epoch` at indices `[from, from + limit)` of execution order, as {@link outcomesPage} pages outcomes. */
 export function tradesPage(e: EventState, epoch: number, from: number, limit: number): EpochPage<TradeView> {
-  return page(settledRecord(e, epoch)?.trades ?? [], from, limit, (t) => ({ ...t }));
+  return pageOf(settledRecord(e, epoch)?.trades ?? [], from, limit, (t) => ({ ...t }));
 }
 
 function settledRecord(e: EventState, epoch: number): EpochRecord | undefined {
@@ -275,10 +275,15 @@ function settledRecord(e: EventState, epoch: number): EpochRecord | undefined {
   return h?.status === 'settled' ? h : undefined;
 }
 
-function page<T>(all: readonly T[], from: number, limit: number, copy: (item: T) => T): EpochPage<T> {
+/**
+ * The views of `all[from … from + limit)` (`view` gets each item and its
+ * index), with `next` (the index after the page) when more follow. `from` ≥ 0
+ * and `limit` ≥ 1 are the caller's to check.
+ */
+export function pageOf<T, V>(all: readonly T[], from: number, limit: number, view: (item: T, index: number) => V): EpochPage<V> {
   const end = Math.min(all.length, from + limit);
-  const items: T[] = [];
-  for (let i = from; i < end; i++) items.push(copy(all[i] as T));
+  const items: V[] = [];
+  for (let i = from; i < end; i++) items.push(view(all[i] as T, i));
   return end < all.length ? { items, next: end } : { items };
 }
 
